@@ -1,0 +1,349 @@
+//! `ccdesk bench`: a load generator. It starts a fresh `ccdesk serve` process
+//! on loopback, connects N agents and a trunk placing R calls a second (agents
+//! accept, talk briefly and hang up), and reports Customer.call → callIn
+//! latency, request → response latency, calls/s sustained and the server's
+//! resident memory; beside it, a bare tokio-tungstenite echo round trip as the
+//! floor. `--idle N` instead holds N logged-in idle agent connections and
+//! reports the server's memory.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::client::Connection;
+use crate::protocol::Event;
+use crate::server::auth;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Agents connected and taking calls.
+    #[arg(long, default_value_t = 1000)]
+    pub agents: usize,
+    /// Calls placed per second by the trunk.
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 20)]
+    pub duration: u64,
+    /// Milliseconds an agent talks before hanging up.
+    #[arg(long, default_value_t = 1000)]
+    pub talk_ms: u64,
+    /// Instead of calls: hold this many idle logged-in agent connections and report memory.
+    #[arg(long)]
+    pub idle: Option<usize>,
+    /// Round trips of the bare WebSocket echo floor.
+    #[arg(long, default_value_t = 5000)]
+    pub echo_rounds: usize,
+}
+
+const SECRET: &str = "bench-secret-0123456789";
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Percentile of sorted samples, in milliseconds.
+pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    let i = rank.clamp(1, sorted.len()) - 1;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn summary(name: &str, mut v: Vec<Duration>) -> String {
+    v.sort();
+    format!(
+        "{name:<34} n={:<7} p50={:>7.3} ms  p99={:>7.3} ms  max={:>8.3} ms",
+        v.len(),
+        percentile(&v, 50.0),
+        percentile(&v, 99.0),
+        v.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN)
+    )
+}
+
+struct ServerProc {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for ServerProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ServerProc {
+    fn start(agents: usize) -> anyhow::Result<ServerProc> {
+        let dir = tempfile::tempdir()?;
+        let mut cfg = format!(
+            "[server]\ndata_dir = \"data\"\nping_interval = 0\nrate_limit_per_second = 100000\nrate_limit_burst = 100000\noutbound_queue = 100000\n\
+             [auth]\nsecret = \"{SECRET}\"\n\
+             [center]\nring_timeout = 30\nafter_call_work = 0\nmax_session_length = 0\nmax_ended_sessions = 5\n\
+             [[skill_groups]]\nid = \"bench\"\n\
+             [[users]]\nid = \"trunk\"\nrole = \"trunk\"\n"
+        );
+        for i in 0..agents {
+            cfg.push_str(&format!("[[users]]\nid = \"a{i}\"\nrole = \"agent\"\nskill_groups = [\"bench\"]\n"));
+        }
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, cfg)?;
+        let exe = std::env::current_exe()?;
+        let mut child = Command::new(exe)
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&path)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start the server process")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let url = line.trim().to_string();
+        if !url.starts_with("ws://") {
+            bail!("server printed `{url}` instead of its address");
+        }
+        Ok(ServerProc { child, url, _dir: dir })
+    }
+
+    /// (current, peak) resident memory in KiB.
+    fn rss_kib(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        println!("ccdesk bench — {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        let echo = echo_floor(args.echo_rounds).await?;
+        println!("{}", summary("floor: bare websocket echo rtt", echo));
+        match args.idle {
+            Some(n) => idle(n).await,
+            None => load(&args).await,
+        }
+    })
+}
+
+async fn echo_floor(rounds: usize) -> anyhow::Result<Vec<Duration>> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Ok((s, _)) = listener.accept().await {
+            let _ = s.set_nodelay(true);
+            if let Ok(mut ws) = tokio_tungstenite::accept_async(s).await {
+                while let Some(Ok(m)) = ws.next().await {
+                    if m.is_text() && ws.send(m).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await?;
+    let frame = json!({"id": 1, "method": "Agent.getStatus", "params": {}}).to_string();
+    let mut out = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        ws.send(Message::Text(frame.clone())).await?;
+        ws.next().await.context("echo closed")??;
+        out.push(t.elapsed());
+    }
+    Ok(out)
+}
+
+async fn connect_agents(url: &str, ids: Vec<String>) -> anyhow::Result<Vec<(String, Connection)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(200) {
+        let mut tasks = Vec::new();
+        for id in chunk {
+            let url = url.to_string();
+            let id = id.clone();
+            tasks.push(tokio::spawn(async move {
+                let c = Connection::connect(&url).await?;
+                let token = auth::issue(SECRET, &id, now_secs(), 3600);
+                c.login(&id, &token, false).await?;
+                anyhow::Ok((id, c))
+            }));
+        }
+        for t in tasks {
+            out.push(t.await??);
+        }
+    }
+    Ok(out)
+}
+
+async fn idle(n: usize) -> anyhow::Result<()> {
+    let server = ServerProc::start(n)?;
+    let (before, _) = server.rss_kib();
+    let t = Instant::now();
+    let conns = connect_agents(&server.url, (0..n).map(|i| format!("a{i}")).collect()).await?;
+    let took = t.elapsed();
+    // Let the server settle, then read its memory.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (rss, peak) = server.rss_kib();
+    println!("idle connections: {} logged in over {:.1} s", conns.len(), took.as_secs_f64());
+    println!("server RSS: {:.1} MiB before, {:.1} MiB with {} idle agents (peak {:.1} MiB), {:.1} KiB per connection",
+        before as f64 / 1024.0, rss as f64 / 1024.0, conns.len(), peak as f64 / 1024.0,
+        (rss.saturating_sub(before)) as f64 / conns.len().max(1) as f64);
+    Ok(())
+}
+
+type Stamps = Arc<Mutex<HashMap<String, Instant>>>;
+
+async fn load(args: &BenchArgs) -> anyhow::Result<()> {
+    let server = ServerProc::start(args.agents)?;
+    let agents = connect_agents(&server.url, (0..args.agents).map(|i| format!("a{i}")).collect()).await?;
+    println!("{} agents logged in; placing {} calls/s for {} s, talk {} ms", agents.len(), args.rate, args.duration, args.talk_ms);
+
+    let call_in_at: Stamps = Arc::new(Mutex::new(HashMap::new()));
+    let rtts: Arc<Mutex<HashMap<&'static str, Vec<Duration>>>> = Arc::new(Mutex::new(HashMap::new()));
+    let ended = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let talk = Duration::from_millis(args.talk_ms);
+
+    let mut agent_tasks = Vec::new();
+    for (_, mut conn) in agents {
+        let call_in_at = call_in_at.clone();
+        let rtts = rtts.clone();
+        let ended = ended.clone();
+        let errors = errors.clone();
+        agent_tasks.push(tokio::spawn(async move {
+            while let Some(ev) = conn.events.recv().await {
+                let Event::CallIn(ci) = ev else { continue };
+                let got = Instant::now();
+                if let Ok(mut m) = call_in_at.lock() {
+                    m.insert(ci.session_id.clone(), got);
+                }
+                let sid = json!({ "sessionId": ci.session_id });
+                let t = Instant::now();
+                let ok = conn.call("Call.accept", sid.clone()).await.is_ok();
+                record(&rtts, "Call.accept", t.elapsed());
+                if !ok {
+                    errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    continue;
+                }
+                tokio::time::sleep(talk).await;
+                let t = Instant::now();
+                let ok = conn.call("Call.hungUp", sid).await.is_ok();
+                record(&rtts, "Call.hungUp", t.elapsed());
+                if ok {
+                    ended.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                } else {
+                    errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+
+    let trunk = Arc::new(Connection::connect(&server.url).await?);
+    trunk.login("trunk", &auth::issue(SECRET, "trunk", now_secs(), 3600), false).await?;
+    let sent_at: Stamps = Arc::new(Mutex::new(HashMap::new()));
+    let total = (args.rate * args.duration as f64).round() as u64;
+    let period = Duration::from_secs_f64(1.0 / args.rate.max(0.001));
+    let mut tick = tokio::time::interval(period);
+    let start = Instant::now();
+    let mut placed = Vec::new();
+    for i in 0..total {
+        tick.tick().await;
+        let trunk = trunk.clone();
+        let sent_at = sent_at.clone();
+        let rtts = rtts.clone();
+        let errors = errors.clone();
+        placed.push(tokio::spawn(async move {
+            let params = json!({ "type": "phone", "skillGroupId": "bench", "calleePhoneNumber": "4000", "callerPhoneNumber": format!("+1555{i:07}") });
+            let t = Instant::now();
+            match trunk.call("Customer.call", params).await {
+                Ok(Some(data)) => {
+                    record(&rtts, "Customer.call", t.elapsed());
+                    if let Some(sid) = data.get("sessionId").and_then(|v| v.as_str()) {
+                        if let Ok(mut m) = sent_at.lock() {
+                            m.insert(sid.to_string(), t);
+                        }
+                    }
+                }
+                _ => {
+                    errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for p in placed {
+        let _ = p.await;
+    }
+    let placing = start.elapsed();
+    let (rss_load, _) = server.rss_kib();
+    // Let the last calls finish.
+    let deadline = Instant::now() + talk + Duration::from_secs(10);
+    while ended.load(std::sync::atomic::Ordering::Relaxed) + errors.load(std::sync::atomic::Ordering::Relaxed) < total && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let elapsed = start.elapsed();
+    let (rss, peak) = server.rss_kib();
+
+    let sent = sent_at.lock().map(|m| m.clone()).unwrap_or_default();
+    let got = call_in_at.lock().map(|m| m.clone()).unwrap_or_default();
+    let mut call_in_lat = Vec::new();
+    for (sid, t0) in &sent {
+        if let Some(t1) = got.get(sid) {
+            call_in_lat.push(t1.saturating_duration_since(*t0));
+        }
+    }
+    let done = ended.load(std::sync::atomic::Ordering::Relaxed);
+    println!("placed {} calls in {:.2} s ({:.1} calls/s offered)", total, placing.as_secs_f64(), total as f64 / placing.as_secs_f64());
+    println!("completed {} calls (accepted, talked, hung up) in {:.2} s: {:.1} calls/s sustained; {} errors",
+        done, elapsed.as_secs_f64(), done as f64 / placing.as_secs_f64().max(elapsed.as_secs_f64() - talk.as_secs_f64()), errors.load(std::sync::atomic::Ordering::Relaxed));
+    println!("{}", summary("Customer.call -> callIn", call_in_lat));
+    let r = rtts.lock().map(|m| m.clone()).unwrap_or_default();
+    for name in ["Customer.call", "Call.accept", "Call.hungUp"] {
+        println!("{}", summary(&format!("{name} request -> response"), r.get(name).cloned().unwrap_or_default()));
+    }
+    println!("server RSS: {:.1} MiB under load, {:.1} MiB at the end, peak {:.1} MiB", rss_load as f64 / 1024.0, rss as f64 / 1024.0, peak as f64 / 1024.0);
+    for t in agent_tasks {
+        t.abort();
+    }
+    Ok(())
+}
+
+fn record(rtts: &Arc<Mutex<HashMap<&'static str, Vec<Duration>>>>, name: &'static str, d: Duration) {
+    if let Ok(mut m) = rtts.lock() {
+        m.entry(name).or_default().push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles() {
+        let v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(percentile(&v, 100.0), 100.0);
+        assert!(percentile(&[], 50.0).is_nan());
+    }
+}

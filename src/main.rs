@@ -1,0 +1,163 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use ccdesk::server::config::ServerConfig;
+use ccdesk::server::records::SqliteRecords;
+use ccdesk::server::{auth, Server};
+
+/// ccdesk: a contact-center agent workstation for the terminal, and the contact center it talks to.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the contact center: WebSocket signalling on /ws, routing, records.
+    Serve {
+        /// Server configuration (TOML).
+        #[arg(long, default_value = "config/server.toml")]
+        config: PathBuf,
+        /// Address to listen on (overrides server.listen); port 0 picks a free
+        /// port. The bound address is the first line printed on stdout.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Print a signed login token for a user of the server's config.
+    Token {
+        #[arg(long, default_value = "config/server.toml")]
+        config: PathBuf,
+        /// The userId the token is for.
+        #[arg(long)]
+        user: String,
+        /// Lifetime in seconds (default: auth.default_ttl).
+        #[arg(long)]
+        ttl: Option<u64>,
+    },
+    /// Print the records of ended sessions.
+    Records {
+        #[arg(long, default_value = "config/server.toml")]
+        config: PathBuf,
+        /// Only sessions that ended since then: an RFC 3339 time
+        /// (2026-11-21T09:00:00Z) or a duration back from now (90m, 2h, 1d).
+        #[arg(long)]
+        since: Option<String>,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load generator: N agents and a trunk placing R calls a second against a
+    /// fresh server process; prints latency percentiles, throughput and RSS.
+    Bench(ccdesk::bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ccdesk: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Cmd::Serve { config, listen } => {
+            init_stderr_logging();
+            raise_fd_limit();
+            let mut cfg = ServerConfig::load(&config)?;
+            if let Some(l) = listen {
+                cfg.server.listen = l;
+            }
+            let addr = cfg.listen_addr()?;
+            let dir = cfg.data_dir()?;
+            let records = SqliteRecords::open_dir(&dir)?;
+            tracing::info!(path = %records.path().display(), "session records");
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr}"))?;
+                let server = Server::start(cfg, listener, Box::new(records))?;
+                println!("ws://{}/ws", server.addr);
+                tracing::info!(addr = %server.addr, "serving");
+                tokio::select! {
+                    _ = server_wait(server) => {}
+                    _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; stopping"),
+                }
+                Ok(())
+            })
+        }
+        Cmd::Token { config, user, ttl } => {
+            let cfg = ServerConfig::load(&config)?;
+            if cfg.user(&user).is_none() {
+                anyhow::bail!("user `{user}` is not in {}", config.display());
+            }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .context("system clock is before 1970")?
+                .as_secs();
+            println!("{}", auth::issue(&cfg.auth.secret, &user, now, ttl.unwrap_or(cfg.auth.default_ttl)));
+            Ok(())
+        }
+        Cmd::Records { config, since, json } => {
+            let cfg = ServerConfig::load(&config)?;
+            let db = SqliteRecords::open_dir(&cfg.data_dir()?)?;
+            let since_ms = match since {
+                None => 0,
+                Some(s) => parse_since(&s)?,
+            };
+            let rows = db.list(since_ms)?;
+            ccdesk::records_cli::print(&rows, json, &mut std::io::stdout())?;
+            Ok(())
+        }
+        Cmd::Bench(args) => {
+            raise_fd_limit();
+            ccdesk::bench::run(args)
+        }
+    }
+}
+
+async fn server_wait(server: Server) {
+    server.wait().await
+}
+
+fn parse_since(s: &str) -> anyhow::Result<u64> {
+    if let Ok(t) = humantime::parse_rfc3339_weak(s) {
+        let ms = t
+            .duration_since(std::time::UNIX_EPOCH)
+            .context("--since is before 1970")?
+            .as_millis();
+        return Ok(ms as u64);
+    }
+    let d = humantime::parse_duration(s).with_context(|| {
+        format!("--since `{s}` is neither an RFC 3339 time (2026-11-21T09:00:00Z) nor a duration (90m, 2h)")
+    })?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("system clock is before 1970")?;
+    Ok(now.saturating_sub(d).as_millis() as u64)
+}
+
+fn init_stderr_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Many connections need many file descriptors: raise the soft limit to the hard one.
+fn raise_fd_limit() {
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!(error = %e, "could not raise the open-files limit");
+    }
+}

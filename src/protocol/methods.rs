@@ -1,0 +1,267 @@
+//! Every method of the contract with its parameters, and the results that
+//! have a shape of their own.
+
+use serde::{Deserialize, Serialize};
+
+use super::events::{CallType, IvrNode, SessionSnapshot, SessionState};
+
+/// `{sessionId}`: the parameters of most session methods.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionParams {
+    pub session_id: String,
+}
+
+/// Methods without parameters accept `{}` (or no `params` at all).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct NoParams {}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginParams {
+    pub user_id: String,
+    pub token: String,
+    #[serde(default)]
+    pub enable_shared: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartOutboundCallParams {
+    pub phone_number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_desc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uui: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill_group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_phone_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serving_number_group_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_encode_type: Option<String>,
+}
+
+/// The SDK's CallResponse: the result of `Call.startOutboundCall`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallResponse {
+    pub session_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callee_location: Option<String>,
+    pub callee_phone_number: String,
+    pub caller_phone_number: String,
+    pub server_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartInternalCallParams {
+    pub callee_user_id: String,
+    #[serde(default)]
+    pub use_mobile: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferParams {
+    pub session_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill_group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendDigitsParams {
+    pub session_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dtmf_text: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitorParams {
+    pub session_id: String,
+    #[serde(default)]
+    pub text_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetStatusParams {
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TextParams {
+    pub session_id: String,
+    pub text: String,
+}
+
+/// `Customer.call`: a trunk brings a customer in.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerCallParams {
+    #[serde(rename = "type")]
+    pub kind: CallType,
+    pub skill_group_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_phone_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callee_phone_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_location: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ivr_path: Option<Vec<IvrNode>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protected_caller: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protected_callee: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callee: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callee_remark: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+/// The result of `login`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResult {
+    #[serde(rename = "tabUUID")]
+    pub tab_uuid: String,
+    pub user_id: String,
+    pub role: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest_reason: Option<String>,
+    pub skill_groups: Vec<String>,
+    pub sessions: Vec<SessionSnapshot>,
+}
+
+/// One row of `Supervisor.listSessions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSummary {
+    pub session_id: String,
+    #[serde(rename = "type")]
+    pub kind: CallType,
+    pub state: SessionState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill_group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_phone_number: Option<String>,
+    pub started_at: u64,
+}
+
+/// Which kind of login may call a method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// `login` itself.
+    Anyone,
+    /// Roles agent, admin and inspector.
+    Seat,
+    /// Roles admin and inspector.
+    Supervisor,
+    /// Role trunk.
+    Trunk,
+}
+
+macro_rules! methods {
+    ($( $name:literal => $variant:ident($params:ty), $aud:ident; )*) => {
+        /// A decoded request: the method and its typed parameters.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Request {
+            $( $variant($params), )*
+        }
+
+        /// Every method name the server knows, in contract order.
+        pub const METHOD_NAMES: &[&str] = &[ $( $name, )* ];
+
+        impl Request {
+            /// The method's name on the wire.
+            pub fn method(&self) -> &'static str {
+                match self { $( Request::$variant(_) => $name, )* }
+            }
+            /// Which logins may call it.
+            pub fn audience(&self) -> Audience {
+                match self { $( Request::$variant(_) => Audience::$aud, )* }
+            }
+            pub(crate) fn from_parts(method: &str, params: serde_json::Value) -> Result<Request, super::ProtoError> {
+                match method {
+                    $( $name => Ok(Request::$variant(super::decode::params(method, params)?)), )*
+                    other => Err(super::ProtoError::bad_request(format!(
+                        "unknown method `{}`", super::decode::shorten(other)))),
+                }
+            }
+            /// The parameters as JSON, for clients that build frames from a Request.
+            pub fn params_json(&self) -> serde_json::Value {
+                match self { $( Request::$variant(p) => serde_json::to_value(p).unwrap_or_default(), )* }
+            }
+        }
+    };
+}
+
+methods! {
+    "login" => Login(LoginParams), Anyone;
+    "Call.startOutboundCall" => CallStartOutboundCall(StartOutboundCallParams), Seat;
+    "Call.accept" => CallAccept(SessionParams), Seat;
+    "Call.hungUp" => CallHungUp(SessionParams), Seat;
+    "Call.deleteCall" => CallDeleteCall(SessionParams), Seat;
+    "Call.muteMic" => CallMuteMic(SessionParams), Seat;
+    "Call.unmuteMic" => CallUnmuteMic(SessionParams), Seat;
+    "Call.isMicMuted" => CallIsMicMuted(SessionParams), Seat;
+    "Call.startInternalCall" => CallStartInternalCall(StartInternalCallParams), Seat;
+    "Call.transfer" => CallTransfer(TransferParams), Seat;
+    "Call.hold" => CallHold(SessionParams), Seat;
+    "Call.unHold" => CallUnHold(SessionParams), Seat;
+    "Call.sendDigits" => CallSendDigits(SendDigitsParams), Seat;
+    "Call.monitor" => CallMonitor(MonitorParams), Supervisor;
+    "Call.intercept" => CallIntercept(SessionParams), Supervisor;
+    "Chat.accept" => ChatAccept(SessionParams), Seat;
+    "Chat.end" => ChatEnd(SessionParams), Seat;
+    "Chat.transfer" => ChatTransfer(TransferParams), Seat;
+    "Chat.sendMessage" => ChatSendMessage(TextParams), Seat;
+    "Video.accept" => VideoAccept(SessionParams), Seat;
+    "Video.end" => VideoEnd(SessionParams), Seat;
+    "Video.muteMic" => VideoMuteMic(SessionParams), Seat;
+    "Video.unmuteMic" => VideoUnmuteMic(SessionParams), Seat;
+    "Video.muteVideo" => VideoMuteVideo(SessionParams), Seat;
+    "Video.unmuteVideo" => VideoUnmuteVideo(SessionParams), Seat;
+    "Video.transfer" => VideoTransfer(TransferParams), Seat;
+    "Agent.online" => AgentOnline(NoParams), Seat;
+    "Agent.offline" => AgentOffline(NoParams), Seat;
+    "Agent.setStatus" => AgentSetStatus(SetStatusParams), Seat;
+    "Agent.getStatus" => AgentGetStatus(NoParams), Seat;
+    "Supervisor.listSessions" => SupervisorListSessions(NoParams), Supervisor;
+    "Supervisor.stopMonitor" => SupervisorStopMonitor(SessionParams), Supervisor;
+    "Customer.call" => CustomerCall(CustomerCallParams), Trunk;
+    "Customer.hangUp" => CustomerHangUp(SessionParams), Trunk;
+    "Customer.say" => CustomerSay(TextParams), Trunk;
+    "Customer.sendMessage" => CustomerSendMessage(TextParams), Trunk;
+    "Customer.answer" => CustomerAnswer(SessionParams), Trunk;
+    "Customer.reject" => CustomerReject(SessionParams), Trunk;
+}

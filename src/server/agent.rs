@@ -1,0 +1,74 @@
+//! A seat (agent, admin or inspector) as the center sees it.
+
+use tokio::time::Instant;
+
+use crate::protocol::AgentStatus;
+
+use super::center::ConnId;
+use super::config::Role;
+
+#[derive(Debug, Clone)]
+pub struct Agent {
+    pub id: String,
+    pub role: Role,
+    pub groups: Vec<String>,
+    pub status: AgentStatus,
+    pub rest_reason: Option<String>,
+    pub status_since: Instant,
+    /// When the agent last became free: the longest idle is offered first.
+    pub free_since: Instant,
+    /// Open connections (tabs), oldest first.
+    pub tabs: Vec<ConnId>,
+    /// The session ringing at this agent.
+    pub offer: Option<String>,
+    /// The session the agent is in (accepted, dialing or placed).
+    pub active: Option<String>,
+    /// Sessions in the agent's list, including ended ones not yet deleted.
+    pub sessions: Vec<String>,
+    pub missed_in_row: u32,
+    /// Status to return to after a session and its after-call work.
+    pub return_status: AgentStatus,
+    /// Bumped on every status change and login, so stale timers are ignored.
+    pub gen: u64,
+    /// After-call work in progress: for which session, since when.
+    pub acw_for: Option<(String, Instant)>,
+    /// Sessions this supervisor monitors, and the one with audio.
+    pub monitoring: Vec<String>,
+    pub audio_monitor: Option<String>,
+}
+
+impl Agent {
+    pub fn new(id: String, role: Role, groups: Vec<String>, now: Instant) -> Agent {
+        Agent {
+            id,
+            role,
+            groups,
+            status: AgentStatus::Offline,
+            rest_reason: None,
+            status_since: now,
+            free_since: now,
+            tabs: Vec::new(),
+            offer: None,
+            active: None,
+            sessions: Vec::new(),
+            missed_in_row: 0,
+            return_status: AgentStatus::Free,
+            gen: 0,
+            acw_for: None,
+            monitoring: Vec::new(),
+            audio_monitor: None,
+        }
+    }
+
+    /// Can take an inbound offer now.
+    pub fn available(&self) -> bool {
+        self.status == AgentStatus::Free
+            && self.offer.is_none()
+            && self.active.is_none()
+            && !self.tabs.is_empty()
+    }
+
+    pub fn in_group(&self, group: &str) -> bool {
+        self.groups.iter().any(|g| g == group)
+    }
+}

@@ -1,0 +1,285 @@
+//! The server's TOML configuration (see docs/CONFIG.md for every key).
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default)]
+    pub server: ServerSection,
+    pub auth: AuthSection,
+    #[serde(default)]
+    pub center: CenterSection,
+    #[serde(default)]
+    pub skill_groups: Vec<SkillGroup>,
+    #[serde(default)]
+    pub users: Vec<User>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    /// Address to listen on when `--listen` is not given.
+    pub listen: String,
+    /// Where the session records live; relative paths are taken from the
+    /// config file's folder; unset: the platform's data directory.
+    pub data_dir: Option<PathBuf>,
+    /// Seconds between WebSocket pings; a peer silent for two intervals is
+    /// dropped. 0 turns pings off.
+    pub ping_interval: u64,
+    /// Requests a connection may make per second on average...
+    pub rate_limit_per_second: u32,
+    /// ...and in one burst.
+    pub rate_limit_burst: u32,
+    /// Frames queued for a connection that does not read before it is dropped.
+    pub outbound_queue: usize,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        ServerSection {
+            listen: "127.0.0.1:7070".into(),
+            data_dir: None,
+            ping_interval: 30,
+            rate_limit_per_second: 50,
+            rate_limit_burst: 100,
+            outbound_queue: 4096,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSection {
+    /// The key tokens are signed with (at least 16 characters). The
+    /// environment variable CCDESK_SECRET overrides it.
+    pub secret: String,
+    /// Lifetime in seconds of a token issued without `--ttl`.
+    #[serde(default = "default_ttl")]
+    pub default_ttl: u64,
+}
+
+fn default_ttl() -> u64 {
+    12 * 3600
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CenterSection {
+    /// Seconds an agent has to accept an offer (callIn's `timeout`); 0: no limit.
+    pub ring_timeout: u64,
+    /// Seconds of after-call work (`arrange`) after a session ends; 0: none.
+    pub after_call_work: u64,
+    /// Offers missed in a row after which an agent is set `notReady`; 0: never.
+    pub max_missed_offers: u32,
+    /// Seconds a session may last once accepted before the server ends it
+    /// (closeBy `timer`); 0: no limit.
+    pub max_session_length: u64,
+    /// Seconds a session is kept after its agent's last tab disconnects.
+    pub reconnect_grace: u64,
+    /// Seconds an outbound call may ring at the far end before it is given up.
+    pub dial_timeout: u64,
+    /// The break reasons `Agent.setStatus` rest accepts.
+    pub break_reasons: Vec<String>,
+    /// Caller number of outbound calls that don't name one.
+    pub caller_phone_number: String,
+    /// Status an agent has after logging in when no tab of theirs was open.
+    pub login_status: String,
+    /// Milliseconds between the partial `asr` results of `Customer.say`
+    /// (one word each); 0 sends them all at once.
+    pub asr_word_ms: u64,
+    /// Ended sessions kept in an agent's list until `Call.deleteCall`.
+    pub max_ended_sessions: usize,
+}
+
+impl Default for CenterSection {
+    fn default() -> Self {
+        CenterSection {
+            ring_timeout: 30,
+            after_call_work: 15,
+            max_missed_offers: 3,
+            max_session_length: 7200,
+            reconnect_grace: 30,
+            dial_timeout: 45,
+            break_reasons: vec!["Meal".into(), "Meeting".into(), "Training".into()],
+            caller_phone_number: "+15550100".into(),
+            login_status: "free".into(),
+            asr_word_ms: 250,
+            max_ended_sessions: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkillGroup {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Role {
+    Agent,
+    Admin,
+    Inspector,
+    Trunk,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Admin => "admin",
+            Role::Inspector => "inspector",
+            Role::Trunk => "trunk",
+        }
+    }
+    pub fn is_seat(self) -> bool {
+        !matches!(self, Role::Trunk)
+    }
+    pub fn is_supervisor(self) -> bool {
+        matches!(self, Role::Admin | Role::Inspector)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub id: String,
+    pub role: Role,
+    #[serde(default)]
+    pub skill_groups: Vec<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl ServerConfig {
+    /// Read, parse and check a config file; errors name the file and what is wrong.
+    pub fn load(path: &Path) -> anyhow::Result<ServerConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let mut cfg = ServerConfig::parse(&text)
+            .with_context(|| format!("invalid config file {}", path.display()))?;
+        if let Some(dir) = &cfg.server.data_dir {
+            if dir.is_relative() {
+                let base = path.parent().unwrap_or(Path::new("."));
+                cfg.server.data_dir = Some(base.join(dir));
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// Parse and check config text.
+    pub fn parse(text: &str) -> anyhow::Result<ServerConfig> {
+        let mut cfg: ServerConfig = toml::from_str(text)?;
+        if let Ok(secret) = std::env::var("CCDESK_SECRET") {
+            if !secret.is_empty() {
+                cfg.auth.secret = secret;
+            }
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.auth.secret.chars().count() < 16 {
+            bail!("auth.secret must be at least 16 characters long");
+        }
+        self.listen_addr()?;
+        let mut groups = HashSet::new();
+        for g in &self.skill_groups {
+            if g.id.is_empty() {
+                bail!("skill_groups: an id is empty");
+            }
+            if !groups.insert(g.id.as_str()) {
+                bail!("skill_groups: id `{}` appears twice", g.id);
+            }
+        }
+        let mut users = HashSet::new();
+        for u in &self.users {
+            if u.id.is_empty() {
+                bail!("users: an id is empty");
+            }
+            if !users.insert(u.id.as_str()) {
+                bail!("users: id `{}` appears twice", u.id);
+            }
+            for g in &u.skill_groups {
+                if !groups.contains(g.as_str()) {
+                    bail!("users: `{}` names skill group `{g}`, which is not in skill_groups", u.id);
+                }
+            }
+        }
+        if !matches!(self.center.login_status.as_str(), "free" | "notReady" | "offline") {
+            bail!(
+                "center.login_status must be free, notReady or offline, not `{}`",
+                self.center.login_status
+            );
+        }
+        if self.server.rate_limit_per_second == 0 || self.server.rate_limit_burst == 0 {
+            bail!("server.rate_limit_per_second and server.rate_limit_burst must be above 0");
+        }
+        if self.server.outbound_queue == 0 {
+            bail!("server.outbound_queue must be above 0");
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.server
+            .listen
+            .parse()
+            .with_context(|| format!("server.listen `{}` is not an address:port", self.server.listen))
+    }
+
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    /// The folder records are kept in.
+    pub fn data_dir(&self) -> anyhow::Result<PathBuf> {
+        if let Some(dir) = &self.server.data_dir {
+            return Ok(dir.clone());
+        }
+        directories::ProjectDirs::from("", "", "ccdesk")
+            .map(|d| d.data_dir().to_path_buf())
+            .context("no home directory to keep data in: set server.data_dir")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: &str = "[auth]\nsecret = \"0123456789abcdef\"\n";
+
+    #[test]
+    fn shipped_config_parses() {
+        let text = include_str!("../../config/server.toml");
+        let cfg = ServerConfig::parse(text).unwrap();
+        assert_eq!(cfg.users.len(), 6);
+        assert!(cfg.center.break_reasons.contains(&"Meal".to_string()));
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let e = ServerConfig::parse("[auth]\nsecret = \"short\"\n").unwrap_err();
+        assert!(e.to_string().contains("auth.secret"));
+        let e = ServerConfig::parse(&format!("{MIN}[center]\nring_timeot = 3\n")).unwrap_err();
+        assert!(format!("{e:#}").contains("ring_timeot"), "{e:#}");
+        let e = ServerConfig::parse(&format!(
+            "{MIN}[[users]]\nid = \"a\"\nrole = \"agent\"\nskill_groups = [\"nope\"]\n"
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("nope"));
+        let e = ServerConfig::parse(&format!("{MIN}[[users]]\nid = \"a\"\nrole = \"boss\"\n"))
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("boss"), "{e:#}");
+    }
+}

@@ -1,0 +1,305 @@
+//! One task per socket: the WebSocket handshake, login, decoding and
+//! validating frames, rate limiting, and writing what the center sends.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request as HsRequest, Response as HsResponse};
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::protocol::{decode_request, Audience, Event, ProtoError, Request, Response, ErrorCode};
+
+use super::auth::{self, TokenError};
+use super::center::{CenterHandle, Command, ConnId, Outbound};
+use super::clock::Clock;
+use super::config::{Role, ServerConfig};
+
+/// What every connection task shares.
+pub struct ServerCtx {
+    pub cfg: Arc<ServerConfig>,
+    pub clock: Clock,
+    pub center: CenterHandle,
+    pub next_conn: AtomicU64,
+}
+
+/// Seconds a new connection has to log in.
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(20);
+/// Frames above this are refused by the WebSocket layer itself (closing the
+/// connection); frames up to it get a `badRequest` answer and the connection
+/// stays open.
+const HARD_FRAME_LIMIT: usize = 4 << 20;
+
+pub fn ws_config() -> WebSocketConfig {
+    let mut c = WebSocketConfig::default();
+    c.max_message_size = Some(HARD_FRAME_LIMIT);
+    c.max_frame_size = Some(HARD_FRAME_LIMIT);
+    c.write_buffer_size = 0;
+    c
+}
+
+struct RateLimit {
+    tokens: f64,
+    per_sec: f64,
+    burst: f64,
+    last: Instant,
+}
+
+impl RateLimit {
+    fn new(per_sec: u32, burst: u32) -> RateLimit {
+        RateLimit { tokens: burst as f64, per_sec: per_sec as f64, burst: burst as f64, last: Instant::now() }
+    }
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        let dt = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + dt * self.per_sec).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+enum Phase {
+    LoggedOut,
+    LoggedIn { role: Role, user: String, expires: Instant },
+}
+
+pub async fn handle(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) {
+    let _ = stream.set_nodelay(true);
+    let check_path = |req: &HsRequest, resp: HsResponse| -> Result<HsResponse, ErrorResponse> {
+        if req.uri().path() == "/ws" {
+            Ok(resp)
+        } else {
+            let mut err = ErrorResponse::new(Some("ccdesk speaks WebSocket on /ws\n".into()));
+            *err.status_mut() = StatusCode::NOT_FOUND;
+            Err(err)
+        }
+    };
+    let ws = match tokio_tungstenite::accept_hdr_async_with_config(stream, check_path, Some(ws_config())).await {
+        Ok(ws) => ws,
+        Err(e) => {
+            tracing::debug!(%peer, error = %e, "handshake failed");
+            return;
+        }
+    };
+    let conn: ConnId = ctx.next_conn.fetch_add(1, Ordering::Relaxed);
+    tracing::debug!(%peer, conn, "connected");
+    let (mut sink, mut stream) = ws.split();
+    let (tx, mut rx) = mpsc::channel::<Outbound>(ctx.cfg.server.outbound_queue);
+    let mut phase = Phase::LoggedOut;
+    let mut limiter = RateLimit::new(ctx.cfg.server.rate_limit_per_second, ctx.cfg.server.rate_limit_burst);
+    let ping_every = ctx.cfg.server.ping_interval;
+    let mut last_heard = Instant::now();
+    let mut ping = tokio::time::interval_at(
+        Instant::now() + Duration::from_secs(ping_every.max(1)),
+        Duration::from_secs(ping_every.max(1)),
+    );
+    let login_deadline = tokio::time::sleep(LOGIN_TIMEOUT);
+    tokio::pin!(login_deadline);
+
+    'conn: loop {
+        let expires = match &phase {
+            Phase::LoggedIn { expires, .. } => Some(*expires),
+            Phase::LoggedOut => None,
+        };
+        let mut out: Vec<Message> = Vec::new();
+        let mut close = false;
+        tokio::select! {
+            frame = stream.next() => {
+                let Some(frame) = frame else { break 'conn };
+                let frame = match frame {
+                    Ok(f) => f,
+                    Err(e) => {
+                        tracing::debug!(conn, error = %e, "read failed");
+                        if let tokio_tungstenite::tungstenite::Error::Capacity(_) = e {
+                            let err = ProtoError::bad_request(format!("frame larger than {HARD_FRAME_LIMIT} bytes; closing"));
+                            let _ = sink.send(Message::Text(Response::error(Value::Null, &err).to_json())).await;
+                        }
+                        break 'conn;
+                    }
+                };
+                last_heard = Instant::now();
+                match frame {
+                    Message::Text(text) => {
+                        match on_text(&ctx, conn, &text, &mut phase, &mut limiter, &tx) {
+                            Step::Reply(r) => out.push(Message::Text(r.to_json())),
+                            Step::ReplyAndClose(msgs) => {
+                                out.extend(msgs.into_iter().map(Message::Text));
+                                close = true;
+                            }
+                            Step::Forwarded => {}
+                        }
+                    }
+                    Message::Binary(_) => {
+                        let err = ProtoError::bad_request("binary frames are not part of the protocol: send JSON text frames");
+                        out.push(Message::Text(Response::error(Value::Null, &err).to_json()));
+                    }
+                    Message::Close(_) => break 'conn,
+                    Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+                }
+            }
+            msg = rx.recv() => {
+                match msg {
+                    Some(first) => {
+                        let mut next = Some(first);
+                        // Drain what is queued into one flush.
+                        while let Some(m) = next.take() {
+                            match m {
+                                Outbound::Text(t) => out.push(Message::Text(t.to_string())),
+                                Outbound::Close => { close = true; break; }
+                            }
+                            if out.len() >= 64 { break; }
+                            next = rx.try_recv().ok();
+                        }
+                    }
+                    None => close = true,
+                }
+            }
+            _ = ping.tick(), if ping_every > 0 => {
+                if last_heard.elapsed() > Duration::from_secs(ping_every * 2 + 5) {
+                    tracing::info!(conn, "peer silent for two ping intervals; dropping it");
+                    break 'conn;
+                }
+                out.push(Message::Ping(Vec::new()));
+            }
+            _ = &mut login_deadline, if matches!(phase, Phase::LoggedOut) => {
+                let err = ProtoError::unauthorized(format!("no login within {} seconds", LOGIN_TIMEOUT.as_secs()));
+                out.push(Message::Text(Response::error(Value::Null, &err).to_json()));
+                close = true;
+            }
+            _ = sleep_until_opt(expires) => {
+                let ev = Event::TokenExpired { message: "the login token has expired: log in again with a new token".into() };
+                out.push(Message::Text(ev.to_json()));
+                close = true;
+            }
+        }
+        for m in out {
+            if sink.feed(m).await.is_err() {
+                break 'conn;
+            }
+        }
+        if sink.flush().await.is_err() {
+            break 'conn;
+        }
+        if close {
+            let _ = sink.send(Message::Close(None)).await;
+            break 'conn;
+        }
+    }
+    if let Phase::LoggedIn { .. } = phase {
+        let _ = ctx.center.tx.send(Command::Disconnected { conn });
+    }
+    tracing::debug!(conn, "disconnected");
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+enum Step {
+    Reply(Response),
+    ReplyAndClose(Vec<String>),
+    Forwarded,
+}
+
+fn on_text(
+    ctx: &ServerCtx,
+    conn: ConnId,
+    text: &str,
+    phase: &mut Phase,
+    limiter: &mut RateLimit,
+    tx: &mpsc::Sender<Outbound>,
+) -> Step {
+    let (id, req) = match decode_request(text) {
+        Ok(v) => v,
+        Err(e) => return Step::Reply(Response::error(e.id, &e.error)),
+    };
+    if !limiter.allow() {
+        return Step::Reply(Response::error(
+            id,
+            &ProtoError::new(
+                ErrorCode::RateLimited,
+                format!("more than {} requests a second: slow down", ctx.cfg.server.rate_limit_per_second),
+            ),
+        ));
+    }
+    match phase {
+        Phase::LoggedOut => {
+            let Request::Login(p) = req else {
+                return Step::Reply(Response::error(id, &ProtoError::unauthorized(format!("log in first: `{}` needs a login", req.method()))));
+            };
+            let now = ctx.clock.now_secs();
+            let claims = match auth::verify(&ctx.cfg.auth.secret, &p.token, now) {
+                Ok(c) => c,
+                Err(TokenError::Expired(at)) => {
+                    let msg = format!("the login token expired at unix time {at}");
+                    let ev = Event::TokenExpired { message: msg.clone() };
+                    return Step::ReplyAndClose(vec![ev.to_json(), Response::error(id, &ProtoError::unauthorized(msg)).to_json()]);
+                }
+                Err(e) => {
+                    return Step::ReplyAndClose(vec![Response::error(id, &ProtoError::unauthorized(e.to_string())).to_json()]);
+                }
+            };
+            if claims.sub != p.user_id {
+                let err = ProtoError::unauthorized(format!("the token is not for user `{}`", crate::protocol::shorten_for_error(&p.user_id)));
+                return Step::ReplyAndClose(vec![Response::error(id, &err).to_json()]);
+            }
+            let Some(user) = ctx.cfg.user(&p.user_id) else {
+                let err = ProtoError::unauthorized(format!("unknown user `{}`", crate::protocol::shorten_for_error(&p.user_id)));
+                return Step::ReplyAndClose(vec![Response::error(id, &err).to_json()]);
+            };
+            let left = claims.exp.saturating_mul(1000).saturating_sub(ctx.clock.now_ms());
+            *phase = Phase::LoggedIn {
+                role: user.role,
+                user: user.id.clone(),
+                expires: Instant::now() + Duration::from_millis(left),
+            };
+            let _ = ctx.center.tx.send(Command::Login {
+                conn,
+                id,
+                user: user.id.clone(),
+                role: user.role,
+                enable_shared: p.enable_shared,
+                tx: tx.clone(),
+            });
+            Step::Forwarded
+        }
+        Phase::LoggedIn { role, user, .. } => {
+            let allowed = match req.audience() {
+                Audience::Anyone => true,
+                Audience::Seat => role.is_seat(),
+                Audience::Supervisor => role.is_supervisor(),
+                Audience::Trunk => *role == Role::Trunk,
+            };
+            if !allowed {
+                let who = match req.audience() {
+                    Audience::Seat => "agents, admins and inspectors",
+                    Audience::Supervisor => "admins and inspectors",
+                    Audience::Trunk => "trunks",
+                    Audience::Anyone => "anyone",
+                };
+                return Step::Reply(Response::error(
+                    id,
+                    &ProtoError::forbidden(format!("`{}` is for {who}; `{user}` has role {}", req.method(), role.as_str())),
+                ));
+            }
+            let _ = ctx.center.tx.send(Command::Request { conn, id, req });
+            Step::Forwarded
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The contact center: `ccdesk serve`.
+
+pub mod agent;
+pub mod auth;
+pub mod center;
+pub mod clock;
+pub mod config;
+pub mod connection;
+pub mod records;
+pub mod routing;
+pub mod session;
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use self::center::Center;
+use self::clock::Clock;
+use self::config::ServerConfig;
+use self::connection::ServerCtx;
+use self::records::RecordStore;
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Start serving on an already bound listener, writing records to `records`.
+    pub fn start(cfg: ServerConfig, listener: TcpListener, records: Box<dyn RecordStore>) -> std::io::Result<Server> {
+        let addr = listener.local_addr()?;
+        let cfg = Arc::new(cfg);
+        let clock = Clock::new();
+        let center = Center::new(cfg.clone(), clock, records).spawn();
+        let ctx = Arc::new(ServerCtx { cfg, clock, center, next_conn: AtomicU64::new(1) });
+        let task = tokio::spawn(accept_loop(listener, ctx));
+        Ok(Server { addr, task })
+    }
+
+    /// Stop accepting; open connections end as their peers go.
+    pub fn stop(self) {
+        self.task.abort();
+    }
+
+    /// Wait until the accept loop ends (it runs until stopped).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+async fn accept_loop(listener: TcpListener, ctx: Arc<ServerCtx>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                tokio::spawn(connection::handle(stream, peer, ctx.clone()));
+            }
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::error!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}

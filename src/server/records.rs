@@ -1,0 +1,247 @@
+//! Session records: every ended session is written to SQLite before its end
+//! is acknowledged. WAL mode with synchronous=NORMAL: a committed record
+//! survives a crash of the process.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::session::TransferRecord;
+
+/// One ended session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRecord {
+    pub session_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub direction: String,
+    pub skill_group: Option<String>,
+    /// Every seat that handled it, in order.
+    pub agents: Vec<String>,
+    /// Caller number (or chat nickname / user id, or calling agent).
+    pub caller: Option<String>,
+    pub callee: Option<String>,
+    /// Unix ms.
+    pub created_at: u64,
+    pub offered_at: Option<u64>,
+    pub accepted_at: Option<u64>,
+    pub ended_at: u64,
+    pub hold_ms: u64,
+    /// After-call work, filled in when it ends.
+    pub acw_ms: Option<u64>,
+    pub close_by: String,
+    pub main_reason: Option<String>,
+    pub sub_reason: Option<String>,
+    pub missed_offers: u32,
+    pub transfers: Vec<TransferRecord>,
+}
+
+/// Where records go. The server writes through this, so tests can supply a
+/// store that fails.
+pub trait RecordStore: Send {
+    fn save(&mut self, rec: &SessionRecord) -> anyhow::Result<()>;
+    fn set_acw(&mut self, session_id: &str, acw_ms: u64) -> anyhow::Result<()>;
+}
+
+pub struct SqliteRecords {
+    conn: Connection,
+    path: PathBuf,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id    TEXT PRIMARY KEY,
+    type          TEXT NOT NULL,
+    direction     TEXT NOT NULL,
+    skill_group   TEXT,
+    agents        TEXT NOT NULL,
+    caller        TEXT,
+    callee        TEXT,
+    created_at    INTEGER NOT NULL,
+    offered_at    INTEGER,
+    accepted_at   INTEGER,
+    ended_at      INTEGER NOT NULL,
+    hold_ms       INTEGER NOT NULL,
+    acw_ms        INTEGER,
+    close_by      TEXT NOT NULL,
+    main_reason   TEXT,
+    sub_reason    TEXT,
+    missed_offers INTEGER NOT NULL,
+    transfers     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_ended_at ON sessions(ended_at);
+";
+
+impl SqliteRecords {
+    /// Open (creating if needed) `records.sqlite3` in `dir`.
+    pub fn open_dir(dir: &Path) -> anyhow::Result<SqliteRecords> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+        Self::open(&dir.join("records.sqlite3"))
+    }
+
+    pub fn open(path: &Path) -> anyhow::Result<SqliteRecords> {
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open records database {}", path.display()))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(SCHEMA)
+            .with_context(|| format!("cannot create tables in {}", path.display()))?;
+        Ok(SqliteRecords {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records that ended at or after `since_ms`, oldest first.
+    pub fn list(&self, since_ms: u64) -> anyhow::Result<Vec<SessionRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT session_id, type, direction, skill_group, agents, caller, callee, created_at,
+                    offered_at, accepted_at, ended_at, hold_ms, acw_ms, close_by, main_reason,
+                    sub_reason, missed_offers, transfers
+             FROM sessions WHERE ended_at >= ?1 ORDER BY ended_at, session_id",
+        )?;
+        let rows = stmt.query_map(params![since_ms as i64], |r| {
+            let agents: String = r.get(4)?;
+            let transfers: String = r.get(17)?;
+            Ok(SessionRecord {
+                session_id: r.get(0)?,
+                kind: r.get(1)?,
+                direction: r.get(2)?,
+                skill_group: r.get(3)?,
+                agents: serde_json::from_str(&agents).unwrap_or_default(),
+                caller: r.get(5)?,
+                callee: r.get(6)?,
+                created_at: r.get::<_, i64>(7)? as u64,
+                offered_at: r.get::<_, Option<i64>>(8)?.map(|v| v as u64),
+                accepted_at: r.get::<_, Option<i64>>(9)?.map(|v| v as u64),
+                ended_at: r.get::<_, i64>(10)? as u64,
+                hold_ms: r.get::<_, i64>(11)? as u64,
+                acw_ms: r.get::<_, Option<i64>>(12)?.map(|v| v as u64),
+                close_by: r.get(13)?,
+                main_reason: r.get(14)?,
+                sub_reason: r.get(15)?,
+                missed_offers: r.get::<_, i64>(16)? as u32,
+                transfers: serde_json::from_str(&transfers).unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    pub fn get(&self, session_id: &str) -> anyhow::Result<Option<SessionRecord>> {
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT ended_at FROM sessions WHERE session_id = ?1",
+                params![session_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match id {
+            None => Ok(None),
+            Some(ended) => Ok(self
+                .list(ended as u64)?
+                .into_iter()
+                .find(|r| r.session_id == session_id)),
+        }
+    }
+}
+
+impl RecordStore for SqliteRecords {
+    fn save(&mut self, r: &SessionRecord) -> anyhow::Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO sessions (session_id, type, direction, skill_group, agents,
+                caller, callee, created_at, offered_at, accepted_at, ended_at, hold_ms, acw_ms,
+                close_by, main_reason, sub_reason, missed_offers, transfers)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            params![
+                r.session_id,
+                r.kind,
+                r.direction,
+                r.skill_group,
+                serde_json::to_string(&r.agents)?,
+                r.caller,
+                r.callee,
+                r.created_at as i64,
+                r.offered_at.map(|v| v as i64),
+                r.accepted_at.map(|v| v as i64),
+                r.ended_at as i64,
+                r.hold_ms as i64,
+                r.acw_ms.map(|v| v as i64),
+                r.close_by,
+                r.main_reason,
+                r.sub_reason,
+                r.missed_offers as i64,
+                serde_json::to_string(&r.transfers)?,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn set_acw(&mut self, session_id: &str, acw_ms: u64) -> anyhow::Result<()> {
+        self.conn.execute(
+            "UPDATE sessions SET acw_ms = ?2 WHERE session_id = ?1",
+            params![session_id, acw_ms as i64],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: &str, ended: u64) -> SessionRecord {
+        SessionRecord {
+            session_id: id.into(),
+            kind: "phone".into(),
+            direction: "inbound".into(),
+            skill_group: Some("support".into()),
+            agents: vec!["alice".into(), "bob".into()],
+            caller: Some("+1555".into()),
+            callee: None,
+            created_at: 1,
+            offered_at: Some(2),
+            accepted_at: Some(3),
+            ended_at: ended,
+            hold_ms: 40,
+            acw_ms: None,
+            close_by: "seat".into(),
+            main_reason: None,
+            sub_reason: None,
+            missed_offers: 1,
+            transfers: vec![TransferRecord {
+                from: "alice".into(),
+                to_user: Some("bob".into()),
+                to_skill_group: None,
+                at: 5,
+            }],
+        }
+    }
+
+    #[test]
+    fn save_list_and_acw_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut db = SqliteRecords::open_dir(dir.path()).unwrap();
+            db.save(&rec("s-1", 100)).unwrap();
+            db.save(&rec("s-2", 200)).unwrap();
+            db.set_acw("s-1", 1500).unwrap();
+        }
+        let db = SqliteRecords::open_dir(dir.path()).unwrap();
+        let all = db.list(0).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].acw_ms, Some(1500));
+        assert_eq!(all[0].transfers, rec("s-1", 100).transfers);
+        assert_eq!(db.list(150).unwrap().len(), 1);
+        assert_eq!(db.get("s-2").unwrap().unwrap().agents, vec!["alice", "bob"]);
+        assert!(db.get("nope").unwrap().is_none());
+    }
+}

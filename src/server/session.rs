@@ -1,0 +1,222 @@
+//! A session's state on the server, and what each party sees of it.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::protocol::{
+    CallIn, CallType, ChatMessage, CloseBy, Direction, Flow, SessionSnapshot, SessionState,
+};
+
+use super::center::ConnId;
+
+/// Where a session was sent on: for the record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferRecord {
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_skill_group: Option<String>,
+    /// Unix ms.
+    pub at: u64,
+}
+
+/// A sentence being spoken through the text transcript path.
+#[derive(Debug, Clone)]
+pub struct Utterance {
+    pub flow: Flow,
+    pub index: u32,
+    pub words: Vec<String>,
+    pub shown: usize,
+    pub start_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct EndInfo {
+    pub close_by: CloseBy,
+    pub main_reason: Option<String>,
+    pub sub_reason: Option<String>,
+    pub at_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    pub user: String,
+    pub text_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub kind: CallType,
+    pub direction: Direction,
+    pub state: SessionState,
+    pub group: Option<String>,
+    /// The callIn data (timeout filled in when offered).
+    pub call_in: CallIn,
+    /// The trunk connection that owns the customer's side.
+    pub trunk: Option<ConnId>,
+    /// The seat handling the session (answering agent, outbound caller,
+    /// internal callee once accepted, intercepting supervisor).
+    pub agent: Option<String>,
+    /// Internal calls: the agent who placed the call.
+    pub caller_agent: Option<String>,
+    /// The agent the session is offered to while ringing.
+    pub ringing_to: Option<String>,
+    /// Position in the queue: when it first queued, and a tie-breaker.
+    pub queue_key: (Instant, u64),
+    pub created: Instant,
+    pub created_ms: u64,
+    pub offered_ms: Option<u64>,
+    pub accepted: Option<Instant>,
+    pub accepted_ms: Option<u64>,
+    pub hold_started: Option<Instant>,
+    pub hold_total: Duration,
+    pub mic_muted: bool,
+    pub caller_mic_muted: bool,
+    pub video_muted: bool,
+    /// Bumped whenever an offer or a dial starts or stops, so stale timers are ignored.
+    pub ring_gen: u64,
+    /// Agents who let this session's offer time out.
+    pub declined: Vec<String>,
+    pub missed_offers: u32,
+    pub monitors: Vec<Monitor>,
+    pub transfers: Vec<TransferRecord>,
+    /// Every seat that handled it, in order.
+    pub handled_by: Vec<String>,
+    pub messages: Vec<ChatMessage>,
+    pub speech: VecDeque<Utterance>,
+    pub next_index: [u32; 2],
+    pub end: Option<EndInfo>,
+}
+
+/// Chat lines kept per session for the snapshot.
+pub const MAX_MESSAGES: usize = 200;
+
+impl Session {
+    pub fn new(id: String, kind: CallType, direction: Direction, now: Instant, now_ms: u64, seq: u64) -> Session {
+        Session {
+            call_in: CallIn {
+                session_id: id.clone(),
+                kind,
+                ..Default::default()
+            },
+            id,
+            kind,
+            direction,
+            state: SessionState::Queued,
+            group: None,
+            trunk: None,
+            agent: None,
+            caller_agent: None,
+            ringing_to: None,
+            queue_key: (now, seq),
+            created: now,
+            created_ms: now_ms,
+            offered_ms: None,
+            accepted: None,
+            accepted_ms: None,
+            hold_started: None,
+            hold_total: Duration::ZERO,
+            mic_muted: false,
+            caller_mic_muted: false,
+            video_muted: false,
+            ring_gen: 0,
+            declined: Vec::new(),
+            missed_offers: 0,
+            monitors: Vec::new(),
+            transfers: Vec::new(),
+            handled_by: Vec::new(),
+            messages: Vec::new(),
+            speech: VecDeque::new(),
+            next_index: [0, 0],
+            end: None,
+        }
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.state == SessionState::Ended
+    }
+
+    /// Talking or held: a conversation is in progress.
+    pub fn in_progress(&self) -> bool {
+        matches!(self.state, SessionState::Talking | SessionState::Held)
+    }
+
+    /// Is `user` a party to this session (not just a monitor)?
+    pub fn is_party(&self, user: &str) -> bool {
+        self.agent.as_deref() == Some(user)
+            || self.caller_agent.as_deref() == Some(user)
+            || self.ringing_to.as_deref() == Some(user)
+    }
+
+    /// The seats that get this session's events.
+    pub fn parties(&self) -> Vec<String> {
+        let mut out = Vec::with_capacity(2);
+        for u in [&self.agent, &self.caller_agent, &self.ringing_to].into_iter().flatten() {
+            if !out.contains(u) {
+                out.push(u.clone());
+            }
+        }
+        out
+    }
+
+    /// Stop the hold clock, if running.
+    pub fn stop_hold(&mut self, now: Instant) {
+        if let Some(start) = self.hold_started.take() {
+            self.hold_total += now.saturating_duration_since(start);
+        }
+    }
+
+    /// Milliseconds since the conversation started (accept), or since creation.
+    pub fn elapsed_ms(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.accepted.unwrap_or(self.created))
+            .as_millis() as u64
+    }
+
+    pub fn muted_for(&self, user: &str) -> bool {
+        if self.caller_agent.as_deref() == Some(user) {
+            self.caller_mic_muted
+        } else {
+            self.mic_muted
+        }
+    }
+
+    /// What `viewer` sees of the session.
+    pub fn snapshot(&self, viewer: &str, ring_left: Option<u64>) -> SessionSnapshot {
+        let mut call_in = self.call_in.clone();
+        let state = match self.state {
+            // The caller of an unanswered internal call is dialing, not ringing.
+            SessionState::Ringing if self.caller_agent.as_deref() == Some(viewer) => SessionState::Dialing,
+            s => s,
+        };
+        if self.kind == CallType::Internal {
+            let peer = if self.caller_agent.as_deref() == Some(viewer) {
+                self.agent.clone().or_else(|| self.ringing_to.clone())
+            } else {
+                self.caller_agent.clone()
+            };
+            call_in.peer_user_id = peer;
+        }
+        if let Some(left) = ring_left {
+            call_in.timeout = left;
+        }
+        SessionSnapshot {
+            session_id: self.id.clone(),
+            kind: self.kind,
+            state,
+            direction: self.direction,
+            call_in,
+            started_at: self.created_ms,
+            accepted_at: self.accepted_ms,
+            ended_at: self.end.as_ref().map(|e| e.at_ms),
+            mic_muted: self.muted_for(viewer),
+            video_muted: self.video_muted,
+            close_by: self.end.as_ref().map(|e| e.close_by),
+            messages: self.messages.clone(),
+        }
+    }
+}
