@@ -368,13 +368,16 @@ impl Center {
             }
         }
         if !keep {
+            let ev = Event::KickedOut {
+                message: Some("logged in elsewhere without enableShared".into()),
+            };
+            let text: Arc<str> = ev.to_json().into();
             for old in old_tabs {
-                let ev = Event::KickedOut {
-                    message: Some("logged in elsewhere without enableShared".into()),
-                };
-                self.emit_to_conns(&[old], &ev);
-                self.outbox.push((old, Outbound::Close));
-                self.conns.remove(&old);
+                // Its tab is gone from the agent already: tell it and close it directly.
+                if let Some(c) = self.conns.remove(&old) {
+                    let _ = c.tx.try_send(Outbound::Text(text.clone()));
+                    let _ = c.tx.try_send(Outbound::Close);
+                }
             }
         }
         if let Some(st) = status_change {
