@@ -239,7 +239,7 @@ pub async fn talking(s: &TestServer, agent: &str) -> (String, Client, Client) {
     let trunk = s.login("pstn").await;
     let group = if agent == "dave" { "sales" } else { "support" };
     let id = phone_call(&trunk, group).await;
-    let ev = a.expect("callIn").await;
+    let ev = a.wait_for("callIn").await;
     assert_eq!(sid(&ev), id);
     a.ok("Call.accept", json!({"sessionId": id})).await;
     a.wait_for("userAccessed").await;
