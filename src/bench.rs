@@ -69,7 +69,9 @@ fn summary(name: &str, mut v: Vec<Duration>) -> String {
         v.len(),
         percentile(&v, 50.0),
         percentile(&v, 99.0),
-        v.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN)
+        v.last()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(f64::NAN)
     )
 }
 
@@ -97,7 +99,9 @@ impl ServerProc {
              [[users]]\nid = \"trunk\"\nrole = \"trunk\"\n"
         );
         for i in 0..agents {
-            cfg.push_str(&format!("[[users]]\nid = \"a{i}\"\nrole = \"agent\"\nskill_groups = [\"bench\"]\n"));
+            cfg.push_str(&format!(
+                "[[users]]\nid = \"a{i}\"\nrole = \"agent\"\nskill_groups = [\"bench\"]\n"
+            ));
         }
         let path = dir.path().join("server.toml");
         std::fs::write(&path, cfg)?;
@@ -117,12 +121,17 @@ impl ServerProc {
         if !url.starts_with("ws://") {
             bail!("server printed `{url}` instead of its address");
         }
-        Ok(ServerProc { child, url, _dir: dir })
+        Ok(ServerProc {
+            child,
+            url,
+            _dir: dir,
+        })
     }
 
     /// (current, peak) resident memory in KiB.
     fn rss_kib(&self) -> (u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
         let field = |name: &str| {
             status
                 .lines()
@@ -138,7 +147,12 @@ impl ServerProc {
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
-        println!("ccdesk bench — {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        println!(
+            "ccdesk bench — {} cores",
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        );
         let echo = echo_floor(args.echo_rounds).await?;
         println!("{}", summary("floor: bare websocket echo rtt", echo));
         match args.idle {
@@ -205,7 +219,11 @@ async fn idle(n: usize) -> anyhow::Result<()> {
     // Let the server settle, then read its memory.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (rss, peak) = server.rss_kib();
-    println!("idle connections: {} logged in over {:.1} s", conns.len(), took.as_secs_f64());
+    println!(
+        "idle connections: {} logged in over {:.1} s",
+        conns.len(),
+        took.as_secs_f64()
+    );
     println!("server RSS: {:.1} MiB before, {:.1} MiB with {} idle agents (peak {:.1} MiB), {:.1} KiB per connection",
         before as f64 / 1024.0, rss as f64 / 1024.0, conns.len(), peak as f64 / 1024.0,
         (rss.saturating_sub(before)) as f64 / conns.len().max(1) as f64);
@@ -216,11 +234,22 @@ type Stamps = Arc<Mutex<HashMap<String, Instant>>>;
 
 async fn load(args: &BenchArgs) -> anyhow::Result<()> {
     let server = ServerProc::start(args.agents)?;
-    let agents = connect_agents(&server.url, (0..args.agents).map(|i| format!("a{i}")).collect()).await?;
-    println!("{} agents logged in; placing {} calls/s for {} s, talk {} ms", agents.len(), args.rate, args.duration, args.talk_ms);
+    let agents = connect_agents(
+        &server.url,
+        (0..args.agents).map(|i| format!("a{i}")).collect(),
+    )
+    .await?;
+    println!(
+        "{} agents logged in; placing {} calls/s for {} s, talk {} ms",
+        agents.len(),
+        args.rate,
+        args.duration,
+        args.talk_ms
+    );
 
     let call_in_at: Stamps = Arc::new(Mutex::new(HashMap::new()));
-    let rtts: Arc<Mutex<HashMap<&'static str, Vec<Duration>>>> = Arc::new(Mutex::new(HashMap::new()));
+    let rtts: Arc<Mutex<HashMap<&'static str, Vec<Duration>>>> =
+        Arc::new(Mutex::new(HashMap::new()));
     let ended = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let talk = Duration::from_millis(args.talk_ms);
@@ -260,7 +289,13 @@ async fn load(args: &BenchArgs) -> anyhow::Result<()> {
     }
 
     let trunk = Arc::new(Connection::connect(&server.url).await?);
-    trunk.login("trunk", &auth::issue(SECRET, "trunk", now_secs(), 3600), false).await?;
+    trunk
+        .login(
+            "trunk",
+            &auth::issue(SECRET, "trunk", now_secs(), 3600),
+            false,
+        )
+        .await?;
     let sent_at: Stamps = Arc::new(Mutex::new(HashMap::new()));
     let total = (args.rate * args.duration as f64).round() as u64;
     let period = Duration::from_secs_f64(1.0 / args.rate.max(0.001));
@@ -298,7 +333,11 @@ async fn load(args: &BenchArgs) -> anyhow::Result<()> {
     let (rss_load, _) = server.rss_kib();
     // Let the last calls finish.
     let deadline = Instant::now() + talk + Duration::from_secs(10);
-    while ended.load(std::sync::atomic::Ordering::Relaxed) + errors.load(std::sync::atomic::Ordering::Relaxed) < total && Instant::now() < deadline {
+    while ended.load(std::sync::atomic::Ordering::Relaxed)
+        + errors.load(std::sync::atomic::Ordering::Relaxed)
+        < total
+        && Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let elapsed = start.elapsed();
@@ -313,22 +352,42 @@ async fn load(args: &BenchArgs) -> anyhow::Result<()> {
         }
     }
     let done = ended.load(std::sync::atomic::Ordering::Relaxed);
-    println!("placed {} calls in {:.2} s ({:.1} calls/s offered)", total, placing.as_secs_f64(), total as f64 / placing.as_secs_f64());
+    println!(
+        "placed {} calls in {:.2} s ({:.1} calls/s offered)",
+        total,
+        placing.as_secs_f64(),
+        total as f64 / placing.as_secs_f64()
+    );
     println!("completed {} calls (accepted, talked, hung up) in {:.2} s: {:.1} calls/s sustained; {} errors",
         done, elapsed.as_secs_f64(), done as f64 / placing.as_secs_f64().max(elapsed.as_secs_f64() - talk.as_secs_f64()), errors.load(std::sync::atomic::Ordering::Relaxed));
     println!("{}", summary("Customer.call -> callIn", call_in_lat));
     let r = rtts.lock().map(|m| m.clone()).unwrap_or_default();
     for name in ["Customer.call", "Call.accept", "Call.hungUp"] {
-        println!("{}", summary(&format!("{name} request -> response"), r.get(name).cloned().unwrap_or_default()));
+        println!(
+            "{}",
+            summary(
+                &format!("{name} request -> response"),
+                r.get(name).cloned().unwrap_or_default()
+            )
+        );
     }
-    println!("server RSS: {:.1} MiB under load, {:.1} MiB at the end, peak {:.1} MiB", rss_load as f64 / 1024.0, rss as f64 / 1024.0, peak as f64 / 1024.0);
+    println!(
+        "server RSS: {:.1} MiB under load, {:.1} MiB at the end, peak {:.1} MiB",
+        rss_load as f64 / 1024.0,
+        rss as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
     for t in agent_tasks {
         t.abort();
     }
     Ok(())
 }
 
-fn record(rtts: &Arc<Mutex<HashMap<&'static str, Vec<Duration>>>>, name: &'static str, d: Duration) {
+fn record(
+    rtts: &Arc<Mutex<HashMap<&'static str, Vec<Duration>>>>,
+    name: &'static str,
+    d: Duration,
+) {
     if let Ok(mut m) = rtts.lock() {
         m.entry(name).or_default().push(d);
     }

@@ -104,10 +104,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .duration_since(std::time::UNIX_EPOCH)
                 .context("system clock is before 1970")?
                 .as_secs();
-            println!("{}", auth::issue(&cfg.auth.secret, &user, now, ttl.unwrap_or(cfg.auth.default_ttl)));
+            println!(
+                "{}",
+                auth::issue(
+                    &cfg.auth.secret,
+                    &user,
+                    now,
+                    ttl.unwrap_or(cfg.auth.default_ttl)
+                )
+            );
             Ok(())
         }
-        Cmd::Records { config, since, json } => {
+        Cmd::Records {
+            config,
+            since,
+            json,
+        } => {
             let cfg = ServerConfig::load(&config)?;
             let db = SqliteRecords::open_dir(&cfg.data_dir()?)?;
             let since_ms = match since {

@@ -27,11 +27,27 @@ pub fn print(rows: &[SessionRecord], json: bool, out: &mut dyn Write) -> std::io
     writeln!(
         out,
         "{:<22} {:<8} {:<8} {:<9} {:<16} {:<16} {:<20} {:>6} {:>6} {:>6} {:>6} {:<7} reason",
-        "session", "type", "dir", "group", "agents", "caller", "ended", "wait", "talk", "hold", "acw", "closeBy"
+        "session",
+        "type",
+        "dir",
+        "group",
+        "agents",
+        "caller",
+        "ended",
+        "wait",
+        "talk",
+        "hold",
+        "acw",
+        "closeBy"
     )?;
     for r in rows {
-        let wait = r.accepted_at.map(|a| a.saturating_sub(r.created_at)).or(Some(r.ended_at.saturating_sub(r.created_at)));
-        let talk = r.accepted_at.map(|a| r.ended_at.saturating_sub(a).saturating_sub(r.hold_ms));
+        let wait = r
+            .accepted_at
+            .map(|a| a.saturating_sub(r.created_at))
+            .or(Some(r.ended_at.saturating_sub(r.created_at)));
+        let talk = r
+            .accepted_at
+            .map(|a| r.ended_at.saturating_sub(a).saturating_sub(r.hold_ms));
         let mut reason = [r.main_reason.as_deref(), r.sub_reason.as_deref()]
             .into_iter()
             .flatten()
@@ -41,7 +57,16 @@ pub fn print(rows: &[SessionRecord], json: bool, out: &mut dyn Write) -> std::io
             let hops: Vec<String> = r
                 .transfers
                 .iter()
-                .map(|t| format!("{}→{}", t.from, t.to_user.as_deref().or(t.to_skill_group.as_deref()).unwrap_or("?")))
+                .map(|t| {
+                    format!(
+                        "{}→{}",
+                        t.from,
+                        t.to_user
+                            .as_deref()
+                            .or(t.to_skill_group.as_deref())
+                            .unwrap_or("?")
+                    )
+                })
                 .collect();
             if !reason.is_empty() {
                 reason.push_str("; ");
@@ -55,7 +80,11 @@ pub fn print(rows: &[SessionRecord], json: bool, out: &mut dyn Write) -> std::io
             r.kind,
             r.direction,
             r.skill_group.as_deref().unwrap_or("-"),
-            if r.agents.is_empty() { "-".to_string() } else { r.agents.join(",") },
+            if r.agents.is_empty() {
+                "-".to_string()
+            } else {
+                r.agents.join(",")
+            },
             r.caller.as_deref().unwrap_or("-"),
             time(r.ended_at),
             secs(wait),

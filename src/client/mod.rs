@@ -17,7 +17,7 @@ pub enum ClientError {
     Connect {
         url: String,
         #[source]
-        source: tokio_tungstenite::tungstenite::Error,
+        source: Box<tokio_tungstenite::tungstenite::Error>,
     },
     #[error("the connection is closed")]
     Closed,
@@ -50,19 +50,30 @@ impl Connection {
     pub async fn connect(url: &str) -> Result<Connection, ClientError> {
         let (ws, _) = tokio_tungstenite::connect_async(url)
             .await
-            .map_err(|source| ClientError::Connect { url: url.to_string(), source })?;
+            .map_err(|source| ClientError::Connect {
+                url: url.to_string(),
+                source: Box::new(source),
+            })?;
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let (bad_tx, bad_rx) = mpsc::unbounded_channel();
         tokio::spawn(run(ws, cmd_rx, ev_tx, bad_tx));
-        Ok(Connection { cmds: cmd_tx, events: ev_rx, unparsed: bad_rx })
+        Ok(Connection {
+            cmds: cmd_tx,
+            events: ev_rx,
+            unparsed: bad_rx,
+        })
     }
 
     /// Send a request and wait for its response (success or error).
     pub async fn request(&self, method: &str, params: Value) -> Result<Response, ClientError> {
         let (tx, rx) = oneshot::channel();
         self.cmds
-            .send(Cmd::Request { method: method.to_string(), params, reply: tx })
+            .send(Cmd::Request {
+                method: method.to_string(),
+                params,
+                reply: tx,
+            })
             .map_err(|_| ClientError::Closed)?;
         rx.await.map_err(|_| ClientError::Closed)
     }
@@ -79,17 +90,28 @@ impl Connection {
         }
     }
 
-    pub async fn login(&self, user: &str, token: &str, enable_shared: bool) -> Result<LoginResult, ClientError> {
+    pub async fn login(
+        &self,
+        user: &str,
+        token: &str,
+        enable_shared: bool,
+    ) -> Result<LoginResult, ClientError> {
         let data = self
-            .call("login", json!({ "userId": user, "token": token, "enableShared": enable_shared }))
+            .call(
+                "login",
+                json!({ "userId": user, "token": token, "enableShared": enable_shared }),
+            )
             .await?
             .ok_or_else(|| ClientError::Unexpected("login answered without data".into()))?;
-        serde_json::from_value(data).map_err(|e| ClientError::Unexpected(format!("login data: {e}")))
+        serde_json::from_value(data)
+            .map_err(|e| ClientError::Unexpected(format!("login data: {e}")))
     }
 
     /// Send a frame as it is (for testing what servers do with bad input).
     pub fn send_raw(&self, text: impl Into<String>) -> Result<(), ClientError> {
-        self.cmds.send(Cmd::Raw(text.into())).map_err(|_| ClientError::Closed)
+        self.cmds
+            .send(Cmd::Raw(text.into()))
+            .map_err(|_| ClientError::Closed)
     }
 
     pub fn close(&self) {
@@ -98,7 +120,9 @@ impl Connection {
 }
 
 async fn run(
-    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
     mut cmds: mpsc::UnboundedReceiver<Cmd>,
     events: mpsc::UnboundedSender<Event>,
     unparsed: mpsc::UnboundedSender<String>,

@@ -137,19 +137,35 @@ mod tests {
 
     #[test]
     fn names_the_ill_typed_parameter() {
-        let e = err(r#"{"id":1,"method":"Call.monitor","params":{"sessionId":"s","textOnly":"yes"}}"#);
+        let e =
+            err(r#"{"id":1,"method":"Call.monitor","params":{"sessionId":"s","textOnly":"yes"}}"#);
         assert!(e.error.message.contains("textOnly"), "{}", e.error.message);
-        let e = err(r#"{"id":1,"method":"Customer.call","params":{"type":"phone","skillGroupId":"x","ivrPath":[{"key":1}]}}"#);
-        assert!(e.error.message.contains("ivrPath[0].key"), "{}", e.error.message);
+        let e = err(
+            r#"{"id":1,"method":"Customer.call","params":{"type":"phone","skillGroupId":"x","ivrPath":[{"key":1}]}}"#,
+        );
+        assert!(
+            e.error.message.contains("ivrPath[0].key"),
+            "{}",
+            e.error.message
+        );
     }
 
     #[test]
     fn rejects_unknown_methods_and_bad_envelopes() {
-        assert!(err(r#"{"id":1,"method":"Call.fly"}"#).error.message.contains("Call.fly"));
+        assert!(err(r#"{"id":1,"method":"Call.fly"}"#)
+            .error
+            .message
+            .contains("Call.fly"));
         assert!(err("not json").error.message.contains("not valid JSON"));
         assert!(err("[1,2]").error.message.contains("JSON object"));
-        assert!(err(r#"{"method":"Agent.online"}"#).error.message.contains("`id`"));
-        assert!(err(r#"{"id":{},"method":"x"}"#).error.message.contains("`id`"));
+        assert!(err(r#"{"method":"Agent.online"}"#)
+            .error
+            .message
+            .contains("`id`"));
+        assert!(err(r#"{"id":{},"method":"x"}"#)
+            .error
+            .message
+            .contains("`id`"));
         assert!(err(r#"{"id":1}"#).error.message.contains("`method`"));
         assert!(err(r#"{"id":1,"method":"Agent.online","params":[]}"#)
             .error

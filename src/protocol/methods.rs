@@ -193,6 +193,8 @@ pub enum Audience {
 macro_rules! methods {
     ($( $name:literal => $variant:ident($params:ty), $aud:ident; )*) => {
         /// A decoded request: the method and its typed parameters.
+        /// (Short-lived: the size of the largest variant does not matter.)
+        #[allow(clippy::large_enum_variant)]
         #[derive(Debug, Clone, PartialEq)]
         pub enum Request {
             $( $variant($params), )*

@@ -127,6 +127,7 @@ impl Response {
 }
 
 /// Anything the server sends: an event or a response to a request.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServerMessage {
     Event(Event),

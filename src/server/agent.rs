@@ -28,8 +28,10 @@ pub struct Agent {
     pub missed_in_row: u32,
     /// Status to return to after a session and its after-call work.
     pub return_status: AgentStatus,
-    /// Bumped on every status change and login, so stale timers are ignored.
+    /// Bumped on every status change, so a stale after-call-work timer is ignored.
     pub gen: u64,
+    /// Bumped on every login and disconnect, so a stale grace timer is ignored.
+    pub grace_gen: u64,
     /// After-call work in progress: for which session, since when.
     pub acw_for: Option<(String, Instant)>,
     /// Sessions this supervisor monitors, and the one with audio.
@@ -54,6 +56,7 @@ impl Agent {
             missed_in_row: 0,
             return_status: AgentStatus::Free,
             gen: 0,
+            grace_gen: 0,
             acw_for: None,
             monitoring: Vec::new(),
             audio_monitor: None,

@@ -31,6 +31,7 @@ pub enum Outbound {
 }
 
 /// What connections tell the center.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Command {
     Login {
@@ -121,13 +122,21 @@ impl Center {
             members.insert(g.id.clone(), Vec::new());
         }
         for u in cfg.users.iter().filter(|u| u.role.is_seat()) {
-            agents.insert(u.id.clone(), Agent::new(u.id.clone(), u.role, u.skill_groups.clone(), now));
+            agents.insert(
+                u.id.clone(),
+                Agent::new(u.id.clone(), u.role, u.skill_groups.clone(), now),
+            );
             for g in &u.skill_groups {
                 members.entry(g.clone()).or_default().push(u.id.clone());
             }
         }
-        let queues = cfg.skill_groups.iter().map(|g| (g.id.clone(), VecDeque::new())).collect();
-        let id_prefix = radix36(clock.now_secs());
+        let queues = cfg
+            .skill_groups
+            .iter()
+            .map(|g| (g.id.clone(), VecDeque::new()))
+            .collect();
+        // Random per run, so ids never repeat across restarts.
+        let id_prefix = radix36(rand::random::<u32>() as u64);
         Center {
             cfg,
             clock,
@@ -175,9 +184,14 @@ impl Center {
 
     fn handle(&mut self, cmd: Command) {
         match cmd {
-            Command::Login { conn, id, user, role, enable_shared, tx } => {
-                self.login(conn, id, user, role, enable_shared, tx)
-            }
+            Command::Login {
+                conn,
+                id,
+                user,
+                role,
+                enable_shared,
+                tx,
+            } => self.login(conn, id, user, role, enable_shared, tx),
             Command::Request { conn, id, req } => {
                 let reply = self.request(conn, &req);
                 if let Err(e) = &reply {
@@ -221,7 +235,9 @@ impl Center {
     }
 
     fn deliver(&mut self, conn: ConnId, msg: Outbound) {
-        let Some(c) = self.conns.get(&conn) else { return };
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
         if let Err(e) = c.tx.try_send(msg) {
             match e {
                 mpsc::error::TrySendError::Full(_) => {
@@ -255,7 +271,11 @@ impl Center {
     }
 
     fn emit_to_user(&mut self, user: &str, ev: &Event) {
-        let tabs = self.agents.get(user).map(|a| a.tabs.clone()).unwrap_or_default();
+        let tabs = self
+            .agents
+            .get(user)
+            .map(|a| a.tabs.clone())
+            .unwrap_or_default();
         self.emit_to_conns(&tabs, ev);
     }
 
@@ -298,7 +318,11 @@ impl Center {
             TimerKind::Ring { session, gen: g } if *session == s.id && *g == gen => Some(t.at),
             _ => None,
         })?;
-        Some(deadline.saturating_duration_since(self.clock.instant()).as_secs())
+        Some(
+            deadline
+                .saturating_duration_since(self.clock.instant())
+                .as_secs(),
+        )
     }
 
     fn snapshot_for(&self, sid: &str, viewer: &str) -> Option<SessionSnapshot> {
@@ -308,7 +332,9 @@ impl Center {
 
     /// Tell every party's tabs how the session stands now.
     fn emit_session_updated(&mut self, sid: &str) {
-        let Some(s) = self.sessions.get(sid) else { return };
+        let Some(s) = self.sessions.get(sid) else {
+            return;
+        };
         for user in s.parties() {
             if let Some(snap) = self.snapshot_for(sid, &user) {
                 self.emit_to_user(&user, &Event::SessionUpdated(snap));
@@ -318,18 +344,35 @@ impl Center {
 
     // ----- login and connections -----------------------------------------
 
-    fn login(&mut self, conn: ConnId, id: Value, user: String, role: Role, shared: bool, tx: mpsc::Sender<Outbound>) {
+    fn login(
+        &mut self,
+        conn: ConnId,
+        id: Value,
+        user: String,
+        role: Role,
+        shared: bool,
+        tx: mpsc::Sender<Outbound>,
+    ) {
         let tab_uuid = uuid::Uuid::new_v4().to_string();
         if role.is_seat() && !self.agents.contains_key(&user) {
             // The connection checked the user against the same config.
-            let resp = Response::error(id, &ProtoError::unauthorized(format!("unknown user `{user}`")));
+            let resp = Response::error(
+                id,
+                &ProtoError::unauthorized(format!("unknown user `{user}`")),
+            );
             let _ = tx.try_send(Outbound::Text(resp.to_json().into()));
             let _ = tx.try_send(Outbound::Close);
             return;
         }
         self.conns.insert(
             conn,
-            Conn { user: user.clone(), role, tab_uuid: tab_uuid.clone(), shared, tx },
+            Conn {
+                user: user.clone(),
+                role,
+                tab_uuid: tab_uuid.clone(),
+                shared,
+                tx,
+            },
         );
         if role == Role::Trunk {
             // Trunks are gateways: each connection is a line of its own.
@@ -346,16 +389,21 @@ impl Center {
             self.reply_login(conn, id, result, tab_uuid);
             return;
         }
-        let Some(agent) = self.agents.get_mut(&user) else { return };
+        let Some(agent) = self.agents.get_mut(&user) else {
+            return;
+        };
         // Multi-tab: allowed only when every tab, old and new, shares.
         let old_tabs = agent.tabs.clone();
-        let keep = shared && old_tabs.iter().all(|c| self.conns.get(c).is_some_and(|c| c.shared));
+        let keep = shared
+            && old_tabs
+                .iter()
+                .all(|c| self.conns.get(c).is_some_and(|c| c.shared));
         if !keep {
             agent.tabs.clear();
         }
         let was_gone = agent.tabs.is_empty();
         agent.tabs.push(conn);
-        agent.gen += 1; // cancels a pending grace timer
+        agent.grace_gen += 1; // cancels a pending grace timer
         let mut status_change = None;
         if was_gone && agent.active.is_none() && agent.status == AgentStatus::Offline {
             let st = match self.cfg.center.login_status.as_str() {
@@ -406,12 +454,17 @@ impl Center {
 
     fn reply_login(&mut self, conn: ConnId, id: Value, result: LoginResult, tab_uuid: String) {
         let data = serde_json::to_value(&result).ok();
-        self.send_now(conn, Outbound::Text(Response::ok(id, data).to_json().into()));
+        self.send_now(
+            conn,
+            Outbound::Text(Response::ok(id, data).to_json().into()),
+        );
         self.emit_to_conns(&[conn], &Event::Ready { tab_uuid });
     }
 
     fn disconnected(&mut self, conn: ConnId) {
-        let Some(c) = self.conns.remove(&conn) else { return };
+        let Some(c) = self.conns.remove(&conn) else {
+            return;
+        };
         if c.role == Role::Trunk {
             self.trunks.retain(|t| *t != conn);
             let owned: Vec<String> = self
@@ -424,22 +477,29 @@ impl Center {
                 if let Some(s) = self.sessions.get_mut(&sid) {
                     s.trunk = None;
                 }
-                let _ = self.end_session(&sid, CloseBy::Client, Some("trunkDisconnected".into()), None);
+                let _ = self.end_session(
+                    &sid,
+                    CloseBy::Client,
+                    Some("trunkDisconnected".into()),
+                    None,
+                );
             }
             return;
         }
-        let Some(agent) = self.agents.get_mut(&c.user) else { return };
+        let Some(agent) = self.agents.get_mut(&c.user) else {
+            return;
+        };
         agent.tabs.retain(|t| *t != conn);
         if !agent.tabs.is_empty() {
             return;
         }
-        agent.gen += 1;
-        let gen = agent.gen;
+        agent.grace_gen += 1;
+        let gen = agent.grace_gen;
         let offer = agent.offer.clone();
         let user = c.user.clone();
         // An offer to an agent who is gone goes to the next agent at once.
         if let Some(sid) = offer {
-            self.withdraw_offer(&user, &sid, false);
+            self.withdraw_offer(&user, &sid, Withdraw::Gone);
         }
         let grace = Duration::from_secs(self.cfg.center.reconnect_grace);
         self.schedule(grace, TimerKind::Grace { agent: user, gen });
@@ -450,13 +510,22 @@ impl Center {
     fn fire(&mut self, kind: TimerKind) {
         match kind {
             TimerKind::Ring { session, gen } => {
-                let Some(s) = self.sessions.get(&session) else { return };
+                let Some(s) = self.sessions.get(&session) else {
+                    return;
+                };
                 if s.ring_gen != gen || s.state != SessionState::Ringing {
                     return;
                 }
-                let Some(agent) = s.ringing_to.clone() else { return };
-                self.emit_to_user(&agent, &Event::AutoTransfer { session_id: session.clone() });
-                self.withdraw_offer(&agent, &session, true);
+                let Some(agent) = s.ringing_to.clone() else {
+                    return;
+                };
+                self.emit_to_user(
+                    &agent,
+                    &Event::AutoTransfer {
+                        session_id: session.clone(),
+                    },
+                );
+                self.withdraw_offer(&agent, &session, Withdraw::Missed);
             }
             TimerKind::Dial { session, gen } => {
                 if self
@@ -464,30 +533,45 @@ impl Center {
                     .get(&session)
                     .is_some_and(|s| s.ring_gen == gen && s.state == SessionState::Dialing)
                 {
-                    let _ = self.end_session(&session, CloseBy::Timer, Some("noAnswer".into()), None);
+                    let _ =
+                        self.end_session(&session, CloseBy::Timer, Some("noAnswer".into()), None);
                 }
             }
             TimerKind::MaxLength { session } => {
                 if self.sessions.get(&session).is_some_and(|s| s.in_progress()) {
-                    let _ = self.end_session(&session, CloseBy::Timer, Some("maxSessionLength".into()), None);
+                    let _ = self.end_session(
+                        &session,
+                        CloseBy::Timer,
+                        Some("maxSessionLength".into()),
+                        None,
+                    );
                 }
             }
             TimerKind::Speech { session } => self.speak_step(&session),
             TimerKind::AfterCallWork { agent, gen } => {
-                let Some(a) = self.agents.get(&agent) else { return };
+                let Some(a) = self.agents.get(&agent) else {
+                    return;
+                };
                 if a.gen == gen && a.status == AgentStatus::Arrange {
                     let back = a.return_status;
                     self.set_status(&agent, back, None);
                 }
             }
             TimerKind::Grace { agent, gen } => {
-                let Some(a) = self.agents.get(&agent) else { return };
-                if a.gen != gen || !a.tabs.is_empty() {
+                let Some(a) = self.agents.get(&agent) else {
+                    return;
+                };
+                if a.grace_gen != gen || !a.tabs.is_empty() {
                     return;
                 }
                 let active = a.active.clone();
                 if let Some(sid) = active {
-                    let _ = self.end_session(&sid, CloseBy::Admin, Some("agentDisconnected".into()), None);
+                    let _ = self.end_session(
+                        &sid,
+                        CloseBy::Admin,
+                        Some("agentDisconnected".into()),
+                        None,
+                    );
                 }
                 self.stop_all_monitors(&agent);
                 if let Some(a) = self.agents.get_mut(&agent) {
@@ -500,9 +584,9 @@ impl Center {
         }
     }
 
-    /// Take an offer back from `agent` and queue the session again.
-    /// `missed`: the agent let it time out (counts towards notReady).
-    fn withdraw_offer(&mut self, agent: &str, sid: &str, missed: bool) {
+    /// Take an offer back from `agent` and queue the session again (or end
+    /// it, when there is no queue to go back to).
+    fn withdraw_offer(&mut self, agent: &str, sid: &str, why: Withdraw) {
         let max_missed = self.cfg.center.max_missed_offers;
         if let Some(a) = self.agents.get_mut(agent) {
             if a.offer.as_deref() == Some(sid) {
@@ -510,18 +594,30 @@ impl Center {
             }
             a.sessions.retain(|s| s != sid);
         }
-        let Some(s) = self.sessions.get_mut(sid) else { return };
+        let Some(s) = self.sessions.get_mut(sid) else {
+            return;
+        };
         s.ring_gen += 1;
         s.ringing_to = None;
-        if s.kind == CallType::Internal {
-            // Nobody else to offer an internal call to: it ends.
-            let _ = self.end_session(sid, CloseBy::Timer, Some("notAnswered".into()), None);
+        if s.kind == CallType::Internal || s.group.is_none() {
+            // Nobody else to offer it to (an internal call, or a call
+            // transferred to one agent with no skill group behind it): it ends.
+            let (close_by, reason) = match why {
+                Withdraw::Missed => (CloseBy::Timer, "notAnswered"),
+                Withdraw::Declined => (CloseBy::Seat, "declined"),
+                Withdraw::Gone => (CloseBy::Admin, "agentDisconnected"),
+            };
+            let _ = self.end_session(sid, close_by, Some(reason.into()), None);
             return;
         }
         s.state = SessionState::Queued;
-        if missed {
-            s.declined.push(agent.to_string());
-            s.missed_offers += 1;
+        match why {
+            Withdraw::Missed => {
+                s.declined.push(agent.to_string());
+                s.missed_offers += 1;
+            }
+            Withdraw::Declined => s.refused.push(agent.to_string()),
+            Withdraw::Gone => {}
         }
         let group = s.group.clone();
         let key = s.queue_key;
@@ -530,7 +626,7 @@ impl Center {
                 routing::enqueue(q, &self.sessions, sid, key);
             }
         }
-        if missed {
+        if why == Withdraw::Missed {
             let mut to_not_ready = false;
             if let Some(a) = self.agents.get_mut(agent) {
                 a.missed_in_row += 1;
@@ -546,17 +642,28 @@ impl Center {
 
     fn set_status(&mut self, user: &str, status: AgentStatus, reason: Option<String>) {
         let now = self.clock.instant();
-        let Some(a) = self.agents.get_mut(user) else { return };
+        let Some(a) = self.agents.get_mut(user) else {
+            return;
+        };
         let changed = a.status != status || a.rest_reason != reason;
         if a.status == AgentStatus::Arrange && status != AgentStatus::Arrange {
             if let Some((sid, since)) = a.acw_for.take() {
                 let ms = now.saturating_duration_since(since).as_millis() as u64;
-                if let Err(e) = self.records.set_acw(&sid, ms) {
-                    tracing::error!(session = %sid, error = %e, "could not record after-call work");
+                match self.sessions.get_mut(&sid).filter(|s| !s.is_ended()) {
+                    // Transferred or intercepted away and still going: it is
+                    // written with the session's record.
+                    Some(s) => s.acw_ms += ms,
+                    None => {
+                        if let Err(e) = self.records.add_acw(&sid, ms) {
+                            tracing::error!(session = %sid, error = %e, "could not record after-call work");
+                        }
+                    }
                 }
             }
         }
-        let Some(a) = self.agents.get_mut(user) else { return };
+        let Some(a) = self.agents.get_mut(user) else {
+            return;
+        };
         a.gen += 1;
         if status == AgentStatus::Free && (a.status != AgentStatus::Free) {
             a.free_since = now;
@@ -568,13 +675,21 @@ impl Center {
         a.status = status;
         a.rest_reason = reason.clone();
         if changed {
-            self.emit_to_user(user, &Event::StatusChanged { status, rest_reason: reason });
+            self.emit_to_user(
+                user,
+                &Event::StatusChanged {
+                    status,
+                    rest_reason: reason,
+                },
+            );
         }
     }
 
     /// Make every offer that can be made now.
     fn dispatch(&mut self) {
-        while let Some((sid, agent)) = routing::next_offer(&self.queues, &self.members, &self.agents, &self.sessions) {
+        while let Some((sid, agent)) =
+            routing::next_offer(&self.queues, &self.members, &self.agents, &self.sessions)
+        {
             self.offer(&sid, &agent);
         }
     }
@@ -582,7 +697,9 @@ impl Center {
     fn offer(&mut self, sid: &str, agent: &str) {
         let ring = self.cfg.center.ring_timeout;
         let now_ms = self.clock.now_ms();
-        let Some(s) = self.sessions.get_mut(sid) else { return };
+        let Some(s) = self.sessions.get_mut(sid) else {
+            return;
+        };
         if let Some(g) = &s.group {
             if let Some(q) = self.queues.get_mut(g) {
                 q.retain(|x| x != sid);
@@ -603,12 +720,20 @@ impl Center {
         }
         self.emit_to_user(agent, &Event::CallIn(call_in));
         if ring > 0 {
-            self.schedule(Duration::from_secs(ring), TimerKind::Ring { session: sid.to_string(), gen });
+            self.schedule(
+                Duration::from_secs(ring),
+                TimerKind::Ring {
+                    session: sid.to_string(),
+                    gen,
+                },
+            );
         }
     }
 
     fn queue_session(&mut self, sid: &str) {
-        let Some(s) = self.sessions.get_mut(sid) else { return };
+        let Some(s) = self.sessions.get_mut(sid) else {
+            return;
+        };
         s.state = SessionState::Queued;
         s.ringing_to = None;
         s.ring_gen += 1;
@@ -624,10 +749,18 @@ impl Center {
 
     /// End a session: write its record, tell everyone, free its agents.
     /// The error is the record's: the session ends regardless.
-    fn end_session(&mut self, sid: &str, close_by: CloseBy, main: Option<String>, sub: Option<String>) -> Result<(), ProtoError> {
+    fn end_session(
+        &mut self,
+        sid: &str,
+        close_by: CloseBy,
+        main: Option<String>,
+        sub: Option<String>,
+    ) -> Result<(), ProtoError> {
         let now = self.clock.instant();
         let now_ms = self.clock.wall_ms(now);
-        let Some(s) = self.sessions.get_mut(sid) else { return Ok(()) };
+        let Some(s) = self.sessions.get_mut(sid) else {
+            return Ok(());
+        };
         if s.is_ended() {
             return Ok(());
         }
@@ -636,7 +769,12 @@ impl Center {
         s.state = SessionState::Ended;
         s.ring_gen += 1;
         s.speech.clear();
-        s.end = Some(EndInfo { close_by, main_reason: main.clone(), sub_reason: sub.clone(), at_ms: now_ms });
+        s.end = Some(EndInfo {
+            close_by,
+            main_reason: main.clone(),
+            sub_reason: sub.clone(),
+            at_ms: now_ms,
+        });
         let rec = record_of(s);
         if let Some(g) = &s.group {
             if let Some(q) = self.queues.get_mut(g) {
@@ -645,7 +783,9 @@ impl Center {
         }
         let saved = self.records.save(&rec).map_err(|e| {
             tracing::error!(session = %sid, error = %e, "could not write the session record");
-            ProtoError::internal(format!("session {sid} ended but its record could not be written: {e}"))
+            ProtoError::internal(format!(
+                "session {sid} ended but its record could not be written: {e}"
+            ))
         });
         if saved.is_ok() {
             tracing::info!(session = %sid, close_by = close_by.as_str(), "session ended and recorded");
@@ -679,7 +819,9 @@ impl Center {
     fn release_agent(&mut self, user: &str, sid: &str, acw: bool) {
         let acw_secs = self.cfg.center.after_call_work;
         let now = self.clock.instant();
-        let Some(a) = self.agents.get_mut(user) else { return };
+        let Some(a) = self.agents.get_mut(user) else {
+            return;
+        };
         if a.offer.as_deref() == Some(sid) {
             a.offer = None;
         }
@@ -699,7 +841,13 @@ impl Center {
             if let Some(a) = self.agents.get_mut(user) {
                 a.acw_for = Some((sid.to_string(), now));
                 let gen = a.gen;
-                self.schedule(Duration::from_secs(acw_secs), TimerKind::AfterCallWork { agent: user.to_string(), gen });
+                self.schedule(
+                    Duration::from_secs(acw_secs),
+                    TimerKind::AfterCallWork {
+                        agent: user.to_string(),
+                        gen,
+                    },
+                );
             }
         } else {
             self.set_status(user, back, None);
@@ -708,14 +856,23 @@ impl Center {
 
     /// Seats whose lists may hold this session.
     fn listers(&self, sid: &str) -> Vec<String> {
-        let Some(s) = self.sessions.get(sid) else { return Vec::new() };
+        let Some(s) = self.sessions.get(sid) else {
+            return Vec::new();
+        };
         let mut users = s.handled_by.clone();
-        for u in [&s.agent, &s.caller_agent, &s.ringing_to].into_iter().flatten() {
+        for u in [&s.agent, &s.caller_agent, &s.ringing_to]
+            .into_iter()
+            .flatten()
+        {
             if !users.contains(u) {
                 users.push(u.clone());
             }
         }
-        users.retain(|u| self.agents.get(u).is_some_and(|a| a.sessions.iter().any(|x| x == sid)));
+        users.retain(|u| {
+            self.agents
+                .get(u)
+                .is_some_and(|a| a.sessions.iter().any(|x| x == sid))
+        });
         users
     }
 
@@ -725,7 +882,11 @@ impl Center {
         for user in self.listers(sid) {
             let ended: Vec<String> = {
                 let a = &self.agents[&user];
-                a.sessions.iter().filter(|s| self.sessions.get(*s).is_none_or(|x| x.is_ended())).cloned().collect()
+                a.sessions
+                    .iter()
+                    .filter(|s| self.sessions.get(*s).is_none_or(|x| x.is_ended()))
+                    .cloned()
+                    .collect()
             };
             if ended.len() > max {
                 let drop: Vec<String> = ended[..ended.len() - max].to_vec();
@@ -761,7 +922,11 @@ impl Center {
     }
 
     fn stop_all_monitors(&mut self, user: &str) {
-        let list = self.agents.get(user).map(|a| a.monitoring.clone()).unwrap_or_default();
+        let list = self
+            .agents
+            .get(user)
+            .map(|a| a.monitoring.clone())
+            .unwrap_or_default();
         for sid in list {
             self.stop_monitor(user, &sid);
         }
@@ -771,7 +936,9 @@ impl Center {
 
     fn speak(&mut self, sid: &str, flow: Flow, text: &str) {
         let now = self.clock.instant();
-        let Some(s) = self.sessions.get_mut(sid) else { return };
+        let Some(s) = self.sessions.get_mut(sid) else {
+            return;
+        };
         let words: Vec<String> = text.split_whitespace().map(str::to_string).collect();
         if words.is_empty() {
             return;
@@ -780,7 +947,14 @@ impl Center {
         let index = s.next_index[slot];
         s.next_index[slot] += 1;
         let idle = s.speech.is_empty();
-        s.speech.push_back(Utterance { flow, index, words, shown: 0, start_ms: s.elapsed_ms(now) });
+        s.speech.push_back(Utterance {
+            flow,
+            index,
+            words,
+            shown: 0,
+            start_ms: 0,
+        });
+        let _ = now;
         if idle {
             self.speak_step(sid);
         }
@@ -790,27 +964,40 @@ impl Center {
     fn speak_step(&mut self, sid: &str) {
         let word_ms = self.cfg.center.asr_word_ms;
         loop {
-            let Some(s) = self.sessions.get_mut(sid) else { return };
+            let now = self.clock.instant();
+            let Some(s) = self.sessions.get_mut(sid) else {
+                return;
+            };
             if s.is_ended() {
                 return;
             }
-            let Some(u) = s.speech.front_mut() else { return };
+            let elapsed = s.elapsed_ms(now);
+            let Some(u) = s.speech.front_mut() else {
+                return;
+            };
+            if u.shown == 0 {
+                u.start_ms = elapsed;
+            }
+            // 0 with the first word, partials (1) growing word by word, 2 with
+            // the whole sentence; a one-word sentence still gets 0 then 2.
             u.shown += 1;
             let n = u.words.len();
-            let slice_type = if u.shown >= n {
-                2
-            } else if u.shown == 1 {
+            let steps = n.max(2);
+            let slice_type = if u.shown == 1 {
                 0
-            } else {
+            } else if u.shown < steps {
                 1
+            } else {
+                2
             };
             let per_word = if word_ms > 0 { word_ms } else { 300 };
+            let said = u.shown.min(n);
             let result = AsrResult {
                 index: u.index,
                 slice_type,
                 start_time: u.start_ms,
-                end_time: u.start_ms + per_word * u.shown as u64,
-                text: u.words[..u.shown.min(n)].join(" "),
+                end_time: u.start_ms + per_word * said as u64,
+                text: u.words[..said].join(" "),
             };
             let flow = u.flow;
             if slice_type == 2 {
@@ -818,7 +1005,11 @@ impl Center {
             }
             let more = !s.speech.is_empty();
             let parties = s.parties();
-            let ev = Event::Asr { session_id: sid.to_string(), flow, result };
+            let ev = Event::Asr {
+                session_id: sid.to_string(),
+                flow,
+                result,
+            };
             for p in &parties {
                 self.emit_to_user(p, &ev);
             }
@@ -827,7 +1018,12 @@ impl Center {
                 return;
             }
             if word_ms > 0 {
-                self.schedule(Duration::from_millis(word_ms), TimerKind::Speech { session: sid.to_string() });
+                self.schedule(
+                    Duration::from_millis(word_ms),
+                    TimerKind::Speech {
+                        session: sid.to_string(),
+                    },
+                );
                 return;
             }
         }
@@ -841,7 +1037,9 @@ impl Center {
         };
         let user = c.user.clone();
         match req {
-            Request::Login(_) => Err(ProtoError::invalid_state("this connection is already logged in")),
+            Request::Login(_) => Err(ProtoError::invalid_state(
+                "this connection is already logged in",
+            )),
             Request::CallAccept(p) => self.accept(conn, &user, &p.session_id, Ns::Call),
             Request::ChatAccept(p) => self.accept(conn, &user, &p.session_id, Ns::Chat),
             Request::VideoAccept(p) => self.accept(conn, &user, &p.session_id, Ns::Video),
@@ -852,11 +1050,21 @@ impl Center {
             Request::ChatTransfer(p) => self.transfer(&user, p, Ns::Chat),
             Request::VideoTransfer(p) => self.transfer(&user, p, Ns::Video),
             Request::CallMuteMic(p) => self.mute(&user, &p.session_id, Ns::Call, Some(true), None),
-            Request::CallUnmuteMic(p) => self.mute(&user, &p.session_id, Ns::Call, Some(false), None),
-            Request::VideoMuteMic(p) => self.mute(&user, &p.session_id, Ns::Video, Some(true), None),
-            Request::VideoUnmuteMic(p) => self.mute(&user, &p.session_id, Ns::Video, Some(false), None),
-            Request::VideoMuteVideo(p) => self.mute(&user, &p.session_id, Ns::Video, None, Some(true)),
-            Request::VideoUnmuteVideo(p) => self.mute(&user, &p.session_id, Ns::Video, None, Some(false)),
+            Request::CallUnmuteMic(p) => {
+                self.mute(&user, &p.session_id, Ns::Call, Some(false), None)
+            }
+            Request::VideoMuteMic(p) => {
+                self.mute(&user, &p.session_id, Ns::Video, Some(true), None)
+            }
+            Request::VideoUnmuteMic(p) => {
+                self.mute(&user, &p.session_id, Ns::Video, Some(false), None)
+            }
+            Request::VideoMuteVideo(p) => {
+                self.mute(&user, &p.session_id, Ns::Video, None, Some(true))
+            }
+            Request::VideoUnmuteVideo(p) => {
+                self.mute(&user, &p.session_id, Ns::Video, None, Some(false))
+            }
             Request::CallIsMicMuted(p) => {
                 let s = self.party_session(&user, &p.session_id, Ns::Call)?;
                 Ok(Some(json!({ "muted": s.muted_for(&user) })))
@@ -869,11 +1077,19 @@ impl Center {
             Request::CallStartInternalCall(p) => self.start_internal(&user, p),
             Request::CallMonitor(p) => self.monitor(&user, p),
             Request::CallIntercept(p) => self.intercept(conn, &user, &p.session_id),
-            Request::SupervisorListSessions(_) => Ok(Some(json!({ "sessions": self.list_sessions() }))),
+            Request::SupervisorListSessions(_) => {
+                Ok(Some(json!({ "sessions": self.list_sessions() })))
+            }
             Request::SupervisorStopMonitor(p) => {
-                let watching = self.agents.get(&user).is_some_and(|a| a.monitoring.contains(&p.session_id));
+                let watching = self
+                    .agents
+                    .get(&user)
+                    .is_some_and(|a| a.monitoring.contains(&p.session_id));
                 if !watching {
-                    return Err(ProtoError::not_found(format!("you are not monitoring session {}", p.session_id)));
+                    return Err(ProtoError::not_found(format!(
+                        "you are not monitoring session {}",
+                        p.session_id
+                    )));
                 }
                 self.stop_monitor(&user, &p.session_id);
                 Ok(None)
@@ -881,9 +1097,14 @@ impl Center {
             Request::ChatSendMessage(p) => self.seat_message(&user, p),
             Request::AgentOnline(_) => self.change_status(&user, "free", None),
             Request::AgentOffline(_) => self.change_status(&user, "offline", None),
-            Request::AgentSetStatus(p) => self.change_status(&user, &p.status, p.rest_reason.clone()),
+            Request::AgentSetStatus(p) => {
+                self.change_status(&user, &p.status, p.rest_reason.clone())
+            }
             Request::AgentGetStatus(_) => {
-                let a = self.agents.get(&user).ok_or_else(|| ProtoError::not_found("no such agent"))?;
+                let a = self
+                    .agents
+                    .get(&user)
+                    .ok_or_else(|| ProtoError::not_found("no such agent"))?;
                 let mut v = json!({ "status": a.status.as_str() });
                 if let Some(r) = &a.rest_reason {
                     v["restReason"] = json!(r);
@@ -893,15 +1114,23 @@ impl Center {
             Request::CustomerCall(p) => self.customer_call(conn, p),
             Request::CustomerHangUp(p) => {
                 self.trunk_session(conn, &p.session_id)?;
-                self.end_session(&p.session_id, CloseBy::Client, None, None).map(|_| None)
+                self.end_session(&p.session_id, CloseBy::Client, None, None)
+                    .map(|_| None)
             }
             Request::CustomerSay(p) => {
                 let s = self.trunk_session(conn, &p.session_id)?;
                 if !s.kind.is_voice() {
-                    return Err(ProtoError::invalid_state(format!("session {} is a chat: use Customer.sendMessage", s.id)));
+                    return Err(ProtoError::invalid_state(format!(
+                        "session {} is a chat: use Customer.sendMessage",
+                        s.id
+                    )));
                 }
                 if s.state != SessionState::Talking {
-                    return Err(ProtoError::invalid_state(format!("session {} is {}, not talking: nobody hears the customer", s.id, state_name(s.state))));
+                    return Err(ProtoError::invalid_state(format!(
+                        "session {} is {}, not talking: nobody hears the customer",
+                        s.id,
+                        state_name(s.state)
+                    )));
                 }
                 check_text(&p.text)?;
                 self.speak(&p.session_id, Flow::In, &p.text);
@@ -911,29 +1140,54 @@ impl Center {
             Request::CustomerAnswer(p) => {
                 let s = self.trunk_session(conn, &p.session_id)?;
                 if s.state != SessionState::Dialing || s.direction != Direction::Outbound {
-                    return Err(ProtoError::invalid_state(format!("session {} is not an outbound call being dialled", s.id)));
+                    return Err(ProtoError::invalid_state(format!(
+                        "session {} is not an outbound call being dialled",
+                        s.id
+                    )));
                 }
                 let agent = s.agent.clone();
                 self.start_talking(&p.session_id);
                 if let Some(a) = agent {
-                    self.emit_to_user(&a, &Event::CalloutAccepted { session_id: p.session_id.clone() });
+                    self.emit_to_user(
+                        &a,
+                        &Event::CalloutAccepted {
+                            session_id: p.session_id.clone(),
+                        },
+                    );
                 }
                 Ok(None)
             }
             Request::CustomerReject(p) => {
                 let s = self.trunk_session(conn, &p.session_id)?;
                 if s.state != SessionState::Dialing || s.direction != Direction::Outbound {
-                    return Err(ProtoError::invalid_state(format!("session {} is not an outbound call being dialled", s.id)));
+                    return Err(ProtoError::invalid_state(format!(
+                        "session {} is not an outbound call being dialled",
+                        s.id
+                    )));
                 }
-                self.end_session(&p.session_id, CloseBy::Client, Some("rejected".into()), None).map(|_| None)
+                self.end_session(
+                    &p.session_id,
+                    CloseBy::Client,
+                    Some("rejected".into()),
+                    None,
+                )
+                .map(|_| None)
             }
         }
     }
 
     /// A session `user` takes part in, of a type the namespace may act on.
     fn party_session(&self, user: &str, sid: &str, ns: Ns) -> Result<&Session, ProtoError> {
-        let s = self.sessions.get(sid).ok_or_else(|| ProtoError::not_found(format!("session {sid} does not exist")))?;
-        if !s.is_party(user) && !self.agents.get(user).is_some_and(|a| a.sessions.iter().any(|x| x == sid)) {
+        let s = self
+            .sessions
+            .get(sid)
+            .ok_or_else(|| ProtoError::not_found(format!("session {sid} does not exist")))?;
+        if !s.is_party(user)
+            && !self
+                .agents
+                .get(user)
+                .is_some_and(|a| a.sessions.iter().any(|x| x == sid))
+        {
             return Err(ProtoError::forbidden(format!("session {sid} is not yours")));
         }
         ns.check(s)?;
@@ -941,12 +1195,19 @@ impl Center {
     }
 
     fn trunk_session(&self, conn: ConnId, sid: &str) -> Result<&Session, ProtoError> {
-        let s = self.sessions.get(sid).ok_or_else(|| ProtoError::not_found(format!("session {sid} does not exist")))?;
+        let s = self
+            .sessions
+            .get(sid)
+            .ok_or_else(|| ProtoError::not_found(format!("session {sid} does not exist")))?;
         if s.trunk != Some(conn) {
-            return Err(ProtoError::forbidden(format!("session {sid} belongs to another trunk connection")));
+            return Err(ProtoError::forbidden(format!(
+                "session {sid} belongs to another trunk connection"
+            )));
         }
         if s.is_ended() {
-            return Err(ProtoError::invalid_state(format!("session {sid} has ended")));
+            return Err(ProtoError::invalid_state(format!(
+                "session {sid} has ended"
+            )));
         }
         Ok(s)
     }
@@ -956,12 +1217,21 @@ impl Center {
         match s.state {
             SessionState::Ringing if s.ringing_to.as_deref() == Some(user) => {}
             SessionState::Ringing | SessionState::Queued => {
-                return Err(ProtoError::forbidden(format!("session {sid} is not offered to you")))
+                return Err(ProtoError::forbidden(format!(
+                    "session {sid} is not offered to you"
+                )))
             }
             SessionState::Talking | SessionState::Held if s.agent.as_deref() == Some(user) => {
-                return Err(ProtoError::invalid_state(format!("session {sid} is already accepted")))
+                return Err(ProtoError::invalid_state(format!(
+                    "session {sid} is already accepted"
+                )))
             }
-            st => return Err(ProtoError::invalid_state(format!("session {sid} is {}; only a ringing session can be accepted", state_name(st)))),
+            st => {
+                return Err(ProtoError::invalid_state(format!(
+                    "session {sid} is {}; only a ringing session can be accepted",
+                    state_name(st)
+                )))
+            }
         }
         let internal_caller = s.caller_agent.clone();
         let had_messages = !s.messages.is_empty();
@@ -969,7 +1239,11 @@ impl Center {
             a.offer = None;
             a.active = Some(sid.to_string());
             a.missed_in_row = 0;
-            a.return_status = if a.status == AgentStatus::NotReady { AgentStatus::NotReady } else { AgentStatus::Free };
+            a.return_status = if a.status == AgentStatus::NotReady {
+                AgentStatus::NotReady
+            } else {
+                AgentStatus::Free
+            };
         }
         if let Some(s) = self.sessions.get_mut(sid) {
             s.agent = Some(user.to_string());
@@ -981,10 +1255,27 @@ impl Center {
         self.set_status(user, AgentStatus::Busy, None);
         self.start_talking(sid);
         let tab = self.tab_of(conn);
-        self.emit_to_user(user, &Event::UserAccessed { session_id: sid.to_string(), tab_uuid: tab });
-        self.emit_to_trunk(sid, &Event::UserAccessed { session_id: sid.to_string(), tab_uuid: None });
+        self.emit_to_user(
+            user,
+            &Event::UserAccessed {
+                session_id: sid.to_string(),
+                tab_uuid: tab,
+            },
+        );
+        self.emit_to_trunk(
+            sid,
+            &Event::UserAccessed {
+                session_id: sid.to_string(),
+                tab_uuid: None,
+            },
+        );
         if let Some(caller) = internal_caller {
-            self.emit_to_user(&caller, &Event::CalloutAccepted { session_id: sid.to_string() });
+            self.emit_to_user(
+                &caller,
+                &Event::CalloutAccepted {
+                    session_id: sid.to_string(),
+                },
+            );
         }
         if had_messages {
             self.emit_session_updated(sid);
@@ -997,14 +1288,21 @@ impl Center {
         let now = self.clock.instant();
         let now_ms = self.clock.wall_ms(now);
         let max = self.cfg.center.max_session_length;
-        let Some(s) = self.sessions.get_mut(sid) else { return };
+        let Some(s) = self.sessions.get_mut(sid) else {
+            return;
+        };
         s.state = SessionState::Talking;
         s.ring_gen += 1;
         if s.accepted.is_none() {
             s.accepted = Some(now);
             s.accepted_ms = Some(now_ms);
             if max > 0 {
-                self.schedule(Duration::from_secs(max), TimerKind::MaxLength { session: sid.to_string() });
+                self.schedule(
+                    Duration::from_secs(max),
+                    TimerKind::MaxLength {
+                        session: sid.to_string(),
+                    },
+                );
             }
         }
     }
@@ -1012,19 +1310,27 @@ impl Center {
     fn hang_up(&mut self, user: &str, sid: &str, ns: Ns) -> Reply {
         let s = self.party_session(user, sid, ns)?;
         match s.state {
-            SessionState::Ended => Err(ProtoError::invalid_state(format!("session {sid} has already ended"))),
+            SessionState::Ended => Err(ProtoError::invalid_state(format!(
+                "session {sid} has already ended"
+            ))),
             SessionState::Ringing if s.ringing_to.as_deref() == Some(user) => {
-                // Hanging up a ringing offer declines it.
-                self.withdraw_offer(user, sid, false);
-                if let Some(s) = self.sessions.get_mut(sid) {
-                    s.declined.push(user.to_string());
-                }
+                // Hanging up a ringing offer declines it: it is not offered to
+                // this agent again, and all their tabs learn it has gone.
+                self.emit_to_user(
+                    user,
+                    &Event::AutoTransfer {
+                        session_id: sid.to_string(),
+                    },
+                );
+                self.withdraw_offer(user, sid, Withdraw::Declined);
                 Ok(None)
             }
             SessionState::Queued | SessionState::Ringing if !s.is_party(user) => {
                 Err(ProtoError::forbidden(format!("session {sid} is not yours")))
             }
-            _ => self.end_session(sid, CloseBy::Seat, None, None).map(|_| None),
+            _ => self
+                .end_session(sid, CloseBy::Seat, None, None)
+                .map(|_| None),
         }
     }
 
@@ -1032,21 +1338,37 @@ impl Center {
     fn active_session(&self, user: &str, sid: &str, ns: Ns) -> Result<&Session, ProtoError> {
         let s = self.party_session(user, sid, ns)?;
         if s.ringing_to.as_deref() == Some(user) && s.agent.as_deref() != Some(user) {
-            return Err(ProtoError::invalid_state(format!("session {sid} is ringing: accept it first")));
+            return Err(ProtoError::invalid_state(format!(
+                "session {sid} is ringing: accept it first"
+            )));
         }
         if !s.in_progress() {
-            return Err(ProtoError::invalid_state(format!("session {sid} is {}, not in progress", state_name(s.state))));
+            return Err(ProtoError::invalid_state(format!(
+                "session {sid} is {}, not in progress",
+                state_name(s.state)
+            )));
         }
         Ok(s)
     }
 
-    fn mute(&mut self, user: &str, sid: &str, ns: Ns, mic: Option<bool>, video: Option<bool>) -> Reply {
+    fn mute(
+        &mut self,
+        user: &str,
+        sid: &str,
+        ns: Ns,
+        mic: Option<bool>,
+        video: Option<bool>,
+    ) -> Reply {
         let s = self.active_session(user, sid, ns)?;
         if !s.kind.is_voice() {
-            return Err(ProtoError::invalid_state(format!("session {sid} is a chat: it has no microphone")));
+            return Err(ProtoError::invalid_state(format!(
+                "session {sid} is a chat: it has no microphone"
+            )));
         }
         let is_caller = s.caller_agent.as_deref() == Some(user);
-        let Some(s) = self.sessions.get_mut(sid) else { return Ok(None) };
+        let Some(s) = self.sessions.get_mut(sid) else {
+            return Ok(None);
+        };
         if let Some(m) = mic {
             if is_caller {
                 s.caller_mic_muted = m;
@@ -1064,7 +1386,9 @@ impl Center {
     fn hold(&mut self, user: &str, sid: &str, hold: bool) -> Reply {
         let s = self.active_session(user, sid, Ns::Call)?;
         if !s.kind.is_voice() {
-            return Err(ProtoError::invalid_state(format!("session {sid} is a chat: it cannot be held")));
+            return Err(ProtoError::invalid_state(format!(
+                "session {sid} is a chat: it cannot be held"
+            )));
         }
         let now = self.clock.instant();
         match (hold, s.state) {
@@ -1080,8 +1404,16 @@ impl Center {
                     s.state = SessionState::Talking;
                 }
             }
-            (true, _) => return Err(ProtoError::invalid_state(format!("session {sid} is already held"))),
-            (false, _) => return Err(ProtoError::invalid_state(format!("session {sid} is not held"))),
+            (true, _) => {
+                return Err(ProtoError::invalid_state(format!(
+                    "session {sid} is already held"
+                )))
+            }
+            (false, _) => {
+                return Err(ProtoError::invalid_state(format!(
+                    "session {sid} is not held"
+                )))
+            }
         }
         self.emit_session_updated(sid);
         Ok(None)
@@ -1089,25 +1421,45 @@ impl Center {
 
     fn send_digits(&mut self, user: &str, p: &SendDigitsParams) -> Reply {
         let digits = p.dtmf_text.as_deref().unwrap_or("");
-        if digits.is_empty() || digits.len() > 64 || !digits.chars().all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D' | 'a'..='d')) {
-            return Err(ProtoError::bad_request("Call.sendDigits: parameter `dtmfText` must be 1 to 64 of 0-9 * # A-D"));
+        if digits.is_empty()
+            || digits.len() > 64
+            || !digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D' | 'a'..='d'))
+        {
+            return Err(ProtoError::bad_request(
+                "Call.sendDigits: parameter `dtmfText` must be 1 to 64 of 0-9 * # A-D",
+            ));
         }
         let s = self.active_session(user, &p.session_id, Ns::Call)?;
         if s.state != SessionState::Talking {
-            return Err(ProtoError::invalid_state(format!("session {} is held: unhold it to send digits", s.id)));
+            return Err(ProtoError::invalid_state(format!(
+                "session {} is held: unhold it to send digits",
+                s.id
+            )));
         }
-        let ev = Event::Digits { session_id: p.session_id.clone(), dtmf_text: digits.to_string() };
+        let ev = Event::Digits {
+            session_id: p.session_id.clone(),
+            dtmf_text: digits.to_string(),
+        };
         self.emit_to_trunk(&p.session_id, &ev);
         Ok(None)
     }
 
     fn delete_call(&mut self, user: &str, sid: &str) -> Reply {
-        let listed = self.agents.get(user).is_some_and(|a| a.sessions.iter().any(|s| s == sid));
+        let listed = self
+            .agents
+            .get(user)
+            .is_some_and(|a| a.sessions.iter().any(|s| s == sid));
         if !listed {
-            return Err(ProtoError::not_found(format!("session {sid} is not in your list")));
+            return Err(ProtoError::not_found(format!(
+                "session {sid} is not in your list"
+            )));
         }
         if self.sessions.get(sid).is_some_and(|s| !s.is_ended()) {
-            return Err(ProtoError::invalid_state(format!("session {sid} has not ended: end it before deleting it")));
+            return Err(ProtoError::invalid_state(format!(
+                "session {sid} has not ended: end it before deleting it"
+            )));
         }
         if let Some(a) = self.agents.get_mut(user) {
             a.sessions.retain(|s| s != sid);
@@ -1121,27 +1473,48 @@ impl Center {
         let target = match (&p.skill_group_id, &p.user_id) {
             (Some(g), None) if !g.is_empty() => Target::Group(g.clone()),
             (None, Some(u)) if !u.is_empty() => Target::User(u.clone()),
-            (Some(_), Some(_)) => return Err(ProtoError::bad_request(format!("{method}: give either `skillGroupId` or `userId`, not both"))),
-            _ => return Err(ProtoError::bad_request(format!("{method}: missing parameter `skillGroupId` or `userId`"))),
+            (Some(_), Some(_)) => {
+                return Err(ProtoError::bad_request(format!(
+                    "{method}: give either `skillGroupId` or `userId`, not both"
+                )))
+            }
+            _ => {
+                return Err(ProtoError::bad_request(format!(
+                    "{method}: missing parameter `skillGroupId` or `userId`"
+                )))
+            }
         };
         let s = self.active_session(user, &p.session_id, ns)?;
         if s.kind == CallType::Internal {
-            return Err(ProtoError::invalid_state(format!("session {} is an internal call and cannot be transferred", s.id)));
+            return Err(ProtoError::invalid_state(format!(
+                "session {} is an internal call and cannot be transferred",
+                s.id
+            )));
         }
         let sid = s.id.clone();
         match &target {
             Target::Group(g) => {
                 if !self.queues.contains_key(g) {
-                    return Err(ProtoError::not_found(format!("skill group `{g}` does not exist")));
+                    return Err(ProtoError::not_found(format!(
+                        "skill group `{g}` does not exist"
+                    )));
                 }
             }
             Target::User(u) => {
                 if u == user {
-                    return Err(ProtoError::bad_request(format!("{method}: parameter `userId` is yourself")));
+                    return Err(ProtoError::bad_request(format!(
+                        "{method}: parameter `userId` is yourself"
+                    )));
                 }
-                let a = self.agents.get(u).ok_or_else(|| ProtoError::not_found(format!("agent `{u}` does not exist")))?;
+                let a = self
+                    .agents
+                    .get(u)
+                    .ok_or_else(|| ProtoError::not_found(format!("agent `{u}` does not exist")))?;
                 if !a.available() {
-                    return Err(ProtoError::invalid_state(format!("agent `{u}` is not available ({})", availability(a))));
+                    return Err(ProtoError::invalid_state(format!(
+                        "agent `{u}` is not available ({})",
+                        availability(a)
+                    )));
                 }
             }
         }
@@ -1153,17 +1526,29 @@ impl Center {
             s.mic_muted = false;
             s.video_muted = false;
             s.declined.clear();
+            s.refused.clear();
             s.transfers.push(TransferRecord {
                 from: user.to_string(),
-                to_user: match &target { Target::User(u) => Some(u.clone()), _ => None },
-                to_skill_group: match &target { Target::Group(g) => Some(g.clone()), _ => None },
+                to_user: match &target {
+                    Target::User(u) => Some(u.clone()),
+                    _ => None,
+                },
+                to_skill_group: match &target {
+                    Target::Group(g) => Some(g.clone()),
+                    _ => None,
+                },
                 at: now_ms,
             });
             if let Target::Group(g) = &target {
                 s.group = Some(g.clone());
             }
         }
-        self.emit_to_user(user, &Event::Transfer { session_id: sid.clone() });
+        self.emit_to_user(
+            user,
+            &Event::Transfer {
+                session_id: sid.clone(),
+            },
+        );
         if let Some(a) = self.agents.get_mut(user) {
             a.sessions.retain(|x| *x != sid);
         }
@@ -1182,15 +1567,30 @@ impl Center {
         }
         if let Some(g) = &p.skill_group_id {
             if !self.queues.contains_key(g) {
-                return Err(ProtoError::not_found(format!("skill group `{g}` does not exist")));
+                return Err(ProtoError::not_found(format!(
+                    "skill group `{g}` does not exist"
+                )));
             }
         }
         self.can_place_call(user)?;
-        let trunk = *self.trunks.first().ok_or_else(|| ProtoError::invalid_state("no trunk is connected: outbound calls need one"))?;
-        let caller = p.caller_phone_number.clone().filter(|c| !c.is_empty()).unwrap_or_else(|| self.cfg.center.caller_phone_number.clone());
+        let trunk = *self.trunks.first().ok_or_else(|| {
+            ProtoError::invalid_state("no trunk is connected: outbound calls need one")
+        })?;
+        let caller = p
+            .caller_phone_number
+            .clone()
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| self.cfg.center.caller_phone_number.clone());
         let sid = self.new_session_id();
         let now = self.clock.instant();
-        let mut s = Session::new(sid.clone(), CallType::Phone, Direction::Outbound, now, self.clock.wall_ms(now), self.seq);
+        let mut s = Session::new(
+            sid.clone(),
+            CallType::Phone,
+            Direction::Outbound,
+            now,
+            self.clock.wall_ms(now),
+            self.seq,
+        );
         s.state = SessionState::Dialing;
         s.trunk = Some(trunk);
         s.agent = Some(user.to_string());
@@ -1212,29 +1612,59 @@ impl Center {
             remark: p.phone_desc.clone(),
         };
         let tab = self.tab_of(conn);
-        self.emit_to_user(user, &Event::CallOuted(CallOuted {
-            session_id: sid.clone(),
-            caller_phone_number: caller.clone(),
-            callee_phone_number: number.to_string(),
-            server_type: "staffSeat".into(),
-            tab_uuid: tab,
-        }));
-        self.emit_to_conns(&[trunk], &Event::Dial { session_id: sid.clone(), phone_number: number.to_string(), caller_phone_number: caller });
+        self.emit_to_user(
+            user,
+            &Event::CallOuted(CallOuted {
+                session_id: sid.clone(),
+                caller_phone_number: caller.clone(),
+                callee_phone_number: number.to_string(),
+                server_type: "staffSeat".into(),
+                tab_uuid: tab,
+            }),
+        );
+        self.emit_to_conns(
+            &[trunk],
+            &Event::Dial {
+                session_id: sid.clone(),
+                phone_number: number.to_string(),
+                caller_phone_number: caller,
+            },
+        );
         let dial = self.cfg.center.dial_timeout;
         if dial > 0 {
-            self.schedule(Duration::from_secs(dial), TimerKind::Dial { session: sid, gen: 1 });
+            self.schedule(
+                Duration::from_secs(dial),
+                TimerKind::Dial {
+                    session: sid,
+                    gen: 1,
+                },
+            );
         }
-        serde_json::to_value(resp).map(Some).map_err(|e| ProtoError::internal(e.to_string()))
+        serde_json::to_value(resp)
+            .map(Some)
+            .map_err(|e| ProtoError::internal(e.to_string()))
     }
 
     /// May `user` place a call now (outbound or internal)?
     fn can_place_call(&self, user: &str) -> Result<(), ProtoError> {
-        let a = self.agents.get(user).ok_or_else(|| ProtoError::not_found("no such agent"))?;
+        let a = self
+            .agents
+            .get(user)
+            .ok_or_else(|| ProtoError::not_found("no such agent"))?;
         if a.active.is_some() || a.offer.is_some() {
-            return Err(ProtoError::invalid_state(format!("you are {}: finish it before placing a call", availability(a))));
+            return Err(ProtoError::invalid_state(format!(
+                "you are {}: finish it before placing a call",
+                availability(a)
+            )));
         }
-        if !matches!(a.status, AgentStatus::Free | AgentStatus::NotReady | AgentStatus::Arrange) {
-            return Err(ProtoError::invalid_state(format!("status {} does not allow calls: set free or notReady", a.status.as_str())));
+        if !matches!(
+            a.status,
+            AgentStatus::Free | AgentStatus::NotReady | AgentStatus::Arrange
+        ) {
+            return Err(ProtoError::invalid_state(format!(
+                "status {} does not allow calls: set free or notReady",
+                a.status.as_str()
+            )));
         }
         Ok(())
     }
@@ -1242,7 +1672,11 @@ impl Center {
     /// `user` is now in session `sid`: busy until it ends.
     fn occupy(&mut self, user: &str, sid: &str) {
         if let Some(a) = self.agents.get_mut(user) {
-            a.return_status = if a.status == AgentStatus::NotReady { AgentStatus::NotReady } else { AgentStatus::Free };
+            a.return_status = if a.status == AgentStatus::NotReady {
+                AgentStatus::NotReady
+            } else {
+                AgentStatus::Free
+            };
             a.active = Some(sid.to_string());
             if !a.sessions.iter().any(|x| x == sid) {
                 a.sessions.push(sid.to_string());
@@ -1254,16 +1688,31 @@ impl Center {
     fn start_internal(&mut self, user: &str, p: &StartInternalCallParams) -> Reply {
         let callee = p.callee_user_id.as_str();
         if callee == user {
-            return Err(ProtoError::bad_request("Call.startInternalCall: parameter `calleeUserId` is yourself"));
+            return Err(ProtoError::bad_request(
+                "Call.startInternalCall: parameter `calleeUserId` is yourself",
+            ));
         }
-        let a = self.agents.get(callee).ok_or_else(|| ProtoError::not_found(format!("agent `{callee}` does not exist")))?;
+        let a = self
+            .agents
+            .get(callee)
+            .ok_or_else(|| ProtoError::not_found(format!("agent `{callee}` does not exist")))?;
         if !a.available() {
-            return Err(ProtoError::invalid_state(format!("agent `{callee}` is not available ({})", availability(a))));
+            return Err(ProtoError::invalid_state(format!(
+                "agent `{callee}` is not available ({})",
+                availability(a)
+            )));
         }
         self.can_place_call(user)?;
         let sid = self.new_session_id();
         let now = self.clock.instant();
-        let mut s = Session::new(sid.clone(), CallType::Internal, Direction::Internal, now, self.clock.wall_ms(now), self.seq);
+        let mut s = Session::new(
+            sid.clone(),
+            CallType::Internal,
+            Direction::Internal,
+            now,
+            self.clock.wall_ms(now),
+            self.seq,
+        );
         s.caller_agent = Some(user.to_string());
         s.handled_by.push(user.to_string());
         self.sessions.insert(sid.clone(), s);
@@ -1274,23 +1723,39 @@ impl Center {
 
     fn monitor(&mut self, user: &str, p: &MonitorParams) -> Reply {
         let sid = &p.session_id;
-        let s = self.sessions.get(sid).ok_or_else(|| ProtoError::not_found(format!("session {sid} does not exist")))?;
+        let s = self
+            .sessions
+            .get(sid)
+            .ok_or_else(|| ProtoError::not_found(format!("session {sid} does not exist")))?;
         if !s.in_progress() {
-            return Err(ProtoError::invalid_state(format!("session {sid} is {}: only a session in progress can be monitored", state_name(s.state))));
+            return Err(ProtoError::invalid_state(format!(
+                "session {sid} is {}: only a session in progress can be monitored",
+                state_name(s.state)
+            )));
         }
         if s.is_party(user) {
-            return Err(ProtoError::invalid_state(format!("you are a party to session {sid}")));
+            return Err(ProtoError::invalid_state(format!(
+                "you are a party to session {sid}"
+            )));
         }
-        let a = self.agents.get(user).ok_or_else(|| ProtoError::not_found("no such supervisor"))?;
+        let a = self
+            .agents
+            .get(user)
+            .ok_or_else(|| ProtoError::not_found("no such supervisor"))?;
         if !p.text_only {
             if let Some(other) = a.audio_monitor.as_ref().filter(|o| *o != sid) {
-                return Err(ProtoError::invalid_state(format!("already monitoring session {other} with audio: one audio monitor at a time")));
+                return Err(ProtoError::invalid_state(format!(
+                    "already monitoring session {other} with audio: one audio monitor at a time"
+                )));
             }
         }
         let text_only = p.text_only;
         if let Some(s) = self.sessions.get_mut(sid) {
             s.monitors.retain(|m| m.user != user);
-            s.monitors.push(Monitor { user: user.to_string(), text_only });
+            s.monitors.push(Monitor {
+                user: user.to_string(),
+                text_only,
+            });
         }
         if let Some(a) = self.agents.get_mut(user) {
             if !a.monitoring.contains(sid) {
@@ -1306,22 +1771,27 @@ impl Center {
     }
 
     fn intercept(&mut self, conn: ConnId, user: &str, sid: &str) -> Reply {
-        let s = self.sessions.get(sid).ok_or_else(|| ProtoError::not_found(format!("session {sid} does not exist")))?;
+        let s = self
+            .sessions
+            .get(sid)
+            .ok_or_else(|| ProtoError::not_found(format!("session {sid} does not exist")))?;
         if !s.monitors.iter().any(|m| m.user == user) {
-            return Err(ProtoError::invalid_state(format!("intercept needs monitoring: call Call.monitor on {sid} first")));
+            return Err(ProtoError::invalid_state(format!(
+                "intercept needs monitoring: call Call.monitor on {sid} first"
+            )));
         }
         if !s.in_progress() {
-            return Err(ProtoError::invalid_state(format!("session {sid} is not in progress")));
+            return Err(ProtoError::invalid_state(format!(
+                "session {sid} is not in progress"
+            )));
         }
         if s.kind == CallType::Internal {
-            return Err(ProtoError::invalid_state(format!("session {sid} is an internal call and cannot be intercepted")));
-        }
-        if let Some(a) = self.agents.get(user) {
-            if a.active.is_some() || a.offer.is_some() {
-                return Err(ProtoError::invalid_state(format!("you are {}: finish it first", availability(a))));
-            }
+            return Err(ProtoError::invalid_state(format!(
+                "session {sid} is an internal call and cannot be intercepted"
+            )));
         }
         let old = s.agent.clone();
+        self.can_place_call(user)?;
         self.stop_monitor(user, sid);
         if let Some(s) = self.sessions.get_mut(sid) {
             s.agent = Some(user.to_string());
@@ -1329,12 +1799,15 @@ impl Center {
             s.handled_by.push(user.to_string());
         }
         if let Some(old) = old {
-            self.emit_to_user(&old, &Event::SessionEnded(SessionEnded {
-                session_id: sid.to_string(),
-                close_by: CloseBy::Admin,
-                main_reason: Some("intercepted".into()),
-                sub_reason: Some(format!("taken over by {user}")),
-            }));
+            self.emit_to_user(
+                &old,
+                &Event::SessionEnded(SessionEnded {
+                    session_id: sid.to_string(),
+                    close_by: CloseBy::Admin,
+                    main_reason: Some("intercepted".into()),
+                    sub_reason: Some(format!("taken over by {user}")),
+                }),
+            );
             if let Some(a) = self.agents.get_mut(&old) {
                 a.sessions.retain(|x| x != sid);
             }
@@ -1342,7 +1815,13 @@ impl Center {
         }
         self.occupy(user, sid);
         let tab = self.tab_of(conn);
-        self.emit_to_user(user, &Event::UserAccessed { session_id: sid.to_string(), tab_uuid: tab });
+        self.emit_to_user(
+            user,
+            &Event::UserAccessed {
+                session_id: sid.to_string(),
+                tab_uuid: tab,
+            },
+        );
         let snap = self.snapshot_for(sid, user);
         Ok(snap.and_then(|s| serde_json::to_value(s).ok()))
     }
@@ -1356,7 +1835,11 @@ impl Center {
                 session_id: s.id.clone(),
                 kind: s.kind,
                 state: s.state,
-                user_id: s.agent.clone().or_else(|| s.ringing_to.clone()).or_else(|| s.caller_agent.clone()),
+                user_id: s
+                    .agent
+                    .clone()
+                    .or_else(|| s.ringing_to.clone())
+                    .or_else(|| s.caller_agent.clone()),
                 skill_group_id: s.group.clone(),
                 caller_phone_number: s.call_in.caller_phone_number.clone(),
                 started_at: s.created_ms,
@@ -1384,7 +1867,10 @@ impl Center {
         check_text(&p.text)?;
         let s = self.trunk_session(conn, &p.session_id)?;
         if s.kind != CallType::Im {
-            return Err(ProtoError::invalid_state(format!("session {} is not a chat: use Customer.say", s.id)));
+            return Err(ProtoError::invalid_state(format!(
+                "session {} is not a chat: use Customer.say",
+                s.id
+            )));
         }
         let msg = ChatMessage {
             session_id: p.session_id.clone(),
@@ -1399,12 +1885,18 @@ impl Center {
 
     fn post_message(&mut self, msg: ChatMessage) {
         let sid = msg.session_id.clone();
-        let Some(s) = self.sessions.get_mut(&sid) else { return };
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return;
+        };
         s.messages.push(msg.clone());
         if s.messages.len() > MAX_MESSAGES {
             s.messages.remove(0);
         }
-        let agent = if s.in_progress() { s.agent.clone() } else { None };
+        let agent = if s.in_progress() {
+            s.agent.clone()
+        } else {
+            None
+        };
         let ev = Event::ChatMessage(msg.clone());
         if let Some(a) = agent {
             self.emit_to_user(&a, &ev);
@@ -1416,7 +1908,10 @@ impl Center {
     }
 
     fn change_status(&mut self, user: &str, status: &str, reason: Option<String>) -> Reply {
-        let a = self.agents.get(user).ok_or_else(|| ProtoError::not_found("no such agent"))?;
+        let a = self
+            .agents
+            .get(user)
+            .ok_or_else(|| ProtoError::not_found("no such agent"))?;
         let target = match status {
             "free" => AgentStatus::Free,
             "rest" => AgentStatus::Rest,
@@ -1437,7 +1932,12 @@ impl Center {
             }
         };
         let reason = if target == AgentStatus::Rest {
-            let r = reason.ok_or_else(|| ProtoError::bad_request(format!("Agent.setStatus: rest needs parameter `restReason`, one of {}", self.cfg.center.break_reasons.join(", "))))?;
+            let r = reason.ok_or_else(|| {
+                ProtoError::bad_request(format!(
+                    "Agent.setStatus: rest needs parameter `restReason`, one of {}",
+                    self.cfg.center.break_reasons.join(", ")
+                ))
+            })?;
             if !self.cfg.center.break_reasons.contains(&r) {
                 return Err(ProtoError::bad_request(format!(
                     "Agent.setStatus: parameter `restReason` `{}` is not one of {}",
@@ -1450,12 +1950,20 @@ impl Center {
             None
         };
         if let Some(sid) = &a.active {
-            return Err(ProtoError::invalid_state(format!("you are in session {sid}: end it before changing status")));
+            return Err(ProtoError::invalid_state(format!(
+                "you are in session {sid}: end it before changing status"
+            )));
         }
         if let Some(sid) = a.offer.clone() {
             if target != AgentStatus::Free {
                 // Leaving free while an offer rings takes the offer back.
-                self.withdraw_offer(user, &sid, false);
+                self.emit_to_user(
+                    user,
+                    &Event::AutoTransfer {
+                        session_id: sid.clone(),
+                    },
+                );
+                self.withdraw_offer(user, &sid, Withdraw::Declined);
             }
         }
         self.set_status(user, target, reason);
@@ -1466,16 +1974,26 @@ impl Center {
         let need = |field: &Option<String>, name: &str, t: &str| -> Result<String, ProtoError> {
             match field {
                 Some(v) if !v.is_empty() => Ok(v.clone()),
-                _ => Err(ProtoError::bad_request(format!("Customer.call: type {t} needs parameter `{name}`"))),
+                _ => Err(ProtoError::bad_request(format!(
+                    "Customer.call: type {t} needs parameter `{name}`"
+                ))),
             }
         };
         if !self.queues.contains_key(&p.skill_group_id) {
-            return Err(ProtoError::not_found(format!("skill group `{}` does not exist", crate::protocol::shorten_for_error(&p.skill_group_id))));
+            return Err(ProtoError::not_found(format!(
+                "skill group `{}` does not exist",
+                crate::protocol::shorten_for_error(&p.skill_group_id)
+            )));
         }
-        let mut call_in = CallIn { kind: p.kind, remark: p.remark.clone(), ..Default::default() };
+        let mut call_in = CallIn {
+            kind: p.kind,
+            remark: p.remark.clone(),
+            ..Default::default()
+        };
         match p.kind {
             CallType::Phone => {
-                call_in.callee_phone_number = Some(need(&p.callee_phone_number, "calleePhoneNumber", "phone")?);
+                call_in.callee_phone_number =
+                    Some(need(&p.callee_phone_number, "calleePhoneNumber", "phone")?);
                 call_in.caller_phone_number = p.caller_phone_number.clone();
                 call_in.caller_location = p.caller_location.clone();
                 call_in.ivr_path = p.ivr_path.clone();
@@ -1512,7 +2030,14 @@ impl Center {
         }
         let sid = self.new_session_id();
         let now = self.clock.instant();
-        let mut s = Session::new(sid.clone(), p.kind, Direction::Inbound, now, self.clock.wall_ms(now), self.seq);
+        let mut s = Session::new(
+            sid.clone(),
+            p.kind,
+            Direction::Inbound,
+            now,
+            self.clock.wall_ms(now),
+            self.seq,
+        );
         call_in.session_id = sid.clone();
         s.call_in = call_in;
         s.trunk = Some(conn);
@@ -1549,7 +2074,11 @@ impl Ns {
             CallType::Video => "Video.* or Call.*",
             _ => "Call.*",
         };
-        Err(ProtoError::invalid_state(format!("session {} is of type {}: use {hint}", s.id, s.kind.as_str())))
+        Err(ProtoError::invalid_state(format!(
+            "session {} is of type {}: use {hint}",
+            s.id,
+            s.kind.as_str()
+        )))
     }
     fn transfer_name(self) -> &'static str {
         match self {
@@ -1558,6 +2087,17 @@ impl Ns {
             Ns::Video => "Video.transfer",
         }
     }
+}
+
+/// Why an offer is taken back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Withdraw {
+    /// Not accepted within the ring timeout.
+    Missed,
+    /// The agent hung up on it, or left `free` while it rang.
+    Declined,
+    /// The agent's last connection closed.
+    Gone,
 }
 
 enum Target {
@@ -1600,7 +2140,9 @@ fn check_text(text: &str) -> Result<(), ProtoError> {
         return Err(ProtoError::bad_request("parameter `text` is empty"));
     }
     if text.chars().count() > 4096 {
-        return Err(ProtoError::bad_request("parameter `text` is longer than 4096 characters"));
+        return Err(ProtoError::bad_request(
+            "parameter `text` is longer than 4096 characters",
+        ));
     }
     Ok(())
 }
@@ -1609,7 +2151,8 @@ fn valid_number(n: &str) -> bool {
     !n.is_empty()
         && n.chars().count() <= 32
         && n.chars().any(|c| c.is_ascii_digit())
-        && n.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '*' | '#'))
+        && n.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '*' | '#'))
 }
 
 fn radix36(mut n: u64) -> String {
@@ -1630,7 +2173,11 @@ fn record_of(s: &Session) -> SessionRecord {
     let end = s.end.clone();
     let caller = match s.kind {
         CallType::Internal => s.caller_agent.clone(),
-        CallType::Im => s.call_in.nickname.clone().or_else(|| s.call_in.user_id.clone()),
+        CallType::Im => s
+            .call_in
+            .nickname
+            .clone()
+            .or_else(|| s.call_in.user_id.clone()),
         CallType::Voip | CallType::Video => s.call_in.user_id.clone(),
         CallType::Phone => s.call_in.caller_phone_number.clone(),
     };
@@ -1665,8 +2212,12 @@ fn record_of(s: &Session) -> SessionRecord {
         accepted_at: s.accepted_ms,
         ended_at: end.as_ref().map(|e| e.at_ms).unwrap_or(s.created_ms),
         hold_ms: s.hold_total.as_millis() as u64,
-        acw_ms: None,
-        close_by: end.as_ref().map(|e| e.close_by.as_str()).unwrap_or("admin").into(),
+        acw_ms: (s.acw_ms > 0).then_some(s.acw_ms),
+        close_by: end
+            .as_ref()
+            .map(|e| e.close_by.as_str())
+            .unwrap_or("admin")
+            .into(),
         main_reason: end.as_ref().and_then(|e| e.main_reason.clone()),
         sub_reason: end.as_ref().and_then(|e| e.sub_reason.clone()),
         missed_offers: s.missed_offers,

@@ -212,11 +212,17 @@ impl ServerConfig {
             }
             for g in &u.skill_groups {
                 if !groups.contains(g.as_str()) {
-                    bail!("users: `{}` names skill group `{g}`, which is not in skill_groups", u.id);
+                    bail!(
+                        "users: `{}` names skill group `{g}`, which is not in skill_groups",
+                        u.id
+                    );
                 }
             }
         }
-        if !matches!(self.center.login_status.as_str(), "free" | "notReady" | "offline") {
+        if !matches!(
+            self.center.login_status.as_str(),
+            "free" | "notReady" | "offline"
+        ) {
             bail!(
                 "center.login_status must be free, notReady or offline, not `{}`",
                 self.center.login_status
@@ -232,10 +238,12 @@ impl ServerConfig {
     }
 
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
-        self.server
-            .listen
-            .parse()
-            .with_context(|| format!("server.listen `{}` is not an address:port", self.server.listen))
+        self.server.listen.parse().with_context(|| {
+            format!(
+                "server.listen `{}` is not an address:port",
+                self.server.listen
+            )
+        })
     }
 
     pub fn user(&self, id: &str) -> Option<&User> {

@@ -11,12 +11,14 @@ use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request as HsRequest, Response as HsResponse};
+use tokio_tungstenite::tungstenite::handshake::server::{
+    ErrorResponse, Request as HsRequest, Response as HsResponse,
+};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::protocol::{decode_request, Audience, Event, ProtoError, Request, Response, ErrorCode};
+use crate::protocol::{decode_request, Audience, ErrorCode, Event, ProtoError, Request, Response};
 
 use super::auth::{self, TokenError};
 use super::center::{CenterHandle, Command, ConnId, Outbound};
@@ -39,11 +41,12 @@ const LOGIN_TIMEOUT: Duration = Duration::from_secs(20);
 const HARD_FRAME_LIMIT: usize = 4 << 20;
 
 pub fn ws_config() -> WebSocketConfig {
-    let mut c = WebSocketConfig::default();
-    c.max_message_size = Some(HARD_FRAME_LIMIT);
-    c.max_frame_size = Some(HARD_FRAME_LIMIT);
-    c.write_buffer_size = 0;
-    c
+    WebSocketConfig {
+        max_message_size: Some(HARD_FRAME_LIMIT),
+        max_frame_size: Some(HARD_FRAME_LIMIT),
+        write_buffer_size: 0,
+        ..Default::default()
+    }
 }
 
 struct RateLimit {
@@ -55,7 +58,12 @@ struct RateLimit {
 
 impl RateLimit {
     fn new(per_sec: u32, burst: u32) -> RateLimit {
-        RateLimit { tokens: burst as f64, per_sec: per_sec as f64, burst: burst as f64, last: Instant::now() }
+        RateLimit {
+            tokens: burst as f64,
+            per_sec: per_sec as f64,
+            burst: burst as f64,
+            last: Instant::now(),
+        }
     }
     fn allow(&mut self) -> bool {
         let now = Instant::now();
@@ -73,9 +81,15 @@ impl RateLimit {
 
 enum Phase {
     LoggedOut,
-    LoggedIn { role: Role, user: String, expires: Instant },
+    LoggedIn {
+        role: Role,
+        user: String,
+        expires: Instant,
+    },
 }
 
+// The handshake callback's error type is tungstenite's, large by design.
+#[allow(clippy::result_large_err)]
 pub async fn handle(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) {
     let _ = stream.set_nodelay(true);
     let check_path = |req: &HsRequest, resp: HsResponse| -> Result<HsResponse, ErrorResponse> {
@@ -87,7 +101,13 @@ pub async fn handle(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) {
             Err(err)
         }
     };
-    let ws = match tokio_tungstenite::accept_hdr_async_with_config(stream, check_path, Some(ws_config())).await {
+    let ws = match tokio_tungstenite::accept_hdr_async_with_config(
+        stream,
+        check_path,
+        Some(ws_config()),
+    )
+    .await
+    {
         Ok(ws) => ws,
         Err(e) => {
             tracing::debug!(%peer, error = %e, "handshake failed");
@@ -98,8 +118,14 @@ pub async fn handle(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) {
     tracing::debug!(%peer, conn, "connected");
     let (mut sink, mut stream) = ws.split();
     let (tx, mut rx) = mpsc::channel::<Outbound>(ctx.cfg.server.outbound_queue);
+    // Handed to the center at login: from then on only the center holds a
+    // sender, so when it drops this connection the queue closes and so do we.
+    let mut tx = Some(tx);
     let mut phase = Phase::LoggedOut;
-    let mut limiter = RateLimit::new(ctx.cfg.server.rate_limit_per_second, ctx.cfg.server.rate_limit_burst);
+    let mut limiter = RateLimit::new(
+        ctx.cfg.server.rate_limit_per_second,
+        ctx.cfg.server.rate_limit_burst,
+    );
     let ping_every = ctx.cfg.server.ping_interval;
     let mut last_heard = Instant::now();
     let mut ping = tokio::time::interval_at(
@@ -133,7 +159,7 @@ pub async fn handle(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) {
                 last_heard = Instant::now();
                 match frame {
                     Message::Text(text) => {
-                        match on_text(&ctx, conn, &text, &mut phase, &mut limiter, &tx) {
+                        match on_text(&ctx, conn, &text, &mut phase, &mut limiter, &mut tx) {
                             Step::Reply(r) => out.push(Message::Text(r.to_json())),
                             Step::ReplyAndClose(msgs) => {
                                 out.extend(msgs.into_iter().map(Message::Text));
@@ -223,7 +249,7 @@ fn on_text(
     text: &str,
     phase: &mut Phase,
     limiter: &mut RateLimit,
-    tx: &mpsc::Sender<Outbound>,
+    tx: &mut Option<mpsc::Sender<Outbound>>,
 ) -> Step {
     let (id, req) = match decode_request(text) {
         Ok(v) => v,
@@ -234,36 +260,69 @@ fn on_text(
             id,
             &ProtoError::new(
                 ErrorCode::RateLimited,
-                format!("more than {} requests a second: slow down", ctx.cfg.server.rate_limit_per_second),
+                format!(
+                    "more than {} requests a second: slow down",
+                    ctx.cfg.server.rate_limit_per_second
+                ),
             ),
         ));
     }
     match phase {
         Phase::LoggedOut => {
             let Request::Login(p) = req else {
-                return Step::Reply(Response::error(id, &ProtoError::unauthorized(format!("log in first: `{}` needs a login", req.method()))));
+                return Step::Reply(Response::error(
+                    id,
+                    &ProtoError::unauthorized(format!(
+                        "log in first: `{}` needs a login",
+                        req.method()
+                    )),
+                ));
             };
             let now = ctx.clock.now_secs();
             let claims = match auth::verify(&ctx.cfg.auth.secret, &p.token, now) {
                 Ok(c) => c,
                 Err(TokenError::Expired(at)) => {
                     let msg = format!("the login token expired at unix time {at}");
-                    let ev = Event::TokenExpired { message: msg.clone() };
-                    return Step::ReplyAndClose(vec![ev.to_json(), Response::error(id, &ProtoError::unauthorized(msg)).to_json()]);
+                    let ev = Event::TokenExpired {
+                        message: msg.clone(),
+                    };
+                    return Step::ReplyAndClose(vec![
+                        ev.to_json(),
+                        Response::error(id, &ProtoError::unauthorized(msg)).to_json(),
+                    ]);
                 }
                 Err(e) => {
-                    return Step::ReplyAndClose(vec![Response::error(id, &ProtoError::unauthorized(e.to_string())).to_json()]);
+                    return Step::ReplyAndClose(vec![Response::error(
+                        id,
+                        &ProtoError::unauthorized(e.to_string()),
+                    )
+                    .to_json()]);
                 }
             };
             if claims.sub != p.user_id {
-                let err = ProtoError::unauthorized(format!("the token is not for user `{}`", crate::protocol::shorten_for_error(&p.user_id)));
+                let err = ProtoError::unauthorized(format!(
+                    "the token is not for user `{}`",
+                    crate::protocol::shorten_for_error(&p.user_id)
+                ));
                 return Step::ReplyAndClose(vec![Response::error(id, &err).to_json()]);
             }
             let Some(user) = ctx.cfg.user(&p.user_id) else {
-                let err = ProtoError::unauthorized(format!("unknown user `{}`", crate::protocol::shorten_for_error(&p.user_id)));
+                let err = ProtoError::unauthorized(format!(
+                    "unknown user `{}`",
+                    crate::protocol::shorten_for_error(&p.user_id)
+                ));
                 return Step::ReplyAndClose(vec![Response::error(id, &err).to_json()]);
             };
-            let left = claims.exp.saturating_mul(1000).saturating_sub(ctx.clock.now_ms());
+            let Some(tx) = tx.take() else {
+                return Step::Reply(Response::error(
+                    id,
+                    &ProtoError::invalid_state("already logging in"),
+                ));
+            };
+            let left = claims
+                .exp
+                .saturating_mul(1000)
+                .saturating_sub(ctx.clock.now_ms());
             *phase = Phase::LoggedIn {
                 role: user.role,
                 user: user.id.clone(),
@@ -275,7 +334,7 @@ fn on_text(
                 user: user.id.clone(),
                 role: user.role,
                 enable_shared: p.enable_shared,
-                tx: tx.clone(),
+                tx,
             });
             Step::Forwarded
         }
@@ -295,7 +354,11 @@ fn on_text(
                 };
                 return Step::Reply(Response::error(
                     id,
-                    &ProtoError::forbidden(format!("`{}` is for {who}; `{user}` has role {}", req.method(), role.as_str())),
+                    &ProtoError::forbidden(format!(
+                        "`{}` is for {who}; `{user}` has role {}",
+                        req.method(),
+                        role.as_str()
+                    )),
                 ));
             }
             let _ = ctx.center.tx.send(Command::Request { conn, id, req });

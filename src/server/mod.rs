@@ -31,12 +31,21 @@ pub struct Server {
 
 impl Server {
     /// Start serving on an already bound listener, writing records to `records`.
-    pub fn start(cfg: ServerConfig, listener: TcpListener, records: Box<dyn RecordStore>) -> std::io::Result<Server> {
+    pub fn start(
+        cfg: ServerConfig,
+        listener: TcpListener,
+        records: Box<dyn RecordStore>,
+    ) -> std::io::Result<Server> {
         let addr = listener.local_addr()?;
         let cfg = Arc::new(cfg);
         let clock = Clock::new();
         let center = Center::new(cfg.clone(), clock, records).spawn();
-        let ctx = Arc::new(ServerCtx { cfg, clock, center, next_conn: AtomicU64::new(1) });
+        let ctx = Arc::new(ServerCtx {
+            cfg,
+            clock,
+            center,
+            next_conn: AtomicU64::new(1),
+        });
         let task = tokio::spawn(accept_loop(listener, ctx));
         Ok(Server { addr, task })
     }

@@ -43,7 +43,8 @@ pub struct SessionRecord {
 /// store that fails.
 pub trait RecordStore: Send {
     fn save(&mut self, rec: &SessionRecord) -> anyhow::Result<()>;
-    fn set_acw(&mut self, session_id: &str, acw_ms: u64) -> anyhow::Result<()>;
+    /// Add after-call work to a recorded session.
+    fn add_acw(&mut self, session_id: &str, acw_ms: u64) -> anyhow::Result<()>;
 }
 
 pub struct SqliteRecords {
@@ -185,9 +186,9 @@ impl RecordStore for SqliteRecords {
         Ok(())
     }
 
-    fn set_acw(&mut self, session_id: &str, acw_ms: u64) -> anyhow::Result<()> {
+    fn add_acw(&mut self, session_id: &str, acw_ms: u64) -> anyhow::Result<()> {
         self.conn.execute(
-            "UPDATE sessions SET acw_ms = ?2 WHERE session_id = ?1",
+            "UPDATE sessions SET acw_ms = COALESCE(acw_ms, 0) + ?2 WHERE session_id = ?1",
             params![session_id, acw_ms as i64],
         )?;
         Ok(())
@@ -233,7 +234,8 @@ mod tests {
             let mut db = SqliteRecords::open_dir(dir.path()).unwrap();
             db.save(&rec("s-1", 100)).unwrap();
             db.save(&rec("s-2", 200)).unwrap();
-            db.set_acw("s-1", 1500).unwrap();
+            db.add_acw("s-1", 1000).unwrap();
+            db.add_acw("s-1", 500).unwrap();
         }
         let db = SqliteRecords::open_dir(dir.path()).unwrap();
         let all = db.list(0).unwrap();

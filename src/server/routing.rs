@@ -16,15 +16,18 @@ pub fn pick_agent<'a>(
     members: &[String],
     agents: &'a HashMap<String, Agent>,
     declined: &[String],
+    refused: &[String],
 ) -> Option<&'a Agent> {
     let candidates = members
         .iter()
         .filter_map(|id| agents.get(id))
-        .filter(|a| a.available() && a.in_group(group));
+        .filter(|a| a.available() && a.in_group(group) && !refused.contains(&a.id));
     let mut fresh: Option<&Agent> = None;
     let mut any: Option<&Agent> = None;
     for a in candidates {
-        let older = |best: Option<&Agent>| best.is_none_or(|b| (a.free_since, &a.id) < (b.free_since, &b.id));
+        let older = |best: Option<&Agent>| {
+            best.is_none_or(|b| (a.free_since, &a.id) < (b.free_since, &b.id))
+        };
         if older(any) {
             any = Some(a);
         }
@@ -36,7 +39,12 @@ pub fn pick_agent<'a>(
 }
 
 /// Insert a session into a queue, keeping it ordered by when it first queued.
-pub fn enqueue(queue: &mut VecDeque<String>, sessions: &HashMap<String, Session>, id: &str, key: (Instant, u64)) {
+pub fn enqueue(
+    queue: &mut VecDeque<String>,
+    sessions: &HashMap<String, Session>,
+    id: &str,
+    key: (Instant, u64),
+) {
     if queue.iter().any(|s| s == id) {
         return;
     }
@@ -64,7 +72,7 @@ pub fn next_offer(
         }
         let empty = Vec::new();
         let m = members.get(group).unwrap_or(&empty);
-        if let Some(agent) = pick_agent(group, m, agents, &head.declined) {
+        if let Some(agent) = pick_agent(group, m, agents, &head.declined, &head.refused) {
             best = Some((head.queue_key, head.id.clone(), agent.id.clone()));
         }
     }
@@ -94,19 +102,37 @@ mod tests {
             agents.insert(id.to_string(), agent(id, idle, now));
         }
         let members: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(pick_agent("g", &members, &agents, &[]).unwrap().id, "b");
-        assert_eq!(pick_agent("g", &members, &agents, &["b".into()]).unwrap().id, "c");
+        assert_eq!(
+            pick_agent("g", &members, &agents, &[], &[]).unwrap().id,
+            "b"
+        );
+        assert_eq!(
+            pick_agent("g", &members, &agents, &["b".into()], &[])
+                .unwrap()
+                .id,
+            "c"
+        );
         // Everyone declined: still offered, to the longest idle.
         let all: Vec<String> = members.clone();
-        assert_eq!(pick_agent("g", &members, &agents, &all).unwrap().id, "b");
+        assert_eq!(
+            pick_agent("g", &members, &agents, &all, &[]).unwrap().id,
+            "b"
+        );
+        // Agents who declined it are never offered it.
+        assert_eq!(
+            pick_agent("g", &members, &agents, &[], &["b".into()])
+                .unwrap()
+                .id,
+            "c"
+        );
         // Busy, ringing, not free or disconnected agents get nothing.
         agents.get_mut("b").unwrap().active = Some("s".into());
         agents.get_mut("c").unwrap().offer = Some("s".into());
         agents.get_mut("a").unwrap().tabs.clear();
-        assert!(pick_agent("g", &members, &agents, &[]).is_none());
+        assert!(pick_agent("g", &members, &agents, &[], &[]).is_none());
         agents.get_mut("a").unwrap().tabs.push(2);
         agents.get_mut("a").unwrap().status = AgentStatus::Rest;
-        assert!(pick_agent("g", &members, &agents, &[]).is_none());
+        assert!(pick_agent("g", &members, &agents, &[], &[]).is_none());
     }
 
     #[tokio::test(start_paused = true)]
@@ -115,7 +141,14 @@ mod tests {
         let mut sessions = HashMap::new();
         let mut queues: HashMap<String, VecDeque<String>> = HashMap::new();
         for (i, (id, g)) in [("s1", "x"), ("s2", "y"), ("s3", "x")].iter().enumerate() {
-            let s = Session::new(id.to_string(), CallType::Phone, Direction::Inbound, now + Duration::from_secs(i as u64), 0, i as u64);
+            let s = Session::new(
+                id.to_string(),
+                CallType::Phone,
+                Direction::Inbound,
+                now + Duration::from_secs(i as u64),
+                0,
+                i as u64,
+            );
             let key = s.queue_key;
             sessions.insert(id.to_string(), s);
             let q = queues.entry(g.to_string()).or_default();
@@ -125,14 +158,26 @@ mod tests {
         let mut a = agent("a", 5, now + Duration::from_secs(10));
         a.groups = vec!["x".into(), "y".into()];
         agents.insert("a".to_string(), a);
-        let members: HashMap<String, Vec<String>> =
-            [("x".to_string(), vec!["a".to_string()]), ("y".to_string(), vec!["a".to_string()])].into();
-        assert_eq!(next_offer(&queues, &members, &agents, &sessions), Some(("s1".into(), "a".into())));
+        let members: HashMap<String, Vec<String>> = [
+            ("x".to_string(), vec!["a".to_string()]),
+            ("y".to_string(), vec!["a".to_string()]),
+        ]
+        .into();
+        assert_eq!(
+            next_offer(&queues, &members, &agents, &sessions),
+            Some(("s1".into(), "a".into()))
+        );
         queues.get_mut("x").unwrap().pop_front();
-        assert_eq!(next_offer(&queues, &members, &agents, &sessions), Some(("s2".into(), "a".into())));
+        assert_eq!(
+            next_offer(&queues, &members, &agents, &sessions),
+            Some(("s2".into(), "a".into()))
+        );
         // Re-queued sessions go back to their place, not to the end.
         let key = sessions["s1"].queue_key;
         enqueue(queues.get_mut("x").unwrap(), &sessions, "s1", key);
-        assert_eq!(queues["x"], VecDeque::from(vec!["s1".to_string(), "s3".to_string()]));
+        assert_eq!(
+            queues["x"],
+            VecDeque::from(vec!["s1".to_string(), "s3".to_string()])
+        );
     }
 }

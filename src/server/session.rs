@@ -83,6 +83,10 @@ pub struct Session {
     /// Agents who let this session's offer time out.
     pub declined: Vec<String>,
     pub missed_offers: u32,
+    /// Agents who declined it: it is not offered to them again.
+    pub refused: Vec<String>,
+    /// After-call work of agents who handed it on while it went on.
+    pub acw_ms: u64,
     pub monitors: Vec<Monitor>,
     pub transfers: Vec<TransferRecord>,
     /// Every seat that handled it, in order.
@@ -97,7 +101,14 @@ pub struct Session {
 pub const MAX_MESSAGES: usize = 200;
 
 impl Session {
-    pub fn new(id: String, kind: CallType, direction: Direction, now: Instant, now_ms: u64, seq: u64) -> Session {
+    pub fn new(
+        id: String,
+        kind: CallType,
+        direction: Direction,
+        now: Instant,
+        now_ms: u64,
+        seq: u64,
+    ) -> Session {
         Session {
             call_in: CallIn {
                 session_id: id.clone(),
@@ -127,6 +138,8 @@ impl Session {
             ring_gen: 0,
             declined: Vec::new(),
             missed_offers: 0,
+            refused: Vec::new(),
+            acw_ms: 0,
             monitors: Vec::new(),
             transfers: Vec::new(),
             handled_by: Vec::new(),
@@ -156,7 +169,10 @@ impl Session {
     /// The seats that get this session's events.
     pub fn parties(&self) -> Vec<String> {
         let mut out = Vec::with_capacity(2);
-        for u in [&self.agent, &self.caller_agent, &self.ringing_to].into_iter().flatten() {
+        for u in [&self.agent, &self.caller_agent, &self.ringing_to]
+            .into_iter()
+            .flatten()
+        {
             if !out.contains(u) {
                 out.push(u.clone());
             }
@@ -190,7 +206,9 @@ impl Session {
         let mut call_in = self.call_in.clone();
         let state = match self.state {
             // The caller of an unanswered internal call is dialing, not ringing.
-            SessionState::Ringing if self.caller_agent.as_deref() == Some(viewer) => SessionState::Dialing,
+            SessionState::Ringing if self.caller_agent.as_deref() == Some(viewer) => {
+                SessionState::Dialing
+            }
             s => s,
         };
         if self.kind == CallType::Internal {

@@ -1,5 +1,5 @@
-//! 10. Bad input: every error code, broken frames; the connection stays open
-//! and the server keeps serving everyone else.
+//! Bad input (10): every error code, broken frames; the connection stays
+//! open and the server keeps serving everyone else.
 
 use std::time::Duration;
 
@@ -13,7 +13,9 @@ use crate::harness::*;
 
 /// A raw WebSocket, to send what no well-behaved client would.
 struct Raw {
-    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
 }
 
 impl Raw {
@@ -58,7 +60,9 @@ impl Raw {
     }
     /// Still open and answering.
     async fn alive(&mut self) {
-        let r = self.ask(json!({"id": "alive", "method": "Agent.getStatus"}).to_string()).await;
+        let r = self
+            .ask(json!({"id": "alive", "method": "Agent.getStatus"}).to_string())
+            .await;
         assert_eq!(r.id, json!("alive"));
     }
 }
@@ -72,17 +76,32 @@ async fn broken_frames_get_bad_request_and_the_connection_stays_open() {
     assert!(msg.contains("not valid JSON"), "{msg}");
     r.alive().await;
     assert!(r.bad("[1,2,3]").await.1.contains("object"));
-    assert!(r.bad(r#"{"method":"Agent.getStatus"}"#).await.1.contains("`id`"));
-    let (id, msg) = r.bad(r#"{"id":5,"method":"Call.teleport","params":{}}"#).await;
+    assert!(r
+        .bad(r#"{"method":"Agent.getStatus"}"#)
+        .await
+        .1
+        .contains("`id`"));
+    let (id, msg) = r
+        .bad(r#"{"id":5,"method":"Call.teleport","params":{}}"#)
+        .await;
     assert_eq!(id, json!(5));
     assert!(msg.contains("Call.teleport"), "{msg}");
     let (_, msg) = r.bad(r#"{"id":6,"method":"Call.hold","params":{}}"#).await;
     assert!(msg.contains("sessionId"), "{msg}");
-    let (_, msg) = r.bad(r#"{"id":7,"method":"Call.hold","params":{"sessionId":42}}"#).await;
-    assert!(msg.contains("sessionId") && msg.contains("integer"), "{msg}");
-    let (_, msg) = r.bad(r#"{"id":8,"method":"Call.monitor","params":{"sessionId":"x","textOnly":"yes"}}"#).await;
+    let (_, msg) = r
+        .bad(r#"{"id":7,"method":"Call.hold","params":{"sessionId":42}}"#)
+        .await;
+    assert!(
+        msg.contains("sessionId") && msg.contains("integer"),
+        "{msg}"
+    );
+    let (_, msg) = r
+        .bad(r#"{"id":8,"method":"Call.monitor","params":{"sessionId":"x","textOnly":"yes"}}"#)
+        .await;
     assert!(msg.contains("textOnly"), "{msg}");
-    let (_, msg) = r.bad(r#"{"id":9,"method":"Call.sendDigits","params":{"sessionId":"x","dtmfText":"12x"}}"#).await;
+    let (_, msg) = r
+        .bad(r#"{"id":9,"method":"Call.sendDigits","params":{"sessionId":"x","dtmfText":"12x"}}"#)
+        .await;
     assert!(msg.contains("dtmfText"), "{msg}");
     // Oversized: answered, not dropped.
     let big = json!({"id": 10, "method": "Chat.sendMessage", "params": {"sessionId": "x", "text": "y".repeat(MAX_FRAME_BYTES)}}).to_string();
@@ -128,12 +147,21 @@ async fn every_error_code_is_reachable() {
     let (id, alice, trunk) = talking(&s, "alice").await;
     let bob = s.login("bob").await;
     // badRequest
-    assert_eq!(alice.err("Call.transfer", json!({"sessionId": id})).await.0, ErrorCode::BadRequest);
+    assert_eq!(
+        alice.err("Call.transfer", json!({"sessionId": id})).await.0,
+        ErrorCode::BadRequest
+    );
     // unauthorized
     let fresh = s.connect().await;
-    assert_eq!(fresh.err("Agent.online", json!({})).await.0, ErrorCode::Unauthorized);
+    assert_eq!(
+        fresh.err("Agent.online", json!({})).await.0,
+        ErrorCode::Unauthorized
+    );
     // forbidden: role, and someone else's session
-    assert_eq!(alice.err("Supervisor.listSessions", json!({})).await.0, ErrorCode::Forbidden);
+    assert_eq!(
+        alice.err("Supervisor.listSessions", json!({})).await.0,
+        ErrorCode::Forbidden
+    );
     let (code, msg) = bob.err("Call.hold", json!({"sessionId": id})).await;
     assert_eq!(code, ErrorCode::Forbidden);
     assert!(msg.contains(&id));
@@ -141,16 +169,38 @@ async fn every_error_code_is_reachable() {
     let (code, msg) = alice.err("Call.hold", json!({"sessionId": "s-nope"})).await;
     assert_eq!(code, ErrorCode::NotFound);
     assert!(msg.contains("s-nope"));
-    assert_eq!(trunk.err("Customer.call", json!({"type": "phone", "skillGroupId": "nowhere", "calleePhoneNumber": "1"})).await.0, ErrorCode::NotFound);
+    assert_eq!(
+        trunk
+            .err(
+                "Customer.call",
+                json!({"type": "phone", "skillGroupId": "nowhere", "calleePhoneNumber": "1"})
+            )
+            .await
+            .0,
+        ErrorCode::NotFound
+    );
     // invalidState: impossible transitions
-    assert_eq!(alice.err("Call.accept", json!({"sessionId": id})).await.0, ErrorCode::InvalidState);
-    assert_eq!(alice.err("Call.unHold", json!({"sessionId": id})).await.0, ErrorCode::InvalidState);
+    assert_eq!(
+        alice.err("Call.accept", json!({"sessionId": id})).await.0,
+        ErrorCode::InvalidState
+    );
+    assert_eq!(
+        alice.err("Call.unHold", json!({"sessionId": id})).await.0,
+        ErrorCode::InvalidState
+    );
     alice.ok("Call.hold", json!({"sessionId": id})).await;
-    assert_eq!(alice.err("Call.hold", json!({"sessionId": id})).await.0, ErrorCode::InvalidState);
+    assert_eq!(
+        alice.err("Call.hold", json!({"sessionId": id})).await.0,
+        ErrorCode::InvalidState
+    );
     // rateLimited: the burst runs out; other connections are unaffected.
     let mut limited = false;
     for _ in 0..60 {
-        let r = bob.conn.request("Agent.getStatus", json!({})).await.unwrap();
+        let r = bob
+            .conn
+            .request("Agent.getStatus", json!({}))
+            .await
+            .unwrap();
         if r.error_code == Some(ErrorCode::RateLimited) {
             limited = true;
             break;
@@ -166,7 +216,7 @@ impl RecordStore for FailingStore {
     fn save(&mut self, _: &SessionRecord) -> anyhow::Result<()> {
         anyhow::bail!("disk full")
     }
-    fn set_acw(&mut self, _: &str, _: u64) -> anyhow::Result<()> {
+    fn add_acw(&mut self, _: &str, _: u64) -> anyhow::Result<()> {
         anyhow::bail!("disk full")
     }
 }
@@ -189,7 +239,14 @@ async fn garbage_on_one_connection_does_not_disturb_others() {
     let s = TestServer::start().await;
     let (id, alice, _trunk) = talking(&s, "alice").await;
     let mut junk = Raw::connect(&s).await;
-    for text in ["", "{", "null", "{\"id\":[],\"method\":1}", "\u{0}\u{1}", "{\"id\":1,\"method\":\"login\",\"params\":{\"userId\":5}}"] {
+    for text in [
+        "",
+        "{",
+        "null",
+        "{\"id\":[],\"method\":1}",
+        "\u{0}\u{1}",
+        "{\"id\":1,\"method\":\"login\",\"params\":{\"userId\":5}}",
+    ] {
         junk.send(Message::Text(text.into())).await;
         let r = junk.response().await;
         assert_eq!(r.status, Status::Error, "{text:?}");

@@ -56,7 +56,9 @@ impl TestServer {
         dir: tempfile::TempDir,
     ) -> TestServer {
         let cfg = config(edit);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let server = Server::start(cfg.clone(), listener, records).expect("server starts");
         TestServer {
             url: format!("ws://{}/ws", server.addr),
@@ -73,7 +75,13 @@ impl TestServer {
 
     pub async fn connect(&self) -> Client {
         let conn = Connection::connect(&self.url).await.expect("connect");
-        Client { conn, user: String::new(), tab: String::new(), wait: self.wait, login: None }
+        Client {
+            conn,
+            user: String::new(),
+            tab: String::new(),
+            wait: self.wait,
+            login: None,
+        }
     }
 
     /// Connect and log in, consuming `ready`.
@@ -83,7 +91,11 @@ impl TestServer {
 
     pub async fn login_opts(&self, user: &str, shared: bool) -> Client {
         let mut c = self.connect().await;
-        let res = c.conn.login(user, &self.token(user), shared).await.expect("login");
+        let res = c
+            .conn
+            .login(user, &self.token(user), shared)
+            .await
+            .expect("login");
         c.user = user.to_string();
         c.tab = res.tab_uuid.clone();
         c.login = Some(res);
@@ -100,7 +112,10 @@ impl TestServer {
 }
 
 pub fn now_secs() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 pub struct Client {
@@ -123,7 +138,10 @@ impl Client {
     /// A request that must fail: its code and message.
     pub async fn err(&self, method: &str, params: Value) -> (ErrorCode, String) {
         match self.conn.call(method, params.clone()).await {
-            Ok(v) => panic!("{} {method} {params}: expected an error, got {v:?}", self.user),
+            Ok(v) => panic!(
+                "{} {method} {params}: expected an error, got {v:?}",
+                self.user
+            ),
             Err(ClientError::Server(e)) => (e.code, e.message),
             Err(e) => panic!("{} {method}: {e}", self.user),
         }
@@ -133,7 +151,10 @@ impl Client {
     pub async fn event(&mut self) -> Event {
         match tokio::time::timeout(self.wait, self.conn.events.recv()).await {
             Ok(Some(ev)) => ev,
-            Ok(None) => panic!("{}: connection closed while waiting for an event", self.user),
+            Ok(None) => panic!(
+                "{}: connection closed while waiting for an event",
+                self.user
+            ),
             Err(_) => panic!("{}: no event within {:?}", self.user, self.wait),
         }
     }
@@ -141,7 +162,12 @@ impl Client {
     /// The next event, which must have this name.
     pub async fn expect(&mut self, name: &str) -> Event {
         let ev = self.event().await;
-        assert_eq!(ev.name(), name, "{}: expected {name}, got {ev:?}", self.user);
+        assert_eq!(
+            ev.name(),
+            name,
+            "{}: expected {name}, got {ev:?}",
+            self.user
+        );
         ev
     }
 
@@ -162,14 +188,20 @@ impl Client {
             match tokio::time::timeout(self.wait, self.conn.events.recv()).await {
                 Ok(Some(ev)) => seen.push(ev),
                 Ok(None) => return seen,
-                Err(_) => panic!("{}: still open after {:?}; saw {seen:?}", self.user, self.wait),
+                Err(_) => panic!(
+                    "{}: still open after {:?}; saw {seen:?}",
+                    self.user, self.wait
+                ),
             }
         }
     }
 
     /// A round trip through the center: every event sent before it has arrived.
     pub async fn sync(&self) {
-        let _ = self.conn.request("Customer.hangUp", json!({"sessionId": "-"})).await;
+        let _ = self
+            .conn
+            .request("Customer.hangUp", json!({"sessionId": "-"}))
+            .await;
         let _ = self.conn.request("Agent.getStatus", json!({})).await;
     }
 
@@ -192,7 +224,10 @@ impl Client {
     }
 
     pub async fn status(&self) -> String {
-        let v = self.ok("Agent.getStatus", json!({})).await.expect("status data");
+        let v = self
+            .ok("Agent.getStatus", json!({}))
+            .await
+            .expect("status data");
         v["status"].as_str().unwrap_or_default().to_string()
     }
 }

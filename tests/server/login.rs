@@ -10,7 +10,11 @@ use crate::harness::*;
 async fn login_answers_with_snapshot_then_ready() {
     let s = TestServer::start().await;
     let mut c = s.connect().await;
-    let res = c.conn.login("alice", &s.token("alice"), false).await.unwrap();
+    let res = c
+        .conn
+        .login("alice", &s.token("alice"), false)
+        .await
+        .unwrap();
     assert_eq!(res.user_id, "alice");
     assert_eq!(res.role, "agent");
     assert_eq!(res.skill_groups, vec!["support"]);
@@ -33,21 +37,33 @@ async fn wrong_token_is_unauthorized_and_closes() {
     let s = TestServer::start().await;
     let mut c = s.connect().await;
     let forged = auth::issue("some-other-secret-123", "alice", now_secs(), 60);
-    let r = c.conn.request("login", json!({"userId": "alice", "token": forged})).await.unwrap();
+    let r = c
+        .conn
+        .request("login", json!({"userId": "alice", "token": forged}))
+        .await
+        .unwrap();
     assert_eq!(r.error_code, Some(ErrorCode::Unauthorized));
     assert!(r.error_msg.unwrap().contains("signature"));
     assert!(c.closed().await.is_empty());
 
     // A token for someone else.
     let mut c = s.connect().await;
-    let r = c.conn.request("login", json!({"userId": "alice", "token": s.token("bob")})).await.unwrap();
+    let r = c
+        .conn
+        .request("login", json!({"userId": "alice", "token": s.token("bob")}))
+        .await
+        .unwrap();
     assert_eq!(r.error_code, Some(ErrorCode::Unauthorized));
     c.closed().await;
 
     // A user the center does not know, with a valid signature.
     let mut c = s.connect().await;
     let t = auth::issue(&s.cfg.auth.secret, "zed", now_secs(), 60);
-    let r = c.conn.request("login", json!({"userId": "zed", "token": t})).await.unwrap();
+    let r = c
+        .conn
+        .request("login", json!({"userId": "zed", "token": t}))
+        .await
+        .unwrap();
     assert_eq!(r.error_code, Some(ErrorCode::Unauthorized));
     assert!(r.error_msg.unwrap().contains("zed"));
     c.closed().await;
@@ -58,10 +74,17 @@ async fn expired_token_sends_token_expired_then_closes() {
     let s = TestServer::start().await;
     let mut c = s.connect().await;
     let old = auth::issue(&s.cfg.auth.secret, "alice", now_secs() - 100, 10);
-    let r = c.conn.request("login", json!({"userId": "alice", "token": old})).await.unwrap();
+    let r = c
+        .conn
+        .request("login", json!({"userId": "alice", "token": old}))
+        .await
+        .unwrap();
     assert_eq!(r.error_code, Some(ErrorCode::Unauthorized));
     let seen = c.closed().await;
-    assert!(matches!(&seen[..], [Event::TokenExpired { message }] if message.contains("expired")), "{seen:?}");
+    assert!(
+        matches!(&seen[..], [Event::TokenExpired { message }] if message.contains("expired")),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -74,7 +97,10 @@ async fn token_expiring_on_a_live_connection_sends_token_expired() {
     c.expect("ready").await;
     c.expect("statusChanged").await;
     let seen = c.closed().await;
-    assert!(matches!(seen.last(), Some(Event::TokenExpired { .. })), "{seen:?}");
+    assert!(
+        matches!(seen.last(), Some(Event::TokenExpired { .. })),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test]
@@ -85,7 +111,10 @@ async fn methods_before_login_are_unauthorized() {
     assert_eq!(code, ErrorCode::Unauthorized);
     assert!(msg.contains("log in"));
     // The connection stays usable: login still works after.
-    c.conn.login("alice", &s.token("alice"), false).await.unwrap();
+    c.conn
+        .login("alice", &s.token("alice"), false)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -98,19 +127,28 @@ async fn roles_are_enforced() {
         let (code, _) = alice.err(m, json!({"sessionId": "x"})).await;
         assert_eq!(code, ErrorCode::Forbidden, "{m}");
     }
-    let (code, msg) = alice.err("Customer.call", json!({"type": "phone", "skillGroupId": "support", "calleePhoneNumber": "1"})).await;
+    let (code, msg) = alice
+        .err(
+            "Customer.call",
+            json!({"type": "phone", "skillGroupId": "support", "calleePhoneNumber": "1"}),
+        )
+        .await;
     assert_eq!(code, ErrorCode::Forbidden);
     assert!(msg.contains("trunk"), "{msg}");
     let (code, _) = trunk.err("Call.accept", json!({"sessionId": "x"})).await;
     assert_eq!(code, ErrorCode::Forbidden);
-    let (code, _) = trunk.err("Agent.setStatus", json!({"status": "free"})).await;
+    let (code, _) = trunk
+        .err("Agent.setStatus", json!({"status": "free"}))
+        .await;
     assert_eq!(code, ErrorCode::Forbidden);
     // Admins may do what agents do, and supervise.
     sam.ok("Agent.getStatus", json!({})).await;
     sam.ok("Supervisor.listSessions", json!({})).await;
     let ivy = s.login("ivy").await;
     ivy.ok("Supervisor.listSessions", json!({})).await;
-    let (code, _) = sam.err("login", json!({"userId": "sam", "token": s.token("sam")})).await;
+    let (code, _) = sam
+        .err("login", json!({"userId": "sam", "token": s.token("sam")}))
+        .await;
     assert_eq!(code, ErrorCode::InvalidState);
 }
 
@@ -128,7 +166,10 @@ async fn second_login_without_enable_shared_kicks_the_first_out() {
     // Shared on one side only still kicks out.
     let mut third = s.login_opts("alice", true).await;
     let mut second = second;
-    assert!(matches!(second.closed().await.last(), Some(Event::KickedOut { .. })));
+    assert!(matches!(
+        second.closed().await.last(),
+        Some(Event::KickedOut { .. })
+    ));
     third.quiet().await;
 }
 
@@ -148,7 +189,9 @@ async fn shared_tabs_all_get_every_event() {
     for t in [&mut t1, &mut t2] {
         t.expect("statusChanged").await;
         match t.expect("userAccessed").await {
-            Event::UserAccessed { tab_uuid, .. } => assert_eq!(tab_uuid.as_deref(), Some(tab2.as_str())),
+            Event::UserAccessed { tab_uuid, .. } => {
+                assert_eq!(tab_uuid.as_deref(), Some(tab2.as_str()))
+            }
             _ => unreachable!(),
         }
     }

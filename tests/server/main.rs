@@ -3,6 +3,11 @@
 mod harness;
 
 mod bad_input;
+mod calls;
+mod chat_video;
 mod login;
+mod records;
 mod routing;
 mod status;
+mod supervision;
+mod transcript;

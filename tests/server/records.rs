@@ -11,7 +11,9 @@ async fn an_ended_session_is_recorded_before_the_hang_up_is_answered() {
     let mut bob = s.login("bob").await;
     alice.ok("Call.hold", json!({"sessionId": id})).await;
     alice.ok("Call.unHold", json!({"sessionId": id})).await;
-    alice.ok("Call.transfer", json!({"sessionId": id, "userId": "bob"})).await;
+    alice
+        .ok("Call.transfer", json!({"sessionId": id, "userId": "bob"}))
+        .await;
     bob.wait_for("callIn").await;
     bob.ok("Call.accept", json!({"sessionId": id})).await;
     bob.ok("Call.hungUp", json!({"sessionId": id})).await;
@@ -44,7 +46,10 @@ async fn abandoned_calls_are_recorded_and_the_cli_prints_them() {
     let cfg = s.dir.path().join("server.toml");
     std::fs::write(
         &cfg,
-        format!("[server]\ndata_dir = \".\"\n[auth]\nsecret = \"{}\"\n", s.cfg.auth.secret),
+        format!(
+            "[server]\ndata_dir = \".\"\n[auth]\nsecret = \"{}\"\n",
+            s.cfg.auth.secret
+        ),
     )
     .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ccdesk"))
@@ -52,7 +57,11 @@ async fn abandoned_calls_are_recorded_and_the_cli_prints_them() {
         .arg(&cfg)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains(&id) && text.contains("client"), "{text}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ccdesk"))

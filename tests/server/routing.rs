@@ -18,7 +18,9 @@ async fn longest_idle_agent_gets_the_call_with_every_phone_field() {
     let mut bob = ready_agent(&s, "bob").await;
     let trunk = s.login("pstn").await;
     let id = phone_call(&trunk, "support").await;
-    let Event::CallIn(ci) = alice.expect("callIn").await else { unreachable!() };
+    let Event::CallIn(ci) = alice.expect("callIn").await else {
+        unreachable!()
+    };
     assert_eq!(ci.session_id, id);
     assert_eq!(ci.kind.as_str(), "phone");
     assert_eq!(ci.timeout, s.cfg.center.ring_timeout);
@@ -51,7 +53,12 @@ async fn longest_idle_agent_gets_the_call_with_every_phone_field() {
 async fn waiting_sessions_are_served_oldest_first() {
     let s = TestServer::start().await;
     let mut alice = ready_agent(&s, "alice").await;
-    alice.ok("Agent.setStatus", json!({"status": "rest", "restReason": "Meal"})).await;
+    alice
+        .ok(
+            "Agent.setStatus",
+            json!({"status": "rest", "restReason": "Meal"}),
+        )
+        .await;
     alice.expect("statusChanged").await;
     let trunk = s.login("pstn").await;
     let ids: Vec<String> = [0, 1, 2].iter().map(|_| String::new()).collect();
@@ -65,7 +72,12 @@ async fn waiting_sessions_are_served_oldest_first() {
         let sam = s.login("sam").await;
         sam.ok("Supervisor.listSessions", json!({})).await.unwrap()
     };
-    let states: Vec<&str> = listed["sessions"].as_array().unwrap().iter().map(|x| x["state"].as_str().unwrap()).collect();
+    let states: Vec<&str> = listed["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["state"].as_str().unwrap())
+        .collect();
     assert_eq!(states, vec!["queued"; 3]);
     for id in &ids {
         alice.ok("Agent.setStatus", json!({"status": "free"})).await;
@@ -163,7 +175,7 @@ async fn a_talking_agent_can_reconnect_within_the_grace_period() {
     drop(alice);
     // 20 s later alice is back: the session is in her snapshot and carries on.
     tokio::time::sleep(std::time::Duration::from_secs(20)).await;
-    let mut again = s.login("alice").await;
+    let again = s.login("alice").await;
     let snap = &again.login.as_ref().unwrap().sessions;
     assert_eq!(snap.len(), 1);
     assert_eq!(snap[0].session_id, id);
@@ -205,6 +217,26 @@ trait StateName {
 }
 impl StateName for ccdesk::protocol::SessionState {
     fn as_str_for_test(&self) -> String {
-        serde_json::to_value(self).unwrap().as_str().unwrap().to_string()
+        serde_json::to_value(self)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
     }
+}
+
+#[tokio::test]
+async fn a_declined_offer_goes_to_someone_else_and_never_back() {
+    let s = TestServer::with(|c| c.center.ring_timeout = 600).await;
+    let mut alice = ready_agent(&s, "alice").await;
+    let trunk = s.login("pstn").await;
+    let id = phone_call(&trunk, "support").await;
+    alice.expect("callIn").await;
+    // Hanging up a ringing offer declines it; every tab is told it has gone.
+    alice.ok("Call.hungUp", json!({"sessionId": id})).await;
+    assert_eq!(sid(&alice.expect("autoTransfer").await), id);
+    // Alice is the only free agent, yet it is not offered to her again.
+    alice.quiet().await;
+    let mut bob = ready_agent(&s, "bob").await;
+    assert_eq!(sid(&bob.expect("callIn").await), id);
 }

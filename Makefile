@@ -1,0 +1,25 @@
+# ccdesk — the README's commands. `make setup` installs system packages.
+CARGO ?= cargo
+
+.PHONY: setup serve test lint bench bench-idle
+
+setup:
+	@scripts/setup.sh
+
+## Run the contact center on 127.0.0.1:7070 with config/server.toml.
+serve: setup
+	$(CARGO) run --release -- serve --config config/server.toml
+
+## Formatting, lints and every test.
+test: setup
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) test --all-targets
+
+## Load benchmark: 1,000 agents, 200 calls/s (see docs/BENCHMARKS.md).
+bench: setup
+	$(CARGO) run --release -- bench --agents 1000 --rate 200 --duration 30
+
+## Memory of 10,000 idle agent connections.
+bench-idle: setup
+	$(CARGO) run --release -- bench --idle 10000

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the system packages ccdesk builds and runs with (Debian/Ubuntu).
+# Installs only what is missing; uses sudo when not root.
+set -euo pipefail
+
+packages=(
+  pkg-config       # finds the C libraries below
+  cmake            # builds the bundled Opus codec
+  libasound2-dev   # ALSA, for audio devices
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if ! command -v apt-get >/dev/null; then
+  echo "ccdesk setup: please install ${missing[*]} with your package manager" >&2
+  exit 1
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+echo "ccdesk setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
