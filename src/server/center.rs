@@ -935,7 +935,6 @@ impl Center {
     // ----- the text transcript path ----------------------------------------
 
     fn speak(&mut self, sid: &str, flow: Flow, text: &str) {
-        let now = self.clock.instant();
         let Some(s) = self.sessions.get_mut(sid) else {
             return;
         };
@@ -952,9 +951,8 @@ impl Center {
             index,
             words,
             shown: 0,
-            start_ms: 0,
+            start_ms: 0, // set when it starts being spoken
         });
-        let _ = now;
         if idle {
             self.speak_step(sid);
         }
