@@ -1,8 +1,11 @@
 //! ccdesk: a contact-center agent workstation for the terminal, and the
 //! contact center it talks to.
 
+pub mod agent_cli;
+pub mod app;
 pub mod bench;
 pub mod client;
 pub mod protocol;
 pub mod records_cli;
 pub mod server;
+pub mod ui;

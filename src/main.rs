@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use ccdesk::server::config::ServerConfig;
 use ccdesk::server::records::SqliteRecords;
@@ -13,11 +13,14 @@ use ccdesk::server::{auth, Server};
 #[command(version, about)]
 struct Cli {
     #[command(subcommand)]
-    command: Cmd,
+    command: Option<Cmd>,
 }
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// The agent terminal, connected to a server (plain `ccdesk` runs it when
+    /// the client config names a server).
+    Agent(ccdesk::agent_cli::AgentArgs),
     /// Run the contact center: WebSocket signalling on /ws, routing, records.
     Serve {
         /// Server configuration (TOML).
@@ -58,7 +61,37 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let command = match cli.command {
+        Some(c) => c,
+        None => {
+            let args = ccdesk::agent_cli::AgentArgs {
+                server: None,
+                user: None,
+                token: std::env::var("CCDESK_TOKEN").ok(),
+                enable_shared: false,
+                config: std::env::var_os("CCDESK_AGENT_CONFIG").map(PathBuf::from),
+            };
+            if ccdesk::agent_cli::config_names_server(&args) {
+                Cmd::Agent(args)
+            } else {
+                let _ = Cli::command().print_help();
+                eprintln!(
+                    "\nccdesk: no command, and the client config names no server; try `ccdesk demo` or `ccdesk agent --server ...`"
+                );
+                return ExitCode::from(2);
+            }
+        }
+    };
+    if let Cmd::Agent(args) = command {
+        return match ccdesk::agent_cli::run_agent(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("ccdesk: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match run(command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ccdesk: {e:#}");
@@ -67,8 +100,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
+fn run(command: Cmd) -> anyhow::Result<()> {
+    match command {
+        Cmd::Agent(_) => Ok(()),
         Cmd::Serve { config, listen } => {
             init_stderr_logging();
             raise_fd_limit();

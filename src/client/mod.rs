@@ -27,6 +27,44 @@ pub enum ClientError {
     Unexpected(String),
 }
 
+/// Sends requests on a connection; clones share it.
+#[derive(Clone)]
+pub struct Handle {
+    cmds: mpsc::UnboundedSender<Cmd>,
+}
+
+impl Handle {
+    /// Send a request and wait for its response (success or error).
+    pub async fn request(&self, method: &str, params: Value) -> Result<Response, ClientError> {
+        let (tx, rx) = oneshot::channel();
+        self.cmds
+            .send(Cmd::Request {
+                method: method.to_string(),
+                params,
+                reply: tx,
+            })
+            .map_err(|_| ClientError::Closed)?;
+        rx.await.map_err(|_| ClientError::Closed)
+    }
+
+    /// Send a request; an error response becomes `ClientError::Server`.
+    pub async fn call(&self, method: &str, params: Value) -> Result<Option<Value>, ClientError> {
+        let r = self.request(method, params).await?;
+        match r.status {
+            Status::Success => Ok(r.data),
+            Status::Error => Err(ClientError::Server(ProtoError::new(
+                r.error_code.unwrap_or(ErrorCode::Internal),
+                r.error_msg.unwrap_or_default(),
+            ))),
+        }
+    }
+
+    /// Close the connection.
+    pub fn close(&self) {
+        let _ = self.cmds.send(Cmd::Close);
+    }
+}
+
 enum Cmd {
     Request {
         method: String,
@@ -65,29 +103,21 @@ impl Connection {
         })
     }
 
+    /// A cloneable sender of requests on this connection.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            cmds: self.cmds.clone(),
+        }
+    }
+
     /// Send a request and wait for its response (success or error).
     pub async fn request(&self, method: &str, params: Value) -> Result<Response, ClientError> {
-        let (tx, rx) = oneshot::channel();
-        self.cmds
-            .send(Cmd::Request {
-                method: method.to_string(),
-                params,
-                reply: tx,
-            })
-            .map_err(|_| ClientError::Closed)?;
-        rx.await.map_err(|_| ClientError::Closed)
+        self.handle().request(method, params).await
     }
 
     /// Send a request; an error response becomes `ClientError::Server`.
     pub async fn call(&self, method: &str, params: Value) -> Result<Option<Value>, ClientError> {
-        let r = self.request(method, params).await?;
-        match r.status {
-            Status::Success => Ok(r.data),
-            Status::Error => Err(ClientError::Server(ProtoError::new(
-                r.error_code.unwrap_or(ErrorCode::Internal),
-                r.error_msg.unwrap_or_default(),
-            ))),
-        }
+        self.handle().call(method, params).await
     }
 
     pub async fn login(

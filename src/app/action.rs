@@ -1,0 +1,53 @@
+//! Everything that can happen to the agent terminal.
+
+use crossterm::event::KeyEvent;
+use serde_json::Value;
+
+use crate::protocol::{Event, LoginResult, ProtoError};
+
+/// The input of the reducer. (Short-lived: variant sizes do not matter.)
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A key press.
+    Key(KeyEvent),
+    /// Pasted text (goes to the open text field, if any).
+    Paste(String),
+    /// The terminal was resized.
+    Resize,
+    /// A clock tick: a visible timer may have moved.
+    Tick,
+    /// An event from the server.
+    Server(Event),
+    /// The answer to request `id`.
+    Response {
+        id: u64,
+        result: Result<Option<Value>, ProtoError>,
+    },
+    /// The connection is being (re)established.
+    Connecting { attempt: u32 },
+    /// Logged in; the result carries the session snapshot.
+    LoggedIn(LoginResult),
+    /// The connection dropped; the next attempt is in `retry_in_ms`.
+    Lost { reason: String, attempt: u32, retry_in_ms: u64 },
+    /// The server refused the login for good (bad token, unknown user).
+    Refused { message: String },
+}
+
+/// What the reducer asks the outside world to do. Effects are the only way
+/// the reducer reaches the network or the terminal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Send request `id` to the server.
+    Request {
+        id: u64,
+        method: &'static str,
+        params: Value,
+    },
+    /// Ring the terminal bell (the ringtone).
+    Bell,
+    /// A desktop notification by escape sequence (OSC 777 / OSC 9).
+    Notify { title: String, body: String },
+    /// Leave the program (State::exit says how).
+    Quit,
+}

@@ -1,0 +1,234 @@
+//! The agent terminal's own configuration: TOML in the platform's config
+//! directory (`~/.config/ccdesk/agent.toml` on Linux), created with comments
+//! on first run. Command-line flags and `CCDESK_TOKEN` override it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::keymap::{KeySpec, Keymap};
+use super::state::Settings;
+
+/// How desktop notifications are sent (both work over SSH).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyStyle {
+    /// `ESC ] 777 ; notify ; title ; body BEL` (urxvt, foot, ghostty, WezTerm, VTE).
+    #[default]
+    Osc777,
+    /// `ESC ] 9 ; body BEL` (iTerm2, Windows Terminal, kitty, WezTerm).
+    Osc9,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsConfig {
+    pub disable_ringtone: Option<bool>,
+    pub disable_notification: Option<bool>,
+    pub toolbar: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// `ws://host:port/ws`.
+    pub server: Option<String>,
+    pub user: Option<String>,
+    /// Better given by `CCDESK_TOKEN` than written here.
+    pub token: Option<String>,
+    #[serde(default)]
+    pub enable_shared: bool,
+    pub rest_reasons: Option<Vec<String>>,
+    #[serde(default)]
+    pub notification: NotifyStyle,
+    #[serde(default)]
+    pub settings: SettingsConfig,
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeySpec>,
+}
+
+/// The file written on first run: every key, commented out, with its default.
+pub const TEMPLATE: &str = r#"# ccdesk agent terminal configuration.
+# Every setting is optional; command-line flags override this file.
+
+# The contact center to connect to (what `ccdesk serve` printed).
+# server = "ws://127.0.0.1:7070/ws"
+# The agent to log in as.
+# user = "alice"
+# The login token (from `ccdesk token --user alice`). Prefer the CCDESK_TOKEN
+# environment variable: a token in a file is readable by whoever reads the file.
+# token = ""
+# Multi-tab: let several terminals of the same agent stay logged in.
+# enable_shared = false
+# Break reasons offered by the status menu (the server must know them).
+# rest_reasons = ["Meal", "Meeting", "Training"]
+# Desktop notification escape: "osc777" or "osc9".
+# notification = "osc777"
+
+[settings]
+# No terminal bell when a session rings.
+# disable_ringtone = false
+# No desktop notification when a session rings.
+# disable_notification = false
+# Show the call bar.
+# toolbar = true
+
+[keys]
+# Each command takes a key or a list of keys: "a", "A", "ctrl-x", "alt-q",
+# "enter", "esc", "tab", "backtab", "up", "down", "pageup", "pagedown",
+# "home", "end", "f1".."f24", "space". Naming a command replaces its defaults.
+# accept = "a"
+# hang_up = "h"
+# hold = "o"
+# mute = "m"
+# camera = "v"
+# transfer = "t"
+# dtmf = "d"
+# call_out = "c"
+# internal_call = "i"
+# status = "s"
+# delete = "x"
+# chat = "enter"
+# up = ["up", "k"]
+# down = ["down", "j"]
+# focus = "tab"
+# page_up = "pageup"
+# page_down = "pagedown"
+# follow = "end"
+# compact = "z"
+# hide = "H"
+# toolbar = "b"
+# settings = ","
+# help = ["?", "f1"]
+# quit = "q"
+"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot create {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// The default place of the file, if the platform has a config directory.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "ccdesk").map(|d| d.config_dir().join("agent.toml"))
+}
+
+/// Where logs go: the state directory (or the local data directory).
+pub fn log_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "ccdesk").map(|d| {
+        d.state_dir()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| d.data_local_dir().to_path_buf())
+    })
+}
+
+impl ClientConfig {
+    /// Read the file; if it does not exist, write the commented template and
+    /// return the defaults. The bool says whether the file was created.
+    pub fn load_or_create(path: &Path) -> Result<(ClientConfig, bool), ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok((ClientConfig::parse(&text, path)?, false)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|source| ConfigError::Create {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
+                }
+                std::fs::write(path, TEMPLATE).map_err(|source| ConfigError::Create {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                Ok((ClientConfig::default(), true))
+            }
+            Err(source) => Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
+        let cfg: ClientConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        cfg.keymap().map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        if let Some(r) = &cfg.rest_reasons {
+            if r.is_empty() || r.iter().any(|x| x.trim().is_empty()) {
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    message: "rest_reasons must be a non-empty list of non-empty names".into(),
+                });
+            }
+        }
+        Ok(cfg)
+    }
+
+    pub fn keymap(&self) -> Result<Keymap, String> {
+        Keymap::with_overrides(&self.keys)
+    }
+
+    pub fn initial_settings(&self) -> Settings {
+        let d = Settings::default();
+        Settings {
+            disable_ringtone: self.settings.disable_ringtone.unwrap_or(d.disable_ringtone),
+            disable_notification: self
+                .settings
+                .disable_notification
+                .unwrap_or(d.disable_notification),
+            toolbar: self.settings.toolbar.unwrap_or(d.toolbar),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_parses_to_the_defaults() {
+        let c = ClientConfig::parse(TEMPLATE, Path::new("agent.toml")).expect("template");
+        assert_eq!(c, ClientConfig::default());
+        // Every command appears in the template, so the file documents them all.
+        for cmd in super::super::keymap::Command::ALL {
+            assert!(TEMPLATE.contains(&format!("# {} = ", cmd.name())), "{}", cmd.name());
+        }
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_key() {
+        let e = ClientConfig::parse("servre = \"x\"", Path::new("/tmp/a.toml")).unwrap_err();
+        let m = e.to_string();
+        assert!(m.contains("/tmp/a.toml") && m.contains("servre"), "{m}");
+        let e = ClientConfig::parse("[keys]\naccept = \"ctrl-\"", Path::new("a.toml")).unwrap_err();
+        assert!(e.to_string().contains("[keys] accept"), "{e}");
+    }
+
+    #[test]
+    fn first_run_creates_the_commented_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub/agent.toml");
+        let (c, created) = ClientConfig::load_or_create(&path).expect("create");
+        assert!(created);
+        assert_eq!(c, ClientConfig::default());
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), TEMPLATE);
+        let (_, created) = ClientConfig::load_or_create(&path).expect("load");
+        assert!(!created);
+    }
+}

@@ -1,0 +1,199 @@
+//! The app loop: keys, server events and timers become actions; the reducer
+//! turns them into state and effects; effects are run here (the only I/O);
+//! the screen is drawn when the state changed, at most ~30 frames a second.
+
+use std::io;
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, KeyEventKind};
+use futures_util::{Stream, StreamExt};
+use ratatui::backend::Backend;
+use ratatui::Terminal;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::action::{Action, Effect};
+use super::config::NotifyStyle;
+use super::link::{self, LinkConfig, Outgoing};
+use super::reduce::{next_tick, reduce};
+use super::state::{Exit, State};
+use crate::server::clock::Clock;
+
+/// The shortest time between two frames (~30 frames a second).
+pub const MIN_FRAME: Duration = Duration::from_millis(33);
+
+/// Where frames, bells and notifications go.
+pub trait Screen {
+    fn draw(&mut self, state: &State) -> io::Result<()>;
+    fn bell(&mut self) -> io::Result<()>;
+    fn notify(&mut self, title: &str, body: &str) -> io::Result<()>;
+}
+
+/// Strip what could end an escape sequence early.
+fn osc_text(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() && *c != ';')
+        .take(200)
+        .collect()
+}
+
+/// The escape sequence of a desktop notification.
+pub fn notification_escape(style: NotifyStyle, title: &str, body: &str) -> String {
+    match style {
+        NotifyStyle::Osc777 => format!("\x1b]777;notify;{};{}\x07", osc_text(title), osc_text(body)),
+        NotifyStyle::Osc9 => format!("\x1b]9;{}: {}\x07", osc_text(title), osc_text(body)),
+    }
+}
+
+/// A real terminal: frames inside synchronized updates, escapes written between frames.
+pub struct TermScreen<B: Backend + io::Write> {
+    pub terminal: Terminal<B>,
+    pub notify_style: NotifyStyle,
+    pub frames: u64,
+}
+
+impl<B: Backend + io::Write> Screen for TermScreen<B> {
+    fn draw(&mut self, state: &State) -> io::Result<()> {
+        crossterm::queue!(
+            self.terminal.backend_mut(),
+            crossterm::terminal::BeginSynchronizedUpdate
+        )?;
+        self.terminal
+            .draw(|f| crate::ui::draw(state, f))
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        crossterm::execute!(
+            self.terminal.backend_mut(),
+            crossterm::terminal::EndSynchronizedUpdate
+        )?;
+        self.frames += 1;
+        Ok(())
+    }
+    fn bell(&mut self) -> io::Result<()> {
+        let b = self.terminal.backend_mut();
+        b.write_all(b"\x07")?;
+        io::Write::flush(b)
+    }
+    fn notify(&mut self, title: &str, body: &str) -> io::Result<()> {
+        let esc = notification_escape(self.notify_style, title, body);
+        let b = self.terminal.backend_mut();
+        b.write_all(esc.as_bytes())?;
+        io::Write::flush(b)
+    }
+}
+
+fn to_action(ev: TermEvent) -> Option<Action> {
+    match ev {
+        TermEvent::Key(k) if k.kind != KeyEventKind::Release => Some(Action::Key(k)),
+        TermEvent::Paste(s) => Some(Action::Paste(s)),
+        TermEvent::Resize(..) => Some(Action::Resize),
+        _ => None,
+    }
+}
+
+/// Run the app until it quits; returns how it ended.
+pub async fn run<S, I>(screen: &mut S, mut state: State, mut input: I, link_cfg: LinkConfig) -> Exit
+where
+    S: Screen,
+    I: Stream<Item = io::Result<TermEvent>> + Unpin,
+{
+    let clock = Clock::new();
+    let (act_tx, mut act_rx) = mpsc::unbounded_channel();
+    let (req_tx, req_rx) = mpsc::unbounded_channel::<Outgoing>();
+    let link_task = tokio::spawn(link::run(link_cfg, act_tx, req_rx));
+    let mut last_frame: Option<Instant> = None;
+    let mut input_open = true;
+    let far = Duration::from_secs(86_400);
+    loop {
+        if state.dirty {
+            let due = last_frame.map(|t| t + MIN_FRAME);
+            if due.is_none_or(|d| Instant::now() >= d) {
+                let started = std::time::Instant::now();
+                if let Err(e) = screen.draw(&state) {
+                    tracing::error!(error = %e, "cannot draw");
+                    state.exit = Some(Exit {
+                        code: 1,
+                        message: Some(format!("cannot draw on the terminal: {e}")),
+                    });
+                    break;
+                }
+                tracing::trace!(us = started.elapsed().as_micros() as u64, "frame");
+                state.dirty = false;
+                last_frame = Some(Instant::now());
+            }
+        }
+        if state.exit.is_some() {
+            break;
+        }
+        let now_ms = clock.now_ms();
+        let tick_at = Instant::now() + Duration::from_millis(next_tick(&state, now_ms) - now_ms);
+        let frame_at = match (state.dirty, last_frame) {
+            (true, Some(t)) => t + MIN_FRAME,
+            _ => Instant::now() + far,
+        };
+        let action = tokio::select! {
+            ev = input.next(), if input_open => match ev {
+                Some(Ok(ev)) => to_action(ev),
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, "terminal input failed");
+                    input_open = false;
+                    state.exit = Some(Exit { code: 1, message: Some(format!("terminal input failed: {e}")) });
+                    None
+                }
+                None => {
+                    input_open = false;
+                    state.exit = Some(Exit { code: 1, message: Some("the terminal closed".into()) });
+                    None
+                }
+            },
+            a = act_rx.recv() => a,
+            _ = tokio::time::sleep_until(tick_at) => Some(Action::Tick),
+            _ = tokio::time::sleep_until(frame_at), if state.dirty => None,
+        };
+        let Some(action) = action else {
+            continue;
+        };
+        apply(screen, &mut state, action, &clock, &req_tx);
+        // Merge a burst of server events into one frame.
+        for _ in 0..256 {
+            match act_rx.try_recv() {
+                Ok(a) => apply(screen, &mut state, a, &clock, &req_tx),
+                Err(_) => break,
+            }
+        }
+    }
+    drop(req_tx);
+    // Let the link say goodbye (close frame) without holding up the exit.
+    let _ = tokio::time::timeout(Duration::from_millis(200), link_task).await;
+    state.exit.unwrap_or(Exit {
+        code: 0,
+        message: None,
+    })
+}
+
+fn apply<S: Screen>(
+    screen: &mut S,
+    state: &mut State,
+    action: Action,
+    clock: &Clock,
+    requests: &mpsc::UnboundedSender<Outgoing>,
+) {
+    for fx in reduce(state, action, clock.now_ms()) {
+        match fx {
+            Effect::Request { id, method, params } => {
+                tracing::debug!(id, method, "request");
+                let _ = requests.send(Outgoing { id, method, params });
+            }
+            Effect::Bell => {
+                if let Err(e) = screen.bell() {
+                    tracing::warn!(error = %e, "bell");
+                }
+            }
+            Effect::Notify { title, body } => {
+                if let Err(e) = screen.notify(&title, &body) {
+                    tracing::warn!(error = %e, "notification");
+                }
+            }
+            Effect::Quit => {}
+        }
+    }
+}

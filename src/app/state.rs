@@ -1,0 +1,496 @@
+//! Everything the agent terminal knows, in one value. The reducer changes it;
+//! the UI draws it; nothing else touches it.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::protocol::{
+    AgentStatus, CallIn, CallType, ChatMessage, CloseBy, Direction, Flow, SessionSnapshot,
+    SessionState,
+};
+
+use super::keymap::Keymap;
+
+/// How many request errors the status pane keeps.
+pub const MAX_ERRORS: usize = 5;
+/// How many transcript lines a session keeps (older ones scroll away).
+pub const MAX_TRANSCRIPT: usize = 2000;
+
+/// Who is logged in, as the login result says.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Me {
+    pub user_id: String,
+    pub role: String,
+    pub tab_uuid: Option<String>,
+    pub skill_groups: Vec<String>,
+    pub enable_shared: bool,
+}
+
+/// The connection to the server.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Link {
+    /// Connecting (attempt 1 is the first try).
+    Connecting { attempt: u32 },
+    /// Logged in since `since` (unix ms).
+    Online { since: u64 },
+    /// Lost; the next attempt is at `retry_at` (unix ms).
+    Lost {
+        reason: String,
+        attempt: u32,
+        retry_at: u64,
+    },
+}
+
+/// View modes: the SDK's UI calls mapped onto a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewMode {
+    /// All panes (showWorkbench).
+    Workbench,
+    /// One line (showfloatButton / hideWorkbench).
+    Compact,
+    /// Nothing but a one-line hint (UI.hide).
+    Hidden,
+}
+
+/// `UI.updateUserCustomSettings` and the notification bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// No terminal bell on callIn.
+    pub disable_ringtone: bool,
+    /// No desktop notification (OSC 777 / OSC 9) on callIn.
+    pub disable_notification: bool,
+    /// The call bar (the SDK's notification bar / call toolbar) is shown.
+    pub toolbar: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            disable_ringtone: false,
+            disable_notification: false,
+            toolbar: true,
+        }
+    }
+}
+
+/// Which pane takes the arrow keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Queue,
+    Transcript,
+}
+
+/// One line of a transcript: a sentence of the `asr` stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpeechLine {
+    pub flow: Flow,
+    pub index: u32,
+    pub text: String,
+    pub is_final: bool,
+    /// Milliseconds from the session's start.
+    pub start_time: u64,
+}
+
+/// Where a session stands as this terminal sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Ringing,
+    Dialing,
+    Talking,
+    Held,
+    Ended,
+}
+
+impl Phase {
+    pub fn from_state(s: SessionState) -> Phase {
+        match s {
+            SessionState::Queued | SessionState::Ringing => Phase::Ringing,
+            SessionState::Dialing => Phase::Dialing,
+            SessionState::Talking => Phase::Talking,
+            SessionState::Held => Phase::Held,
+            SessionState::Ended => Phase::Ended,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Ringing => "ringing",
+            Phase::Dialing => "dialing",
+            Phase::Talking => "talking",
+            Phase::Held => "held",
+            Phase::Ended => "ended",
+        }
+    }
+    pub fn is_active(self) -> bool {
+        matches!(self, Phase::Dialing | Phase::Talking | Phase::Held)
+    }
+}
+
+/// One session in this agent's list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id: String,
+    pub kind: CallType,
+    pub direction: Direction,
+    pub phase: Phase,
+    pub call_in: CallIn,
+    /// Unix ms.
+    pub started_at: u64,
+    pub accepted_at: Option<u64>,
+    pub ended_at: Option<u64>,
+    /// While ringing: when the offer times out (unix ms), if it does.
+    pub ring_deadline: Option<u64>,
+    pub mic_muted: bool,
+    pub video_muted: bool,
+    pub close_by: Option<CloseBy>,
+    /// Why it left this agent when the server did not end it: missed,
+    /// declined, transferred away, ended while disconnected.
+    pub note: Option<String>,
+    /// The server no longer lists it (deleting it is local only).
+    pub local_only: bool,
+    pub transcript: Vec<SpeechLine>,
+    pub messages: Vec<ChatMessage>,
+    /// Lines scrolled back from the bottom of the transcript; 0 follows.
+    pub scroll: usize,
+    /// The chat input line.
+    pub draft: String,
+    /// Digits sent with the DTMF pad.
+    pub digits: String,
+}
+
+impl Session {
+    pub fn new(id: String, kind: CallType, direction: Direction, phase: Phase, now: u64) -> Self {
+        Session {
+            call_in: CallIn {
+                session_id: id.clone(),
+                kind,
+                ..CallIn::default()
+            },
+            id,
+            kind,
+            direction,
+            phase,
+            started_at: now,
+            accepted_at: None,
+            ended_at: None,
+            ring_deadline: None,
+            mic_muted: false,
+            video_muted: false,
+            close_by: None,
+            note: None,
+            local_only: false,
+            transcript: Vec::new(),
+            messages: Vec::new(),
+            scroll: 0,
+            draft: String::new(),
+            digits: String::new(),
+        }
+    }
+
+    pub fn from_snapshot(s: &SessionSnapshot, now: u64) -> Self {
+        let mut out = Session::new(
+            s.session_id.clone(),
+            s.kind,
+            s.direction,
+            Phase::from_state(s.state),
+            s.started_at,
+        );
+        out.apply_snapshot(s, now);
+        out
+    }
+
+    /// Take the server's view; keep what only this terminal has (transcript, draft).
+    pub fn apply_snapshot(&mut self, s: &SessionSnapshot, now: u64) {
+        self.kind = s.kind;
+        self.direction = s.direction;
+        self.phase = Phase::from_state(s.state);
+        self.call_in = s.call_in.clone();
+        self.started_at = s.started_at;
+        self.accepted_at = s.accepted_at;
+        self.ended_at = s.ended_at;
+        self.mic_muted = s.mic_muted;
+        self.video_muted = s.video_muted;
+        self.close_by = s.close_by;
+        self.local_only = false;
+        self.ring_deadline = match self.phase {
+            Phase::Ringing if s.call_in.timeout > 0 => {
+                Some(now.saturating_add(s.call_in.timeout.saturating_mul(1000)))
+            }
+            _ => None,
+        };
+        if !s.messages.is_empty() || self.kind == CallType::Im {
+            self.messages = s.messages.clone();
+        }
+    }
+
+    /// Who is on the other end, in a few words: nickname, then the masked
+    /// number where the server sent one, then the number, then the user.
+    pub fn peer(&self) -> String {
+        let c = &self.call_in;
+        let number = match self.direction {
+            Direction::Outbound => c
+                .protected_callee
+                .as_ref()
+                .or(c.callee_phone_number.as_ref()),
+            _ => c
+                .protected_caller
+                .as_ref()
+                .or(c.caller_phone_number.as_ref()),
+        };
+        let who = c
+            .nickname
+            .as_ref()
+            .or(c.peer_user_id.as_ref())
+            .or(c.user_id.as_ref());
+        match (who, number) {
+            (Some(w), Some(n)) if w != n => format!("{w} {n}"),
+            (Some(w), _) => w.clone(),
+            (None, Some(n)) => n.clone(),
+            (None, None) => match self.kind {
+                CallType::Im => "chat visitor".into(),
+                _ => "unknown".into(),
+            },
+        }
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.phase == Phase::Ended
+    }
+}
+
+/// What a pending request was for, so that its answer can be shown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Purpose {
+    Plain,
+    /// `Call.startInternalCall` to this user: the answer carries the session id.
+    InternalCall { callee: String },
+    /// `Call.startOutboundCall`: the answer carries the CallResponse.
+    Outbound,
+    /// `Call.deleteCall`: remove the session when it succeeds.
+    Delete { session_id: String },
+    /// `Chat.sendMessage`: restore the draft if it fails.
+    ChatSend { session_id: String, text: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub method: String,
+    pub session_id: Option<String>,
+    pub purpose: Purpose,
+    pub sent_at: u64,
+}
+
+/// A failed request or other problem worth showing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub at: u64,
+    pub text: String,
+}
+
+/// Items of the status menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChoice {
+    Free,
+    Rest,
+    Arrange,
+    NotReady,
+    StopNotReady,
+    Online,
+    Offline,
+}
+
+impl StatusChoice {
+    pub const ALL: [StatusChoice; 7] = [
+        StatusChoice::Free,
+        StatusChoice::Rest,
+        StatusChoice::Arrange,
+        StatusChoice::NotReady,
+        StatusChoice::StopNotReady,
+        StatusChoice::Online,
+        StatusChoice::Offline,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            StatusChoice::Free => "free: take calls",
+            StatusChoice::Rest => "rest: a break, with a reason",
+            StatusChoice::Arrange => "arrange: after-call work",
+            StatusChoice::NotReady => "notReady: busy, no offers",
+            StatusChoice::StopNotReady => "stopNotReady: end notReady",
+            StatusChoice::Online => "online (Agent.online)",
+            StatusChoice::Offline => "offline (Agent.offline)",
+        }
+    }
+}
+
+/// Items of the settings menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingChoice {
+    Ringtone,
+    Notification,
+    Toolbar,
+}
+
+impl SettingChoice {
+    pub const ALL: [SettingChoice; 3] = [
+        SettingChoice::Ringtone,
+        SettingChoice::Notification,
+        SettingChoice::Toolbar,
+    ];
+}
+
+/// Where a transfer goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferTo {
+    SkillGroup,
+    Agent,
+}
+
+/// The open dialog, if any (one at a time).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dialog {
+    Transfer {
+        session_id: String,
+        to: TransferTo,
+        input: String,
+    },
+    Dtmf {
+        session_id: String,
+    },
+    Dial {
+        number: String,
+    },
+    Internal {
+        user: String,
+    },
+    Status {
+        cursor: usize,
+    },
+    RestReason {
+        cursor: usize,
+    },
+    Settings {
+        cursor: usize,
+    },
+    ConfirmQuit,
+    Help {
+        scroll: usize,
+    },
+}
+
+/// Why the program ends, and with which exit status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exit {
+    pub code: u8,
+    pub message: Option<String>,
+}
+
+/// What the terminal can show (found by the start-up check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    pub unicode: bool,
+    pub color: bool,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps {
+            unicode: true,
+            color: true,
+        }
+    }
+}
+
+/// The whole state of the agent terminal.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub me: Me,
+    pub server: String,
+    pub status: Option<AgentStatus>,
+    pub rest_reason: Option<String>,
+    /// When the status last changed (unix ms).
+    pub status_since: u64,
+    pub link: Link,
+    /// Sessions in the order they arrived.
+    pub sessions: Vec<Session>,
+    /// The selected session's id.
+    pub selected: Option<String>,
+    pub focus: Focus,
+    /// Chat input line has the keyboard.
+    pub typing: bool,
+    pub dialog: Option<Dialog>,
+    pub mode: ViewMode,
+    pub settings: Settings,
+    pub errors: VecDeque<Notice>,
+    /// The last informational message (transfer done, offer missed, ...).
+    pub info: Option<Notice>,
+    pub pending: BTreeMap<u64, Pending>,
+    pub next_request: u64,
+    pub rest_reasons: Vec<String>,
+    pub keymap: Keymap,
+    pub caps: Caps,
+    /// Start-up check findings shown in the status pane.
+    pub warnings: Vec<String>,
+    pub exit: Option<Exit>,
+    /// Something visible changed since the last frame.
+    pub dirty: bool,
+    /// The time of the last action (unix ms): what timers are drawn against.
+    pub now: u64,
+}
+
+impl State {
+    pub fn new(server: String, user: String, keymap: Keymap, now: u64) -> Self {
+        State {
+            me: Me {
+                user_id: user,
+                ..Me::default()
+            },
+            server,
+            status: None,
+            rest_reason: None,
+            status_since: now,
+            link: Link::Connecting { attempt: 1 },
+            sessions: Vec::new(),
+            selected: None,
+            focus: Focus::Queue,
+            typing: false,
+            dialog: None,
+            mode: ViewMode::Workbench,
+            settings: Settings::default(),
+            errors: VecDeque::new(),
+            info: None,
+            pending: BTreeMap::new(),
+            next_request: 1,
+            rest_reasons: vec!["Meal".into(), "Meeting".into(), "Training".into()],
+            keymap,
+            caps: Caps::default(),
+            warnings: Vec::new(),
+            exit: None,
+            dirty: true,
+            now,
+        }
+    }
+
+    pub fn session(&self, id: &str) -> Option<&Session> {
+        self.sessions.iter().find(|s| s.id == id)
+    }
+
+    pub fn session_mut(&mut self, id: &str) -> Option<&mut Session> {
+        self.sessions.iter_mut().find(|s| s.id == id)
+    }
+
+    pub fn selected_session(&self) -> Option<&Session> {
+        self.selected.as_deref().and_then(|id| self.session(id))
+    }
+
+    pub fn selected_index(&self) -> Option<usize> {
+        let id = self.selected.as_deref()?;
+        self.sessions.iter().position(|s| s.id == id)
+    }
+
+    /// A session is in progress (ringing offers do not count).
+    pub fn has_active(&self) -> bool {
+        self.sessions.iter().any(|s| s.phase.is_active())
+    }
+
+    pub fn is_online(&self) -> bool {
+        matches!(self.link, Link::Online { .. })
+    }
+}

@@ -1,0 +1,173 @@
+//! The call bar: the selected session at a glance.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use super::text::{clock, truncate};
+use super::theme::Theme;
+use crate::app::keymap::Command;
+use crate::app::state::{Phase, Session, State};
+use crate::protocol::{AgentStatus, Direction};
+
+/// Height of the call bar for a screen of `rows` rows.
+pub fn height(rows: u16) -> u16 {
+    if rows >= 36 {
+        5
+    } else {
+        4
+    }
+}
+
+/// The state words of a session: `ringing 0:12 left`, `talking 2:13`, ...
+pub fn phase_text(s: &Session, now: u64) -> String {
+    match s.phase {
+        Phase::Ringing => match s.ring_deadline {
+            Some(d) => format!("ringing {}s left", d.saturating_sub(now).div_ceil(1000)),
+            None => "ringing".into(),
+        },
+        Phase::Dialing => format!("dialing {}", clock(now.saturating_sub(s.started_at))),
+        Phase::Talking | Phase::Held => {
+            let t = clock(now.saturating_sub(s.accepted_at.unwrap_or(s.started_at)));
+            format!("{} {t}", s.phase.label())
+        }
+        Phase::Ended => match s.ended_at {
+            Some(e) => {
+                let from = s.accepted_at.unwrap_or(s.started_at);
+                format!("ended after {}", clock(e.saturating_sub(from)))
+            }
+            None => "ended".into(),
+        },
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Span::styled(" Call ", theme.title()));
+    let inner_w = area.width.saturating_sub(2) as usize;
+    let lines = match state.selected_session() {
+        None => vec![
+            Line::from(Span::styled("No session selected.", theme.dim())),
+            Line::from(Span::styled(
+                format!(
+                    "Waiting for calls; {} calls out, {} changes status.",
+                    state.keymap.key_label(Command::CallOut),
+                    state.keymap.key_label(Command::Status)
+                ),
+                theme.dim(),
+            )),
+        ],
+        Some(s) => session_lines(s, state, theme, inner_w, area.height >= 5),
+    };
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn session_lines(
+    s: &Session,
+    state: &State,
+    theme: &Theme,
+    width: usize,
+    tall: bool,
+) -> Vec<Line<'static>> {
+    let sep = theme.sep();
+    let mut first = vec![
+        Span::styled(
+            format!("{} {} ", theme.phase_symbol(s.phase), theme.kind_label(s.kind)),
+            theme.phase(s.phase),
+        ),
+        Span::styled(s.peer(), theme.bold()),
+    ];
+    if let Some(loc) = &s.call_in.caller_location {
+        first.push(Span::raw(format!("{sep}{loc}")));
+    }
+    first.push(Span::raw(sep.to_string()));
+    first.push(Span::styled(phase_text(s, state.now), theme.phase(s.phase)));
+    if s.phase.is_active() && s.mic_muted {
+        first.push(Span::styled(" [MUTED]", theme.error()));
+    }
+    if s.phase.is_active() && s.video_muted {
+        first.push(Span::styled(" [CAMERA OFF]", theme.error()));
+    }
+    let mine_acw = s.is_ended() && state.status == Some(AgentStatus::Arrange);
+    if mine_acw {
+        first.push(Span::styled(
+            format!(
+                " [AFTER-CALL WORK {}]",
+                clock(state.now.saturating_sub(state.status_since))
+            ),
+            theme.info(),
+        ));
+    }
+    if s.phase == Phase::Ringing {
+        first.push(Span::styled(
+            format!("  {} accept", state.keymap.key_label(Command::Accept)),
+            theme.key(),
+        ));
+    }
+    let mut second: Vec<Span> = Vec::new();
+    let dir = match s.direction {
+        Direction::Inbound => "in",
+        Direction::Outbound => "out",
+        Direction::Internal => "internal",
+    };
+    second.push(Span::styled(format!("{} {dir}", s.id), theme.dim()));
+    if let Some(path) = &s.call_in.ivr_path {
+        if !path.is_empty() {
+            let p: Vec<String> = path.iter().map(|n| format!("{} {}", n.key, n.label)).collect();
+            second.push(Span::raw(format!("{sep}IVR {}", p.join(theme.arrow()))));
+        }
+    }
+    if let Some(callee) = s
+        .call_in
+        .protected_callee
+        .as_ref()
+        .or(s.call_in.callee_phone_number.as_ref())
+    {
+        if s.direction != Direction::Outbound {
+            second.push(Span::styled(format!("{sep}to {callee}"), theme.dim()));
+        }
+    }
+    if let Some(note) = &s.note {
+        second.push(Span::styled(format!("{sep}{note}"), theme.info()));
+    } else if let Some(by) = s.close_by {
+        second.push(Span::styled(format!("{sep}closed by {}", by.as_str()), theme.dim()));
+    }
+    let mut out = vec![clip(first, width), clip(second, width)];
+    if tall {
+        let mut third: Vec<Span> = Vec::new();
+        if let Some(r) = &s.call_in.remark {
+            third.push(Span::raw(format!("remark: {r}")));
+        }
+        if let Some(c) = &s.call_in.client_data {
+            third.push(Span::styled(format!("{sep}data: {c}"), theme.dim()));
+        }
+        if !s.digits.is_empty() {
+            third.push(Span::styled(format!("{sep}DTMF sent: {}", s.digits), theme.dim()));
+        }
+        out.push(clip(third, width));
+    }
+    out
+}
+
+/// Keep a line within `width` columns (the last span is cut).
+pub fn clip(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
+    let mut used = 0;
+    let mut out = Vec::new();
+    for sp in spans {
+        let w = unicode_width::UnicodeWidthStr::width(sp.content.as_ref());
+        if used + w <= width {
+            used += w;
+            out.push(sp);
+        } else {
+            let rest = width.saturating_sub(used);
+            if rest > 0 {
+                out.push(Span::styled(truncate(&sp.content, rest), sp.style));
+            }
+            break;
+        }
+    }
+    Line::from(out)
+}

@@ -1,0 +1,196 @@
+//! Dialogs drawn over the panes: transfer, DTMF pad, dial, internal call,
+//! status and break reason menus, settings, quit confirmation, help.
+
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+
+use super::theme::Theme;
+use crate::app::state::{Dialog, SettingChoice, State, StatusChoice, TransferTo};
+
+fn popup(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    let [r] = Layout::horizontal([Constraint::Length(w)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::vertical([Constraint::Length(h)])
+        .flex(Flex::Center)
+        .areas(r);
+    r
+}
+
+fn frame(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, theme: &Theme) {
+    let w = lines
+        .iter()
+        .map(|l| l.width() as u16)
+        .max()
+        .unwrap_or(20)
+        .max(title.len() as u16 + 4)
+        + 4;
+    let r = popup(area, w, lines.len() as u16 + 2);
+    f.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focused_border())
+        .title(Span::styled(format!(" {title} "), theme.title()));
+    f.render_widget(
+        Paragraph::new(lines).block(block.padding(ratatui::widgets::Padding::horizontal(1))),
+        r,
+    );
+}
+
+fn field(label: &str, value: &str, theme: &Theme) -> Line<'static> {
+    let cursor = if theme.unicode { "▏" } else { "_" };
+    Line::from(vec![
+        Span::raw(format!("{label} ")),
+        Span::styled(format!("{value}{cursor}"), theme.bold()),
+    ])
+}
+
+fn hint(text: &str, theme: &Theme) -> Line<'static> {
+    Line::from(Span::styled(text.to_string(), theme.dim()))
+}
+
+fn menu(items: &[String], cursor: usize, theme: &Theme) -> Vec<Line<'static>> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            if i == cursor {
+                Line::from(Span::styled(format!("{}{t}", theme.marker()), theme.selected()))
+            } else {
+                Line::from(Span::raw(format!("  {t}")))
+            }
+        })
+        .collect()
+}
+
+pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some(d) = &state.dialog else {
+        return;
+    };
+    match d {
+        Dialog::Transfer {
+            session_id,
+            to,
+            input,
+        } => {
+            let (g, a) = match (to, theme.unicode) {
+                (TransferTo::SkillGroup, true) => ("(•)", "( )"),
+                (TransferTo::Agent, true) => ("( )", "(•)"),
+                (TransferTo::SkillGroup, false) => ("(x)", "( )"),
+                (TransferTo::Agent, false) => ("( )", "(x)"),
+            };
+            let label = match to {
+                TransferTo::SkillGroup => "Skill group:",
+                TransferTo::Agent => "Agent:",
+            };
+            let mut lines = vec![
+                Line::from(format!("To: {g} skill group  {a} agent   (tab switches)")),
+                field(label, input, theme),
+            ];
+            if *to == TransferTo::SkillGroup && !state.me.skill_groups.is_empty() {
+                lines.push(hint(
+                    &format!("groups: {} (up/down picks)", state.me.skill_groups.join(", ")),
+                    theme,
+                ));
+            }
+            lines.push(hint("enter transfers, esc cancels", theme));
+            frame(f, area, &format!("Transfer {session_id}"), lines, theme);
+        }
+        Dialog::Dtmf { session_id } => {
+            let sent = state
+                .session(session_id)
+                .map(|s| s.digits.clone())
+                .unwrap_or_default();
+            let lines = vec![
+                Line::from(Span::styled("  1   2   3", theme.bold())),
+                Line::from(Span::styled("  4   5   6", theme.bold())),
+                Line::from(Span::styled("  7   8   9", theme.bold())),
+                Line::from(Span::styled("  *   0   #", theme.bold())),
+                Line::from(format!("sent: {sent}")),
+                hint("digits are sent as typed; enter/esc closes", theme),
+            ];
+            frame(f, area, &format!("DTMF {session_id}"), lines, theme);
+        }
+        Dialog::Dial { number } => {
+            let lines = vec![
+                field("Number:", number, theme),
+                hint("enter calls (Call.startOutboundCall), esc cancels", theme),
+            ];
+            frame(f, area, "Call out", lines, theme);
+        }
+        Dialog::Internal { user } => {
+            let lines = vec![
+                field("Agent:", user, theme),
+                hint("enter calls the agent, esc cancels", theme),
+            ];
+            frame(f, area, "Internal call", lines, theme);
+        }
+        Dialog::Status { cursor } => {
+            let items: Vec<String> = StatusChoice::ALL.iter().map(|c| c.label().to_string()).collect();
+            let mut lines = menu(&items, *cursor, theme);
+            lines.push(hint("up/down, enter sets, esc cancels", theme));
+            frame(f, area, "Status", lines, theme);
+        }
+        Dialog::RestReason { cursor } => {
+            let mut lines = menu(&state.rest_reasons, *cursor, theme);
+            lines.push(hint("enter takes the break, esc cancels", theme));
+            frame(f, area, "Break reason", lines, theme);
+        }
+        Dialog::Settings { cursor } => {
+            let s = &state.settings;
+            let check = |on: bool| if on { "[x]" } else { "[ ]" };
+            let items: Vec<String> = SettingChoice::ALL
+                .iter()
+                .map(|c| match c {
+                    SettingChoice::Ringtone => {
+                        format!("{} ringtone: terminal bell on callIn", check(!s.disable_ringtone))
+                    }
+                    SettingChoice::Notification => format!(
+                        "{} desktop notification on callIn",
+                        check(!s.disable_notification)
+                    ),
+                    SettingChoice::Toolbar => format!("{} call bar", check(s.toolbar)),
+                })
+                .collect();
+            let mut lines = menu(&items, *cursor, theme);
+            lines.push(hint("enter/space toggles, esc closes", theme));
+            frame(f, area, "Settings", lines, theme);
+        }
+        Dialog::ConfirmQuit => {
+            let lines = vec![
+                Line::from("A session is in progress."),
+                Line::from(vec![
+                    Span::raw("Quit anyway? "),
+                    Span::styled("y", theme.key()),
+                    Span::raw(" quits, any other key stays"),
+                ]),
+            ];
+            frame(f, area, "Quit", lines, theme);
+        }
+        Dialog::Help { scroll } => help(f, area, state, *scroll, theme),
+    }
+}
+
+fn help(f: &mut Frame, area: Rect, state: &State, scroll: usize, theme: &Theme) {
+    let rows = state.keymap.help_rows();
+    let kw = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(4).min(16);
+    let mut lines: Vec<Line> = rows
+        .into_iter()
+        .map(|(k, h)| {
+            Line::from(vec![
+                Span::styled(format!("{k:>kw$}  "), theme.key()),
+                Span::raw(h),
+            ])
+        })
+        .collect();
+    lines.push(hint("in dialogs: esc cancels, enter confirms", theme));
+    lines.push(hint("keys are set in the [keys] table of the config file", theme));
+    let room = area.height.saturating_sub(4) as usize;
+    let start = scroll.min(lines.len().saturating_sub(room));
+    let shown: Vec<Line> = lines.into_iter().skip(start).take(room).collect();
+    frame(f, area, "Keys (? or esc closes)", shown, theme);
+}

@@ -1,0 +1,129 @@
+//! The agent status pane: who, status and time in it, the tab, the link,
+//! and the latest request errors.
+
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use super::call_bar::clip;
+use super::text::{clock, minutes};
+use super::theme::Theme;
+use crate::app::state::{Link, State};
+use crate::protocol::AgentStatus;
+
+pub fn height(rows: u16) -> u16 {
+    if rows >= 36 {
+        7
+    } else {
+        4
+    }
+}
+
+pub fn status_word(state: &State) -> String {
+    match (state.status, &state.rest_reason) {
+        (Some(AgentStatus::Rest), Some(r)) => format!("rest ({r})"),
+        (Some(s), _) => s.as_str().to_string(),
+        (None, _) => "unknown".into(),
+    }
+}
+
+pub fn link_text(state: &State) -> String {
+    match &state.link {
+        Link::Online { .. } => "online".into(),
+        Link::Connecting { attempt } if *attempt <= 1 => "connecting".into(),
+        Link::Connecting { attempt } => format!("reconnecting (attempt {attempt})"),
+        Link::Lost { retry_at, .. } => format!(
+            "offline, retry in {}s",
+            retry_at.saturating_sub(state.now).div_ceil(1000)
+        ),
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Span::styled(" Agent ", theme.title()));
+    let width = area.width.saturating_sub(2) as usize;
+    let sep = theme.sep();
+    let in_status = state.now.saturating_sub(state.status_since);
+    let time = if state.status == Some(AgentStatus::Arrange) {
+        clock(in_status)
+    } else {
+        minutes(in_status)
+    };
+    let who = if state.me.role.is_empty() {
+        state.me.user_id.clone()
+    } else {
+        format!("{} ({})", state.me.user_id, state.me.role)
+    };
+    let tab = state
+        .me
+        .tab_uuid
+        .as_deref()
+        .map(|t| t.chars().take(8).collect::<String>())
+        .unwrap_or_else(|| "-".into());
+    let mut first = vec![
+        Span::styled(who, theme.bold()),
+        Span::raw(sep.to_string()),
+        Span::styled(
+            format!("{} {}", theme.status_symbol(state.status), status_word(state)),
+            theme.status(state.status),
+        ),
+        Span::raw(format!(" for {time}")),
+        Span::raw(format!("{sep}tab {tab}")),
+    ];
+    if state.me.enable_shared {
+        first.push(Span::styled(" (shared)", theme.dim()));
+    }
+    let link_style = if state.is_online() {
+        theme.dim()
+    } else {
+        theme.error()
+    };
+    first.push(Span::styled(format!("{sep}{}", link_text(state)), link_style));
+    let mut lines = vec![clip(first, width)];
+    let tall = area.height >= 6;
+    if tall {
+        let groups = if state.me.skill_groups.is_empty() {
+            "none".to_string()
+        } else {
+            state.me.skill_groups.join(", ")
+        };
+        lines.push(clip(
+            vec![
+                Span::styled(format!("skill groups: {groups}"), theme.dim()),
+                Span::styled(format!("{sep}server {}", state.server), theme.dim()),
+                Span::styled(
+                    format!("{sep}{} request(s) waiting", state.pending.len()),
+                    theme.dim(),
+                ),
+            ],
+            width,
+        ));
+    }
+    for w in &state.warnings {
+        lines.push(clip(vec![Span::styled(format!("{}{w}", theme.warn()), theme.info())], width));
+    }
+    // The newest notices first: request errors and the latest info line.
+    let room = (area.height.saturating_sub(2) as usize).saturating_sub(lines.len());
+    let mut notices: Vec<(u64, bool, &str)> = state
+        .errors
+        .iter()
+        .map(|e| (e.at, true, e.text.as_str()))
+        .collect();
+    if let Some(i) = &state.info {
+        notices.push((i.at, false, i.text.as_str()));
+    }
+    notices.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    for (_, is_error, text) in notices.into_iter().take(room) {
+        let line = if is_error {
+            Span::styled(format!("{}{text}", theme.warn()), theme.error())
+        } else {
+            Span::styled(text.to_string(), theme.info())
+        };
+        lines.push(clip(vec![line], width));
+    }
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}

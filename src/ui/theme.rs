@@ -1,0 +1,192 @@
+//! Colours and symbols. With NO_COLOR (or a terminal without colours) every
+//! state is still told apart by symbols and bold/reverse, never by colour alone.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::app::state::{Caps, Phase};
+use crate::protocol::{AgentStatus, CallType, Flow};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    pub color: bool,
+    pub unicode: bool,
+}
+
+impl Theme {
+    pub fn new(caps: Caps) -> Theme {
+        Theme {
+            color: caps.color,
+            unicode: caps.unicode,
+        }
+    }
+
+    fn fg(&self, c: Color) -> Style {
+        if self.color {
+            Style::default().fg(c)
+        } else {
+            Style::default()
+        }
+    }
+
+    pub fn title(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    pub fn border(&self) -> Style {
+        self.fg(Color::DarkGray)
+    }
+    pub fn focused_border(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    pub fn dim(&self) -> Style {
+        if self.color {
+            Style::default().fg(Color::DarkGray)
+        } else {
+            Style::default().add_modifier(Modifier::DIM)
+        }
+    }
+    pub fn bold(&self) -> Style {
+        Style::default().add_modifier(Modifier::BOLD)
+    }
+    pub fn selected(&self) -> Style {
+        Style::default().add_modifier(Modifier::REVERSED)
+    }
+    pub fn error(&self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    pub fn info(&self) -> Style {
+        self.fg(Color::Yellow)
+    }
+    pub fn banner(&self) -> Style {
+        if self.color {
+            Style::default()
+                .fg(Color::Black)
+                .bg(Color::Yellow)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        }
+    }
+    pub fn key(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn phase(&self, p: Phase) -> Style {
+        match p {
+            Phase::Ringing => self
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::BOLD | Modifier::SLOW_BLINK),
+            Phase::Dialing => self.fg(Color::Yellow),
+            Phase::Talking => self.fg(Color::Green).add_modifier(Modifier::BOLD),
+            Phase::Held => self.fg(Color::Magenta).add_modifier(Modifier::BOLD),
+            Phase::Ended => self.dim(),
+        }
+    }
+
+    pub fn phase_symbol(&self, p: Phase) -> &'static str {
+        match (p, self.unicode) {
+            (Phase::Ringing, true) => "☎",
+            (Phase::Ringing, false) => "*",
+            (Phase::Dialing, true) => "↗",
+            (Phase::Dialing, false) => ">",
+            (Phase::Talking, true) => "●",
+            (Phase::Talking, false) => "o",
+            (Phase::Held, true) => "‖",
+            (Phase::Held, false) => "=",
+            (Phase::Ended, true) => "✕",
+            (Phase::Ended, false) => "x",
+        }
+    }
+
+    pub fn status(&self, s: Option<AgentStatus>) -> Style {
+        let c = match s {
+            Some(AgentStatus::Free) => Color::Green,
+            Some(AgentStatus::Busy) => Color::Red,
+            Some(AgentStatus::Arrange) => Color::Yellow,
+            Some(AgentStatus::Rest) | Some(AgentStatus::NotReady) => Color::Magenta,
+            Some(AgentStatus::Offline) | None => Color::DarkGray,
+        };
+        self.fg(c).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn status_symbol(&self, s: Option<AgentStatus>) -> &'static str {
+        match (s, self.unicode) {
+            (Some(AgentStatus::Free), true) => "●",
+            (Some(AgentStatus::Free), false) => "+",
+            (Some(AgentStatus::Busy), true) => "◆",
+            (Some(AgentStatus::Busy), false) => "#",
+            (Some(AgentStatus::Arrange), true) => "✎",
+            (Some(AgentStatus::Arrange), false) => "~",
+            (Some(AgentStatus::NotReady), true) | (Some(AgentStatus::Rest), true) => "◐",
+            (Some(AgentStatus::NotReady), false) | (Some(AgentStatus::Rest), false) => "-",
+            (_, true) => "○",
+            (_, false) => ".",
+        }
+    }
+
+    pub fn flow(&self, f: Flow) -> Style {
+        match f {
+            Flow::In => self.fg(Color::Cyan),
+            Flow::Out => self.fg(Color::Green),
+        }
+    }
+
+    /// IN and OUT are told apart by their label and arrow, not by colour.
+    pub fn flow_label(&self, f: Flow) -> &'static str {
+        match (f, self.unicode) {
+            (Flow::In, true) => "IN  ▸",
+            (Flow::In, false) => "IN  >",
+            (Flow::Out, true) => "OUT ◂",
+            (Flow::Out, false) => "OUT <",
+        }
+    }
+
+    pub fn partial_mark(&self) -> &'static str {
+        if self.unicode {
+            " …"
+        } else {
+            " ..."
+        }
+    }
+
+    pub fn kind_label(&self, k: CallType) -> &'static str {
+        match k {
+            CallType::Phone => "PHONE",
+            CallType::Im => "CHAT",
+            CallType::Voip => "VOIP",
+            CallType::Video => "VIDEO",
+            CallType::Internal => "INTERNAL",
+        }
+    }
+
+    pub fn sep(&self) -> &'static str {
+        if self.unicode {
+            " · "
+        } else {
+            " | "
+        }
+    }
+
+    pub fn arrow(&self) -> &'static str {
+        if self.unicode {
+            " › "
+        } else {
+            " > "
+        }
+    }
+
+    pub fn marker(&self) -> &'static str {
+        if self.unicode {
+            "▶ "
+        } else {
+            "> "
+        }
+    }
+
+    pub fn warn(&self) -> &'static str {
+        if self.unicode {
+            "⚠ "
+        } else {
+            "! "
+        }
+    }
+}

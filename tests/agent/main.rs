@@ -1,0 +1,6 @@
+//! The agent terminal: screens (TestBackend + insta snapshots) and end-to-end
+//! runs of the real binary in a pseudo-terminal against a real server.
+
+mod e2e;
+mod pty;
+mod screens;

@@ -1,0 +1,1 @@
+//! Screen snapshots (see main.rs).
