@@ -103,9 +103,6 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             width,
         ));
     }
-    for w in &state.warnings {
-        lines.push(clip(vec![Span::styled(format!("{}{w}", theme.warn()), theme.info())], width));
-    }
     // The newest notices first: request errors and the latest info line.
     let room = (area.height.saturating_sub(2) as usize).saturating_sub(lines.len());
     let mut notices: Vec<(u64, bool, &str)> = state
@@ -115,6 +112,10 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .collect();
     if let Some(i) = &state.info {
         notices.push((i.at, false, i.text.as_str()));
+    }
+    // Start-up findings are the oldest notices: newer ones take their place.
+    for w in &state.warnings {
+        notices.push((0, false, w.as_str()));
     }
     notices.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
     for (_, is_error, text) in notices.into_iter().take(room) {

@@ -1,1 +1,415 @@
-//! End-to-end tests (see main.rs).
+//! End to end: the real `ccdesk agent` binary in a pseudo-terminal against a
+//! real server on 127.0.0.1:0, driven by keys, with a trunk playing the
+//! customer and the server's side checked over its own protocol.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ccdesk::client::Connection;
+use ccdesk::protocol::Event;
+use ccdesk::server::auth;
+use ccdesk::server::config::ServerConfig;
+use ccdesk::server::records::SqliteRecords;
+use ccdesk::server::Server;
+use serde_json::{json, Value};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::pty::Pty;
+
+const CONFIG: &str = include_str!("../../config/server.toml");
+const WAIT: Duration = Duration::from_secs(10);
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A contact center on its own runtime, reached through a proxy the test can cut.
+struct Center {
+    rt: tokio::runtime::Runtime,
+    cfg: ServerConfig,
+    _server: Server,
+    _dir: tempfile::TempDir,
+    /// The address agents connect to (the proxy).
+    url: String,
+    /// The server's own address (for trunks and checks).
+    direct: String,
+    cut: watch::Sender<u64>,
+}
+
+impl Center {
+    fn start() -> Center {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut cfg = ServerConfig::parse(CONFIG).expect("config");
+        cfg.server.ping_interval = 0;
+        cfg.center.asr_word_ms = 0;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let records = SqliteRecords::open_dir(dir.path()).expect("records");
+        let (cut, cut_rx) = watch::channel(0u64);
+        let (server, proxy) = rt.block_on(async {
+            let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let server = Server::start(cfg.clone(), l, Box::new(records)).expect("server");
+            let p = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+            let proxy = p.local_addr().expect("addr");
+            tokio::spawn(run_proxy(p, server.addr, cut_rx));
+            (server, proxy)
+        });
+        Center {
+            url: format!("ws://{proxy}/ws"),
+            direct: format!("ws://{}/ws", server.addr),
+            rt,
+            cfg,
+            _server: server,
+            _dir: dir,
+            cut,
+        }
+    }
+
+    fn token(&self, user: &str) -> String {
+        auth::issue(&self.cfg.auth.secret, user, now_secs(), 3600)
+    }
+
+    /// Drop every connection that goes through the proxy now.
+    fn cut_connections(&self) {
+        self.cut.send_modify(|g| *g += 1);
+    }
+
+    fn peer(&self, user: &str, shared: bool) -> Peer {
+        let token = self.token(user);
+        let conn = self.rt.block_on(async {
+            let c = Connection::connect(&self.direct).await.expect("connect");
+            c.login(user, &token, shared).await.expect("login");
+            c
+        });
+        Peer {
+            conn,
+            rt: self.rt.handle().clone(),
+        }
+    }
+
+    /// The agent terminal, logged in as `user`, in an 80x24 pseudo-terminal.
+    fn agent(&self, user: &str, extra: &[&str], token: Option<String>) -> Agent {
+        let home = tempfile::tempdir().expect("home");
+        let token = token.unwrap_or_else(|| self.token(user));
+        let config = home.path().join("config");
+        let state = home.path().join("state");
+        let mut args = vec!["agent", "--server", &self.url, "--user", user];
+        args.extend_from_slice(extra);
+        let pty = Pty::spawn(
+            &PathBuf::from(env!("CARGO_BIN_EXE_ccdesk")),
+            &args,
+            &[
+                ("HOME", &home.path().to_string_lossy()),
+                ("XDG_CONFIG_HOME", &config.to_string_lossy()),
+                ("XDG_STATE_HOME", &state.to_string_lossy()),
+                ("CCDESK_TOKEN", &token),
+                ("NO_COLOR", ""),
+            ],
+            home.path(),
+            80,
+            24,
+        )
+        .expect("spawn ccdesk agent");
+        Agent { pty, home }
+    }
+}
+
+async fn run_proxy(listener: TcpListener, to: std::net::SocketAddr, cut: watch::Receiver<u64>) {
+    loop {
+        let Ok((mut inbound, _)) = listener.accept().await else {
+            return;
+        };
+        let mut cut = cut.clone();
+        cut.mark_unchanged();
+        tokio::spawn(async move {
+            let Ok(mut outbound) = TcpStream::connect(to).await else {
+                return;
+            };
+            tokio::select! {
+                _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                _ = cut.changed() => {}
+            }
+        });
+    }
+}
+
+struct Agent {
+    pty: Pty,
+    home: tempfile::TempDir,
+}
+
+/// A protocol client played by the test (trunk, other agents, supervisor).
+struct Peer {
+    conn: Connection,
+    rt: tokio::runtime::Handle,
+}
+
+impl Peer {
+    fn call(&self, method: &str, params: Value) -> Option<Value> {
+        self.rt
+            .block_on(self.conn.call(method, params))
+            .unwrap_or_else(|e| panic!("{method}: {e}"))
+    }
+
+    /// The next event that `pred` accepts (others are skipped).
+    fn wait_event(&mut self, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+        let events = &mut self.conn.events;
+        self.rt.block_on(async {
+            tokio::time::timeout(WAIT, async {
+                loop {
+                    match events.recv().await {
+                        Some(e) if pred(&e) => return e,
+                        Some(_) => {}
+                        None => panic!("connection closed while waiting for {what}"),
+                    }
+                }
+            })
+            .await
+            .unwrap_or_else(|_| panic!("no {what} within {WAIT:?}"))
+        })
+    }
+
+    /// Place a phone call into skill group support from `masked` (the
+    /// protected caller number the agent sees); returns the session id.
+    fn phone_call(&self, masked: &str) -> String {
+        let r = self
+            .call(
+                "Customer.call",
+                json!({
+                    "type": "phone", "skillGroupId": "support",
+                    "callerPhoneNumber": "13800001111", "calleePhoneNumber": "4006000000", "protectedCaller": masked,
+                    "callerLocation": "Shenzhen",
+                    "ivrPath": [{"key": "1", "label": "Billing"}]
+                }),
+            )
+            .expect("session id");
+        r["sessionId"].as_str().expect("sessionId").to_string()
+    }
+
+    fn session_state(&self, sid: &str) -> String {
+        let r = self
+            .call("Supervisor.listSessions", json!({}))
+            .expect("sessions");
+        let list = r["sessions"].as_array().cloned().unwrap_or_default();
+        list.iter()
+            .find(|s| s["sessionId"] == sid)
+            .map(|s| s["state"].as_str().unwrap_or("").to_string())
+            .unwrap_or_else(|| "gone".into())
+    }
+}
+
+fn count(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
+#[test]
+fn an_agent_handles_calls_from_the_keyboard() {
+    let center = Center::start();
+    let mut trunk = center.peer("pstn", false);
+    let sam = center.peer("sam", false);
+    let mut a = center.agent("alice", &[], None);
+    let p = &a.pty;
+    p.wait_text("online");
+    p.wait_text("free for");
+
+    // A call rings: bell, desktop notification, caller details, countdown.
+    let sid = trunk.phone_call("138****1111");
+    let screen = p.wait_text("ringing");
+    assert!(screen.contains("PHONE 138****1111"), "{screen}");
+    assert!(screen.contains("Shenzhen"), "{screen}");
+    assert!(screen.contains("IVR 1 Billing"), "{screen}");
+    assert!(screen.contains("s left"), "countdown: {screen}");
+    let raw = a.pty.raw_output();
+    assert!(count(&raw, b"\x07") >= 1, "the ringtone is the bell");
+    assert!(
+        count(&raw, b"\x1b]777;notify;ccdesk: incoming phone;138****1111\x07") == 1,
+        "desktop notification"
+    );
+
+    // `a` accepts; the server sees it.
+    p.key("a");
+    trunk.wait_event("userAccessed", |e| matches!(e, Event::UserAccessed { .. }));
+    p.wait_text("talking");
+    assert_eq!(sam.session_state(&sid), "talking");
+
+    // What the customer says appears in the transcript.
+    trunk.call(
+        "Customer.say",
+        json!({"sessionId": sid, "text": "my card was stolen yesterday"}),
+    );
+    let screen = p.wait_text("my card was stolen yesterday");
+    assert!(screen.contains("IN  ▸ my card was stolen yesterday"), "{screen}");
+
+    // Hold and unhold.
+    p.key("o");
+    p.wait_text("held ");
+    assert_eq!(sam.session_state(&sid), "held");
+    p.key("o");
+    p.wait_text("talking ");
+    assert_eq!(sam.session_state(&sid), "talking");
+
+    // Mute.
+    p.key("m");
+    p.wait_text("[MUTED]");
+
+    // DTMF: digits go out as typed.
+    p.key("d");
+    p.wait_text("DTMF s-");
+    p.key("1");
+    p.key("2");
+    p.key("#");
+    let mut digits = String::new();
+    while digits.len() < 3 {
+        if let Event::Digits { dtmf_text, .. } =
+            trunk.wait_event("digits", |e| matches!(e, Event::Digits { .. }))
+        {
+            digits.push_str(&dtmf_text);
+        }
+    }
+    assert_eq!(digits, "12#");
+    p.wait_text("sent: 12#");
+    p.esc();
+    p.wait_gone("DTMF s-");
+
+    // Hang up: after-call work is shown.
+    p.key("h");
+    trunk.wait_event("sessionEnded", |e| matches!(e, Event::SessionEnded(_)));
+    p.wait_text("AFTER-CALL WORK");
+    p.wait_text("arrange for");
+
+    // Back to free through the status menu (it opens on the current status).
+    p.key("s");
+    p.wait_text("Status");
+    p.up();
+    p.up();
+    p.enter();
+    p.wait_text("free for");
+
+    // A second call, transferred to bob.
+    let sid2 = trunk.phone_call("139****2222");
+    p.wait_text("139****2222");
+    p.key("a");
+    p.wait_text("talking");
+    let mut bob = center.peer("bob", false);
+    p.key("t");
+    p.wait_text("Transfer s-");
+    p.tab();
+    p.wait_text("Agent:");
+    p.key("bob");
+    p.enter();
+    let offered = bob.wait_event("callIn", |e| matches!(e, Event::CallIn(_)));
+    match offered {
+        Event::CallIn(c) => assert_eq!(c.session_id, sid2),
+        e => panic!("{e:?}"),
+    }
+    p.wait_text("transferred");
+
+    // A break with a reason through the status menu.
+    p.wait_text("arrange for");
+    p.key("s");
+    p.wait_text("Status");
+    p.up();
+    p.enter();
+    p.wait_text("Break reason");
+    p.enter();
+    p.wait_text("rest (Meal)");
+
+    // Nothing is active: q quits at once, cleanly.
+    p.key("q");
+    assert_eq!(a.pty.wait_exit(WAIT), 0);
+    let raw = a.pty.raw_output();
+    assert!(count(&raw, b"\x1b[?2026h") > 5, "frames are synchronized updates");
+    assert_eq!(
+        count(&raw, b"\x1b[?2026h"),
+        count(&raw, b"\x1b[?2026l") - 1,
+        "every update is closed (plus one on exit)"
+    );
+    assert!(count(&raw, b"\x1b[2J") <= 1, "no full clears on routine updates");
+    assert!(count(&raw, b"\x1b[?1000h") == 0, "no mouse capture");
+    assert!(a.home.path().join("state/ccdesk/agent.log").exists(), "logs go to a file");
+}
+
+#[test]
+fn a_lost_connection_shows_a_banner_and_the_session_comes_back() {
+    let center = Center::start();
+    let mut trunk = center.peer("pstn", false);
+    let a = center.agent("alice", &[], None);
+    let p = &a.pty;
+    p.wait_text("online");
+    trunk.phone_call("138****1111");
+    p.wait_text("ringing");
+    p.key("a");
+    trunk.wait_event("userAccessed", |e| matches!(e, Event::UserAccessed { .. }));
+    p.wait_text("talking");
+
+    center.cut_connections();
+    p.wait_text("Connection lost");
+    // Backoff brings it back; the server kept the call through its grace period.
+    p.wait_gone("Connection lost");
+    let screen = p.wait_text("online");
+    assert!(screen.contains("talking"), "{screen}");
+    assert!(screen.contains("138****1111"), "{screen}");
+}
+
+#[test]
+fn kicked_out_exits_with_a_message_and_status_4() {
+    let center = Center::start();
+    let mut a = center.agent("alice", &[], None);
+    a.pty.wait_text("online");
+    let _other = center.peer("alice", false);
+    assert_eq!(a.pty.wait_exit(WAIT), 4);
+    let screen = a.pty.screen();
+    assert!(screen.contains("logged out"), "{screen}");
+}
+
+#[test]
+fn shared_tabs_both_stay_and_both_ring() {
+    let center = Center::start();
+    let trunk = center.peer("pstn", false);
+    let a = center.agent("alice", &["--enable-shared"], None);
+    a.pty.wait_text("online");
+    let b = center.agent("alice", &["--enable-shared"], None);
+    b.pty.wait_text("online");
+    trunk.phone_call("138****1111");
+    a.pty.wait_text("ringing");
+    b.pty.wait_text("ringing");
+    b.pty.key("a");
+    b.pty.wait_text("talking");
+    let screen = a.pty.wait_text("talking");
+    assert!(screen.contains("accepted in another tab"), "{screen}");
+}
+
+#[test]
+fn an_expired_token_exits_with_status_3() {
+    let center = Center::start();
+    let stale = auth::issue(&center.cfg.auth.secret, "alice", now_secs() - 7200, 60);
+    let mut a = center.agent("alice", &[], Some(stale));
+    assert_eq!(a.pty.wait_exit(WAIT), 3);
+    assert!(a.pty.screen().contains("expired"), "{}", a.pty.screen());
+}
+
+#[test]
+fn a_wrong_token_exits_with_status_2() {
+    let center = Center::start();
+    let mut a = center.agent("alice", &[], Some("not-a-token".into()));
+    assert_eq!(a.pty.wait_exit(WAIT), 2);
+    assert!(a.pty.screen().contains("refused"), "{}", a.pty.screen());
+}
+
+#[test]
+fn a_small_terminal_gets_the_compact_view_and_resizing_restores_the_panes() {
+    let center = Center::start();
+    let a = center.agent("alice", &[], None);
+    a.pty.wait_text("online");
+    a.pty.resize(60, 20);
+    a.pty.wait_text("Showing the");
+    a.pty.resize(100, 30);
+    a.pty.wait_text("Sessions 0");
+}
