@@ -1,7 +1,7 @@
 # ccdesk — the README's commands. `make setup` installs system packages.
 CARGO ?= cargo
 
-.PHONY: setup serve test lint bench bench-idle
+.PHONY: setup serve test lint bench bench-idle bench-agent bench-render
 
 setup:
 	@scripts/setup.sh
@@ -23,3 +23,12 @@ bench: setup
 ## Memory of 10,000 idle agent connections.
 bench-idle: setup
 	$(CARGO) run --release -- bench --idle 10000
+
+## Agent terminal: key-to-screen latency, memory, idle frames (real binary in a pty).
+bench-agent: setup
+	$(CARGO) build --release
+	$(CARGO) run --release --example agent_bench
+
+## Drawing a busy 120x40 screen (criterion).
+bench-render: setup
+	$(CARGO) bench --bench render

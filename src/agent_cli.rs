@@ -71,12 +71,15 @@ pub fn startup_check(
     if !unicode {
         warnings.push("no UTF-8 locale: drawing with ASCII symbols".to_string());
     }
-    let mono_term = term.ends_with("-m") || term.ends_with("-mono") || term == "vt100" || term == "vt220";
+    let mono_term =
+        term.ends_with("-m") || term.ends_with("-mono") || term == "vt100" || term == "vt220";
     let no_color = no_color.is_some_and(|v| !v.is_empty());
     if no_color {
         warnings.push("NO_COLOR: monochrome, states shown by symbols".to_string());
     } else if mono_term {
-        warnings.push(format!("TERM={term} has no colours: monochrome, states shown by symbols"));
+        warnings.push(format!(
+            "TERM={term} has no colours: monochrome, states shown by symbols"
+        ));
     }
     Ok(Check {
         caps: Caps {
@@ -142,16 +145,24 @@ pub fn run_agent(args: AgentArgs) -> anyhow::Result<u8> {
         .or_else(config::default_path)
         .context("no config directory on this platform; pass --config")?;
     let (cfg, created) = ClientConfig::load_or_create(&path)?;
-    let keymap = cfg.keymap().map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?;
-    let server = args.server.clone().or(cfg.server.clone()).with_context(|| {
-        format!(
-            "no server: pass --server ws://host:port/ws or set `server` in {}",
-            path.display()
-        )
-    })?;
-    let user = args.user.clone().or(cfg.user.clone()).with_context(|| {
-        format!("no user: pass --user or set `user` in {}", path.display())
-    })?;
+    let keymap = cfg
+        .keymap()
+        .map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?;
+    let server = args
+        .server
+        .clone()
+        .or(cfg.server.clone())
+        .with_context(|| {
+            format!(
+                "no server: pass --server ws://host:port/ws or set `server` in {}",
+                path.display()
+            )
+        })?;
+    let user = args
+        .user
+        .clone()
+        .or(cfg.user.clone())
+        .with_context(|| format!("no user: pass --user or set `user` in {}", path.display()))?;
     let token = args.token.clone().or(cfg.token.clone()).with_context(|| {
         format!("no token: set CCDESK_TOKEN (from `ccdesk token --user {user}`) or pass --token")
     })?;
@@ -172,12 +183,15 @@ pub fn run_agent(args: AgentArgs) -> anyhow::Result<u8> {
     state.caps = check.caps;
     state.warnings = check.warnings;
     if created {
-        state
-            .warnings
-            .push(format!("created {} (all settings commented out)", path.display()));
+        state.warnings.push(format!(
+            "created {} (all settings commented out)",
+            path.display()
+        ));
     }
     if log.is_none() {
-        state.warnings.push("no log file: the state directory is not writable".into());
+        state
+            .warnings
+            .push("no log file: the state directory is not writable".into());
     }
     state.settings = cfg.initial_settings();
     state.me.enable_shared = args.enable_shared || cfg.enable_shared;
@@ -213,7 +227,11 @@ pub fn run_agent(args: AgentArgs) -> anyhow::Result<u8> {
             .enable_all()
             .build()?;
         let exit = rt.block_on(run(&mut screen, state, EventStream::new(), link));
-        tracing::info!(frames = screen.frames, code = exit.code, "agent terminal ends");
+        tracing::info!(
+            frames = screen.frames,
+            code = exit.code,
+            "agent terminal ends"
+        );
         Ok(exit)
     })();
     restore_terminal();
@@ -233,14 +251,34 @@ mod tests {
         assert!(startup_check(Some("dumb"), None, Some("C.UTF-8"))
             .unwrap_err()
             .contains("TERM is dumb"));
-        assert!(startup_check(None, None, None).unwrap_err().contains("not set"));
+        assert!(startup_check(None, None, None)
+            .unwrap_err()
+            .contains("not set"));
         let ok = startup_check(Some("xterm-256color"), None, Some("en_US.UTF-8")).expect("ok");
-        assert_eq!(ok.caps, Caps { unicode: true, color: true });
+        assert_eq!(
+            ok.caps,
+            Caps {
+                unicode: true,
+                color: true
+            }
+        );
         assert!(ok.warnings.is_empty());
         let ascii = startup_check(Some("xterm"), Some("1"), Some("C")).expect("ok");
-        assert_eq!(ascii.caps, Caps { unicode: false, color: false });
+        assert_eq!(
+            ascii.caps,
+            Caps {
+                unicode: false,
+                color: false
+            }
+        );
         assert_eq!(ascii.warnings.len(), 2, "{:?}", ascii.warnings);
         let mono = startup_check(Some("xterm-mono"), Some(""), Some("C.utf8")).expect("ok");
-        assert_eq!(mono.caps, Caps { unicode: true, color: false });
+        assert_eq!(
+            mono.caps,
+            Caps {
+                unicode: true,
+                color: false
+            }
+        );
     }
 }

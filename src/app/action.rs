@@ -29,7 +29,11 @@ pub enum Action {
     /// Logged in; the result carries the session snapshot.
     LoggedIn(LoginResult),
     /// The connection dropped; the next attempt is in `retry_in_ms`.
-    Lost { reason: String, attempt: u32, retry_in_ms: u64 },
+    Lost {
+        reason: String,
+        attempt: u32,
+        retry_in_ms: u64,
+    },
     /// The server refused the login for good (bad token, unknown user).
     Refused { message: String },
 }

@@ -207,7 +207,11 @@ mod tests {
         assert_eq!(c, ClientConfig::default());
         // Every command appears in the template, so the file documents them all.
         for cmd in super::super::keymap::Command::ALL {
-            assert!(TEMPLATE.contains(&format!("# {} = ", cmd.name())), "{}", cmd.name());
+            assert!(
+                TEMPLATE.contains(&format!("# {} = ", cmd.name())),
+                "{}",
+                cmd.name()
+            );
         }
     }
 

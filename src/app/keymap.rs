@@ -119,7 +119,11 @@ impl Chord {
                     Ok(n) if (1..=24).contains(&n) => ChordCode::F(n),
                     _ => return Err(format!("`{s}` is not a key")),
                 },
-                _ => return Err(format!("`{s}` is not a key (try a, A, ctrl-x, enter, tab, up, pagedown, f1, space)")),
+                _ => {
+                    return Err(format!(
+                    "`{s}` is not a key (try a, A, ctrl-x, enter, tab, up, pagedown, f1, space)"
+                ))
+                }
             },
         };
         if ctrl {
@@ -251,7 +255,10 @@ impl Keymap {
         for (name, spec) in overrides {
             let cmd = Command::from_name(name).ok_or_else(|| {
                 let names: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
-                format!("[keys]: `{name}` is not a command; commands are {}", names.join(", "))
+                format!(
+                    "[keys]: `{name}` is not a command; commands are {}",
+                    names.join(", ")
+                )
             })?;
             let keys = match spec {
                 KeySpec::One(k) => vec![k.clone()],
@@ -369,7 +376,9 @@ mod tests {
             Some(Command::HangUp)
         );
         let rows = km.help_rows();
-        assert!(rows.iter().any(|(k, h)| k == "e f9" && h.starts_with("hang up")));
+        assert!(rows
+            .iter()
+            .any(|(k, h)| k == "e f9" && h.starts_with("hang up")));
     }
 
     #[test]
@@ -391,7 +400,9 @@ mod tests {
 
     #[test]
     fn chords_round_trip_through_their_spelling() {
-        for s in ["a", "A", "ctrl-x", "alt-q", "enter", "tab", "f12", "space", "?", "pagedown"] {
+        for s in [
+            "a", "A", "ctrl-x", "alt-q", "enter", "tab", "f12", "space", "?", "pagedown",
+        ] {
             let c = Chord::parse(s).expect(s);
             assert_eq!(Chord::parse(&c.to_string()), Ok(c), "{s}");
         }

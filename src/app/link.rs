@@ -58,7 +58,9 @@ pub async fn run(
         let reason = match Connection::connect(&cfg.url).await {
             Err(e) => e.to_string(),
             Ok(mut conn) => match conn.login(&cfg.user, &cfg.token, cfg.enable_shared).await {
-                Err(ClientError::Server(e)) if e.code == ErrorCode::Unauthorized || e.code == ErrorCode::Forbidden => {
+                Err(ClientError::Server(e))
+                    if e.code == ErrorCode::Unauthorized || e.code == ErrorCode::Forbidden =>
+                {
                     // Was the token expired? The server sends tokenExpired first.
                     while let Ok(ev) = conn.events.try_recv() {
                         if matches!(ev, Event::TokenExpired { .. }) {
@@ -67,7 +69,10 @@ pub async fn run(
                         }
                     }
                     let _ = actions.send(Action::Refused {
-                        message: format!("the server refused the login of {}: {}", cfg.user, e.message),
+                        message: format!(
+                            "the server refused the login of {}: {}",
+                            cfg.user, e.message
+                        ),
                     });
                     return;
                 }

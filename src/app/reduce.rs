@@ -13,8 +13,8 @@ use crate::protocol::{
 use super::action::{Action, Effect};
 use super::keymap::Command;
 use super::state::{
-    Dialog, Exit, Focus, Link, Notice, Pending, Phase, Purpose, Session, SettingChoice,
-    SpeechLine, State, StatusChoice, TransferTo, ViewMode, MAX_ERRORS, MAX_TRANSCRIPT,
+    Dialog, Exit, Focus, Link, Notice, Pending, Phase, Purpose, Session, SettingChoice, SpeechLine,
+    State, StatusChoice, TransferTo, ViewMode, MAX_ERRORS, MAX_TRANSCRIPT,
 };
 
 /// Exit status when the server refused the login (bad token, unknown user).
@@ -68,11 +68,12 @@ pub fn reduce(state: &mut State, action: Action, now: u64) -> Vec<Effect> {
 /// shows seconds (a ringing countdown, a call timer, after-call work, a
 /// reconnect countdown), else at the next minute (time in status).
 pub fn next_tick(state: &State, now: u64) -> u64 {
-    let seconds = state
-        .sessions
-        .iter()
-        .any(|s| matches!(s.phase, Phase::Ringing | Phase::Dialing | Phase::Talking | Phase::Held))
-        || state.status == Some(AgentStatus::Arrange)
+    let seconds = state.sessions.iter().any(|s| {
+        matches!(
+            s.phase,
+            Phase::Ringing | Phase::Dialing | Phase::Talking | Phase::Held
+        )
+    }) || state.status == Some(AgentStatus::Arrange)
         || matches!(state.link, Link::Lost { .. } | Link::Connecting { .. });
     let step = if seconds { 1_000 } else { 60_000 };
     (now / step + 1) * step
@@ -210,7 +211,11 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
                 (false, _) => info(state, now, "a chat cannot be held"),
                 (true, Phase::Talking) => session_request(state, now, "Call.hold", &s.id, fx),
                 (true, Phase::Held) => session_request(state, now, "Call.unHold", &s.id, fx),
-                (true, p) => info(state, now, format!("the session is {}: nothing to hold", p.label())),
+                (true, p) => info(
+                    state,
+                    now,
+                    format!("the session is {}: nothing to hold", p.label()),
+                ),
             }
         }
         Command::Mute => {
@@ -253,7 +258,11 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
                 return info(state, now, "no session selected");
             };
             if !matches!(s.phase, Phase::Talking | Phase::Held) || s.kind == CallType::Internal {
-                return info(state, now, "only a customer session in progress can be transferred");
+                return info(
+                    state,
+                    now,
+                    "only a customer session in progress can be transferred",
+                );
             }
             state.dialog = Some(Dialog::Transfer {
                 session_id: s.id,
@@ -398,7 +407,11 @@ fn hang_up(state: &mut State, now: u64, fx: &mut Vec<Effect>) {
     let method = match (s.phase, s.kind) {
         (Phase::Ended, _) => {
             let key = state.keymap.key_label(Command::Delete);
-            return info(state, now, format!("the session has ended; {key} deletes it"));
+            return info(
+                state,
+                now,
+                format!("the session has ended; {key} deletes it"),
+            );
         }
         // An offer: Call.hungUp declines it, whatever its type.
         (Phase::Ringing, _) | (Phase::Dialing, _) => "Call.hungUp",
@@ -415,7 +428,11 @@ fn move_selection(state: &mut State, delta: isize) {
     }
     let n = state.sessions.len() as isize;
     let i = state.selected_index().map(|i| i as isize).unwrap_or(-1);
-    let j = if i < 0 { 0 } else { (i + delta).clamp(0, n - 1) };
+    let j = if i < 0 {
+        0
+    } else {
+        (i + delta).clamp(0, n - 1)
+    };
     state.selected = Some(state.sessions[j as usize].id.clone());
 }
 
@@ -540,10 +557,21 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
                         }
                         TransferTo::Agent => json!({ "sessionId": session_id, "userId": target }),
                     };
-                    request(state, now, method, params, Some(&session_id), Purpose::Plain, fx);
+                    request(
+                        state,
+                        now,
+                        method,
+                        params,
+                        Some(&session_id),
+                        Purpose::Plain,
+                        fx,
+                    );
                     return;
                 }
-            } else if (up || down) && to == TransferTo::SkillGroup && !state.me.skill_groups.is_empty() {
+            } else if (up || down)
+                && to == TransferTo::SkillGroup
+                && !state.me.skill_groups.is_empty()
+            {
                 let groups = &state.me.skill_groups;
                 let i = groups.iter().position(|g| *g == input);
                 let n = groups.len();
@@ -654,7 +682,9 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
                             .unwrap_or(0);
                         state.dialog = Some(Dialog::RestReason { cursor });
                     }
-                    StatusChoice::Arrange => plain(state, now, "Agent.setStatus", set("arrange"), fx),
+                    StatusChoice::Arrange => {
+                        plain(state, now, "Agent.setStatus", set("arrange"), fx)
+                    }
                     StatusChoice::NotReady => {
                         plain(state, now, "Agent.setStatus", set("notReady"), fx)
                     }
@@ -810,22 +840,33 @@ fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
             s.local_only = false;
             s.ended_at = None;
             s.close_by = None;
-            s.ring_deadline = (timeout > 0).then(|| now.saturating_add(timeout.saturating_mul(1000)));
+            s.ring_deadline =
+                (timeout > 0).then(|| now.saturating_add(timeout.saturating_mul(1000)));
             let peer = s.peer();
-            let kind = s.kind.as_str();
+            let kind = super::state::kind_word(s.kind);
             focus_on(state, &id);
-            info(state, now, format!("{kind} from {peer}: {} accepts", state.keymap.key_label(Command::Accept)));
+            info(
+                state,
+                now,
+                format!(
+                    "{kind} from {peer}: {} accepts",
+                    state.keymap.key_label(Command::Accept)
+                ),
+            );
             if !state.settings.disable_ringtone {
                 fx.push(Effect::Bell);
             }
             if !state.settings.disable_notification {
                 fx.push(Effect::Notify {
-                    title: format!("ccdesk: incoming {kind}"),
+                    title: format!("ccdesk: {kind}"),
                     body: peer,
                 });
             }
         }
-        Event::UserAccessed { session_id, tab_uuid } => {
+        Event::UserAccessed {
+            session_id,
+            tab_uuid,
+        } => {
             let other_tab = tab_uuid.is_some() && tab_uuid != state.me.tab_uuid;
             if let Some(s) = state.session_mut(&session_id) {
                 s.phase = Phase::Talking;
@@ -834,20 +875,28 @@ fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
                     s.accepted_at = Some(now);
                 }
             }
+            let peer = state
+                .session(&session_id)
+                .map(|s| s.peer())
+                .unwrap_or_default();
             if other_tab {
-                info(state, now, format!("{session_id} was accepted in another tab"));
+                info(state, now, format!("{peer}: accepted in another tab"));
+            } else {
+                state.info = None;
             }
             focus_on(state, &session_id);
         }
         Event::AutoTransfer { session_id } => {
+            let mut peer = session_id.clone();
             if let Some(s) = state.session_mut(&session_id) {
                 s.phase = Phase::Ended;
                 s.ring_deadline = None;
                 s.ended_at = Some(now);
                 s.local_only = true;
                 s.note = Some("passed on: not accepted here".into());
+                peer = s.peer();
             }
-            info(state, now, format!("{session_id} was passed to another agent"));
+            info(state, now, format!("{peer}: passed to another agent"));
         }
         Event::SessionEnded(e) => session_ended(state, e, now),
         Event::CallOuted(c) => call_outed(state, c, now),
@@ -858,7 +907,11 @@ fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
                     s.accepted_at = Some(now);
                 }
             }
-            info(state, now, format!("{session_id}: the other end answered"));
+            let peer = state
+                .session(&session_id)
+                .map(|s| s.peer())
+                .unwrap_or_default();
+            info(state, now, format!("{peer} answered"));
         }
         Event::Transfer { session_id } => {
             if let Some(s) = state.session_mut(&session_id) {
@@ -871,7 +924,11 @@ fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
                 state.typing = false;
             }
             close_session_dialog(state, &session_id);
-            info(state, now, format!("{session_id} transferred"));
+            let peer = state
+                .session(&session_id)
+                .map(|s| s.peer())
+                .unwrap_or_default();
+            info(state, now, format!("{peer}: transferred"));
         }
         Event::StatusChanged {
             status,
@@ -895,9 +952,10 @@ fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
         Event::ChatMessage(m) => {
             let id = m.session_id.clone();
             if let Some(s) = state.session_mut(&id) {
-                let dup = s.messages.iter().any(|x| {
-                    x.timestamp == m.timestamp && x.text == m.text && x.from == m.from
-                });
+                let dup = s
+                    .messages
+                    .iter()
+                    .any(|x| x.timestamp == m.timestamp && x.text == m.text && x.from == m.from);
                 if !dup {
                     s.messages.push(m);
                     if s.scroll > 0 {
@@ -909,7 +967,14 @@ fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
         Event::SessionUpdated(snap) => {
             let id = snap.session_id.clone();
             let known = state.session(&id).is_some();
-            let s = upsert(state, &id, snap.kind, snap.direction, Phase::from_state(snap.state), now);
+            let s = upsert(
+                state,
+                &id,
+                snap.kind,
+                snap.direction,
+                Phase::from_state(snap.state),
+                now,
+            );
             s.apply_snapshot(&snap, now);
             if !known {
                 focus_on(state, &id);
@@ -951,7 +1016,14 @@ fn session_ended(state: &mut State, e: SessionEnded, now: u64) {
 
 fn call_outed(state: &mut State, c: CallOuted, now: u64) {
     let id = c.session_id.clone();
-    let s = upsert(state, &id, CallType::Phone, Direction::Outbound, Phase::Dialing, now);
+    let s = upsert(
+        state,
+        &id,
+        CallType::Phone,
+        Direction::Outbound,
+        Phase::Dialing,
+        now,
+    );
     s.call_in.caller_phone_number = Some(c.caller_phone_number);
     s.call_in.callee_phone_number = Some(c.callee_phone_number);
     s.call_in.server_type = Some(c.server_type);
@@ -1003,12 +1075,23 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
                     .map(str::to_string);
                 match sid {
                     Some(sid) => {
-                        let s = upsert(state, &sid, CallType::Internal, Direction::Internal, Phase::Dialing, now);
+                        let s = upsert(
+                            state,
+                            &sid,
+                            CallType::Internal,
+                            Direction::Internal,
+                            Phase::Dialing,
+                            now,
+                        );
                         s.call_in.peer_user_id = Some(callee.clone());
                         focus_on(state, &sid);
                         info(state, now, format!("calling {callee}"));
                     }
-                    None => push_error(state, now, "Call.startInternalCall: the answer has no sessionId".into()),
+                    None => push_error(
+                        state,
+                        now,
+                        "Call.startInternalCall: the answer has no sessionId".into(),
+                    ),
                 }
             }
             Purpose::Outbound => {
@@ -1031,7 +1114,11 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
                             s.call_in.caller_location = r.callee_location;
                         }
                     }
-                    None => push_error(state, now, "Call.startOutboundCall: the answer is not a CallResponse".into()),
+                    None => push_error(
+                        state,
+                        now,
+                        "Call.startOutboundCall: the answer is not a CallResponse".into(),
+                    ),
                 }
             }
         },
@@ -1068,7 +1155,14 @@ fn logged_in(state: &mut State, r: LoginResult, now: u64) {
     state.link = Link::Online { since: now };
     let listed: Vec<String> = r.sessions.iter().map(|s| s.session_id.clone()).collect();
     for snap in &r.sessions {
-        let s = upsert(state, &snap.session_id, snap.kind, snap.direction, Phase::from_state(snap.state), now);
+        let s = upsert(
+            state,
+            &snap.session_id,
+            snap.kind,
+            snap.direction,
+            Phase::from_state(snap.state),
+            now,
+        );
         s.apply_snapshot(snap, now);
     }
     for s in state.sessions.iter_mut() {

@@ -69,7 +69,14 @@ fn req(fx: &[Effect]) -> (u64, &'static str, serde_json::Value) {
 }
 
 fn ok(s: &mut State, id: u64, data: Option<serde_json::Value>) -> Vec<Effect> {
-    reduce(s, Action::Response { id, result: Ok(data) }, T0 + 10)
+    reduce(
+        s,
+        Action::Response {
+            id,
+            result: Ok(data),
+        },
+        T0 + 10,
+    )
 }
 
 fn talking(kind: CallType) -> State {
@@ -102,7 +109,7 @@ fn call_in_rings_with_bell_and_notification_and_countdown() {
     let fx = reduce(&mut s, call_in("s-1", CallType::Phone), T0);
     assert!(fx.contains(&Effect::Bell));
     assert!(fx.contains(&Effect::Notify {
-        title: "ccdesk: incoming phone".into(),
+        title: "ccdesk: phone call".into(),
         body: "Ann 138****0000".into()
     }));
     let sess = s.session("s-1").expect("session");
@@ -143,7 +150,10 @@ fn accept_without_an_offer_says_so() {
     let mut s = state();
     let fx = reduce(&mut s, key('a'), T0);
     assert!(fx.is_empty());
-    assert_eq!(s.info.as_ref().map(|n| n.text.as_str()), Some("nothing is ringing"));
+    assert_eq!(
+        s.info.as_ref().map(|n| n.text.as_str()),
+        Some("nothing is ringing")
+    );
 }
 
 #[test]
@@ -167,14 +177,21 @@ fn user_accessed_in_another_tab_is_reported() {
         }),
         T0,
     );
-    assert!(s.info.as_ref().is_some_and(|n| n.text.contains("another tab")));
+    assert!(s
+        .info
+        .as_ref()
+        .is_some_and(|n| n.text.contains("another tab")));
 }
 
 #[test]
 fn hang_up_uses_the_right_method_for_each_phase_and_type() {
     let mut s = state();
     reduce(&mut s, call_in("s-1", CallType::Im), T0);
-    assert_eq!(req(&reduce(&mut s, key('h'), T0)).1, "Call.hungUp", "declining an offer");
+    assert_eq!(
+        req(&reduce(&mut s, key('h'), T0)).1,
+        "Call.hungUp",
+        "declining an offer"
+    );
     for (kind, method) in [
         (CallType::Phone, "Call.hungUp"),
         (CallType::Im, "Chat.end"),
@@ -205,7 +222,10 @@ fn mute_and_camera_use_the_session_namespace() {
     assert_eq!(req(&reduce(&mut s, key('m'), T0)).1, "Call.muteMic");
     s.session_mut("s-1").expect("s").mic_muted = true;
     assert_eq!(req(&reduce(&mut s, key('m'), T0)).1, "Call.unmuteMic");
-    assert!(reduce(&mut s, key('v'), T0).is_empty(), "no camera on a phone call");
+    assert!(
+        reduce(&mut s, key('v'), T0).is_empty(),
+        "no camera on a phone call"
+    );
     let mut v = talking(CallType::Video);
     assert_eq!(req(&reduce(&mut v, key('m'), T0)).1, "Video.muteMic");
     assert_eq!(req(&reduce(&mut v, key('v'), T0)).1, "Video.muteVideo");
@@ -227,7 +247,10 @@ fn transfer_dialog_picks_groups_or_types_an_agent() {
     let (_, m, p) = req(&reduce(&mut s, code(KeyCode::Enter), T0));
     assert_eq!(
         (m, p),
-        ("Call.transfer", json!({"sessionId": "s-1", "skillGroupId": "sales"}))
+        (
+            "Call.transfer",
+            json!({"sessionId": "s-1", "skillGroupId": "sales"})
+        )
     );
     assert_eq!(s.dialog, None);
 
@@ -238,12 +261,21 @@ fn transfer_dialog_picks_groups_or_types_an_agent() {
         reduce(&mut s, key(c), T0);
     }
     let (_, m, p) = req(&reduce(&mut s, code(KeyCode::Enter), T0));
-    assert_eq!((m, p), ("Video.transfer", json!({"sessionId": "s-1", "userId": "bob"})));
+    assert_eq!(
+        (m, p),
+        (
+            "Video.transfer",
+            json!({"sessionId": "s-1", "userId": "bob"})
+        )
+    );
 
     let mut s = talking(CallType::Im);
     reduce(&mut s, key('t'), T0);
     reduce(&mut s, code(KeyCode::Down), T0);
-    assert_eq!(req(&reduce(&mut s, code(KeyCode::Enter), T0)).1, "Chat.transfer");
+    assert_eq!(
+        req(&reduce(&mut s, code(KeyCode::Enter), T0)).1,
+        "Chat.transfer"
+    );
 }
 
 #[test]
@@ -284,7 +316,10 @@ fn call_out_dials_and_the_answer_creates_the_session() {
         reduce(&mut s, key(c), T0);
     }
     let (id, m, p) = req(&reduce(&mut s, code(KeyCode::Enter), T0));
-    assert_eq!((m, p), ("Call.startOutboundCall", json!({"phoneNumber": "5551234"})));
+    assert_eq!(
+        (m, p),
+        ("Call.startOutboundCall", json!({"phoneNumber": "5551234"}))
+    );
     ok(
         &mut s,
         id,
@@ -292,7 +327,10 @@ fn call_out_dials_and_the_answer_creates_the_session() {
                     "callerPhoneNumber": "4000", "serverType": "staffSeat"})),
     );
     let sess = s.session("s-9").expect("created from the CallResponse");
-    assert_eq!((sess.phase, sess.direction), (Phase::Dialing, Direction::Outbound));
+    assert_eq!(
+        (sess.phase, sess.direction),
+        (Phase::Dialing, Direction::Outbound)
+    );
     assert_eq!(sess.peer(), "5551234");
     reduce(
         &mut s,
@@ -306,9 +344,18 @@ fn call_out_dials_and_the_answer_creates_the_session() {
         T0,
     );
     assert_eq!(s.sessions.len(), 1, "callOuted does not duplicate it");
-    reduce(&mut s, ev(Event::CalloutAccepted { session_id: "s-9".into() }), T0 + 5_000);
+    reduce(
+        &mut s,
+        ev(Event::CalloutAccepted {
+            session_id: "s-9".into(),
+        }),
+        T0 + 5_000,
+    );
     let sess = s.session("s-9").expect("s");
-    assert_eq!((sess.phase, sess.accepted_at), (Phase::Talking, Some(T0 + 5_000)));
+    assert_eq!(
+        (sess.phase, sess.accepted_at),
+        (Phase::Talking, Some(T0 + 5_000))
+    );
 }
 
 #[test]
@@ -319,10 +366,16 @@ fn internal_call_creates_a_dialing_session_from_the_answer() {
         reduce(&mut s, key(c), T0);
     }
     let (id, m, p) = req(&reduce(&mut s, code(KeyCode::Enter), T0));
-    assert_eq!((m, p), ("Call.startInternalCall", json!({"calleeUserId": "bob"})));
+    assert_eq!(
+        (m, p),
+        ("Call.startInternalCall", json!({"calleeUserId": "bob"}))
+    );
     ok(&mut s, id, Some(json!({"sessionId": "s-5"})));
     let sess = s.session("s-5").expect("created");
-    assert_eq!((sess.kind, sess.phase), (CallType::Internal, Phase::Dialing));
+    assert_eq!(
+        (sess.kind, sess.phase),
+        (CallType::Internal, Phase::Dialing)
+    );
     assert_eq!(sess.peer(), "bob");
 }
 
@@ -347,7 +400,13 @@ fn status_menu_sends_every_status() {
             assert!(matches!(s.dialog, Some(Dialog::RestReason { cursor: 0 })));
             reduce(&mut s, code(KeyCode::Down), T0);
             let (_, m, p) = req(&reduce(&mut s, code(KeyCode::Enter), T0));
-            assert_eq!((m, p), ("Agent.setStatus", json!({"status": "rest", "restReason": "Meeting"})));
+            assert_eq!(
+                (m, p),
+                (
+                    "Agent.setStatus",
+                    json!({"status": "rest", "restReason": "Meeting"})
+                )
+            );
         } else {
             let (_, m, p) = req(&fx);
             assert_eq!((m, &p), ("Agent.setStatus", want));
@@ -374,7 +433,10 @@ fn status_changed_resets_time_in_status() {
         }),
         T0 + 60_000,
     );
-    assert_eq!((s.status, s.rest_reason.as_deref()), (Some(AgentStatus::Rest), Some("Meal")));
+    assert_eq!(
+        (s.status, s.rest_reason.as_deref()),
+        (Some(AgentStatus::Rest), Some("Meal"))
+    );
     assert_eq!(s.status_since, T0 + 60_000);
 }
 
@@ -392,10 +454,16 @@ fn session_ended_keeps_the_session_until_deleted() {
         T0 + 9_000,
     );
     let sess = s.session("s-1").expect("kept");
-    assert_eq!((sess.phase, sess.close_by), (Phase::Ended, Some(CloseBy::Client)));
+    assert_eq!(
+        (sess.phase, sess.close_by),
+        (Phase::Ended, Some(CloseBy::Client))
+    );
     let (id, m, _) = req(&reduce(&mut s, key('x'), T0));
     assert_eq!(m, "Call.deleteCall");
-    assert!(s.session("s-1").is_some(), "removed only when the server agrees");
+    assert!(
+        s.session("s-1").is_some(),
+        "removed only when the server agrees"
+    );
     ok(&mut s, id, None);
     assert!(s.sessions.is_empty());
     assert_eq!(s.selected, None);
@@ -406,10 +474,19 @@ fn delete_refuses_live_sessions_and_drops_local_ones_locally() {
     let mut s = talking(CallType::Phone);
     assert!(reduce(&mut s, key('x'), T0).is_empty());
     assert!(s.session("s-1").is_some());
-    reduce(&mut s, ev(Event::Transfer { session_id: "s-1".into() }), T0);
+    reduce(
+        &mut s,
+        ev(Event::Transfer {
+            session_id: "s-1".into(),
+        }),
+        T0,
+    );
     let sess = s.session("s-1").expect("kept as transferred");
     assert_eq!((sess.phase, sess.local_only), (Phase::Ended, true));
-    assert!(reduce(&mut s, key('x'), T0).is_empty(), "no request for a local entry");
+    assert!(
+        reduce(&mut s, key('x'), T0).is_empty(),
+        "no request for a local entry"
+    );
     assert!(s.sessions.is_empty());
 }
 
@@ -417,11 +494,20 @@ fn delete_refuses_live_sessions_and_drops_local_ones_locally() {
 fn auto_transfer_marks_a_missed_offer() {
     let mut s = state();
     reduce(&mut s, call_in("s-1", CallType::Phone), T0);
-    reduce(&mut s, ev(Event::AutoTransfer { session_id: "s-1".into() }), T0 + 30_000);
+    reduce(
+        &mut s,
+        ev(Event::AutoTransfer {
+            session_id: "s-1".into(),
+        }),
+        T0 + 30_000,
+    );
     let sess = s.session("s-1").expect("kept");
     assert_eq!(sess.phase, Phase::Ended);
     assert!(sess.local_only);
-    assert!(sess.note.as_deref().is_some_and(|n| n.contains("passed on")));
+    assert!(sess
+        .note
+        .as_deref()
+        .is_some_and(|n| n.contains("passed on")));
 }
 
 #[test]
@@ -446,7 +532,10 @@ fn asr_partials_are_replaced_in_place_by_finals() {
     reduce(&mut s, asr(Flow::In, 0, 2, "my card is lost"), T0);
     let t = &s.session("s-1").expect("s").transcript;
     assert_eq!(t.len(), 2);
-    assert_eq!((t[0].flow, t[0].text.as_str(), t[0].is_final), (Flow::In, "my card is lost", true));
+    assert_eq!(
+        (t[0].flow, t[0].text.as_str(), t[0].is_final),
+        (Flow::In, "my card is lost", true)
+    );
     assert_eq!((t[1].flow, t[1].is_final), (Flow::Out, false));
 }
 
@@ -459,7 +548,13 @@ fn scrolling_back_holds_the_view_while_lines_arrive() {
             ev(Event::Asr {
                 session_id: "s-1".into(),
                 flow: Flow::In,
-                result: AsrResult { index: i, slice_type: 2, start_time: 0, end_time: 0, text: format!("line {i}") },
+                result: AsrResult {
+                    index: i,
+                    slice_type: 2,
+                    start_time: 0,
+                    end_time: 0,
+                    text: format!("line {i}"),
+                },
             }),
             T0,
         );
@@ -471,13 +566,23 @@ fn scrolling_back_holds_the_view_while_lines_arrive() {
         ev(Event::Asr {
             session_id: "s-1".into(),
             flow: Flow::Out,
-            result: AsrResult { index: 0, slice_type: 0, start_time: 0, end_time: 0, text: "x".into() },
+            result: AsrResult {
+                index: 0,
+                slice_type: 0,
+                start_time: 0,
+                end_time: 0,
+                text: "x".into(),
+            },
         }),
         T0,
     );
     assert_eq!(s.session("s-1").map(|x| x.scroll), Some(11));
     reduce(&mut s, code(KeyCode::End), T0);
-    assert_eq!(s.session("s-1").map(|x| x.scroll), Some(0), "End follows again");
+    assert_eq!(
+        s.session("s-1").map(|x| x.scroll),
+        Some(0),
+        "End follows again"
+    );
     reduce(&mut s, code(KeyCode::Tab), T0);
     assert_eq!(s.focus, Focus::Transcript);
     reduce(&mut s, code(KeyCode::Up), T0);
@@ -494,18 +599,30 @@ fn chat_input_sends_on_enter_and_restores_the_draft_on_error() {
         assert!(fx.is_empty(), "typing q does not quit");
     }
     let (id, m, p) = req(&reduce(&mut s, code(KeyCode::Enter), T0));
-    assert_eq!((m, p), ("Chat.sendMessage", json!({"sessionId": "s-1", "text": "hi q"})));
+    assert_eq!(
+        (m, p),
+        (
+            "Chat.sendMessage",
+            json!({"sessionId": "s-1", "text": "hi q"})
+        )
+    );
     assert_eq!(s.session("s-1").map(|x| x.draft.as_str()), Some(""));
     reduce(
         &mut s,
         Action::Response {
             id,
-            result: Err(ProtoError::new(ErrorCode::InvalidState, "session s-1 has ended")),
+            result: Err(ProtoError::new(
+                ErrorCode::InvalidState,
+                "session s-1 has ended",
+            )),
         },
         T0,
     );
     assert_eq!(s.session("s-1").map(|x| x.draft.as_str()), Some("hi q"));
-    assert_eq!(s.errors.back().map(|e| e.text.as_str()), Some("Chat.sendMessage: session s-1 has ended"));
+    assert_eq!(
+        s.errors.back().map(|e| e.text.as_str()),
+        Some("Chat.sendMessage: session s-1 has ended")
+    );
     reduce(&mut s, code(KeyCode::Esc), T0);
     assert!(!s.typing);
 }
@@ -541,7 +658,10 @@ fn errors_are_kept_and_capped() {
     }
     assert_eq!(s.errors.len(), MAX_ERRORS);
     assert!(s.pending.is_empty());
-    assert_eq!(s.errors.back().map(|e| e.text.as_str()), Some("Call.hold: no 6"));
+    assert_eq!(
+        s.errors.back().map(|e| e.text.as_str()),
+        Some("Call.hold: no 6")
+    );
 }
 
 #[test]
@@ -549,7 +669,13 @@ fn quit_asks_first_while_a_session_is_active() {
     let mut s = state();
     let fx = reduce(&mut s, key('q'), T0);
     assert_eq!(fx, vec![Effect::Quit]);
-    assert_eq!(s.exit, Some(Exit { code: 0, message: None }));
+    assert_eq!(
+        s.exit,
+        Some(Exit {
+            code: 0,
+            message: None
+        })
+    );
 
     let mut s = talking(CallType::Phone);
     assert!(reduce(&mut s, key('q'), T0).is_empty());
@@ -566,20 +692,42 @@ fn quit_asks_first_while_a_session_is_active() {
 #[test]
 fn kicked_out_token_expired_and_refused_exit_non_zero() {
     let mut s = state();
-    assert_eq!(reduce(&mut s, ev(Event::KickedOut { message: None }), T0), vec![Effect::Quit]);
+    assert_eq!(
+        reduce(&mut s, ev(Event::KickedOut { message: None }), T0),
+        vec![Effect::Quit]
+    );
     let e = s.exit.clone().expect("exit");
     assert_eq!(e.code, EXIT_KICKED_OUT);
-    assert!(e.message.is_some_and(|m| m.contains("logged in somewhere else")));
-    assert!(reduce(&mut s, key('a'), T0).is_empty(), "nothing after exit");
+    assert!(e
+        .message
+        .is_some_and(|m| m.contains("logged in somewhere else")));
+    assert!(
+        reduce(&mut s, key('a'), T0).is_empty(),
+        "nothing after exit"
+    );
 
     let mut s = state();
-    reduce(&mut s, ev(Event::TokenExpired { message: "token expired".into() }), T0);
+    reduce(
+        &mut s,
+        ev(Event::TokenExpired {
+            message: "token expired".into(),
+        }),
+        T0,
+    );
     let e = s.exit.clone().expect("exit");
     assert_eq!(e.code, EXIT_TOKEN_EXPIRED);
-    assert!(e.message.is_some_and(|m| m.contains("ccdesk token --user alice")));
+    assert!(e
+        .message
+        .is_some_and(|m| m.contains("ccdesk token --user alice")));
 
     let mut s = state();
-    reduce(&mut s, Action::Refused { message: "bad token".into() }, T0);
+    reduce(
+        &mut s,
+        Action::Refused {
+            message: "bad token".into(),
+        },
+        T0,
+    );
     assert_eq!(s.exit.map(|e| e.code), Some(EXIT_REFUSED));
 }
 
@@ -612,18 +760,29 @@ fn reconnect_rebuilds_from_the_snapshot_and_loses_nothing_from_view() {
     reduce(&mut s, call_in("s-2", CallType::Phone), T0);
     reduce(
         &mut s,
-        Action::Lost { reason: "reset".into(), attempt: 2, retry_in_ms: 500 },
+        Action::Lost {
+            reason: "reset".into(),
+            attempt: 2,
+            retry_in_ms: 500,
+        },
         T0 + 100,
     );
     assert_eq!(
         s.link,
-        Link::Lost { reason: "reset".into(), attempt: 2, retry_at: T0 + 600 }
+        Link::Lost {
+            reason: "reset".into(),
+            attempt: 2,
+            retry_at: T0 + 600
+        }
     );
     reduce(&mut s, Action::Connecting { attempt: 2 }, T0 + 600);
     // The server still has s-1 (held now) and a new ringing s-3; s-2 is gone.
     let mut held = snapshot("s-1", CallType::Phone, SessionState::Held);
     held.accepted_at = Some(T0 + 1_000);
-    let r = login(vec![held, snapshot("s-3", CallType::Im, SessionState::Ringing)]);
+    let r = login(vec![
+        held,
+        snapshot("s-3", CallType::Im, SessionState::Ringing),
+    ]);
     reduce(&mut s, Action::LoggedIn(r), T0 + 700);
     assert!(s.is_online());
     let s1 = s.session("s-1").expect("s-1");
@@ -632,7 +791,10 @@ fn reconnect_rebuilds_from_the_snapshot_and_loses_nothing_from_view() {
     assert_eq!(s2.phase, Phase::Ended);
     assert_eq!(s2.note.as_deref(), Some("ended while disconnected"));
     let s3 = s.session("s-3").expect("s-3");
-    assert_eq!((s3.phase, s3.ring_deadline), (Phase::Ringing, Some(T0 + 700 + 12_000)));
+    assert_eq!(
+        (s3.phase, s3.ring_deadline),
+        (Phase::Ringing, Some(T0 + 700 + 12_000))
+    );
 }
 
 #[test]
@@ -655,7 +817,10 @@ fn view_modes_and_settings_toggle() {
     reduce(&mut s, key(' '), T0);
     assert!(s.settings.disable_notification);
     reduce(&mut s, key('?'), T0);
-    assert!(matches!(s.dialog, Some(Dialog::Settings { .. })), "? types into the settings menu, not help");
+    assert!(
+        matches!(s.dialog, Some(Dialog::Settings { .. })),
+        "? types into the settings menu, not help"
+    );
     reduce(&mut s, code(KeyCode::Esc), T0);
     reduce(&mut s, key('?'), T0);
     assert_eq!(s.dialog, Some(Dialog::Help { scroll: 0 }));
@@ -668,7 +833,11 @@ fn selection_moves_and_unknown_keys_change_nothing() {
     let mut s = state();
     reduce(&mut s, call_in("s-1", CallType::Phone), T0);
     reduce(&mut s, call_in("s-2", CallType::Im), T0);
-    assert_eq!(s.selected.as_deref(), Some("s-2"), "a new offer is selected when idle");
+    assert_eq!(
+        s.selected.as_deref(),
+        Some("s-2"),
+        "a new offer is selected when idle"
+    );
     reduce(&mut s, code(KeyCode::Up), T0);
     assert_eq!(s.selected.as_deref(), Some("s-1"));
     reduce(&mut s, code(KeyCode::Up), T0);
@@ -686,7 +855,10 @@ fn a_new_offer_does_not_steal_the_selection_from_a_live_call() {
     reduce(&mut s, call_in("s-2", CallType::Im), T0);
     assert_eq!(s.selected.as_deref(), Some("s-1"));
     // `a` still finds the ringing one.
-    assert_eq!(req(&reduce(&mut s, key('a'), T0)).2, json!({"sessionId": "s-2"}));
+    assert_eq!(
+        req(&reduce(&mut s, key('a'), T0)).2,
+        json!({"sessionId": "s-2"})
+    );
 }
 
 #[test]
@@ -704,5 +876,10 @@ fn paste_goes_to_the_open_field_only() {
     assert_eq!(s.dialog, None);
     reduce(&mut s, key('c'), T0);
     reduce(&mut s, Action::Paste("+1 (555) 12a34\n".into()), T0);
-    assert_eq!(s.dialog, Some(Dialog::Dial { number: "+1 (555) 1234".into() }));
+    assert_eq!(
+        s.dialog,
+        Some(Dialog::Dial {
+            number: "+1 (555) 1234".into()
+        })
+    );
 }

@@ -19,8 +19,47 @@ use super::reduce::{next_tick, reduce};
 use super::state::{Exit, State};
 use crate::server::clock::Clock;
 
-/// The shortest time between two frames (~30 frames a second).
-pub const MIN_FRAME: Duration = Duration::from_millis(33);
+/// Frames a second, sustained.
+pub const FRAME_RATE: f64 = 30.0;
+/// Frames that may be drawn back to back before the rate applies (a key
+/// press and the server's answer to it are drawn at once).
+pub const FRAME_BURST: f64 = 4.0;
+
+/// A token bucket for frames: at most FRAME_RATE a second, with short bursts.
+#[derive(Debug, Clone)]
+pub struct FrameBudget {
+    tokens: f64,
+    at: Instant,
+}
+
+impl FrameBudget {
+    pub fn new(now: Instant) -> Self {
+        FrameBudget {
+            tokens: FRAME_BURST,
+            at: now,
+        }
+    }
+    fn refill(&mut self, now: Instant) {
+        let dt = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + dt * FRAME_RATE).min(FRAME_BURST);
+        self.at = now;
+    }
+    /// Take a frame now if the budget allows it.
+    pub fn take(&mut self, now: Instant) -> bool {
+        self.refill(now);
+        if self.tokens >= 1.0 - 1e-6 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+    /// When the next frame may be drawn.
+    pub fn next_at(&self) -> Instant {
+        let missing = (1.0 - self.tokens).max(0.0);
+        self.at + Duration::from_secs_f64(missing / FRAME_RATE) + Duration::from_micros(1)
+    }
+}
 
 /// Where frames, bells and notifications go.
 pub trait Screen {
@@ -40,7 +79,9 @@ fn osc_text(s: &str) -> String {
 /// The escape sequence of a desktop notification.
 pub fn notification_escape(style: NotifyStyle, title: &str, body: &str) -> String {
     match style {
-        NotifyStyle::Osc777 => format!("\x1b]777;notify;{};{}\x07", osc_text(title), osc_text(body)),
+        NotifyStyle::Osc777 => {
+            format!("\x1b]777;notify;{};{}\x07", osc_text(title), osc_text(body))
+        }
         NotifyStyle::Osc9 => format!("\x1b]9;{}: {}\x07", osc_text(title), osc_text(body)),
     }
 }
@@ -100,35 +141,32 @@ where
     let (act_tx, mut act_rx) = mpsc::unbounded_channel();
     let (req_tx, req_rx) = mpsc::unbounded_channel::<Outgoing>();
     let link_task = tokio::spawn(link::run(link_cfg, act_tx, req_rx));
-    let mut last_frame: Option<Instant> = None;
+    let mut budget = FrameBudget::new(Instant::now());
     let mut input_open = true;
     let far = Duration::from_secs(86_400);
     loop {
-        if state.dirty {
-            let due = last_frame.map(|t| t + MIN_FRAME);
-            if due.is_none_or(|d| Instant::now() >= d) {
-                let started = std::time::Instant::now();
-                if let Err(e) = screen.draw(&state) {
-                    tracing::error!(error = %e, "cannot draw");
-                    state.exit = Some(Exit {
-                        code: 1,
-                        message: Some(format!("cannot draw on the terminal: {e}")),
-                    });
-                    break;
-                }
-                tracing::trace!(us = started.elapsed().as_micros() as u64, "frame");
-                state.dirty = false;
-                last_frame = Some(Instant::now());
+        if state.dirty && budget.take(Instant::now()) {
+            let started = std::time::Instant::now();
+            if let Err(e) = screen.draw(&state) {
+                tracing::error!(error = %e, "cannot draw");
+                state.exit = Some(Exit {
+                    code: 1,
+                    message: Some(format!("cannot draw on the terminal: {e}")),
+                });
+                break;
             }
+            tracing::trace!(us = started.elapsed().as_micros() as u64, "frame");
+            state.dirty = false;
         }
         if state.exit.is_some() {
             break;
         }
         let now_ms = clock.now_ms();
         let tick_at = Instant::now() + Duration::from_millis(next_tick(&state, now_ms) - now_ms);
-        let frame_at = match (state.dirty, last_frame) {
-            (true, Some(t)) => t + MIN_FRAME,
-            _ => Instant::now() + far,
+        let frame_at = if state.dirty {
+            budget.next_at()
+        } else {
+            Instant::now() + far
         };
         let action = tokio::select! {
             ev = input.next(), if input_open => match ev {
@@ -195,5 +233,33 @@ fn apply<S: Screen>(
             }
             Effect::Quit => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_frame_budget_allows_bursts_and_caps_the_rate() {
+        let t0 = Instant::now();
+        let mut b = FrameBudget::new(t0);
+        for _ in 0..4 {
+            assert!(b.take(t0), "a burst of four is drawn at once");
+        }
+        assert!(!b.take(t0), "then the rate applies");
+        let next = b.next_at();
+        assert_eq!(next.duration_since(t0).as_millis(), 33);
+        assert!(b.take(next));
+        // Sustained: one second yields about 30 frames after the burst.
+        let mut n = 0;
+        let mut t = next;
+        while t < next + Duration::from_secs(1) {
+            t += Duration::from_millis(1);
+            if b.take(t) {
+                n += 1;
+            }
+        }
+        assert!((29..=31).contains(&n), "{n} frames in a second");
     }
 }

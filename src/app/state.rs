@@ -90,6 +90,17 @@ pub struct SpeechLine {
     pub start_time: u64,
 }
 
+/// A session type in words (the wire says `im` for a chat).
+pub fn kind_word(k: CallType) -> &'static str {
+    match k {
+        CallType::Phone => "phone call",
+        CallType::Im => "chat",
+        CallType::Voip => "VoIP call",
+        CallType::Video => "video call",
+        CallType::Internal => "internal call",
+    }
+}
+
 /// Where a session stands as this terminal sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -261,13 +272,20 @@ impl Session {
 pub enum Purpose {
     Plain,
     /// `Call.startInternalCall` to this user: the answer carries the session id.
-    InternalCall { callee: String },
+    InternalCall {
+        callee: String,
+    },
     /// `Call.startOutboundCall`: the answer carries the CallResponse.
     Outbound,
     /// `Call.deleteCall`: remove the session when it succeeds.
-    Delete { session_id: String },
+    Delete {
+        session_id: String,
+    },
     /// `Chat.sendMessage`: restore the draft if it fails.
-    ChatSend { session_id: String, text: String },
+    ChatSend {
+        session_id: String,
+        text: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -314,8 +332,8 @@ impl StatusChoice {
             StatusChoice::Arrange => "arrange: after-call work",
             StatusChoice::NotReady => "notReady: busy, no offers",
             StatusChoice::StopNotReady => "stopNotReady: end notReady",
-            StatusChoice::Online => "online (Agent.online)",
-            StatusChoice::Offline => "offline (Agent.offline)",
+            StatusChoice::Online => "online: start taking calls",
+            StatusChoice::Offline => "offline: stop taking calls",
         }
     }
 }

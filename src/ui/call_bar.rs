@@ -2,10 +2,10 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::text::{clock, truncate};
+use super::text::{clock, truncate_with};
 use super::theme::Theme;
 use crate::app::keymap::Command;
 use crate::app::state::{Phase, Session, State};
@@ -28,9 +28,13 @@ pub fn phase_text(s: &Session, now: u64) -> String {
             None => "ringing".into(),
         },
         Phase::Dialing => format!("dialing {}", clock(now.saturating_sub(s.started_at))),
-        Phase::Talking | Phase::Held => {
+        Phase::Talking => {
             let t = clock(now.saturating_sub(s.accepted_at.unwrap_or(s.started_at)));
-            format!("{} {t}", s.phase.label())
+            format!("talking {t}")
+        }
+        Phase::Held => {
+            let t = clock(now.saturating_sub(s.accepted_at.unwrap_or(s.started_at)));
+            format!("held (call {t})")
         }
         Phase::Ended => match s.ended_at {
             Some(e) => {
@@ -43,12 +47,16 @@ pub fn phase_text(s: &Session, now: u64) -> String {
 }
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let block = Block::default()
-        .borders(Borders::ALL)
+    let block = theme
+        .block()
         .border_style(theme.border())
         .title(Span::styled(" Call ", theme.title()));
     let inner_w = area.width.saturating_sub(2) as usize;
     let lines = match state.selected_session() {
+        None if !state.is_online() => vec![Line::from(Span::styled(
+            "Not connected: sessions appear once logged in.",
+            theme.dim(),
+        ))],
         None => vec![
             Line::from(Span::styled("No session selected.", theme.dim())),
             Line::from(Span::styled(
@@ -75,14 +83,15 @@ fn session_lines(
     let sep = theme.sep();
     let mut first = vec![
         Span::styled(
-            format!("{} {} ", theme.phase_symbol(s.phase), theme.kind_label(s.kind)),
+            format!(
+                "{} {} ",
+                theme.phase_symbol(s.phase),
+                theme.kind_label(s.kind)
+            ),
             theme.phase(s.phase),
         ),
         Span::styled(s.peer(), theme.bold()),
     ];
-    if let Some(loc) = &s.call_in.caller_location {
-        first.push(Span::raw(format!("{sep}{loc}")));
-    }
     first.push(Span::raw(sep.to_string()));
     first.push(Span::styled(phase_text(s, state.now), theme.phase(s.phase)));
     if s.phase.is_active() && s.mic_muted {
@@ -113,10 +122,16 @@ fn session_lines(
         Direction::Outbound => "out",
         Direction::Internal => "internal",
     };
+    if let Some(loc) = &s.call_in.caller_location {
+        second.push(Span::raw(format!("{loc}{sep}")));
+    }
     second.push(Span::styled(format!("{} {dir}", s.id), theme.dim()));
     if let Some(path) = &s.call_in.ivr_path {
         if !path.is_empty() {
-            let p: Vec<String> = path.iter().map(|n| format!("{} {}", n.key, n.label)).collect();
+            let p: Vec<String> = path
+                .iter()
+                .map(|n| format!("{} {}", n.key, n.label))
+                .collect();
             second.push(Span::raw(format!("{sep}IVR {}", p.join(theme.arrow()))));
         }
     }
@@ -133,9 +148,12 @@ fn session_lines(
     if let Some(note) = &s.note {
         second.push(Span::styled(format!("{sep}{note}"), theme.info()));
     } else if let Some(by) = s.close_by {
-        second.push(Span::styled(format!("{sep}closed by {}", by.as_str()), theme.dim()));
+        second.push(Span::styled(
+            format!("{sep}closed by {}", by.as_str()),
+            theme.dim(),
+        ));
     }
-    let mut out = vec![clip(first, width), clip(second, width)];
+    let mut out = vec![clip(first, width, theme), clip(second, width, theme)];
     if tall {
         let mut third: Vec<Span> = Vec::new();
         if let Some(r) = &s.call_in.remark {
@@ -145,15 +163,18 @@ fn session_lines(
             third.push(Span::styled(format!("{sep}data: {c}"), theme.dim()));
         }
         if !s.digits.is_empty() {
-            third.push(Span::styled(format!("{sep}DTMF sent: {}", s.digits), theme.dim()));
+            third.push(Span::styled(
+                format!("{sep}DTMF sent: {}", s.digits),
+                theme.dim(),
+            ));
         }
-        out.push(clip(third, width));
+        out.push(clip(third, width, theme));
     }
     out
 }
 
 /// Keep a line within `width` columns (the last span is cut).
-pub fn clip(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
+pub fn clip(spans: Vec<Span<'static>>, width: usize, theme: &Theme) -> Line<'static> {
     let mut used = 0;
     let mut out = Vec::new();
     for sp in spans {
@@ -164,7 +185,10 @@ pub fn clip(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
         } else {
             let rest = width.saturating_sub(used);
             if rest > 0 {
-                out.push(Span::styled(truncate(&sp.content, rest), sp.style));
+                out.push(Span::styled(
+                    truncate_with(&sp.content, rest, theme.ellipsis()),
+                    sp.style,
+                ));
             }
             break;
         }

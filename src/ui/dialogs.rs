@@ -3,7 +3,7 @@
 
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::theme::Theme;
@@ -31,8 +31,8 @@ fn frame(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, them
         + 4;
     let r = popup(area, w, lines.len() as u16 + 2);
     f.render_widget(Clear, r);
-    let block = Block::default()
-        .borders(Borders::ALL)
+    let block = theme
+        .block()
         .border_style(theme.focused_border())
         .title(Span::styled(format!(" {title} "), theme.title()));
     f.render_widget(
@@ -59,7 +59,10 @@ fn menu(items: &[String], cursor: usize, theme: &Theme) -> Vec<Line<'static>> {
         .enumerate()
         .map(|(i, t)| {
             if i == cursor {
-                Line::from(Span::styled(format!("{}{t}", theme.marker()), theme.selected()))
+                Line::from(Span::styled(
+                    format!("{}{t}", theme.marker()),
+                    theme.selected(),
+                ))
             } else {
                 Line::from(Span::raw(format!("  {t}")))
             }
@@ -93,7 +96,10 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ];
             if *to == TransferTo::SkillGroup && !state.me.skill_groups.is_empty() {
                 lines.push(hint(
-                    &format!("groups: {} (up/down picks)", state.me.skill_groups.join(", ")),
+                    &format!(
+                        "groups: {} (up/down picks)",
+                        state.me.skill_groups.join(", ")
+                    ),
                     theme,
                 ));
             }
@@ -118,7 +124,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Dialog::Dial { number } => {
             let lines = vec![
                 field("Number:", number, theme),
-                hint("enter calls (Call.startOutboundCall), esc cancels", theme),
+                hint("enter calls, esc cancels", theme),
             ];
             frame(f, area, "Call out", lines, theme);
         }
@@ -130,7 +136,24 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             frame(f, area, "Internal call", lines, theme);
         }
         Dialog::Status { cursor } => {
-            let items: Vec<String> = StatusChoice::ALL.iter().map(|c| c.label().to_string()).collect();
+            let current = match state.status {
+                Some(crate::protocol::AgentStatus::Free) => Some(StatusChoice::Free),
+                Some(crate::protocol::AgentStatus::Rest) => Some(StatusChoice::Rest),
+                Some(crate::protocol::AgentStatus::Arrange) => Some(StatusChoice::Arrange),
+                Some(crate::protocol::AgentStatus::NotReady) => Some(StatusChoice::NotReady),
+                Some(crate::protocol::AgentStatus::Offline) => Some(StatusChoice::Offline),
+                _ => None,
+            };
+            let items: Vec<String> = StatusChoice::ALL
+                .iter()
+                .map(|c| {
+                    if Some(*c) == current {
+                        format!("{} (now)", c.label())
+                    } else {
+                        c.label().to_string()
+                    }
+                })
+                .collect();
             let mut lines = menu(&items, *cursor, theme);
             lines.push(hint("up/down, enter sets, esc cancels", theme));
             frame(f, area, "Status", lines, theme);
@@ -147,10 +170,13 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .iter()
                 .map(|c| match c {
                     SettingChoice::Ringtone => {
-                        format!("{} ringtone: terminal bell on callIn", check(!s.disable_ringtone))
+                        format!(
+                            "{} ringtone: terminal bell on a new session",
+                            check(!s.disable_ringtone)
+                        )
                     }
                     SettingChoice::Notification => format!(
-                        "{} desktop notification on callIn",
+                        "{} desktop notification on a new session",
                         check(!s.disable_notification)
                     ),
                     SettingChoice::Toolbar => format!("{} call bar", check(s.toolbar)),
@@ -188,9 +214,25 @@ fn help(f: &mut Frame, area: Rect, state: &State, scroll: usize, theme: &Theme) 
         })
         .collect();
     lines.push(hint("in dialogs: esc cancels, enter confirms", theme));
-    lines.push(hint("keys are set in the [keys] table of the config file", theme));
+    lines.push(hint(
+        "keys are set in the [keys] table of the config file",
+        theme,
+    ));
     let room = area.height.saturating_sub(4) as usize;
-    let start = scroll.min(lines.len().saturating_sub(room));
-    let shown: Vec<Line> = lines.into_iter().skip(start).take(room).collect();
+    let total = lines.len();
+    let start = scroll.min(total.saturating_sub(room));
+    let mut shown: Vec<Line> = lines.into_iter().skip(start).take(room).collect();
+    if total > room && room > 1 {
+        shown.pop();
+        let more = total - start - shown.len();
+        shown.push(hint(
+            &if more > 0 {
+                format!("{more} more: down scrolls")
+            } else {
+                "up scrolls back".to_string()
+            },
+            theme,
+        ));
+    }
     frame(f, area, "Keys (? or esc closes)", shown, theme);
 }

@@ -48,12 +48,17 @@ fn banner(state: &State, theme: &Theme) -> Option<Line<'static>> {
         Link::Connecting { attempt } => {
             format!("Reconnecting to {} (attempt {attempt}) ...", state.server)
         }
-        Link::Lost { reason, retry_at, .. } => format!(
-            "Connection lost ({reason}). Reconnecting in {}s; sessions show their last known state.",
+        Link::Lost {
+            reason, retry_at, ..
+        } => format!(
+            "Connection lost, retry in {}s; sessions show their last known state ({reason})",
             retry_at.saturating_sub(state.now).div_ceil(1000)
         ),
     };
-    Some(Line::from(Span::styled(format!("{}{text}", theme.warn()), theme.banner())))
+    Some(Line::from(Span::styled(
+        format!("{}{text}", theme.warn()),
+        theme.banner(),
+    )))
 }
 
 fn workbench(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -72,57 +77,110 @@ fn workbench(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     ])
     .areas(area);
     if let Some(b) = banner {
-        f.render_widget(Paragraph::new(b), top);
+        f.render_widget(
+            Paragraph::new(call_bar::clip(b.spans, top.width as usize, theme)),
+            top,
+        );
     }
     if call_h > 0 {
         call_bar::draw(f, call, state, theme);
     }
-    let queue_w = if area.width >= 120 { 44 } else { 30 };
+    let queue_w = if area.width >= 120 { 50 } else { 30 };
     let [left, right] =
         Layout::horizontal([Constraint::Length(queue_w), Constraint::Min(20)]).areas(middle);
     queue::draw(f, left, state, theme);
     transcript::draw(f, right, state, theme);
     status::draw(f, status_area, state, theme);
-    f.render_widget(Paragraph::new(hints(state, theme, footer.width as usize)), footer);
+    f.render_widget(
+        Paragraph::new(hints(state, theme, footer.width as usize)),
+        footer,
+    );
 }
 
-/// The key hints of the footer, for what can be done now.
+/// The key hints of the footer, for what can be done now. When they do not
+/// fit, the least important go first; help and quit always stay.
 fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
     let km = &state.keymap;
     let s = state.selected_session();
     let mut cmds: Vec<(Command, &str)> = Vec::new();
-    let ringing = state.sessions.iter().any(|s| s.phase == Phase::Ringing);
-    if ringing {
+    if state.sessions.iter().any(|s| s.phase == Phase::Ringing) {
         cmds.push((Command::Accept, "accept"));
     }
-    match s.map(|s| (s.phase, s.kind)) {
-        Some((Phase::Talking | Phase::Held, k)) => {
+    match s {
+        Some(s) if matches!(s.phase, Phase::Talking | Phase::Held) => {
             cmds.push((Command::HangUp, "hang up"));
-            if k.is_voice() {
-                cmds.push((Command::Hold, if s.is_some_and(|s| s.phase == Phase::Held) { "unhold" } else { "hold" }));
-                cmds.push((Command::Mute, "mute"));
-                cmds.push((Command::Dtmf, "dtmf"));
-            } else {
+            if s.kind.is_voice() {
+                cmds.push((
+                    Command::Hold,
+                    if s.phase == Phase::Held {
+                        "unhold"
+                    } else {
+                        "hold"
+                    },
+                ));
+                cmds.push((Command::Mute, if s.mic_muted { "unmute" } else { "mute" }));
+                if s.kind == crate::protocol::CallType::Video {
+                    cmds.push((
+                        Command::Camera,
+                        if s.video_muted {
+                            "camera on"
+                        } else {
+                            "camera off"
+                        },
+                    ));
+                }
+                if s.phase == Phase::Talking {
+                    cmds.push((Command::Dtmf, "dtmf"));
+                }
+            } else if s.phase == Phase::Talking {
                 cmds.push((Command::Chat, "write"));
             }
-            cmds.push((Command::Transfer, "transfer"));
+            if s.kind != crate::protocol::CallType::Internal {
+                cmds.push((Command::Transfer, "transfer"));
+            }
         }
-        Some((Phase::Ringing | Phase::Dialing, _)) => cmds.push((Command::HangUp, "decline")),
-        Some((Phase::Ended, _)) => cmds.push((Command::Delete, "delete")),
-        None => {}
+        Some(s) if s.phase == Phase::Ringing => cmds.push((Command::HangUp, "decline")),
+        Some(s) if s.phase == Phase::Dialing => cmds.push((Command::HangUp, "cancel")),
+        Some(s) if s.phase == Phase::Ended => cmds.push((Command::Delete, "delete")),
+        _ => {}
     }
     if !state.has_active() {
         cmds.push((Command::CallOut, "call"));
     }
     cmds.push((Command::Status, "status"));
-    cmds.push((Command::Help, "help"));
-    cmds.push((Command::Quit, "quit"));
-    let mut spans = Vec::new();
-    for (c, label) in cmds {
+    let tail = [(Command::Help, "help"), (Command::Quit, "quit")];
+    let len = |c: &[(Command, &str)]| -> usize {
+        c.iter()
+            .map(|(cmd, label)| km.key_label(*cmd).len() + label.len() + 3)
+            .sum()
+    };
+    let tail_w = len(&tail);
+    while !cmds.is_empty() && len(&cmds) + tail_w > width {
+        cmds.pop();
+    }
+    let mut prefix: Vec<Span<'static>> = Vec::new();
+    if !state.settings.toolbar {
+        // No call bar: keep the essentials of the selected session here.
+        if let Some(s) = s {
+            prefix.push(Span::styled(
+                format!(
+                    "{} {} ",
+                    theme.phase_symbol(s.phase),
+                    call_bar::phase_text(s, state.now)
+                ),
+                theme.phase(s.phase),
+            ));
+            if s.phase.is_active() && s.mic_muted {
+                prefix.push(Span::styled("[MUTED] ", theme.error()));
+            }
+        }
+    }
+    let mut spans = prefix;
+    for (c, label) in cmds.into_iter().chain(tail) {
         spans.push(Span::styled(km.key_label(c), theme.key()));
         spans.push(Span::raw(format!(" {label}  ")));
     }
-    call_bar::clip(spans, width)
+    call_bar::clip(spans, width, theme)
 }
 
 /// One line: the SDK's float button.
@@ -140,7 +198,10 @@ fn compact(f: &mut Frame, area: Rect, state: &State, theme: &Theme, why: Option<
         ),
     ];
     if !state.is_online() {
-        spans.push(Span::styled(format!("{sep}{}", status::link_text(state)), theme.error()));
+        spans.push(Span::styled(
+            format!("{sep}{}", status::link_text(state)),
+            theme.error(),
+        ));
     }
     let shown = state
         .sessions
@@ -150,7 +211,11 @@ fn compact(f: &mut Frame, area: Rect, state: &State, theme: &Theme, why: Option<
     if let Some(s) = shown {
         spans.push(Span::raw(sep.to_string()));
         spans.push(Span::styled(
-            format!("{} {} ", theme.phase_symbol(s.phase), theme.kind_label(s.kind)),
+            format!(
+                "{} {} ",
+                theme.phase_symbol(s.phase),
+                theme.kind_label(s.kind)
+            ),
             theme.phase(s.phase),
         ));
         spans.push(Span::styled(s.peer(), theme.bold()));
@@ -167,11 +232,16 @@ fn compact(f: &mut Frame, area: Rect, state: &State, theme: &Theme, why: Option<
         spans.push(Span::styled(format!("{sep}{n} sessions"), theme.dim()));
     }
     if let Some(e) = state.errors.back() {
-        spans.push(Span::styled(format!("{sep}{}{}", theme.warn(), e.text), theme.error()));
+        spans.push(Span::styled(
+            format!("{sep}{}{}", theme.warn(), e.text),
+            theme.error(),
+        ));
     }
-    let key = state.keymap.key_label(Command::Compact);
-    spans.push(Span::styled(format!("{sep}{key} expands"), theme.dim()));
-    let mut lines = vec![call_bar::clip(spans, area.width as usize)];
+    if why.is_none() {
+        let key = state.keymap.key_label(Command::Compact);
+        spans.push(Span::styled(format!("{sep}{key} expands"), theme.dim()));
+    }
+    let mut lines = vec![call_bar::clip(spans, area.width as usize, theme)];
     if let Some(b) = banner(state, theme) {
         if state.mode == ViewMode::Compact {
             lines.push(b);

@@ -2,10 +2,10 @@
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
+use ratatui::widgets::{Cell, Row, Table, TableState};
 use ratatui::Frame;
 
-use super::text::{age, truncate};
+use super::text::{age, truncate_with};
 use super::theme::Theme;
 use crate::app::state::{Focus, State};
 
@@ -21,8 +21,8 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         format!(" Sessions {} ", state.sessions.len())
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
+    let block = theme
+        .block()
         .border_style(if focused {
             theme.focused_border()
         } else {
@@ -30,14 +30,20 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         })
         .title(Span::styled(title, theme.title()));
     if state.sessions.is_empty() {
-        let p = ratatui::widgets::Paragraph::new(Span::styled("none yet", theme.dim())).block(block);
+        let p =
+            ratatui::widgets::Paragraph::new(Span::styled("none yet", theme.dim())).block(block);
         f.render_widget(p, area);
         return;
     }
     let wide = area.width >= 40;
     let inner = area.width.saturating_sub(2) as usize;
     // symbol(2) kind(6) peer(*) age(4) [state(8)]
-    let fixed = if wide { 2 + 6 + 4 + 9 + 3 } else { 2 + 6 + 4 + 2 };
+    // highlight symbol (2) + symbol, kind, [state,] age + one space between columns
+    let fixed = if wide {
+        2 + 1 + 5 + 8 + 4 + 4
+    } else {
+        2 + 1 + 5 + 4 + 3
+    };
     let peer_w = inner.saturating_sub(fixed).max(4);
     let rows: Vec<Row> = state
         .sessions
@@ -48,12 +54,18 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 _ => s.accepted_at.unwrap_or(s.started_at),
             };
             let mut cells = vec![
-                Cell::from(Span::styled(theme.phase_symbol(s.phase), theme.phase(s.phase))),
+                Cell::from(Span::styled(
+                    theme.phase_symbol(s.phase),
+                    theme.phase(s.phase),
+                )),
                 Cell::from(theme.kind_label(s.kind).chars().take(5).collect::<String>()),
-                Cell::from(truncate(&s.peer(), peer_w)),
+                Cell::from(truncate_with(&s.peer(), peer_w, theme.ellipsis())),
             ];
             if wide {
-                cells.push(Cell::from(Span::styled(s.phase.label(), theme.phase(s.phase))));
+                cells.push(Cell::from(Span::styled(
+                    s.phase.label(),
+                    theme.phase(s.phase),
+                )));
             }
             cells.push(Cell::from(age(state.now.saturating_sub(since))));
             Row::new(cells)

@@ -3,7 +3,7 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::call_bar::clip;
@@ -11,6 +11,11 @@ use super::text::{clock, minutes};
 use super::theme::Theme;
 use crate::app::state::{Link, State};
 use crate::protocol::AgentStatus;
+
+/// Errors this recent outrank information lines.
+const FRESH_ERROR_MS: u64 = 60_000;
+/// Information lines older than this are no longer shown.
+const INFO_MS: u64 = 30_000;
 
 pub fn height(rows: u16) -> u16 {
     if rows >= 36 {
@@ -24,7 +29,7 @@ pub fn status_word(state: &State) -> String {
     match (state.status, &state.rest_reason) {
         (Some(AgentStatus::Rest), Some(r)) => format!("rest ({r})"),
         (Some(s), _) => s.as_str().to_string(),
-        (None, _) => "unknown".into(),
+        (None, _) => "not logged in".into(),
     }
 }
 
@@ -41,39 +46,41 @@ pub fn link_text(state: &State) -> String {
 }
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let block = Block::default()
-        .borders(Borders::ALL)
+    let block = theme
+        .block()
         .border_style(theme.border())
         .title(Span::styled(" Agent ", theme.title()));
     let width = area.width.saturating_sub(2) as usize;
     let sep = theme.sep();
-    let in_status = state.now.saturating_sub(state.status_since);
-    let time = if state.status == Some(AgentStatus::Arrange) {
-        clock(in_status)
-    } else {
-        minutes(in_status)
-    };
     let who = if state.me.role.is_empty() {
         state.me.user_id.clone()
     } else {
         format!("{} ({})", state.me.user_id, state.me.role)
     };
-    let tab = state
-        .me
-        .tab_uuid
-        .as_deref()
-        .map(|t| t.chars().take(8).collect::<String>())
-        .unwrap_or_else(|| "-".into());
-    let mut first = vec![
-        Span::styled(who, theme.bold()),
-        Span::raw(sep.to_string()),
-        Span::styled(
-            format!("{} {}", theme.status_symbol(state.status), status_word(state)),
+    let mut first = vec![Span::styled(who, theme.bold()), Span::raw(sep.to_string())];
+    if state.status.is_some() {
+        let in_status = state.now.saturating_sub(state.status_since);
+        let time = if state.status == Some(AgentStatus::Arrange) {
+            clock(in_status)
+        } else {
+            minutes(in_status)
+        };
+        first.push(Span::styled(
+            format!(
+                "{} {}",
+                theme.status_symbol(state.status),
+                status_word(state)
+            ),
             theme.status(state.status),
-        ),
-        Span::raw(format!(" for {time}")),
-        Span::raw(format!("{sep}tab {tab}")),
-    ];
+        ));
+        first.push(Span::raw(format!(" for {time}")));
+    } else {
+        first.push(Span::styled("not logged in yet", theme.dim()));
+    }
+    if let Some(tab) = &state.me.tab_uuid {
+        let tab: String = tab.chars().take(8).collect();
+        first.push(Span::raw(format!("{sep}tab {tab}")));
+    }
     if state.me.enable_shared {
         first.push(Span::styled(" (shared)", theme.dim()));
     }
@@ -82,49 +89,71 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         theme.error()
     };
-    first.push(Span::styled(format!("{sep}{}", link_text(state)), link_style));
-    let mut lines = vec![clip(first, width)];
-    let tall = area.height >= 6;
-    if tall {
+    first.push(Span::styled(
+        format!("{sep}{}", link_text(state)),
+        link_style,
+    ));
+    if !state.errors.is_empty() && area.height < 6 {
+        let n = state.errors.len();
+        first.push(Span::styled(
+            format!("{sep}{n} error{}", if n == 1 { "" } else { "s" }),
+            theme.error(),
+        ));
+    }
+    let mut lines = vec![clip(first, width, theme)];
+    if area.height >= 6 {
         let groups = if state.me.skill_groups.is_empty() {
             "none".to_string()
         } else {
             state.me.skill_groups.join(", ")
         };
+        let waiting = match state.pending.len() {
+            0 => "no request waiting".to_string(),
+            1 => "1 request waiting".to_string(),
+            n => format!("{n} requests waiting"),
+        };
         lines.push(clip(
             vec![
                 Span::styled(format!("skill groups: {groups}"), theme.dim()),
                 Span::styled(format!("{sep}server {}", state.server), theme.dim()),
-                Span::styled(
-                    format!("{sep}{} request(s) waiting", state.pending.len()),
-                    theme.dim(),
-                ),
+                Span::styled(format!("{sep}{waiting}"), theme.dim()),
             ],
             width,
+            theme,
         ));
     }
-    // The newest notices first: request errors and the latest info line.
+    // Recent errors first, then the newest other notices.
     let room = (area.height.saturating_sub(2) as usize).saturating_sub(lines.len());
-    let mut notices: Vec<(u64, bool, &str)> = state
+    let now = state.now;
+    let mut notices: Vec<(bool, u64, bool, &str)> = state
         .errors
         .iter()
-        .map(|e| (e.at, true, e.text.as_str()))
+        .map(|e| {
+            (
+                now.saturating_sub(e.at) < FRESH_ERROR_MS,
+                e.at,
+                true,
+                e.text.as_str(),
+            )
+        })
         .collect();
     if let Some(i) = &state.info {
-        notices.push((i.at, false, i.text.as_str()));
+        if now.saturating_sub(i.at) < INFO_MS {
+            notices.push((false, i.at, false, i.text.as_str()));
+        }
     }
     // Start-up findings are the oldest notices: newer ones take their place.
     for w in &state.warnings {
-        notices.push((0, false, w.as_str()));
+        notices.push((false, 0, false, w.as_str()));
     }
     notices.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
-    for (_, is_error, text) in notices.into_iter().take(room) {
+    for (_, _, is_error, text) in notices.into_iter().take(room) {
         let line = if is_error {
             Span::styled(format!("{}{text}", theme.warn()), theme.error())
         } else {
             Span::styled(text.to_string(), theme.info())
         };
-        lines.push(clip(vec![line], width));
+        lines.push(clip(vec![line], width, theme));
     }
     f.render_widget(Paragraph::new(lines).block(block), area);
 }

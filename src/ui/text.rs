@@ -38,6 +38,11 @@ pub fn age(ms: u64) -> String {
 
 /// Cut `s` to at most `width` columns, ending with `…` when cut.
 pub fn truncate(s: &str, width: usize) -> String {
+    truncate_with(s, width, "…")
+}
+
+/// Cut `s` to at most `width` columns, ending with `ell` (one column) when cut.
+pub fn truncate_with(s: &str, width: usize, ell: &str) -> String {
     if s.width() <= width {
         return s.to_string();
     }
@@ -54,8 +59,23 @@ pub fn truncate(s: &str, width: usize) -> String {
         out.push(c);
         w += cw;
     }
-    out.push('…');
+    out.push_str(ell);
     out
+}
+
+/// The end of `s` that fits in `width` columns (for input lines).
+pub fn tail(s: &str, width: usize) -> &str {
+    let mut w = 0;
+    let mut start = s.len();
+    for (i, c) in s.char_indices().rev() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw > width {
+            break;
+        }
+        w += cw;
+        start = i;
+    }
+    &s[start..]
 }
 
 /// Word-wrap `s` to `width` columns; words longer than a line are split.
@@ -111,7 +131,10 @@ mod tests {
 
     #[test]
     fn wrapping_and_truncation_respect_width() {
-        assert_eq!(wrap("hello there general", 11), vec!["hello there", "general"]);
+        assert_eq!(
+            wrap("hello there general", 11),
+            vec!["hello there", "general"]
+        );
         assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
         assert_eq!(wrap("", 5), vec![""]);
         assert_eq!(truncate("abcdef", 4), "abc…");

@@ -2,6 +2,8 @@
 //! state is still told apart by symbols and bold/reverse, never by colour alone.
 
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::symbols::border;
+use ratatui::widgets::{Block, Borders};
 
 use crate::app::state::{Caps, Phase};
 use crate::protocol::{AgentStatus, CallType, Flow};
@@ -179,6 +181,34 @@ impl Theme {
             "▶ "
         } else {
             "> "
+        }
+    }
+
+    /// A bordered block: box drawing, or + - | without UTF-8.
+    pub fn block(&self) -> Block<'static> {
+        const ASCII: border::Set = border::Set {
+            top_left: "+",
+            top_right: "+",
+            bottom_left: "+",
+            bottom_right: "+",
+            vertical_left: "|",
+            vertical_right: "|",
+            horizontal_top: "-",
+            horizontal_bottom: "-",
+        };
+        let b = Block::default().borders(Borders::ALL);
+        if self.unicode {
+            b
+        } else {
+            b.border_set(ASCII)
+        }
+    }
+
+    pub fn ellipsis(&self) -> &'static str {
+        if self.unicode {
+            "…"
+        } else {
+            "~"
         }
     }
 

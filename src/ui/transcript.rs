@@ -2,15 +2,17 @@
 //! chat with an input line.
 
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
 
-use super::text::wrap;
+use super::text::{tail, wrap};
 use super::theme::Theme;
 use crate::app::keymap::Command;
 use crate::app::state::{Focus, Phase, Session, State};
-use crate::protocol::{CallType, ChatFrom};
+use crate::protocol::{CallType, ChatFrom, Flow};
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let focused = state.focus == Focus::Transcript || state.typing;
@@ -24,15 +26,15 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if let Some(s) = s {
         if s.scroll > 0 {
             title = format!(
-                "{}(scrolled back {}; {} follows) ",
+                "{}({} back; {} follows) ",
                 title,
                 s.scroll,
                 state.keymap.key_label(Command::Follow)
             );
         }
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
+    let block = theme
+        .block()
         .border_style(if focused {
             theme.focused_border()
         } else {
@@ -43,32 +45,49 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     f.render_widget(block, area);
     let Some(s) = s else {
         f.render_widget(
-            Paragraph::new(Span::styled("Select a session to see its transcript.", theme.dim())),
+            Paragraph::new(Span::styled(
+                "Select a session to see its transcript.",
+                theme.dim(),
+            )),
             inner,
         );
         return;
     };
     let width = inner.width as usize;
-    let (body, input) = if is_chat {
-        (chat_lines(s, theme, width), Some(input_line(s, state, theme)))
-    } else {
-        (speech_lines(s, theme, width), None)
-    };
+    let input = is_chat.then(|| input_line(s, state, theme, width));
     let height = inner.height.saturating_sub(input.is_some() as u16) as usize;
-    let end = body.len().saturating_sub(s.scroll);
-    let start = end.saturating_sub(height);
-    let mut shown: Vec<Line> = body[start..end].to_vec();
-    if shown.is_empty() {
+    // Only the entries that can be seen are wrapped: from the newest shown
+    // entry back until the pane is full.
+    let shown = if is_chat {
+        visible(&s.messages, s.scroll, height, |m| {
+            chat_entry(m, theme, width)
+        })
+    } else {
+        visible(&s.transcript, s.scroll, height, |l| {
+            speech_entry(l, theme, width)
+        })
+    };
+    let shown = if shown.is_empty() {
         let hint = if is_chat {
             "No messages yet."
-        } else if s.kind.is_voice() && s.phase == Phase::Ringing {
+        } else if s.phase == Phase::Ringing {
             "The transcript starts when the call is accepted."
+        } else if s.phase == Phase::Dialing {
+            "The transcript starts when the call is answered."
         } else {
             "Nobody has spoken yet."
         };
-        shown.push(Line::from(Span::styled(hint, theme.dim())));
-    }
-    f.render_widget(Paragraph::new(shown), Rect { height: height as u16, ..inner });
+        vec![Line::from(Span::styled(hint, theme.dim()))]
+    } else {
+        shown
+    };
+    f.render_widget(
+        Paragraph::new(shown),
+        Rect {
+            height: height as u16,
+            ..inner
+        },
+    );
     if let Some(line) = input {
         let r = Rect {
             y: inner.y + inner.height.saturating_sub(1),
@@ -79,72 +98,118 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
-/// Speech, one sentence per entry, wrapped; partials marked.
-fn speech_lines(s: &Session, theme: &Theme, width: usize) -> Vec<Line<'static>> {
-    let mut out = Vec::new();
-    for l in &s.transcript {
-        let label = theme.flow_label(l.flow);
-        let lw = unicode_width::UnicodeWidthStr::width(label) + 1;
-        let mut text = l.text.clone();
-        if !l.is_final {
-            text.push_str(theme.partial_mark());
+/// The last `height` lines of the entries before the newest `back` ones.
+fn visible<T>(
+    entries: &[T],
+    back: usize,
+    height: usize,
+    render: impl Fn(&T) -> Vec<Line<'static>>,
+) -> Vec<Line<'static>> {
+    let end = entries.len().saturating_sub(back);
+    let mut out: Vec<Line<'static>> = Vec::new();
+    for e in entries[..end].iter().rev() {
+        if out.len() >= height {
+            break;
         }
-        let style = if l.is_final {
-            theme.flow(l.flow)
-        } else {
-            theme.flow(l.flow).add_modifier(ratatui::style::Modifier::ITALIC)
-        };
-        for (i, part) in wrap(&text, width.saturating_sub(lw)).into_iter().enumerate() {
+        let mut lines = render(e);
+        lines.extend(out);
+        out = lines;
+    }
+    let skip = out.len().saturating_sub(height);
+    out.split_off(skip)
+}
+
+/// A labelled entry: the label on the first line, the text wrapped under it.
+fn labelled(
+    label: String,
+    label_style: ratatui::style::Style,
+    text: &str,
+    style: ratatui::style::Style,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let lw = label.width() + 1;
+    wrap(text, width.saturating_sub(lw))
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
             let head = if i == 0 {
-                Span::styled(format!("{label} "), theme.flow(l.flow).add_modifier(ratatui::style::Modifier::BOLD))
+                Span::styled(format!("{label} "), label_style)
             } else {
                 Span::raw(" ".repeat(lw))
             };
-            out.push(Line::from(vec![head, Span::styled(part, style)]));
-        }
-    }
-    out
+            Line::from(vec![head, Span::styled(part, style)])
+        })
+        .collect()
 }
 
-fn chat_lines(s: &Session, theme: &Theme, width: usize) -> Vec<Line<'static>> {
-    let mut out = Vec::new();
-    for m in &s.messages {
-        let who = match m.from {
-            ChatFrom::Client => "IN  customer:".to_string(),
-            ChatFrom::Seat => format!("OUT {}:", m.user_id.as_deref().unwrap_or("me")),
-        };
-        let flow = match m.from {
-            ChatFrom::Client => crate::protocol::Flow::In,
-            ChatFrom::Seat => crate::protocol::Flow::Out,
-        };
-        let lw = unicode_width::UnicodeWidthStr::width(who.as_str()) + 1;
-        for (i, part) in wrap(&m.text, width.saturating_sub(lw)).into_iter().enumerate() {
-            let head = if i == 0 {
-                Span::styled(format!("{who} "), theme.flow(flow).add_modifier(ratatui::style::Modifier::BOLD))
-            } else {
-                Span::raw(" ".repeat(lw))
-            };
-            out.push(Line::from(vec![head, Span::raw(part)]));
-        }
-    }
-    out
+fn speech_entry(
+    l: &crate::app::state::SpeechLine,
+    theme: &Theme,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let mut text = l.text.clone();
+    let style = if l.is_final {
+        theme.flow(l.flow)
+    } else {
+        text.push_str(theme.partial_mark());
+        theme.flow(l.flow).add_modifier(Modifier::ITALIC)
+    };
+    labelled(
+        theme.flow_label(l.flow).to_string(),
+        theme.flow(l.flow).add_modifier(Modifier::BOLD),
+        &text,
+        style,
+        width,
+    )
 }
 
-fn input_line(s: &Session, state: &State, theme: &Theme) -> Line<'static> {
+fn chat_entry(m: &crate::protocol::ChatMessage, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let (flow, who) = match m.from {
+        ChatFrom::Client => (Flow::In, "customer".to_string()),
+        ChatFrom::Seat => (Flow::Out, m.user_id.clone().unwrap_or_else(|| "me".into())),
+    };
+    let tag = match flow {
+        Flow::In => "IN ",
+        Flow::Out => "OUT",
+    };
+    labelled(
+        format!("{tag} {who}:"),
+        theme.flow(flow).add_modifier(Modifier::BOLD),
+        &m.text,
+        ratatui::style::Style::default(),
+        width,
+    )
+}
+
+fn input_line(s: &Session, state: &State, theme: &Theme, width: usize) -> Line<'static> {
     if state.typing {
         let cursor = if theme.unicode { "▏" } else { "_" };
-        Line::from(vec![
+        let hint = "  enter sends, esc leaves";
+        let room = width.saturating_sub(2 + 1);
+        let show_hint = s.draft.width() + hint.len() <= room;
+        let mut spans = vec![
             Span::styled("> ", theme.key()),
-            Span::raw(s.draft.clone()),
+            Span::raw(tail(&s.draft, room).to_string()),
             Span::styled(cursor, theme.key()),
-            Span::styled("  enter sends, esc leaves", theme.dim()),
-        ])
+        ];
+        if show_hint {
+            spans.push(Span::styled(hint, theme.dim()));
+        }
+        Line::from(spans)
     } else if s.phase == Phase::Talking {
+        let draft = if s.draft.is_empty() {
+            String::new()
+        } else {
+            format!(" (draft: {})", s.draft)
+        };
         Line::from(Span::styled(
-            format!("{} to write{}", state.keymap.key_label(Command::Chat), if s.draft.is_empty() { String::new() } else { format!(" (draft: {})", s.draft) }),
+            format!("{} to write{draft}", state.keymap.key_label(Command::Chat)),
             theme.dim(),
         ))
     } else {
-        Line::from(Span::styled(format!("chat is {}", s.phase.label()), theme.dim()))
+        Line::from(Span::styled(
+            format!("the chat is {}", s.phase.label()),
+            theme.dim(),
+        ))
     }
 }

@@ -229,7 +229,7 @@ fn an_agent_handles_calls_from_the_keyboard() {
     let raw = a.pty.raw_output();
     assert!(count(&raw, b"\x07") >= 1, "the ringtone is the bell");
     assert!(
-        count(&raw, b"\x1b]777;notify;ccdesk: incoming phone;138****1111\x07") == 1,
+        count(&raw, b"\x1b]777;notify;ccdesk: phone call;138****1111\x07") == 1,
         "desktop notification"
     );
 
@@ -245,7 +245,10 @@ fn an_agent_handles_calls_from_the_keyboard() {
         json!({"sessionId": sid, "text": "my card was stolen yesterday"}),
     );
     let screen = p.wait_text("my card was stolen yesterday");
-    assert!(screen.contains("IN  ▸ my card was stolen yesterday"), "{screen}");
+    assert!(
+        screen.contains("IN  ▸ my card was stolen yesterday"),
+        "{screen}"
+    );
 
     // Hold and unhold.
     p.key("o");
@@ -325,15 +328,24 @@ fn an_agent_handles_calls_from_the_keyboard() {
     p.key("q");
     assert_eq!(a.pty.wait_exit(WAIT), 0);
     let raw = a.pty.raw_output();
-    assert!(count(&raw, b"\x1b[?2026h") > 5, "frames are synchronized updates");
+    assert!(
+        count(&raw, b"\x1b[?2026h") > 5,
+        "frames are synchronized updates"
+    );
     assert_eq!(
         count(&raw, b"\x1b[?2026h"),
         count(&raw, b"\x1b[?2026l") - 1,
         "every update is closed (plus one on exit)"
     );
-    assert!(count(&raw, b"\x1b[2J") <= 1, "no full clears on routine updates");
+    assert!(
+        count(&raw, b"\x1b[2J") <= 1,
+        "no full clears on routine updates"
+    );
     assert!(count(&raw, b"\x1b[?1000h") == 0, "no mouse capture");
-    assert!(a.home.path().join("state/ccdesk/agent.log").exists(), "logs go to a file");
+    assert!(
+        a.home.path().join("state/ccdesk/agent.log").exists(),
+        "logs go to a file"
+    );
 }
 
 #[test]
@@ -412,4 +424,43 @@ fn a_small_terminal_gets_the_compact_view_and_resizing_restores_the_panes() {
     a.pty.wait_text("Showing the");
     a.pty.resize(100, 30);
     a.pty.wait_text("Sessions 0");
+}
+
+#[test]
+fn a_chat_is_read_and_answered_in_the_transcript_pane() {
+    let center = Center::start();
+    let mut trunk = center.peer("pstn", false);
+    let a = center.agent("alice", &[], None);
+    let p = &a.pty;
+    p.wait_text("online");
+    let r = trunk
+        .call(
+            "Customer.call",
+            json!({"type": "im", "skillGroupId": "support", "nickname": "Mia", "peerSource": "web"}),
+        )
+        .expect("session id");
+    let sid = r["sessionId"].as_str().expect("sessionId").to_string();
+    p.wait_text("CHAT Mia");
+    p.key("a");
+    p.wait_text("talking");
+    trunk.call(
+        "Customer.sendMessage",
+        json!({"sessionId": sid, "text": "where is my parcel?"}),
+    );
+    p.wait_text("IN  customer: where is my parcel?");
+    p.enter();
+    p.wait_text("enter sends");
+    p.key("on its way, q tomorrow");
+    p.enter();
+    let ev = trunk.wait_event("chatMessage", |e| matches!(e, Event::ChatMessage(_)));
+    match ev {
+        Event::ChatMessage(m) => assert_eq!(m.text, "on its way, q tomorrow"),
+        e => panic!("{e:?}"),
+    }
+    p.wait_text("OUT alice: on its way, q tomorrow");
+    p.esc();
+    p.wait_gone("enter sends");
+    p.key("h");
+    trunk.wait_event("sessionEnded", |e| matches!(e, Event::SessionEnded(_)));
+    p.wait_text("ended after");
 }

@@ -488,6 +488,11 @@ impl Pty {
         self.lock_child().poll().cloned()
     }
 
+    /// The child's process id (for reading its memory and CPU time in /proc).
+    pub fn pid(&self) -> Option<u32> {
+        self.lock_child().child.process_id()
+    }
+
     /// All raw bytes the program has written so far.
     pub fn raw_output(&self) -> Vec<u8> {
         self.shared.lock().raw.clone()
