@@ -76,13 +76,18 @@ fn osc_text(s: &str) -> String {
         .collect()
 }
 
-/// The escape sequence of a desktop notification.
+/// The escape sequence of a desktop notification (ended by ST, so that a
+/// BEL on the wire is always the ringtone).
 pub fn notification_escape(style: NotifyStyle, title: &str, body: &str) -> String {
     match style {
         NotifyStyle::Osc777 => {
-            format!("\x1b]777;notify;{};{}\x07", osc_text(title), osc_text(body))
+            format!(
+                "\x1b]777;notify;{};{}\x1b\\",
+                osc_text(title),
+                osc_text(body)
+            )
         }
-        NotifyStyle::Osc9 => format!("\x1b]9;{}: {}\x07", osc_text(title), osc_text(body)),
+        NotifyStyle::Osc9 => format!("\x1b]9;{}: {}\x1b\\", osc_text(title), osc_text(body)),
     }
 }
 
@@ -261,5 +266,17 @@ mod tests {
             }
         }
         assert!((29..=31).contains(&n), "{n} frames in a second");
+    }
+
+    #[test]
+    fn notifications_cannot_break_out_of_their_escape() {
+        let e = notification_escape(
+            NotifyStyle::Osc777,
+            "ccdesk: chat",
+            "Mia;\x1b]0;pwned\x07 hi",
+        );
+        assert_eq!(e, "\x1b]777;notify;ccdesk: chat;Mia]0pwned hi\x1b\\");
+        let e = notification_escape(NotifyStyle::Osc9, "t", "b");
+        assert_eq!(e, "\x1b]9;t: b\x1b\\");
     }
 }

@@ -227,9 +227,12 @@ fn an_agent_handles_calls_from_the_keyboard() {
     assert!(screen.contains("IVR 1 Billing"), "{screen}");
     assert!(screen.contains("s left"), "countdown: {screen}");
     let raw = a.pty.raw_output();
-    assert!(count(&raw, b"\x07") >= 1, "the ringtone is the bell");
+    assert_eq!(count(&raw, b"\x07"), 1, "the ringtone is the bell");
     assert!(
-        count(&raw, b"\x1b]777;notify;ccdesk: phone call;138****1111\x07") == 1,
+        count(
+            &raw,
+            b"\x1b]777;notify;ccdesk: phone call;138****1111\x1b\\"
+        ) == 1,
         "desktop notification"
     );
 
@@ -463,4 +466,70 @@ fn a_chat_is_read_and_answered_in_the_transcript_pane() {
     p.key("h");
     trunk.wait_event("sessionEnded", |e| matches!(e, Event::SessionEnded(_)));
     p.wait_text("ended after");
+}
+
+#[test]
+fn plain_ccdesk_runs_the_agent_from_the_config_file_with_its_keys() {
+    let center = Center::start();
+    let mut trunk = center.peer("pstn", false);
+    let home = tempfile::tempdir().expect("home");
+    let dir = home.path().join("config/ccdesk");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("agent.toml"),
+        format!(
+            "server = \"{}\"\nuser = \"alice\"\n[settings]\ndisable_ringtone = true\n[keys]\naccept = \"y\"\n",
+            center.url
+        ),
+    )
+    .expect("write config");
+    let token = center.token("alice");
+    let mut pty = Pty::spawn(
+        &PathBuf::from(env!("CARGO_BIN_EXE_ccdesk")),
+        &[],
+        &[
+            ("HOME", &home.path().to_string_lossy()),
+            (
+                "XDG_CONFIG_HOME",
+                &home.path().join("config").to_string_lossy(),
+            ),
+            (
+                "XDG_STATE_HOME",
+                &home.path().join("state").to_string_lossy(),
+            ),
+            ("CCDESK_TOKEN", &token),
+        ],
+        home.path(),
+        80,
+        24,
+    )
+    .expect("spawn ccdesk");
+    pty.wait_text("online");
+    pty.key("?");
+    let help = pty.wait_text("Keys (");
+    assert!(help.contains("y  accept the ringing session"), "{help}");
+    pty.esc();
+    pty.wait_gone("Keys (");
+    trunk.phone_call("138****1111");
+    pty.wait_text("y accept");
+    assert_eq!(
+        count(&pty.raw_output(), b"\x07"),
+        0,
+        "ringtone disabled in the config"
+    );
+    pty.key("a");
+    pty.key("y");
+    trunk.wait_event("userAccessed", |e| matches!(e, Event::UserAccessed { .. }));
+    pty.wait_text("talking");
+    // q asks first while a call is active.
+    pty.key("q");
+    pty.wait_text("Quit anyway?");
+    pty.key("y");
+    assert_eq!(pty.wait_exit(WAIT), 0);
+    let raw = pty.raw_output();
+    let tail = &raw[raw.len().saturating_sub(64)..];
+    assert!(
+        count(tail, b"\x1b[?1049l") == 1,
+        "the alternate screen is left on exit"
+    );
 }
