@@ -407,4 +407,16 @@ mod tests {
             assert_eq!(Chord::parse(&c.to_string()), Ok(c), "{s}");
         }
     }
+
+    #[test]
+    fn the_agent_docs_list_every_command() {
+        let doc = include_str!("../../docs/AGENT.md");
+        for c in Command::ALL {
+            assert!(
+                doc.contains(&format!("`{}`", c.name())),
+                "docs/AGENT.md lacks `{}`",
+                c.name()
+            );
+        }
+    }
 }
