@@ -97,7 +97,7 @@ fn locale() -> Option<String> {
         .find(|v| !v.is_empty())
 }
 
-fn init_file_logging() -> Option<PathBuf> {
+pub fn init_file_logging() -> Option<PathBuf> {
     let dir = config::log_dir()?;
     std::fs::create_dir_all(&dir).ok()?;
     let path = dir.join("agent.log");
@@ -166,16 +166,7 @@ pub fn run_agent(args: AgentArgs) -> anyhow::Result<u8> {
     let token = args.token.clone().or(cfg.token.clone()).with_context(|| {
         format!("no token: set CCDESK_TOKEN (from `ccdesk token --user {user}`) or pass --token")
     })?;
-    if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
-        anyhow::bail!("ccdesk agent needs a terminal on stdin and stdout");
-    }
-    let check = startup_check(
-        std::env::var("TERM").ok().as_deref(),
-        std::env::var("NO_COLOR").ok().as_deref(),
-        locale().as_deref(),
-    )
-    .map_err(anyhow::Error::msg)?;
-    let log = init_file_logging();
+    let (check, log) = prepare()?;
     tracing::info!(%server, %user, caps = ?check.caps, "agent terminal starting");
 
     let clock = Clock::new();
@@ -205,6 +196,21 @@ pub fn run_agent(args: AgentArgs) -> anyhow::Result<u8> {
         enable_shared: state.me.enable_shared,
     };
 
+    let exit = run_terminal(state, link, cfg.notification, None)?;
+    if let Some(m) = &exit.message {
+        eprintln!("ccdesk: {m}");
+    }
+    Ok(exit.code)
+}
+
+/// Set up the terminal (raw mode, alternate screen, bracketed paste), run
+/// the app loop on it, and restore it on every way out, panics included.
+pub fn run_terminal(
+    state: State,
+    link: LinkConfig,
+    notify_style: crate::app::config::NotifyStyle,
+    pilot: Option<Box<dyn crate::app::run::Pilot>>,
+) -> anyhow::Result<crate::app::state::Exit> {
     let prev = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore_terminal();
@@ -220,13 +226,13 @@ pub fn run_agent(args: AgentArgs) -> anyhow::Result<u8> {
         let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         let mut screen = TermScreen {
             terminal,
-            notify_style: cfg.notification,
+            notify_style,
             frames: 0,
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let exit = rt.block_on(run(&mut screen, state, EventStream::new(), link));
+        let exit = rt.block_on(run(&mut screen, state, EventStream::new(), link, pilot));
         tracing::info!(
             frames = screen.frames,
             code = exit.code,
@@ -235,11 +241,23 @@ pub fn run_agent(args: AgentArgs) -> anyhow::Result<u8> {
         Ok(exit)
     })();
     restore_terminal();
-    let exit = result?;
-    if let Some(m) = &exit.message {
-        eprintln!("ccdesk: {m}");
+    result
+}
+
+/// The terminal check and file logging shared by `agent` and `demo`.
+pub fn prepare() -> anyhow::Result<(Check, Option<PathBuf>)> {
+    if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
+        anyhow::bail!(
+            "this needs a terminal on stdin and stdout (or use `ccdesk demo --headless`)"
+        );
     }
-    Ok(exit.code)
+    let check = startup_check(
+        std::env::var("TERM").ok().as_deref(),
+        std::env::var("NO_COLOR").ok().as_deref(),
+        locale().as_deref(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    Ok((check, init_file_logging()))
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@ enum Cmd {
     /// The agent terminal, connected to a server (plain `ccdesk` runs it when
     /// the client config names a server).
     Agent(ccdesk::agent_cli::AgentArgs),
+    /// The one-command demo: a contact center on loopback with simulated
+    /// customers and colleagues, and the agent terminal logged in.
+    Demo(ccdesk::demo::DemoArgs),
     /// Run the contact center: WebSocket signalling on /ws, routing, records.
     Serve {
         /// Server configuration (TOML).
@@ -82,6 +85,15 @@ fn main() -> ExitCode {
             }
         }
     };
+    if let Cmd::Demo(args) = command {
+        return match ccdesk::demo::main(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("ccdesk: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Cmd::Agent(args) = command {
         return match ccdesk::agent_cli::run_agent(args) {
             Ok(code) => ExitCode::from(code),
@@ -102,7 +114,7 @@ fn main() -> ExitCode {
 
 fn run(command: Cmd) -> anyhow::Result<()> {
     match command {
-        Cmd::Agent(_) => Ok(()),
+        Cmd::Agent(_) | Cmd::Demo(_) => Ok(()),
         Cmd::Serve { config, listen } => {
             init_stderr_logging();
             raise_fd_limit();

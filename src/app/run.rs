@@ -68,6 +68,37 @@ pub trait Screen {
     fn notify(&mut self, title: &str, body: &str) -> io::Result<()>;
 }
 
+/// Something that plays the agent by pressing keys (the demo's autopilot).
+pub trait Pilot: Send {
+    /// The next key to press and when (unix ms), given the state now.
+    fn next(&mut self, state: &State, now: u64) -> Option<(u64, crossterm::event::KeyEvent)>;
+    /// The key last returned by `next` was pressed.
+    fn pressed(&mut self, now: u64);
+}
+
+/// No screen at all (headless demo runs): frames are counted, nothing drawn.
+#[derive(Debug, Default)]
+pub struct NullScreen {
+    pub frames: u64,
+    pub bells: u64,
+    pub notifications: u64,
+}
+
+impl Screen for NullScreen {
+    fn draw(&mut self, _state: &State) -> io::Result<()> {
+        self.frames += 1;
+        Ok(())
+    }
+    fn bell(&mut self) -> io::Result<()> {
+        self.bells += 1;
+        Ok(())
+    }
+    fn notify(&mut self, _title: &str, _body: &str) -> io::Result<()> {
+        self.notifications += 1;
+        Ok(())
+    }
+}
+
 /// Strip what could end an escape sequence early.
 fn osc_text(s: &str) -> String {
     s.chars()
@@ -137,7 +168,13 @@ fn to_action(ev: TermEvent) -> Option<Action> {
 }
 
 /// Run the app until it quits; returns how it ended.
-pub async fn run<S, I>(screen: &mut S, mut state: State, mut input: I, link_cfg: LinkConfig) -> Exit
+pub async fn run<S, I>(
+    screen: &mut S,
+    mut state: State,
+    mut input: I,
+    link_cfg: LinkConfig,
+    mut pilot: Option<Box<dyn Pilot>>,
+) -> Exit
 where
     S: Screen,
     I: Stream<Item = io::Result<TermEvent>> + Unpin,
@@ -168,6 +205,11 @@ where
         }
         let now_ms = clock.now_ms();
         let tick_at = Instant::now() + Duration::from_millis(next_tick(&state, now_ms) - now_ms);
+        let planned = pilot.as_mut().and_then(|p| p.next(&state, now_ms));
+        let pilot_at = match planned {
+            Some((at, _)) => Instant::now() + Duration::from_millis(at.saturating_sub(now_ms)),
+            None => Instant::now() + far,
+        };
         let frame_at = if state.dirty {
             budget.next_at()
         } else {
@@ -191,6 +233,18 @@ where
             a = act_rx.recv() => a,
             _ = tokio::time::sleep_until(tick_at) => Some(Action::Tick),
             _ = tokio::time::sleep_until(frame_at), if state.dirty => None,
+            _ = tokio::time::sleep_until(pilot_at), if planned.is_some() => {
+                let now = clock.now_ms();
+                match pilot.as_mut().and_then(|p| p.next(&state, now)) {
+                    Some((at, key)) if at <= now => {
+                        if let Some(p) = pilot.as_mut() {
+                            p.pressed(now);
+                        }
+                        Some(Action::Key(key))
+                    }
+                    _ => None,
+                }
+            }
         };
         let Some(action) = action else {
             continue;

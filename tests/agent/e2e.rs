@@ -533,3 +533,66 @@ fn plain_ccdesk_runs_the_agent_from_the_config_file_with_its_keys() {
         "the alternate screen is left on exit"
     );
 }
+
+/// `ccdesk demo` in a pseudo-terminal, in real time (training: the caller
+/// rings 2 s after the start).
+fn demo(extra: &[&str]) -> (Pty, tempfile::TempDir) {
+    let home = tempfile::tempdir().expect("home");
+    let mut args = vec!["demo", "--scenario", "training"];
+    args.extend_from_slice(extra);
+    let pty = Pty::spawn(
+        &PathBuf::from(env!("CARGO_BIN_EXE_ccdesk")),
+        &args,
+        &[
+            ("HOME", &home.path().to_string_lossy()),
+            (
+                "XDG_CONFIG_HOME",
+                &home.path().join("config").to_string_lossy(),
+            ),
+            (
+                "XDG_STATE_HOME",
+                &home.path().join("state").to_string_lossy(),
+            ),
+        ],
+        home.path(),
+        80,
+        24,
+    )
+    .expect("spawn ccdesk demo");
+    (pty, home)
+}
+
+#[test]
+fn the_demo_is_one_command_and_the_agent_plays() {
+    let (mut p, _home) = demo(&[]);
+    p.wait_text("online");
+    p.wait_for("the training call rings", WAIT, |s| {
+        s.contains("ringing") && s.contains("555****1906")
+    });
+    p.key("a");
+    p.wait_text("talking");
+    p.wait_text("IVR 1 English");
+    p.wait_text("Good morning, I need to change the address");
+    p.key("q");
+    p.wait_text("Quit anyway?");
+    p.key("y");
+    assert_eq!(p.wait_exit(WAIT), 0);
+    let screen = p.screen();
+    assert!(screen.contains("Summary"), "{screen}");
+    assert!(screen.contains("answered     1"), "{screen}");
+}
+
+#[test]
+fn the_autopilot_plays_the_agent_through_its_keys() {
+    let (mut p, _home) = demo(&["--autopilot"]);
+    p.wait_text("online");
+    // It accepts 3 s after the offer, visibly, with nobody at the keyboard.
+    p.wait_for("the autopilot accepts", WAIT, |s| {
+        s.contains("talking") && s.contains("555****1906")
+    });
+    p.wait_text("Good morning, I need to change the address");
+    p.key("q");
+    p.wait_text("Quit anyway?");
+    p.key("y");
+    assert_eq!(p.wait_exit(WAIT), 0);
+}

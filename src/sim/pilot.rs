@@ -1,0 +1,405 @@
+//! The autopilot: plays the demo agent by pressing the keys an agent would
+//! press, decided from the terminal's own State. It never talks to the
+//! server itself: every action goes through the keymap and the reducer, so
+//! what it does is what the screen shows.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::scenario::Autopilot as Config;
+use super::timeline::Timeline;
+use crate::app::keymap::{ChordCode, Command};
+use crate::app::run::Pilot;
+use crate::app::state::{Phase, Session, State};
+use crate::protocol::{AgentStatus, CallType, ChatFrom, Flow};
+
+/// Time between two keys of a sequence (typing speed).
+const TYPE_MS: u64 = 90;
+
+pub struct Autopilot {
+    cfg: Config,
+    start: u64,
+    seen: HashMap<String, u64>,
+    done: HashSet<String>,
+    offers_seen: HashSet<String>,
+    offers: u32,
+    missed: HashSet<String>,
+    replies: usize,
+    queue: VecDeque<KeyEvent>,
+    last_key: u64,
+    planned: Option<(String, Vec<KeyEvent>, String)>,
+    log: Option<Timeline>,
+    user: String,
+    errors_seen: Option<(u64, String)>,
+}
+
+fn ch(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn code(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn typed(s: &str) -> Vec<KeyEvent> {
+    s.chars().map(ch).collect()
+}
+
+/// The key event of a command's first binding (so remapped keys work too).
+fn bound(state: &State, cmd: Command) -> KeyEvent {
+    let Some(chord) = state.keymap.keys_for(cmd).into_iter().next() else {
+        return code(KeyCode::Null);
+    };
+    let c = match chord.code {
+        ChordCode::Char(c) => KeyCode::Char(c),
+        ChordCode::Enter => KeyCode::Enter,
+        ChordCode::Esc => KeyCode::Esc,
+        ChordCode::Tab => KeyCode::Tab,
+        ChordCode::BackTab => KeyCode::BackTab,
+        ChordCode::Backspace => KeyCode::Backspace,
+        ChordCode::Up => KeyCode::Up,
+        ChordCode::Down => KeyCode::Down,
+        ChordCode::Left => KeyCode::Left,
+        ChordCode::Right => KeyCode::Right,
+        ChordCode::PageUp => KeyCode::PageUp,
+        ChordCode::PageDown => KeyCode::PageDown,
+        ChordCode::Home => KeyCode::Home,
+        ChordCode::End => KeyCode::End,
+        ChordCode::Delete => KeyCode::Delete,
+        ChordCode::F(n) => KeyCode::F(n),
+    };
+    let mut m = KeyModifiers::NONE;
+    if chord.ctrl {
+        m |= KeyModifiers::CONTROL;
+    }
+    if chord.alt {
+        m |= KeyModifiers::ALT;
+    }
+    KeyEvent::new(c, m)
+}
+
+/// The digit a caller asks for ("... press 1 ...").
+fn asked_digit(text: &str) -> Option<char> {
+    let lower = text.to_ascii_lowercase();
+    let i = lower.find("press ")?;
+    lower[i + 6..]
+        .chars()
+        .find(|c| c.is_ascii_digit() || *c == '*' || *c == '#')
+}
+
+impl Autopilot {
+    pub fn new(cfg: Config, start: u64, user: &str, log: Option<Timeline>) -> Self {
+        Autopilot {
+            cfg,
+            start,
+            seen: HashMap::new(),
+            done: HashSet::new(),
+            offers_seen: HashSet::new(),
+            offers: 0,
+            missed: HashSet::new(),
+            replies: 0,
+            queue: VecDeque::new(),
+            last_key: 0,
+            planned: None,
+            log,
+            user: user.to_string(),
+            errors_seen: None,
+        }
+    }
+
+    fn first_seen(&mut self, situation: &str, now: u64) -> u64 {
+        *self.seen.entry(situation.to_string()).or_insert(now)
+    }
+
+    fn plan(
+        &mut self,
+        situation: String,
+        at: u64,
+        keys: Vec<KeyEvent>,
+        what: String,
+    ) -> Option<(u64, KeyEvent)> {
+        let first = *keys.first()?;
+        self.planned = Some((situation, keys, what));
+        Some((at, first))
+    }
+
+    fn s(x: f64) -> u64 {
+        (x.max(0.0) * 1000.0) as u64
+    }
+
+    fn decide(&mut self, state: &State, now: u64) -> Option<(u64, KeyEvent)> {
+        if state.exit.is_some() || !state.is_online() {
+            return None;
+        }
+        // Something open that the pilot did not plan: close it.
+        if state.dialog.is_some() || state.typing {
+            let at = self.first_seen("!close", now) + 400;
+            return self.plan(
+                "!close".into(),
+                at,
+                vec![code(KeyCode::Esc)],
+                "closes the dialog".into(),
+            );
+        }
+        self.seen.remove("!close");
+        let active = state.has_active();
+        // Offers.
+        let ringing: Vec<Session> = state
+            .sessions
+            .iter()
+            .filter(|s| s.phase == Phase::Ringing)
+            .cloned()
+            .collect();
+        for s in &ringing {
+            if self.offers_seen.insert(s.id.clone()) {
+                self.offers += 1;
+                if self.cfg.miss_every > 0 && self.offers.is_multiple_of(self.cfg.miss_every) {
+                    self.missed.insert(s.id.clone());
+                    if let Some(l) = &self.log {
+                        l.log(
+                            &self.user,
+                            format!("lets {} ring (an overloaded agent)", s.peer()),
+                        );
+                    }
+                }
+            }
+        }
+        if !active {
+            if let Some(s) = ringing.iter().find(|s| !self.missed.contains(&s.id)) {
+                let sit = format!("accept:{}", s.id);
+                if !self.done.contains(&sit) {
+                    let at = self.first_seen(&sit, now) + Self::s(self.cfg.accept_after);
+                    let mut keys = Vec::new();
+                    // Select it first when another ringing session is selected.
+                    let sel = state.selected_index();
+                    let target = state.sessions.iter().position(|x| x.id == s.id);
+                    if let (Some(sel), Some(t)) = (sel, target) {
+                        let selected_rings = state.sessions[sel].phase == Phase::Ringing;
+                        if selected_rings && sel != t {
+                            let (k, n) = if t > sel {
+                                (Command::Down, t - sel)
+                            } else {
+                                (Command::Up, sel - t)
+                            };
+                            keys.extend(std::iter::repeat_n(bound(state, k), n));
+                        }
+                    }
+                    keys.push(bound(state, Command::Accept));
+                    return self.plan(
+                        sit,
+                        at,
+                        keys,
+                        format!(
+                            "presses {} to accept {}",
+                            state.keymap.key_label(Command::Accept),
+                            s.peer()
+                        ),
+                    );
+                }
+            }
+        }
+        let sel = state.selected_session().cloned();
+        if let Some(s) = &sel {
+            match (s.phase, s.kind) {
+                (Phase::Talking, CallType::Im) => {
+                    let from_client = s
+                        .messages
+                        .iter()
+                        .filter(|m| m.from == ChatFrom::Client)
+                        .count();
+                    let last_is_client = s
+                        .messages
+                        .last()
+                        .is_some_and(|m| m.from == ChatFrom::Client);
+                    if last_is_client {
+                        let sit = format!("reply:{}:{from_client}", s.id);
+                        if !self.done.contains(&sit) {
+                            let at = self.first_seen(&sit, now) + 2500;
+                            let text =
+                                self.cfg.replies[self.replies % self.cfg.replies.len()].clone();
+                            let mut keys = vec![bound(state, Command::Chat)];
+                            keys.extend(typed(&text));
+                            keys.push(code(KeyCode::Enter));
+                            keys.push(code(KeyCode::Esc));
+                            return self.plan(sit, at, keys, format!("writes \"{text}\""));
+                        }
+                    }
+                }
+                (Phase::Talking, k) if k.is_voice() => {
+                    let finals: Vec<_> = s
+                        .transcript
+                        .iter()
+                        .filter(|l| l.flow == Flow::In && l.is_final)
+                        .collect();
+                    let prompt_idx = finals.iter().rposition(|l| asked_digit(&l.text).is_some());
+                    if let Some(pi) = prompt_idx {
+                        let digit = asked_digit(&finals[pi].text).unwrap_or('1');
+                        let sit = format!("dtmf:{}:{pi}", s.id);
+                        if !self.done.contains(&sit) && pi + 1 == finals.len() {
+                            let at = self.first_seen(&sit, now) + 1500;
+                            let keys =
+                                vec![bound(state, Command::Dtmf), ch(digit), code(KeyCode::Esc)];
+                            return self.plan(
+                                sit,
+                                at,
+                                keys,
+                                format!("opens the DTMF pad and presses {digit}"),
+                            );
+                        }
+                    }
+                    let hay = format!(
+                        "{} {}",
+                        s.call_in.remark.clone().unwrap_or_default(),
+                        s.call_in.client_data.clone().unwrap_or_default()
+                    );
+                    let rule = self
+                        .cfg
+                        .transfer
+                        .iter()
+                        .find(|r| hay.contains(&r.when))
+                        .cloned();
+                    if let Some(r) = rule {
+                        // With a DTMF question, transfer once it is answered.
+                        let ready = match prompt_idx {
+                            None => !r.after_dtmf,
+                            Some(pi) => pi + 1 < finals.len(),
+                        };
+                        let sit = format!("transfer:{}", s.id);
+                        if ready && !self.done.contains(&sit) {
+                            let at = self.first_seen(&sit, now) + Self::s(r.after);
+                            let mut keys = vec![bound(state, Command::Transfer)];
+                            let target = if let Some(agent) = r.to.strip_prefix("agent:") {
+                                keys.push(code(KeyCode::Tab));
+                                agent.to_string()
+                            } else {
+                                r.to.trim_start_matches("group:").to_string()
+                            };
+                            keys.extend(typed(&target));
+                            keys.push(code(KeyCode::Enter));
+                            return self.plan(
+                                sit,
+                                at,
+                                keys,
+                                format!("transfers {} to {target}", s.peer()),
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if matches!(s.phase, Phase::Talking | Phase::Held) {
+                let sit = format!("hangup:{}", s.id);
+                if !self.done.contains(&sit) {
+                    let at = s.accepted_at.unwrap_or(now) + Self::s(self.cfg.talk);
+                    return self.plan(
+                        sit,
+                        at,
+                        vec![bound(state, Command::HangUp)],
+                        format!("hangs up on {}", s.peer()),
+                    );
+                }
+            }
+            if s.phase == Phase::Dialing {
+                let sit = format!("cancel:{}", s.id);
+                if !self.done.contains(&sit) {
+                    let at = s.started_at + 30_000;
+                    return self.plan(
+                        sit,
+                        at,
+                        vec![bound(state, Command::HangUp)],
+                        "gives up dialing".into(),
+                    );
+                }
+            }
+            if s.phase == Phase::Ended && ringing.is_empty() {
+                let sit = format!("delete:{}", s.id);
+                if !self.done.contains(&sit) {
+                    let at = self.first_seen(&sit, now) + 3000;
+                    return self.plan(
+                        sit,
+                        at,
+                        vec![bound(state, Command::Delete)],
+                        format!("clears {} from the list", s.peer()),
+                    );
+                }
+            }
+        } else if !state.sessions.is_empty() {
+            return self.plan(
+                "!select".into(),
+                now + 500,
+                vec![bound(state, Command::Down)],
+                "selects a session".into(),
+            );
+        }
+        // Outbound calls when idle.
+        if !active && ringing.is_empty() && state.status == Some(AgentStatus::Free) {
+            for (k, co) in self.cfg.call_out.clone().iter().enumerate() {
+                let sit = format!("callout:{k}");
+                if !self.done.contains(&sit) && now >= self.start + Self::s(co.at) {
+                    let mut keys = vec![bound(state, Command::CallOut)];
+                    keys.extend(typed(&co.number));
+                    keys.push(code(KeyCode::Enter));
+                    return self.plan(sit, now, keys, format!("calls {}", co.number));
+                }
+            }
+        }
+        None
+    }
+}
+
+impl Pilot for Autopilot {
+    fn next(&mut self, state: &State, now: u64) -> Option<(u64, KeyEvent)> {
+        // Tell the timeline about request errors the screen shows.
+        if let Some(e) = state.errors.back() {
+            let key = (e.at, e.text.clone());
+            if self.errors_seen.as_ref() != Some(&key) {
+                if let Some(l) = &self.log {
+                    l.log(&self.user, format!("sees an error: {}", e.text));
+                }
+                self.errors_seen = Some(key);
+            }
+        }
+        if let Some(k) = self.queue.front() {
+            return Some((now.max(self.last_key + TYPE_MS), *k));
+        }
+        self.planned = None;
+        self.decide(state, now)
+    }
+
+    fn pressed(&mut self, now: u64) {
+        self.last_key = now;
+        if self.queue.pop_front().is_some() {
+            return;
+        }
+        if let Some((sit, keys, what)) = self.planned.take() {
+            if sit.starts_with("reply:") {
+                self.replies += 1;
+            }
+            if !sit.starts_with('!') {
+                self.done.insert(sit);
+            } else {
+                self.seen.remove(&sit);
+            }
+            self.queue = keys.into_iter().skip(1).collect();
+            if let Some(l) = &self.log {
+                l.log(&self.user, what);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_digit_a_caller_asks_for() {
+        assert_eq!(
+            asked_digit("For security please press 1 on your keypad"),
+            Some('1')
+        );
+        assert_eq!(asked_digit("Press # to finish"), Some('#'));
+        assert_eq!(asked_digit("I pressed nothing"), None);
+    }
+}
