@@ -1,10 +1,14 @@
 # ccdesk — the README's commands. `make setup` installs system packages.
 CARGO ?= cargo
 
-.PHONY: setup serve test lint bench bench-idle bench-agent bench-render
+.PHONY: setup demo serve test lint bench bench-idle bench-agent bench-render
 
 setup:
 	@scripts/setup.sh
+
+## The demo: a contact center on loopback, simulated customers, you as alice.
+demo: setup
+	$(CARGO) run --release -- demo $(ARGS)
 
 ## Run the contact center on 127.0.0.1:7070 with config/server.toml.
 serve: setup
