@@ -36,6 +36,8 @@ pub enum Action {
     },
     /// The server refused the login for good (bad token, unknown user).
     Refused { message: String },
+    /// A line for the status pane (the autopilot saying what it does).
+    Note(String),
 }
 
 /// What the reducer asks the outside world to do. Effects are the only way

@@ -59,6 +59,7 @@ pub fn reduce(state: &mut State, action: Action, now: u64) -> Vec<Effect> {
         Action::Refused { message } => {
             quit(state, EXIT_REFUSED, Some(message), &mut fx);
         }
+        Action::Note(text) => info(state, now, text),
     }
     state.dirty = true;
     fx
@@ -92,6 +93,7 @@ fn push_error(state: &mut State, now: u64, text: String) {
 }
 
 fn info(state: &mut State, now: u64, text: impl Into<String>) {
+    state.info_about = None;
     state.info = Some(Notice {
         at: now,
         text: text.into(),
@@ -853,6 +855,7 @@ fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
                     state.keymap.key_label(Command::Accept)
                 ),
             );
+            state.info_about = Some(id.clone());
             if !state.settings.disable_ringtone {
                 fx.push(Effect::Bell);
             }
@@ -881,8 +884,9 @@ fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
                 .unwrap_or_default();
             if other_tab {
                 info(state, now, format!("{peer}: accepted in another tab"));
-            } else {
+            } else if state.info_about.as_deref() == Some(session_id.as_str()) {
                 state.info = None;
+                state.info_about = None;
             }
             focus_on(state, &session_id);
         }

@@ -166,6 +166,42 @@ fn user_accessed_starts_the_call_timer() {
 }
 
 #[test]
+fn accepting_clears_the_ring_notice_but_not_other_notes() {
+    let mut s = state();
+    reduce(&mut s, call_in("s-1", CallType::Phone), T0);
+    assert!(s
+        .info
+        .as_ref()
+        .is_some_and(|n| n.text.contains("a accepts")));
+    reduce(&mut s, Action::Note("autopilot presses a".into()), T0);
+    reduce(
+        &mut s,
+        ev(Event::UserAccessed {
+            session_id: "s-1".into(),
+            tab_uuid: Some("tab-1".into()),
+        }),
+        T0,
+    );
+    assert_eq!(
+        s.info.as_ref().map(|n| n.text.as_str()),
+        Some("autopilot presses a")
+    );
+    reduce(&mut s, call_in("s-2", CallType::Phone), T0);
+    reduce(
+        &mut s,
+        ev(Event::UserAccessed {
+            session_id: "s-2".into(),
+            tab_uuid: Some("tab-1".into()),
+        }),
+        T0,
+    );
+    assert_eq!(
+        s.info, None,
+        "the ring notice goes once the call is accepted"
+    );
+}
+
+#[test]
 fn user_accessed_in_another_tab_is_reported() {
     let mut s = state();
     reduce(&mut s, call_in("s-1", CallType::Phone), T0);

@@ -72,8 +72,9 @@ pub trait Screen {
 pub trait Pilot: Send {
     /// The next key to press and when (unix ms), given the state now.
     fn next(&mut self, state: &State, now: u64) -> Option<(u64, crossterm::event::KeyEvent)>;
-    /// The key last returned by `next` was pressed.
-    fn pressed(&mut self, now: u64);
+    /// The key last returned by `next` was pressed; what it starts, in words
+    /// (for the status pane), when it starts something.
+    fn pressed(&mut self, now: u64) -> Option<String>;
 }
 
 /// No screen at all (headless demo runs): frames are counted, nothing drawn.
@@ -237,8 +238,9 @@ where
                 let now = clock.now_ms();
                 match pilot.as_mut().and_then(|p| p.next(&state, now)) {
                     Some((at, key)) if at <= now => {
-                        if let Some(p) = pilot.as_mut() {
-                            p.pressed(now);
+                        let what = pilot.as_mut().and_then(|p| p.pressed(now));
+                        if let Some(w) = what {
+                            apply(screen, &mut state, Action::Note(format!("autopilot {w}")), &clock, &req_tx);
                         }
                         Some(Action::Key(key))
                     }

@@ -439,6 +439,8 @@ pub struct State {
     pub errors: VecDeque<Notice>,
     /// The last informational message (transfer done, offer missed, ...).
     pub info: Option<Notice>,
+    /// The ringing session the info line announces (cleared once accepted).
+    pub info_about: Option<String>,
     pub pending: BTreeMap<u64, Pending>,
     pub next_request: u64,
     pub rest_reasons: Vec<String>,
@@ -474,6 +476,7 @@ impl State {
             settings: Settings::default(),
             errors: VecDeque::new(),
             info: None,
+            info_about: None,
             pending: BTreeMap::new(),
             next_request: 1,
             rest_reasons: vec!["Meal".into(), "Meeting".into(), "Training".into()],

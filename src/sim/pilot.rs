@@ -367,10 +367,10 @@ impl Pilot for Autopilot {
         self.decide(state, now)
     }
 
-    fn pressed(&mut self, now: u64) {
+    fn pressed(&mut self, now: u64) -> Option<String> {
         self.last_key = now;
         if self.queue.pop_front().is_some() {
-            return;
+            return None;
         }
         if let Some((sit, keys, what)) = self.planned.take() {
             if sit.starts_with("reply:") {
@@ -383,9 +383,11 @@ impl Pilot for Autopilot {
             }
             self.queue = keys.into_iter().skip(1).collect();
             if let Some(l) = &self.log {
-                l.log(&self.user, what);
+                l.log(&self.user, what.clone());
             }
+            return Some(what);
         }
+        None
     }
 }
 

@@ -590,6 +590,7 @@ fn the_autopilot_plays_the_agent_through_its_keys() {
     p.wait_for("the autopilot accepts", WAIT, |s| {
         s.contains("talking") && s.contains("555****1906")
     });
+    p.wait_text("autopilot presses a to accept 555****1906");
     p.wait_text("Good morning, I need to change the address");
     p.key("q");
     p.wait_text("Quit anyway?");
