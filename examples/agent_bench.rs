@@ -81,6 +81,26 @@ fn idle(p: &pty::Pty, pid: u32, secs: u64, label: &str) {
     );
 }
 
+/// Press `?` `n` times (help on, off, ...), each time until the screen
+/// shows the change; `pace` waits between presses as a person would.
+fn toggle_help(p: &pty::Pty, n: usize, pace: Option<Duration>) -> Vec<Duration> {
+    let title = "Keys (? or esc closes)";
+    let mut out = Vec::new();
+    for i in 0..n {
+        if let Some(pace) = pace {
+            std::thread::sleep(pace);
+        }
+        let t0 = Instant::now();
+        p.key("?");
+        let open = i % 2 == 0;
+        p.wait_for("help toggled", Duration::from_secs(5), |s| {
+            s.contains(title) == open
+        });
+        out.push(t0.elapsed());
+    }
+    out
+}
+
 fn main() {
     let exe = std::env::current_exe().expect("exe");
     let bin: PathBuf = exe
@@ -180,40 +200,11 @@ fn main() {
         }
         hold.push(t0.elapsed());
     }
-    let mut help = Vec::new();
-    for i in 0..300 {
-        std::thread::sleep(pace);
-        let t0 = Instant::now();
-        p.key("?");
-        if i % 2 == 0 {
-            p.wait_for("help", Duration::from_secs(5), |s| {
-                s.contains("Keys (? or esc closes)")
-            });
-        } else {
-            p.wait_for("no help", Duration::from_secs(5), |s| {
-                !s.contains("Keys (? or esc closes)")
-            });
-        }
-        help.push(t0.elapsed());
-    }
+    let help = toggle_help(&p, 300, Some(pace));
     report("key o (hold/unhold via server) -> screen", hold);
     report("key ? (help, local) -> screen", help);
     // Unpaced: keys as fast as the screen answers (the frame rate cap shows).
-    let mut burst = Vec::new();
-    for i in 0..100 {
-        let t0 = Instant::now();
-        p.key("?");
-        if i % 2 == 0 {
-            p.wait_for("help", Duration::from_secs(5), |s| {
-                s.contains("Keys (? or esc closes)")
-            });
-        } else {
-            p.wait_for("no help", Duration::from_secs(5), |s| {
-                !s.contains("Keys (? or esc closes)")
-            });
-        }
-        burst.push(t0.elapsed());
-    }
+    let burst = toggle_help(&p, 100, None);
     report("key ? unpaced (30 frames/s cap applies)", burst);
     println!(
         "{:<44} VmRSS {} KiB, VmHWM {} KiB",

@@ -444,8 +444,7 @@ fn interactive(sc: Scenario, seed: u64, autopilot: bool) -> anyhow::Result<u8> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let start = rt.block_on(async { Instant::now() });
-    let (tl, mut entries) = rt.block_on(async { Timeline::new(start) });
+    let (tl, mut entries) = Timeline::new(Instant::now());
     let center = rt.block_on(DemoCenter::start(sc.clone(), seed, tl.clone()))?;
     // The timeline goes to the log file (never the screen).
     rt.spawn(async move { while entries.recv().await.is_some() {} });

@@ -79,6 +79,36 @@ impl Chord {
         })
     }
 
+    /// The key event this chord stands for (what the autopilot presses).
+    pub fn to_event(self) -> KeyEvent {
+        let code = match self.code {
+            ChordCode::Char(c) => KeyCode::Char(c),
+            ChordCode::Enter => KeyCode::Enter,
+            ChordCode::Esc => KeyCode::Esc,
+            ChordCode::Tab => KeyCode::Tab,
+            ChordCode::BackTab => KeyCode::BackTab,
+            ChordCode::Backspace => KeyCode::Backspace,
+            ChordCode::Up => KeyCode::Up,
+            ChordCode::Down => KeyCode::Down,
+            ChordCode::Left => KeyCode::Left,
+            ChordCode::Right => KeyCode::Right,
+            ChordCode::PageUp => KeyCode::PageUp,
+            ChordCode::PageDown => KeyCode::PageDown,
+            ChordCode::Home => KeyCode::Home,
+            ChordCode::End => KeyCode::End,
+            ChordCode::Delete => KeyCode::Delete,
+            ChordCode::F(n) => KeyCode::F(n),
+        };
+        let mut m = KeyModifiers::NONE;
+        if self.ctrl {
+            m |= KeyModifiers::CONTROL;
+        }
+        if self.alt {
+            m |= KeyModifiers::ALT;
+        }
+        KeyEvent::new(code, m)
+    }
+
     /// Parse the config spelling.
     pub fn parse(s: &str) -> Result<Chord, String> {
         let mut ctrl = false;
@@ -396,6 +426,16 @@ mod tests {
         o.insert("hang_up".to_string(), KeySpec::One("y".into()));
         let e = Keymap::with_overrides(&o).unwrap_err();
         assert!(e.contains("bound to both"), "{e}");
+    }
+
+    #[test]
+    fn chords_round_trip_through_key_events() {
+        for s in [
+            "a", "A", "ctrl-x", "alt-q", "enter", "tab", "f12", "space", "?", "pagedown",
+        ] {
+            let c = Chord::parse(s).expect(s);
+            assert_eq!(Chord::from_event(&c.to_event()), Some(c), "{s}");
+        }
     }
 
     #[test]

@@ -58,33 +58,29 @@ pub async fn run(
         let reason = match Connection::connect(&cfg.url).await {
             Err(e) => e.to_string(),
             Ok(mut conn) => match conn.login(&cfg.user, &cfg.token, cfg.enable_shared).await {
-                Err(ClientError::Server(e))
-                    if e.code == ErrorCode::Unauthorized || e.code == ErrorCode::Forbidden =>
-                {
-                    // Was the token expired? The server sends tokenExpired first.
-                    while let Ok(ev) = conn.events.try_recv() {
-                        if matches!(ev, Event::TokenExpired { .. }) {
-                            let _ = actions.send(Action::Server(ev));
-                            return;
-                        }
-                    }
-                    let _ = actions.send(Action::Refused {
-                        message: format!(
-                            "the server refused the login of {}: {}",
-                            cfg.user, e.message
-                        ),
-                    });
-                    return;
-                }
                 Err(e) => {
-                    // An expired token closes the connection after tokenExpired.
+                    // An expired token: the server sends tokenExpired, then refuses.
                     while let Ok(ev) = conn.events.try_recv() {
                         if matches!(ev, Event::TokenExpired { .. }) {
                             let _ = actions.send(Action::Server(ev));
                             return;
                         }
                     }
-                    e.to_string()
+                    match e {
+                        ClientError::Server(e)
+                            if e.code == ErrorCode::Unauthorized
+                                || e.code == ErrorCode::Forbidden =>
+                        {
+                            let _ = actions.send(Action::Refused {
+                                message: format!(
+                                    "the server refused the login of {}: {}",
+                                    cfg.user, e.message
+                                ),
+                            });
+                            return;
+                        }
+                        e => e.to_string(),
+                    }
                 }
                 Ok(result) => {
                     attempt = 1;

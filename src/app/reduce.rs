@@ -103,10 +103,8 @@ fn info(state: &mut State, now: u64, text: impl Into<String>) {
 /// Queue a request and remember what it was for.
 fn request(
     state: &mut State,
-    now: u64,
     method: &'static str,
     params: Value,
-    session_id: Option<&str>,
     purpose: Purpose,
     fx: &mut Vec<Effect>,
 ) {
@@ -116,27 +114,17 @@ fn request(
         id,
         Pending {
             method: method.to_string(),
-            session_id: session_id.map(str::to_string),
             purpose,
-            sent_at: now,
         },
     );
     fx.push(Effect::Request { id, method, params });
 }
 
-fn session_request(
-    state: &mut State,
-    now: u64,
-    method: &'static str,
-    sid: &str,
-    fx: &mut Vec<Effect>,
-) {
+fn session_request(state: &mut State, method: &'static str, sid: &str, fx: &mut Vec<Effect>) {
     request(
         state,
-        now,
         method,
         json!({ "sessionId": sid }),
-        Some(sid),
         Purpose::Plain,
         fx,
     );
@@ -159,7 +147,7 @@ fn key(state: &mut State, k: KeyEvent, now: u64, fx: &mut Vec<Effect>) -> bool {
         return true;
     }
     if state.typing {
-        chat_key(state, k, now, fx);
+        chat_key(state, k, fx);
         return true;
     }
     match state.keymap.lookup(&k) {
@@ -211,8 +199,8 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
             };
             match (s.kind.is_voice(), s.phase) {
                 (false, _) => info(state, now, "a chat cannot be held"),
-                (true, Phase::Talking) => session_request(state, now, "Call.hold", &s.id, fx),
-                (true, Phase::Held) => session_request(state, now, "Call.unHold", &s.id, fx),
+                (true, Phase::Talking) => session_request(state, "Call.hold", &s.id, fx),
+                (true, Phase::Held) => session_request(state, "Call.unHold", &s.id, fx),
                 (true, p) => info(
                     state,
                     now,
@@ -236,7 +224,7 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
                 (false, false) => "Call.muteMic",
                 (false, true) => "Call.unmuteMic",
             };
-            session_request(state, now, method, &s.id, fx);
+            session_request(state, method, &s.id, fx);
         }
         Command::Camera => {
             let Some(s) = selected(state) else {
@@ -253,7 +241,7 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
             } else {
                 "Video.muteVideo"
             };
-            session_request(state, now, method, &s.id, fx);
+            session_request(state, method, &s.id, fx);
         }
         Command::Transfer => {
             let Some(s) = selected(state) else {
@@ -312,10 +300,8 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
             } else {
                 request(
                     state,
-                    now,
                     "Call.deleteCall",
                     json!({ "sessionId": s.id }),
-                    Some(&s.id),
                     Purpose::Delete {
                         session_id: s.id.clone(),
                     },
@@ -399,7 +385,7 @@ fn accept(state: &mut State, now: u64, fx: &mut Vec<Effect>) {
         _ => "Call.accept",
     };
     state.selected = Some(s.id.clone());
-    session_request(state, now, method, &s.id, fx);
+    session_request(state, method, &s.id, fx);
 }
 
 fn hang_up(state: &mut State, now: u64, fx: &mut Vec<Effect>) {
@@ -421,7 +407,7 @@ fn hang_up(state: &mut State, now: u64, fx: &mut Vec<Effect>) {
         (_, CallType::Video) => "Video.end",
         _ => "Call.hungUp",
     };
-    session_request(state, now, method, &s.id, fx);
+    session_request(state, method, &s.id, fx);
 }
 
 fn move_selection(state: &mut State, delta: isize) {
@@ -487,7 +473,7 @@ fn text_edit(buf: &mut String, k: &KeyEvent, accept: impl Fn(char) -> bool) {
     }
 }
 
-fn chat_key(state: &mut State, k: KeyEvent, now: u64, fx: &mut Vec<Effect>) {
+fn chat_key(state: &mut State, k: KeyEvent, fx: &mut Vec<Effect>) {
     let Some(id) = state.selected.clone() else {
         state.typing = false;
         return;
@@ -505,10 +491,8 @@ fn chat_key(state: &mut State, k: KeyEvent, now: u64, fx: &mut Vec<Effect>) {
             }
             request(
                 state,
-                now,
                 "Chat.sendMessage",
                 json!({ "sessionId": id, "text": text }),
-                Some(&id),
                 Purpose::ChatSend {
                     session_id: id.clone(),
                     text,
@@ -531,6 +515,8 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
     let up = matches!(k.code, KeyCode::Up | KeyCode::BackTab);
     let down = matches!(k.code, KeyCode::Down);
     let enter = k.code == KeyCode::Enter;
+    // Menus take Enter or Space.
+    let pick = enter || k.code == KeyCode::Char(' ');
     match d {
         Dialog::Transfer {
             session_id,
@@ -559,15 +545,7 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
                         }
                         TransferTo::Agent => json!({ "sessionId": session_id, "userId": target }),
                     };
-                    request(
-                        state,
-                        now,
-                        method,
-                        params,
-                        Some(&session_id),
-                        Purpose::Plain,
-                        fx,
-                    );
+                    request(state, method, params, Purpose::Plain, fx);
                     return;
                 }
             } else if (up || down)
@@ -606,10 +584,8 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
                     }
                     request(
                         state,
-                        now,
                         "Call.sendDigits",
                         json!({ "sessionId": session_id, "dtmfText": c.to_string() }),
-                        Some(&session_id),
                         Purpose::Plain,
                         fx,
                     );
@@ -625,10 +601,8 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
                 } else {
                     request(
                         state,
-                        now,
                         "Call.startOutboundCall",
                         json!({ "phoneNumber": n }),
-                        None,
                         Purpose::Outbound,
                         fx,
                     );
@@ -647,10 +621,8 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
                 } else {
                     request(
                         state,
-                        now,
                         "Call.startInternalCall",
                         json!({ "calleeUserId": u }),
-                        None,
                         Purpose::InternalCall { callee: u.clone() },
                         fx,
                     );
@@ -663,86 +635,55 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
         }
         Dialog::Status { cursor } => {
             let n = StatusChoice::ALL.len();
-            if up {
-                state.dialog = Some(Dialog::Status {
-                    cursor: (cursor + n - 1) % n,
-                });
-            } else if down {
-                state.dialog = Some(Dialog::Status {
-                    cursor: (cursor + 1) % n,
-                });
-            } else if enter || k.code == KeyCode::Char(' ') {
-                let choice = StatusChoice::ALL[cursor.min(n - 1)];
-                let set = |status: &str| json!({ "status": status });
-                match choice {
-                    StatusChoice::Free => plain(state, now, "Agent.setStatus", set("free"), fx),
-                    StatusChoice::Rest => {
-                        let cursor = state
-                            .rest_reason
-                            .as_ref()
-                            .and_then(|r| state.rest_reasons.iter().position(|x| x == r))
-                            .unwrap_or(0);
-                        state.dialog = Some(Dialog::RestReason { cursor });
-                    }
-                    StatusChoice::Arrange => {
-                        plain(state, now, "Agent.setStatus", set("arrange"), fx)
-                    }
-                    StatusChoice::NotReady => {
-                        plain(state, now, "Agent.setStatus", set("notReady"), fx)
-                    }
-                    StatusChoice::StopNotReady => {
-                        plain(state, now, "Agent.setStatus", set("stopNotReady"), fx)
-                    }
-                    StatusChoice::Online => plain(state, now, "Agent.online", json!({}), fx),
-                    StatusChoice::Offline => plain(state, now, "Agent.offline", json!({}), fx),
-                }
-            } else {
+            if !pick {
+                let cursor = menu_step(cursor, n, up, down);
                 state.dialog = Some(Dialog::Status { cursor });
+                return;
+            }
+            let set = |status: &str| json!({ "status": status });
+            match StatusChoice::ALL[cursor.min(n - 1)] {
+                StatusChoice::Free => plain(state, "Agent.setStatus", set("free"), fx),
+                StatusChoice::Rest => {
+                    let cursor = state
+                        .rest_reason
+                        .as_ref()
+                        .and_then(|r| state.rest_reasons.iter().position(|x| x == r))
+                        .unwrap_or(0);
+                    state.dialog = Some(Dialog::RestReason { cursor });
+                }
+                StatusChoice::Arrange => plain(state, "Agent.setStatus", set("arrange"), fx),
+                StatusChoice::NotReady => plain(state, "Agent.setStatus", set("notReady"), fx),
+                StatusChoice::StopNotReady => {
+                    plain(state, "Agent.setStatus", set("stopNotReady"), fx)
+                }
+                StatusChoice::Online => plain(state, "Agent.online", json!({}), fx),
+                StatusChoice::Offline => plain(state, "Agent.offline", json!({}), fx),
             }
         }
         Dialog::RestReason { cursor } => {
-            let n = state.rest_reasons.len().max(1);
-            if up {
-                state.dialog = Some(Dialog::RestReason {
-                    cursor: (cursor + n - 1) % n,
-                });
-            } else if down {
-                state.dialog = Some(Dialog::RestReason {
-                    cursor: (cursor + 1) % n,
-                });
-            } else if enter || k.code == KeyCode::Char(' ') {
-                let params = match state.rest_reasons.get(cursor) {
-                    Some(r) => json!({ "status": "rest", "restReason": r }),
-                    None => json!({ "status": "rest" }),
-                };
-                plain(state, now, "Agent.setStatus", params, fx);
-            } else {
+            if !pick {
+                let cursor = menu_step(cursor, state.rest_reasons.len(), up, down);
                 state.dialog = Some(Dialog::RestReason { cursor });
+                return;
             }
+            let params = match state.rest_reasons.get(cursor) {
+                Some(r) => json!({ "status": "rest", "restReason": r }),
+                None => json!({ "status": "rest" }),
+            };
+            plain(state, "Agent.setStatus", params, fx);
         }
         Dialog::Settings { cursor } => {
             let n = SettingChoice::ALL.len();
-            if up {
-                state.dialog = Some(Dialog::Settings {
-                    cursor: (cursor + n - 1) % n,
-                });
-            } else if down {
-                state.dialog = Some(Dialog::Settings {
-                    cursor: (cursor + 1) % n,
-                });
-            } else {
-                if enter || k.code == KeyCode::Char(' ') {
-                    let s = &mut state.settings;
-                    match SettingChoice::ALL[cursor.min(n - 1)] {
-                        SettingChoice::Ringtone => s.disable_ringtone = !s.disable_ringtone,
-                        SettingChoice::Notification => {
-                            s.disable_notification = !s.disable_notification
-                        }
-                        SettingChoice::Toolbar => s.toolbar = !s.toolbar,
-                    }
+            if pick {
+                let s = &mut state.settings;
+                match SettingChoice::ALL[cursor.min(n - 1)] {
+                    SettingChoice::Ringtone => s.disable_ringtone = !s.disable_ringtone,
+                    SettingChoice::Notification => s.disable_notification = !s.disable_notification,
+                    SettingChoice::Toolbar => s.toolbar = !s.toolbar,
                 }
-                state.dialog = Some(Dialog::Settings { cursor });
             }
+            let cursor = menu_step(cursor, n, up, down);
+            state.dialog = Some(Dialog::Settings { cursor });
         }
         Dialog::ConfirmQuit => match k.code {
             KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => quit(state, 0, None, fx),
@@ -766,8 +707,18 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
     }
 }
 
-fn plain(state: &mut State, now: u64, method: &'static str, params: Value, fx: &mut Vec<Effect>) {
-    request(state, now, method, params, None, Purpose::Plain, fx);
+/// A menu's cursor after Up/Down (wrapping); unchanged for other keys.
+fn menu_step(cursor: usize, n: usize, up: bool, down: bool) -> usize {
+    let n = n.max(1);
+    match (up, down) {
+        (true, _) => (cursor + n - 1) % n,
+        (_, true) => (cursor + 1) % n,
+        _ => cursor,
+    }
+}
+
+fn plain(state: &mut State, method: &'static str, params: Value, fx: &mut Vec<Effect>) {
+    request(state, method, params, Purpose::Plain, fx);
 }
 
 // ---------------------------------------------------------------- server events

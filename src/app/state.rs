@@ -196,18 +196,6 @@ impl Session {
         }
     }
 
-    pub fn from_snapshot(s: &SessionSnapshot, now: u64) -> Self {
-        let mut out = Session::new(
-            s.session_id.clone(),
-            s.kind,
-            s.direction,
-            Phase::from_state(s.state),
-            s.started_at,
-        );
-        out.apply_snapshot(s, now);
-        out
-    }
-
     /// Take the server's view; keep what only this terminal has (transcript, draft).
     pub fn apply_snapshot(&mut self, s: &SessionSnapshot, now: u64) {
         self.kind = s.kind;
@@ -291,9 +279,7 @@ pub enum Purpose {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
     pub method: String,
-    pub session_id: Option<String>,
     pub purpose: Purpose,
-    pub sent_at: u64,
 }
 
 /// A failed request or other problem worth showing.

@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::scenario::Autopilot as Config;
 use super::timeline::Timeline;
-use crate::app::keymap::{ChordCode, Command};
+use crate::app::keymap::Command;
 use crate::app::run::Pilot;
 use crate::app::state::{Phase, Session, State};
 use crate::protocol::{AgentStatus, CallType, ChatFrom, Flow};
@@ -48,35 +48,13 @@ fn typed(s: &str) -> Vec<KeyEvent> {
 
 /// The key event of a command's first binding (so remapped keys work too).
 fn bound(state: &State, cmd: Command) -> KeyEvent {
-    let Some(chord) = state.keymap.keys_for(cmd).into_iter().next() else {
-        return code(KeyCode::Null);
-    };
-    let c = match chord.code {
-        ChordCode::Char(c) => KeyCode::Char(c),
-        ChordCode::Enter => KeyCode::Enter,
-        ChordCode::Esc => KeyCode::Esc,
-        ChordCode::Tab => KeyCode::Tab,
-        ChordCode::BackTab => KeyCode::BackTab,
-        ChordCode::Backspace => KeyCode::Backspace,
-        ChordCode::Up => KeyCode::Up,
-        ChordCode::Down => KeyCode::Down,
-        ChordCode::Left => KeyCode::Left,
-        ChordCode::Right => KeyCode::Right,
-        ChordCode::PageUp => KeyCode::PageUp,
-        ChordCode::PageDown => KeyCode::PageDown,
-        ChordCode::Home => KeyCode::Home,
-        ChordCode::End => KeyCode::End,
-        ChordCode::Delete => KeyCode::Delete,
-        ChordCode::F(n) => KeyCode::F(n),
-    };
-    let mut m = KeyModifiers::NONE;
-    if chord.ctrl {
-        m |= KeyModifiers::CONTROL;
-    }
-    if chord.alt {
-        m |= KeyModifiers::ALT;
-    }
-    KeyEvent::new(c, m)
+    state
+        .keymap
+        .keys_for(cmd)
+        .into_iter()
+        .next()
+        .map(|c| c.to_event())
+        .unwrap_or_else(|| code(KeyCode::Null))
 }
 
 /// The digit a caller asks for ("... press 1 ...").

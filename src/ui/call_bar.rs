@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::text::{clock, truncate_with};
+use super::text::{clip, clock};
 use super::theme::Theme;
 use crate::app::keymap::Command;
 use crate::app::state::{Phase, Session, State};
@@ -47,10 +47,7 @@ pub fn phase_text(s: &Session, now: u64) -> String {
 }
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let block = theme
-        .block()
-        .border_style(theme.border())
-        .title(Span::styled(" Call ", theme.title()));
+    let block = theme.panel(" Call ".into(), false);
     let inner_w = area.width.saturating_sub(2) as usize;
     let lines = match state.selected_session() {
         None if !state.is_online() => vec![Line::from(Span::styled(
@@ -171,27 +168,4 @@ fn session_lines(
         out.push(clip(third, width, theme));
     }
     out
-}
-
-/// Keep a line within `width` columns (the last span is cut).
-pub fn clip(spans: Vec<Span<'static>>, width: usize, theme: &Theme) -> Line<'static> {
-    let mut used = 0;
-    let mut out = Vec::new();
-    for sp in spans {
-        let w = unicode_width::UnicodeWidthStr::width(sp.content.as_ref());
-        if used + w <= width {
-            used += w;
-            out.push(sp);
-        } else {
-            let rest = width.saturating_sub(used);
-            if rest > 0 {
-                out.push(Span::styled(
-                    truncate_with(&sp.content, rest, theme.ellipsis()),
-                    sp.style,
-                ));
-            }
-            break;
-        }
-    }
-    Line::from(out)
 }

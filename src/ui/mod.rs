@@ -78,7 +78,7 @@ fn workbench(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     .areas(area);
     if let Some(b) = banner {
         f.render_widget(
-            Paragraph::new(call_bar::clip(b.spans, top.width as usize, theme)),
+            Paragraph::new(text::clip(b.spans, top.width as usize, theme)),
             top,
         );
     }
@@ -180,7 +180,7 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
         spans.push(Span::styled(km.key_label(c), theme.key()));
         spans.push(Span::raw(format!(" {label}  ")));
     }
-    call_bar::clip(spans, width, theme)
+    text::clip(spans, width, theme)
 }
 
 /// One line: the SDK's float button.
@@ -241,7 +241,7 @@ fn compact(f: &mut Frame, area: Rect, state: &State, theme: &Theme, why: Option<
         let key = state.keymap.key_label(Command::Compact);
         spans.push(Span::styled(format!("{sep}{key} expands"), theme.dim()));
     }
-    let mut lines = vec![call_bar::clip(spans, area.width as usize, theme)];
+    let mut lines = vec![text::clip(spans, area.width as usize, theme)];
     if let Some(b) = banner(state, theme) {
         if state.mode == ViewMode::Compact {
             lines.push(b);

@@ -5,7 +5,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row, Table, TableState};
 use ratatui::Frame;
 
-use super::text::{age, truncate_with};
+use super::text::{age, truncate};
 use super::theme::Theme;
 use crate::app::state::{Focus, State};
 
@@ -21,14 +21,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         format!(" Sessions {} ", state.sessions.len())
     };
-    let block = theme
-        .block()
-        .border_style(if focused {
-            theme.focused_border()
-        } else {
-            theme.border()
-        })
-        .title(Span::styled(title, theme.title()));
+    let block = theme.panel(title, focused);
     if state.sessions.is_empty() {
         let p =
             ratatui::widgets::Paragraph::new(Span::styled("none yet", theme.dim())).block(block);
@@ -37,7 +30,6 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     let wide = area.width >= 40;
     let inner = area.width.saturating_sub(2) as usize;
-    // symbol(2) kind(6) peer(*) age(4) [state(8)]
     // highlight symbol (2) + symbol, kind, [state,] age + one space between columns
     let fixed = if wide {
         2 + 1 + 5 + 8 + 4 + 4
@@ -59,7 +51,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     theme.phase(s.phase),
                 )),
                 Cell::from(theme.kind_label(s.kind).chars().take(5).collect::<String>()),
-                Cell::from(truncate_with(&s.peer(), peer_w, theme.ellipsis())),
+                Cell::from(truncate(&s.peer(), peer_w, theme.ellipsis())),
             ];
             if wide {
                 cells.push(Cell::from(Span::styled(

@@ -6,7 +6,7 @@ use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::call_bar::clip;
+use super::text::clip;
 use super::text::{clock, minutes};
 use super::theme::Theme;
 use crate::app::state::{Link, State};
@@ -46,10 +46,7 @@ pub fn link_text(state: &State) -> String {
 }
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let block = theme
-        .block()
-        .border_style(theme.border())
-        .title(Span::styled(" Agent ", theme.title()));
+    let block = theme.panel(" Agent ".into(), false);
     let width = area.width.saturating_sub(2) as usize;
     let sep = theme.sep();
     let who = if state.me.role.is_empty() {

@@ -1,6 +1,9 @@
 //! Small text helpers: durations, wrapping, truncation (by display width).
 
+use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use super::theme::Theme;
 
 /// `m:ss`, or `h:mm:ss` from an hour on.
 pub fn clock(ms: u64) -> String {
@@ -36,13 +39,8 @@ pub fn age(ms: u64) -> String {
     }
 }
 
-/// Cut `s` to at most `width` columns, ending with `…` when cut.
-pub fn truncate(s: &str, width: usize) -> String {
-    truncate_with(s, width, "…")
-}
-
 /// Cut `s` to at most `width` columns, ending with `ell` (one column) when cut.
-pub fn truncate_with(s: &str, width: usize, ell: &str) -> String {
+pub fn truncate(s: &str, width: usize, ell: &str) -> String {
     if s.width() <= width {
         return s.to_string();
     }
@@ -115,6 +113,29 @@ pub fn wrap(s: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Keep a line within `width` columns (the last span is cut).
+pub fn clip(spans: Vec<Span<'static>>, width: usize, theme: &Theme) -> Line<'static> {
+    let mut used = 0;
+    let mut out = Vec::new();
+    for sp in spans {
+        let w = unicode_width::UnicodeWidthStr::width(sp.content.as_ref());
+        if used + w <= width {
+            used += w;
+            out.push(sp);
+        } else {
+            let rest = width.saturating_sub(used);
+            if rest > 0 {
+                out.push(Span::styled(
+                    truncate(&sp.content, rest, theme.ellipsis()),
+                    sp.style,
+                ));
+            }
+            break;
+        }
+    }
+    Line::from(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,8 +158,8 @@ mod tests {
         );
         assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
         assert_eq!(wrap("", 5), vec![""]);
-        assert_eq!(truncate("abcdef", 4), "abc…");
-        assert_eq!(truncate("你好世界", 5), "你好…");
+        assert_eq!(truncate("abcdef", 4, "…"), "abc…");
+        assert_eq!(truncate("你好世界", 5, "~"), "你好~");
         for l in wrap("你好世界 你好世界你好世界", 5) {
             assert!(l.width() <= 5, "{l}");
         }

@@ -204,6 +204,17 @@ impl Theme {
         }
     }
 
+    /// A pane: bordered, titled, its border bright while it has the focus.
+    pub fn panel(&self, title: String, focused: bool) -> Block<'static> {
+        self.block()
+            .border_style(if focused {
+                self.focused_border()
+            } else {
+                self.border()
+            })
+            .title(ratatui::text::Span::styled(title, self.title()))
+    }
+
     pub fn ellipsis(&self) -> &'static str {
         if self.unicode {
             "…"

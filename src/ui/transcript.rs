@@ -33,14 +33,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             );
         }
     }
-    let block = theme
-        .block()
-        .border_style(if focused {
-            theme.focused_border()
-        } else {
-            theme.border()
-        })
-        .title(Span::styled(title, theme.title()));
+    let block = theme.panel(title, focused);
     let inner = block.inner(area);
     f.render_widget(block, area);
     let Some(s) = s else {
