@@ -249,6 +249,16 @@ commands! {
     Settings = "settings", [Chord::plain(',')], "settings: ringtone, notifications, call bar";
     Help = "help", [Chord::plain('?'), Chord::code(ChordCode::F(1))], "this help";
     Quit = "quit", [Chord::plain('q')], "quit (asks first while a session is active)";
+    Monitor = "monitor", [Chord::plain('w')], "supervisor: monitor the selected session as text (again: stop)";
+    Intercept = "intercept", [Chord::plain('I')], "supervisor: take over the monitored session";
+    View = "view", [Chord::plain('g')], "supervisor: switch between the floor and your call";
+}
+
+impl Command {
+    /// Commands only the supervisor console has (left out of the agent's help).
+    pub fn supervisor_only(self) -> bool {
+        matches!(self, Command::Monitor | Command::Intercept | Command::View)
+    }
 }
 
 /// Chord → command, plus the reverse for the help screen.
@@ -334,9 +344,10 @@ impl Keymap {
     }
 
     /// Help rows: (keys, description) for every command, in command order.
-    pub fn help_rows(&self) -> Vec<(String, &'static str)> {
+    pub fn help_rows(&self, supervisor: bool) -> Vec<(String, &'static str)> {
         Command::ALL
             .iter()
+            .filter(|c| supervisor || !c.supervisor_only())
             .map(|&c| {
                 let keys: Vec<String> = self.keys_for(c).iter().map(|k| k.to_string()).collect();
                 let keys = if keys.is_empty() {
@@ -405,7 +416,7 @@ mod tests {
             km.lookup(&KeyEvent::new(KeyCode::F(9), KeyModifiers::NONE)),
             Some(Command::HangUp)
         );
-        let rows = km.help_rows();
+        let rows = km.help_rows(false);
         assert!(rows
             .iter()
             .any(|(k, h)| k == "e f9" && h.starts_with("hang up")));
@@ -451,10 +462,18 @@ mod tests {
     #[test]
     fn the_agent_docs_list_every_command() {
         let doc = include_str!("../../docs/AGENT.md");
-        for c in Command::ALL {
+        for c in Command::ALL.iter().filter(|c| !c.supervisor_only()) {
             assert!(
                 doc.contains(&format!("`{}`", c.name())),
                 "docs/AGENT.md lacks `{}`",
+                c.name()
+            );
+        }
+        let doc = include_str!("../../docs/SUPERVISOR.md");
+        for c in Command::ALL {
+            assert!(
+                doc.contains(&format!("`{}`", c.name())),
+                "docs/SUPERVISOR.md lacks `{}`",
                 c.name()
             );
         }

@@ -2,6 +2,7 @@
 //! key bindings, and the loop that runs effects.
 
 pub mod action;
+pub mod board;
 pub mod keymap;
 pub mod reduce;
 pub mod state;

@@ -17,6 +17,8 @@ use super::state::{
     State, StatusChoice, TransferTo, ViewMode, MAX_ERRORS, MAX_TRANSCRIPT,
 };
 
+mod board;
+
 /// Exit status when the server refused the login (bad token, unknown user).
 pub const EXIT_REFUSED: u8 = 2;
 /// Exit status after `tokenExpired`.
@@ -44,7 +46,10 @@ pub fn reduce(state: &mut State, action: Action, now: u64) -> Vec<Effect> {
         Action::Server(ev) => event(state, ev, now, &mut fx),
         Action::Response { id, result } => response(state, id, result, now),
         Action::Connecting { attempt } => state.link = Link::Connecting { attempt },
-        Action::LoggedIn(r) => logged_in(state, r, now),
+        Action::LoggedIn(r) => {
+            logged_in(state, r, now);
+            board::logged_in(state, &mut fx);
+        }
         Action::Lost {
             reason,
             attempt,
@@ -75,6 +80,7 @@ pub fn next_tick(state: &State, now: u64) -> u64 {
             Phase::Ringing | Phase::Dialing | Phase::Talking | Phase::Held
         )
     }) || state.status == Some(AgentStatus::Arrange)
+        || state.board.is_some()
         || matches!(state.link, Link::Lost { .. } | Link::Connecting { .. });
     let step = if seconds { 1_000 } else { 60_000 };
     (now / step + 1) * step
@@ -190,6 +196,9 @@ fn selected(state: &State) -> Option<Session> {
 }
 
 fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
+    if state.board.is_some() && board::command(state, cmd, now, fx) {
+        return;
+    }
     match cmd {
         Command::Accept => accept(state, now, fx),
         Command::HangUp => hang_up(state, now, fx),
@@ -357,6 +366,11 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
         Command::Toolbar => state.settings.toolbar = !state.settings.toolbar,
         Command::Settings => state.dialog = Some(Dialog::Settings { cursor: 0 }),
         Command::Help => state.dialog = Some(Dialog::Help { scroll: 0 }),
+        Command::Monitor | Command::Intercept | Command::View => info(
+            state,
+            now,
+            "that is for the supervisor console (ccdesk supervise)",
+        ),
         Command::Quit => {
             if state.has_active() {
                 state.dialog = Some(Dialog::ConfirmQuit);
@@ -685,6 +699,9 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
             let cursor = menu_step(cursor, n, up, down);
             state.dialog = Some(Dialog::Settings { cursor });
         }
+        Dialog::ConfirmIntercept { session_id } => {
+            board::confirm_intercept(state, &k, session_id, fx)
+        }
         Dialog::ConfirmQuit => match k.code {
             KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => quit(state, 0, None, fx),
             _ => {} // anything else keeps working
@@ -698,7 +715,7 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
             let scroll = if up {
                 scroll.saturating_sub(1)
             } else if down {
-                (scroll + 1).min(state.keymap.help_rows().len())
+                (scroll + 1).min(state.keymap.help_rows(state.board.is_some()).len())
             } else {
                 scroll
             };
@@ -758,6 +775,7 @@ fn focus_on(state: &mut State, id: &str) {
 }
 
 fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
+    board::event(state, &ev, now);
     match ev {
         Event::Ready { tab_uuid } => state.me.tab_uuid = Some(tab_uuid),
         Event::TokenExpired { message } => {
@@ -935,7 +953,7 @@ fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
                 focus_on(state, &id);
             }
         }
-        Event::Dial { .. } | Event::Digits { .. } => {}
+        Event::Dial { .. } | Event::Digits { .. } | Event::Wallboard(_) => {}
     }
 }
 
@@ -1018,9 +1036,19 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
     let Some(p) = state.pending.remove(&id) else {
         return;
     };
+    if matches!(
+        p.purpose,
+        Purpose::Subscribe | Purpose::Monitor { .. } | Purpose::Intercept { .. }
+    ) {
+        return board::response(state, &p.method, p.purpose, result, now);
+    }
     match result {
         Ok(data) => match p.purpose {
-            Purpose::Plain | Purpose::ChatSend { .. } => {}
+            Purpose::Plain
+            | Purpose::ChatSend { .. }
+            | Purpose::Subscribe
+            | Purpose::Monitor { .. }
+            | Purpose::Intercept { .. } => {}
             Purpose::Delete { session_id } => remove_session(state, &session_id),
             Purpose::InternalCall { callee } => {
                 let sid = data

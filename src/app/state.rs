@@ -274,6 +274,16 @@ pub enum Purpose {
         session_id: String,
         text: String,
     },
+    /// `Supervisor.subscribe`: the answer is the wallboard.
+    Subscribe,
+    /// `Call.monitor` (text only): the panel is confirmed, or removed on error.
+    Monitor {
+        session_id: String,
+    },
+    /// `Call.intercept`: the answer is the session, now ours.
+    Intercept {
+        session_id: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -374,6 +384,10 @@ pub enum Dialog {
         cursor: usize,
     },
     ConfirmQuit,
+    /// Supervisor: take this session over?
+    ConfirmIntercept {
+        session_id: String,
+    },
     Help {
         scroll: usize,
     },
@@ -439,6 +453,8 @@ pub struct State {
     pub dirty: bool,
     /// The time of the last action (unix ms): what timers are drawn against.
     pub now: u64,
+    /// The supervisor console's wallboard and monitors (None in the agent terminal).
+    pub board: Option<super::board::Board>,
 }
 
 impl State {
@@ -472,6 +488,7 @@ impl State {
             exit: None,
             dirty: true,
             now,
+            board: None,
         }
     }
 

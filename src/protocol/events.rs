@@ -309,6 +309,9 @@ pub enum Event {
         session_id: String,
         dtmf_text: String,
     },
+    /// Extension (supervisors who called `Supervisor.subscribe`): what
+    /// changed on the wallboard.
+    Wallboard(super::WallboardDelta),
 }
 
 impl Event {
@@ -333,6 +336,7 @@ impl Event {
             Event::SessionUpdated(_) => "sessionUpdated",
             Event::Dial { .. } => "dial",
             Event::Digits { .. } => "digits",
+            Event::Wallboard(_) => "wallboard",
         }
     }
 }

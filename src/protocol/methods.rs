@@ -260,6 +260,8 @@ methods! {
     "Agent.getStatus" => AgentGetStatus(NoParams), Seat;
     "Supervisor.listSessions" => SupervisorListSessions(NoParams), Supervisor;
     "Supervisor.stopMonitor" => SupervisorStopMonitor(SessionParams), Supervisor;
+    "Supervisor.subscribe" => SupervisorSubscribe(NoParams), Supervisor;
+    "Supervisor.unsubscribe" => SupervisorUnsubscribe(NoParams), Supervisor;
     "Customer.call" => CustomerCall(CustomerCallParams), Trunk;
     "Customer.hangUp" => CustomerHangUp(SessionParams), Trunk;
     "Customer.say" => CustomerSay(TextParams), Trunk;

@@ -5,10 +5,12 @@
 mod decode;
 mod events;
 mod methods;
+mod wallboard;
 
 pub use decode::{decode_request, shorten as shorten_for_error, DecodeError};
 pub use events::*;
 pub use methods::*;
+pub use wallboard::*;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -20,6 +20,8 @@ use super::records::{RecordStore, SessionRecord};
 use super::routing;
 use super::session::{EndInfo, Monitor, Session, TransferRecord, Utterance, MAX_MESSAGES};
 
+mod board;
+
 pub type ConnId = u64;
 
 /// What the center sends a connection.
@@ -62,12 +64,30 @@ struct Conn {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum TimerKind {
-    Ring { session: String, gen: u64 },
-    Dial { session: String, gen: u64 },
-    MaxLength { session: String },
-    Speech { session: String },
-    AfterCallWork { agent: String, gen: u64 },
-    Grace { agent: String, gen: u64 },
+    Ring {
+        session: String,
+        gen: u64,
+    },
+    Dial {
+        session: String,
+        gen: u64,
+    },
+    MaxLength {
+        session: String,
+    },
+    Speech {
+        session: String,
+    },
+    AfterCallWork {
+        agent: String,
+        gen: u64,
+    },
+    Grace {
+        agent: String,
+        gen: u64,
+    },
+    /// The wallboard's minute: history moves on (while someone subscribes).
+    BoardMinute,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -105,6 +125,7 @@ pub struct Center {
     seq: u64,
     id_prefix: String,
     outbox: Vec<(ConnId, Outbound)>,
+    board: board::Board,
 }
 
 /// Handle to a running center.
@@ -137,6 +158,7 @@ impl Center {
             .collect();
         // Random per run, so ids never repeat across restarts.
         let id_prefix = radix36(rand::random::<u32>() as u64);
+        let board = board::Board::new(cfg.center.service_level_threshold, clock.now_ms());
         Center {
             cfg,
             clock,
@@ -151,6 +173,7 @@ impl Center {
             seq: 0,
             id_prefix,
             outbox: Vec::new(),
+            board,
         }
     }
 
@@ -206,6 +229,8 @@ impl Center {
             Command::Disconnected { conn } => self.disconnected(conn),
         }
         self.dispatch();
+        self.observe();
+        self.publish();
         self.flush();
     }
 
@@ -217,6 +242,8 @@ impl Center {
             }
         }
         self.dispatch();
+        self.observe();
+        self.publish();
         self.flush();
     }
 
@@ -462,6 +489,7 @@ impl Center {
     }
 
     fn disconnected(&mut self, conn: ConnId) {
+        self.unsubscribe(conn);
         let Some(c) = self.conns.remove(&conn) else {
             return;
         };
@@ -548,6 +576,7 @@ impl Center {
                 }
             }
             TimerKind::Speech { session } => self.speak_step(&session),
+            TimerKind::BoardMinute => self.board_minute(),
             TimerKind::AfterCallWork { agent, gen } => {
                 let Some(a) = self.agents.get(&agent) else {
                     return;
@@ -649,6 +678,7 @@ impl Center {
         if a.status == AgentStatus::Arrange && status != AgentStatus::Arrange {
             if let Some((sid, since)) = a.acw_for.take() {
                 let ms = now.saturating_duration_since(since).as_millis() as u64;
+                self.kpi_after_call_work(ms);
                 match self.sessions.get_mut(&sid).filter(|s| !s.is_ended()) {
                     // Transferred or intercepted away and still going: it is
                     // written with the session's record.
@@ -765,6 +795,10 @@ impl Center {
             return Ok(());
         }
         let was_talking = s.in_progress();
+        self.kpi_ended(sid);
+        let Some(s) = self.sessions.get_mut(sid) else {
+            return Ok(());
+        };
         s.stop_hold(now);
         s.state = SessionState::Ended;
         s.ring_gen += 1;
@@ -1078,6 +1112,14 @@ impl Center {
             Request::SupervisorListSessions(_) => {
                 Ok(Some(json!({ "sessions": self.list_sessions() })))
             }
+            Request::SupervisorSubscribe(_) => {
+                let board = self.subscribe(conn);
+                Ok(serde_json::to_value(board).ok())
+            }
+            Request::SupervisorUnsubscribe(_) => {
+                self.unsubscribe(conn);
+                Ok(None)
+            }
             Request::SupervisorStopMonitor(p) => {
                 let watching = self
                     .agents
@@ -1302,6 +1344,7 @@ impl Center {
                     },
                 );
             }
+            self.kpi_answered(sid);
         }
     }
 
@@ -2045,6 +2088,7 @@ impl Center {
         if let Some(q) = self.queues.get_mut(&p.skill_group_id) {
             routing::enqueue(q, &self.sessions, &sid, key);
         }
+        self.kpi_offered();
         Ok(Some(json!({ "sessionId": sid })))
     }
 }

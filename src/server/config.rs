@@ -95,6 +95,9 @@ pub struct CenterSection {
     pub asr_word_ms: u64,
     /// Ended sessions kept in an agent's list until `Call.deleteCall`.
     pub max_ended_sessions: usize,
+    /// Seconds within which an answer counts toward the service level
+    /// (the wallboard's figures).
+    pub service_level_threshold: u64,
 }
 
 impl Default for CenterSection {
@@ -111,6 +114,7 @@ impl Default for CenterSection {
             login_status: "free".into(),
             asr_word_ms: 250,
             max_ended_sessions: 20,
+            service_level_threshold: 20,
         }
     }
 }

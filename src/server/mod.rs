@@ -6,6 +6,7 @@ pub mod center;
 pub mod clock;
 pub mod config;
 pub mod connection;
+pub mod kpi;
 pub mod records;
 pub mod routing;
 pub mod session;

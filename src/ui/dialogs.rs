@@ -197,12 +197,32 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ];
             frame(f, area, "Quit", lines, theme);
         }
+        Dialog::ConfirmIntercept { session_id } => {
+            let who = state
+                .board
+                .as_ref()
+                .and_then(|b| b.live_session(session_id))
+                .and_then(|s| s.user_id.clone())
+                .unwrap_or_else(|| "its agent".into());
+            let lines = vec![
+                Line::from(format!("Take session {session_id} over from {who}?")),
+                Line::from(Span::styled(
+                    format!("{who} is told and goes to after-call work."),
+                    theme.dim(),
+                )),
+                Line::from(vec![
+                    Span::styled("y", theme.key()),
+                    Span::raw(" takes it over, any other key cancels"),
+                ]),
+            ];
+            frame(f, area, "Intercept", lines, theme);
+        }
         Dialog::Help { scroll } => help(f, area, state, *scroll, theme),
     }
 }
 
 fn help(f: &mut Frame, area: Rect, state: &State, scroll: usize, theme: &Theme) {
-    let rows = state.keymap.help_rows();
+    let rows = state.keymap.help_rows(state.board.is_some());
     let kw = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(4).min(16);
     let mut lines: Vec<Line> = rows
         .into_iter()

@@ -1,0 +1,408 @@
+//! The supervisor console's part of the reducer: the wallboard snapshot and
+//! deltas, text monitors, intercept, and the keys of the floor view.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use serde_json::{json, Value};
+
+use super::{asr, focus_on, info, push_error, request, upsert, PAGE};
+use crate::app::action::Effect;
+use crate::app::board::{Board, BoardPane, BoardView, Watch};
+use crate::app::keymap::Command;
+use crate::app::state::{Dialog, Phase, Purpose, Session, State};
+use crate::protocol::{
+    CallType, Direction, Event, ProtoError, SessionSnapshot, SessionState, Wallboard,
+};
+
+/// After (re)login: subscribe again and resume the monitors still open.
+pub(super) fn logged_in(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(b) = state.board.as_mut() else {
+        return;
+    };
+    b.loaded = false;
+    let live: Vec<String> = b
+        .watches
+        .iter()
+        .filter(|w| w.ended.is_none())
+        .map(|w| w.session.id.clone())
+        .collect();
+    request(
+        state,
+        "Supervisor.subscribe",
+        json!({}),
+        Purpose::Subscribe,
+        fx,
+    );
+    for id in live {
+        monitor_request(state, &id, fx);
+    }
+}
+
+fn monitor_request(state: &mut State, id: &str, fx: &mut Vec<Effect>) {
+    request(
+        state,
+        "Call.monitor",
+        json!({ "sessionId": id, "textOnly": true }),
+        Purpose::Monitor {
+            session_id: id.to_string(),
+        },
+        fx,
+    );
+}
+
+/// An answer to one of the console's requests.
+pub(super) fn response(
+    state: &mut State,
+    method: &str,
+    purpose: Purpose,
+    result: Result<Option<Value>, ProtoError>,
+    now: u64,
+) {
+    match (purpose, result) {
+        (Purpose::Subscribe, Ok(data)) => {
+            match data.and_then(|d| serde_json::from_value::<Wallboard>(d).ok()) {
+                Some(w) => {
+                    if let Some(b) = state.board.as_mut() {
+                        b.wall = w;
+                        b.loaded = true;
+                        b.fix_selection();
+                    }
+                }
+                None => push_error(
+                    state,
+                    now,
+                    "Supervisor.subscribe: the answer is not a wallboard".into(),
+                ),
+            }
+        }
+        (Purpose::Monitor { session_id }, Ok(_)) => {
+            if let Some(w) = state.board.as_mut().and_then(|b| b.watch_mut(&session_id)) {
+                w.confirmed = true;
+            }
+        }
+        (Purpose::Monitor { session_id }, Err(e)) => {
+            if let Some(b) = state.board.as_mut() {
+                b.watches.retain(|w| w.session.id != session_id);
+                b.fix_selection();
+            }
+            push_error(state, now, format!("{method} {session_id}: {}", e.message));
+        }
+        (Purpose::Intercept { session_id }, Ok(data)) => {
+            let snap = data.and_then(|d| serde_json::from_value::<SessionSnapshot>(d).ok());
+            intercepted(state, &session_id, snap, now);
+        }
+        (_, Err(e)) => push_error(state, now, format!("{method}: {}", e.message)),
+        (_, Ok(_)) => {}
+    }
+}
+
+/// The session is ours now: it joins the agent's list with what the
+/// monitor heard so far, and the console shows its call bar.
+fn intercepted(state: &mut State, id: &str, snap: Option<SessionSnapshot>, now: u64) {
+    let watch = state.board.as_mut().and_then(|b| {
+        let i = b.watches.iter().position(|w| w.session.id == id)?;
+        Some(b.watches.remove(i))
+    });
+    let (kind, direction) = snap
+        .as_ref()
+        .map(|s| (s.kind, s.direction))
+        .or(watch
+            .as_ref()
+            .map(|w| (w.session.kind, w.session.direction)))
+        .unwrap_or((CallType::Phone, Direction::Inbound));
+    let s = upsert(state, id, kind, direction, Phase::Talking, now);
+    if let Some(w) = &watch {
+        s.transcript = w.session.transcript.clone();
+        s.messages = w.session.messages.clone();
+    }
+    if let Some(snap) = &snap {
+        s.apply_snapshot(snap, now);
+    }
+    let peer = s.peer();
+    focus_on(state, id);
+    let from = watch
+        .and_then(|w| w.agent)
+        .unwrap_or_else(|| "the agent".into());
+    if let Some(b) = state.board.as_mut() {
+        b.view = BoardView::Call;
+        b.fix_selection();
+    }
+    info(state, now, format!("{peer}: taken over from {from}"));
+}
+
+/// What the console does with an event besides the agent terminal's own
+/// handling: the wallboard, and the monitored sessions' transcripts.
+pub(super) fn event(state: &mut State, ev: &Event, now: u64) {
+    let Some(b) = state.board.as_mut() else {
+        return;
+    };
+    match ev {
+        Event::Wallboard(d) => {
+            b.wall.apply(d.clone());
+            b.fix_selection();
+        }
+        Event::Asr {
+            session_id,
+            flow,
+            result,
+        } => {
+            if let Some(w) = b.watch_mut(session_id) {
+                asr(&mut w.session, *flow, result.clone());
+            }
+        }
+        Event::ChatMessage(m) => {
+            if let Some(w) = b.watch_mut(&m.session_id) {
+                w.session.messages.push(m.clone());
+                if w.session.scroll > 0 {
+                    w.session.scroll += 1;
+                }
+            }
+        }
+        Event::SessionEnded(e) => {
+            if let Some(w) = b.watch_mut(&e.session_id) {
+                w.session.phase = Phase::Ended;
+                w.session.ended_at = Some(now);
+                w.ended = Some(match &e.main_reason {
+                    Some(r) => format!("ended by {}: {r}", e.close_by.as_str()),
+                    None => format!("ended by {}", e.close_by.as_str()),
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The session a supervisor command is about: the focused monitor panel,
+/// else the selected session, else the selected agent's session.
+fn target(b: &Board) -> Option<String> {
+    match b.pane {
+        BoardPane::Monitors => b.watches.get(b.watch).map(|w| w.session.id.clone()),
+        BoardPane::Sessions => b.session.clone(),
+        BoardPane::Agents => b
+            .selected_agent()
+            .and_then(|a| a.session_id.clone().or(a.offer_id.clone())),
+    }
+}
+
+fn move_in<T>(
+    rows: &[T],
+    id: &Option<String>,
+    key: impl Fn(&T) -> &str,
+    delta: isize,
+) -> Option<String> {
+    if rows.is_empty() {
+        return None;
+    }
+    let i = id
+        .as_deref()
+        .and_then(|id| rows.iter().position(|r| key(r) == id))
+        .map_or(0, |i| {
+            (i as isize + delta).clamp(0, rows.len() as isize - 1) as usize
+        });
+    Some(key(&rows[i]).to_string())
+}
+
+fn scroll_watch(b: &mut Board, lines: isize) {
+    if let Some(w) = b.watches.get_mut(b.watch) {
+        let s = &mut w.session;
+        let total = if s.kind == CallType::Im {
+            s.messages.len()
+        } else {
+            s.transcript.len()
+        };
+        s.scroll = (s.scroll as isize + lines).clamp(0, total.saturating_sub(1) as isize) as usize;
+    }
+}
+
+/// What a floor command leads to, once the board is no longer borrowed.
+enum Then {
+    Nothing,
+    Info(String),
+    Monitor(String),
+    Stop(String),
+    Ask(Dialog),
+}
+
+/// A command on the floor view. Returns false when the agent terminal's
+/// own handling should take it (status, help, quit, and calls).
+pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) -> bool {
+    let has_calls = !state.sessions.is_empty();
+    let monitor_key = state.keymap.key_label(Command::Monitor);
+    let view_key = state.keymap.key_label(Command::View);
+    let Some(b) = state.board.as_mut() else {
+        return false;
+    };
+    let then = if cmd == Command::View {
+        match b.view {
+            BoardView::Floor if has_calls => {
+                b.view = BoardView::Call;
+                Then::Nothing
+            }
+            BoardView::Floor => Then::Info("no call of yours yet: intercept one first".into()),
+            BoardView::Call => {
+                b.view = BoardView::Floor;
+                Then::Nothing
+            }
+        }
+    } else if b.view == BoardView::Call {
+        if !matches!(cmd, Command::Monitor | Command::Intercept) {
+            return false;
+        }
+        Then::Info(format!("back to the floor first ({view_key})"))
+    } else {
+        match floor(b, cmd, now, &monitor_key) {
+            Some(t) => t,
+            None => return false,
+        }
+    };
+    match then {
+        Then::Nothing => {}
+        Then::Info(text) => info(state, now, text),
+        Then::Monitor(id) => monitor_request(state, &id, fx),
+        Then::Stop(id) => stop_watch(state, &id, fx),
+        Then::Ask(d) => state.dialog = Some(d),
+    }
+    true
+}
+
+fn floor(b: &mut Board, cmd: Command, now: u64, monitor_key: &str) -> Option<Then> {
+    match cmd {
+        Command::Up | Command::Down => {
+            let delta = if cmd == Command::Up { -1 } else { 1 };
+            match b.pane {
+                BoardPane::Agents => {
+                    b.agent = move_in(&b.wall.agents, &b.agent, |a| &a.user_id, delta)
+                }
+                BoardPane::Sessions => {
+                    b.session = move_in(&b.wall.sessions, &b.session, |s| &s.session_id, delta)
+                }
+                BoardPane::Monitors => scroll_watch(b, -delta),
+            }
+        }
+        Command::PageUp | Command::PageDown => {
+            let back = if cmd == Command::PageUp {
+                PAGE as isize
+            } else {
+                -(PAGE as isize)
+            };
+            match b.pane {
+                BoardPane::Monitors => scroll_watch(b, back),
+                BoardPane::Agents => {
+                    b.agent = move_in(&b.wall.agents, &b.agent, |a| &a.user_id, -back)
+                }
+                BoardPane::Sessions => {
+                    b.session = move_in(&b.wall.sessions, &b.session, |s| &s.session_id, -back)
+                }
+            }
+        }
+        Command::Follow => {
+            if let Some(w) = b.watches.get_mut(b.watch) {
+                w.session.scroll = 0;
+            }
+        }
+        Command::Focus => {
+            // Agents -> Sessions -> each monitor panel -> Agents.
+            match b.pane {
+                BoardPane::Monitors if b.watch + 1 < b.watches.len() => b.watch += 1,
+                p => {
+                    b.pane = p.next(!b.watches.is_empty());
+                    b.watch = 0;
+                }
+            }
+        }
+        Command::Monitor => {
+            let Some(id) = target(b) else {
+                return Some(Then::Info(
+                    "select a session (or an agent in one) to monitor".into(),
+                ));
+            };
+            if b.watch(&id).is_some() {
+                return Some(Then::Stop(id));
+            }
+            let Some(live) = b.live_session(&id).cloned() else {
+                return Some(Then::Info(format!("session {id} is not live")));
+            };
+            if !matches!(live.state, SessionState::Talking | SessionState::Held) {
+                return Some(Then::Info(format!(
+                    "session {id} is {}: monitor it once it is answered",
+                    state_word(live.state)
+                )));
+            }
+            let mut session =
+                Session::new(id.clone(), live.kind, live.direction, Phase::Talking, now);
+            session.started_at = live.started_at;
+            session.accepted_at = live.accepted_at;
+            session.call_in.nickname = live.caller.clone();
+            b.watches.push(Watch {
+                session,
+                agent: live.user_id.clone(),
+                confirmed: false,
+                ended: None,
+            });
+            b.watch = b.watches.len() - 1;
+            return Some(Then::Monitor(id));
+        }
+        Command::Intercept => {
+            let Some(id) = target(b) else {
+                return Some(Then::Info("select a monitored session to take over".into()));
+            };
+            return Some(match b.watch(&id) {
+                Some(w) if w.ended.is_some() => Then::Info(format!("session {id} has ended")),
+                Some(_) => Then::Ask(Dialog::ConfirmIntercept { session_id: id }),
+                None => Then::Info(format!("monitor session {id} first ({monitor_key})")),
+            });
+        }
+        Command::Delete if b.pane == BoardPane::Monitors => {
+            if let Some(id) = b.watches.get(b.watch).map(|w| w.session.id.clone()) {
+                return Some(Then::Stop(id));
+            }
+        }
+        _ => return None,
+    }
+    Some(Then::Nothing)
+}
+
+fn state_word(s: SessionState) -> &'static str {
+    match s {
+        SessionState::Queued => "queued",
+        SessionState::Ringing => "ringing",
+        SessionState::Dialing => "dialing",
+        SessionState::Talking => "talking",
+        SessionState::Held => "held",
+        SessionState::Ended => "ended",
+    }
+}
+
+/// Close a monitor panel, telling the server when it still monitors.
+fn stop_watch(state: &mut State, id: &str, fx: &mut Vec<Effect>) {
+    let Some(b) = state.board.as_mut() else {
+        return;
+    };
+    let live = b.watch(id).is_some_and(|w| w.ended.is_none());
+    b.watches.retain(|w| w.session.id != id);
+    b.fix_selection();
+    if live {
+        request(
+            state,
+            "Supervisor.stopMonitor",
+            json!({ "sessionId": id }),
+            Purpose::Plain,
+            fx,
+        );
+    }
+}
+
+/// The intercept confirmation: y (or Enter) takes the session over.
+pub(super) fn confirm_intercept(state: &mut State, k: &KeyEvent, id: String, fx: &mut Vec<Effect>) {
+    if matches!(
+        k.code,
+        KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter
+    ) {
+        request(
+            state,
+            "Call.intercept",
+            json!({ "sessionId": id }),
+            Purpose::Intercept { session_id: id },
+            fx,
+        );
+    }
+}

@@ -1,0 +1,441 @@
+//! The wallboard side of the center: today's figures (fed as things happen)
+//! and `Supervisor.subscribe` (a snapshot, then a delta after every command
+//! or timer that changed something a subscriber sees).
+//!
+//! Deltas are found by comparing the rows now with the rows last sent, so
+//! no code path that changes an agent or a session can forget to publish.
+//! The comparison only runs while someone is subscribed.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{Local, TimeZone};
+use tokio::time::Instant;
+
+use super::{Center, ConnId, TimerKind};
+use crate::protocol::*;
+use crate::server::kpi::Kpi;
+use crate::server::session::Session;
+
+const MINUTE_MS: u64 = 60_000;
+
+/// What the center keeps for the wallboard.
+pub(super) struct Board {
+    pub kpi: Kpi,
+    /// Connections subscribed, in order.
+    pub subscribers: Vec<ConnId>,
+    /// Rows as last sent (empty while nobody is subscribed).
+    agents: HashMap<String, BoardAgent>,
+    groups: HashMap<String, BoardGroup>,
+    sessions: HashMap<String, BoardSession>,
+    kpis: Option<Kpis>,
+    point: Option<HistoryPoint>,
+    /// Every seat's status and since when, as last seen (for occupancy).
+    seen: HashMap<String, (AgentStatus, Instant)>,
+    queue_seen: u32,
+    /// The minute timer is set (while someone is subscribed).
+    ticking: bool,
+}
+
+/// Local midnight to midnight around `ms` (unix ms); UTC days if the local
+/// time cannot be worked out.
+pub(super) fn local_day(ms: u64) -> (u64, u64) {
+    let utc = || {
+        let start = ms - ms % 86_400_000;
+        (start, start + 86_400_000)
+    };
+    let Some(t) = Local.timestamp_millis_opt(ms as i64).single() else {
+        return utc();
+    };
+    let date = t.date_naive();
+    let midnight = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|n| Local.from_local_datetime(&n).earliest())
+            .map(|t| t.timestamp_millis().max(0) as u64)
+    };
+    match (midnight(date), date.succ_opt().and_then(midnight)) {
+        (Some(a), Some(b)) if a <= ms && ms < b => (a, b),
+        _ => utc(),
+    }
+}
+
+impl Board {
+    pub fn new(threshold_s: u64, now_ms: u64) -> Board {
+        let (start, end) = local_day(now_ms);
+        Board {
+            kpi: Kpi::new(threshold_s.saturating_mul(1000), start, end),
+            subscribers: Vec::new(),
+            agents: HashMap::new(),
+            groups: HashMap::new(),
+            sessions: HashMap::new(),
+            kpis: None,
+            point: None,
+            seen: HashMap::new(),
+            queue_seen: 0,
+            ticking: false,
+        }
+    }
+
+    /// The figures, rolled over to a new day first when midnight has passed.
+    pub fn kpi_at(&mut self, now_ms: u64) -> &mut Kpi {
+        if now_ms >= self.kpi.day_end() {
+            let (start, end) = local_day(now_ms);
+            self.kpi.roll_day(start, end);
+        }
+        &mut self.kpi
+    }
+}
+
+/// The kpis without the figure that moves with the clock alone, for
+/// deciding whether a delta must carry them.
+fn counters(k: &Kpis) -> Kpis {
+    Kpis {
+        occupancy: None,
+        ..k.clone()
+    }
+}
+
+impl Center {
+    // ----- rows -----------------------------------------------------------
+
+    fn board_agent(&self, id: &str) -> Option<BoardAgent> {
+        let a = self.agents.get(id)?;
+        Some(BoardAgent {
+            user_id: a.id.clone(),
+            name: self.cfg.user(id).and_then(|u| u.name.clone()),
+            role: a.role.as_str().into(),
+            skill_groups: a.groups.clone(),
+            status: a.status,
+            rest_reason: a.rest_reason.clone(),
+            status_since: self.clock.wall_ms(a.status_since),
+            connected: !a.tabs.is_empty(),
+            session_id: a.active.clone(),
+            offer_id: a.offer.clone(),
+        })
+    }
+
+    fn board_group(&self, id: &str) -> BoardGroup {
+        let queue = self.queues.get(id);
+        let members = self.members.get(id).map(Vec::as_slice).unwrap_or(&[]);
+        let member = |m: &String| self.agents.get(m);
+        BoardGroup {
+            skill_group_id: id.to_string(),
+            name: self
+                .cfg
+                .skill_groups
+                .iter()
+                .find(|g| g.id == id)
+                .and_then(|g| g.name.clone()),
+            waiting: queue.map_or(0, |q| q.len()) as u32,
+            oldest_since: queue
+                .and_then(|q| q.iter().filter_map(|s| self.sessions.get(s)).next())
+                .map(|s| s.created_ms),
+            free: members
+                .iter()
+                .filter_map(member)
+                .filter(|a| a.available())
+                .count() as u32,
+            staffed: members
+                .iter()
+                .filter_map(member)
+                .filter(|a| !a.tabs.is_empty() && a.status != AgentStatus::Offline)
+                .count() as u32,
+        }
+    }
+
+    fn board_session(s: &Session) -> BoardSession {
+        let c = &s.call_in;
+        let caller = match s.kind {
+            CallType::Internal => s.agent.clone().filter(|_| s.caller_agent.is_some()),
+            _ => None,
+        }
+        .or_else(|| c.nickname.clone())
+        .or_else(|| match s.direction {
+            Direction::Outbound => c
+                .protected_callee
+                .clone()
+                .or_else(|| c.callee_phone_number.clone()),
+            _ => c
+                .protected_caller
+                .clone()
+                .or_else(|| c.caller_phone_number.clone()),
+        })
+        .or_else(|| c.user_id.clone());
+        BoardSession {
+            session_id: s.id.clone(),
+            kind: s.kind,
+            state: s.state,
+            direction: s.direction,
+            user_id: s
+                .agent
+                .clone()
+                .or_else(|| s.ringing_to.clone())
+                .or_else(|| s.caller_agent.clone()),
+            skill_group_id: s.group.clone(),
+            caller,
+            started_at: s.created_ms,
+            accepted_at: s.accepted_ms,
+        }
+    }
+
+    fn open_intervals(&self) -> Vec<(AgentStatus, u64)> {
+        self.agents
+            .values()
+            .map(|a| (a.status, self.clock.wall_ms(a.status_since)))
+            .collect()
+    }
+
+    /// The whole wallboard as it stands.
+    pub(super) fn wallboard(&mut self) -> Wallboard {
+        let now_ms = self.clock.now_ms();
+        let mut agents: Vec<BoardAgent> = self
+            .agents
+            .keys()
+            .filter_map(|id| self.board_agent(id))
+            .collect();
+        agents.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+        let groups: Vec<BoardGroup> = self
+            .cfg
+            .skill_groups
+            .iter()
+            .map(|g| self.board_group(&g.id))
+            .collect();
+        let mut sessions: Vec<BoardSession> = self
+            .sessions
+            .values()
+            .filter(|s| !s.is_ended())
+            .map(Center::board_session)
+            .collect();
+        sessions.sort_by(|a, b| (a.started_at, &a.session_id).cmp(&(b.started_at, &b.session_id)));
+        let open = self.open_intervals();
+        let kpi = self.board.kpi_at(now_ms);
+        Wallboard {
+            agents,
+            groups,
+            sessions,
+            kpis: kpi.figures(now_ms, &open),
+            history: kpi.history(now_ms),
+        }
+    }
+
+    // ----- what happens -----------------------------------------------------
+
+    /// Feed the figures what changed that no single call site reports: the
+    /// queue length and every seat's status intervals. Runs after every
+    /// command and timer.
+    pub(super) fn observe(&mut self) {
+        let now_ms = self.clock.now_ms();
+        let waiting: u32 = self.queues.values().map(|q| q.len() as u32).sum();
+        let mut closed = Vec::new();
+        for a in self.agents.values() {
+            let now = (a.status, a.status_since);
+            match self.board.seen.insert(a.id.clone(), now) {
+                Some(before) if before != now => closed.push((before.0, before.1, a.status_since)),
+                _ => {}
+            }
+        }
+        let closed: Vec<(AgentStatus, u64, u64)> = closed
+            .into_iter()
+            .map(|(st, from, to)| (st, self.clock.wall_ms(from), self.clock.wall_ms(to)))
+            .collect();
+        let queue_changed = waiting != self.board.queue_seen;
+        self.board.queue_seen = waiting;
+        let kpi = self.board.kpi_at(now_ms);
+        for (st, from, to) in closed {
+            kpi.agent_time(st, from, to);
+        }
+        if queue_changed {
+            kpi.queue_length(waiting, now_ms);
+        }
+    }
+
+    /// An inbound customer session arrived.
+    pub(super) fn kpi_offered(&mut self) {
+        let now = self.clock.now_ms();
+        self.board.kpi_at(now).offered(now);
+    }
+
+    /// A session was accepted for the first time.
+    pub(super) fn kpi_answered(&mut self, sid: &str) {
+        let now = self.clock.now_ms();
+        if let Some(s) = self.sessions.get(sid).filter(|s| counts(s)) {
+            let arrived = s.created_ms;
+            self.board.kpi_at(now).answered(arrived, now);
+        }
+    }
+
+    /// A session ended.
+    pub(super) fn kpi_ended(&mut self, sid: &str) {
+        let now = self.clock.now_ms();
+        let Some(s) = self.sessions.get(sid).filter(|s| counts(s)) else {
+            return;
+        };
+        let (arrived, accepted) = (s.created_ms, s.accepted_ms);
+        let kpi = self.board.kpi_at(now);
+        match accepted {
+            Some(at) => kpi.handled(now.saturating_sub(at)),
+            None => kpi.abandoned(arrived, now),
+        }
+    }
+
+    pub(super) fn kpi_after_call_work(&mut self, ms: u64) {
+        let now = self.clock.now_ms();
+        self.board.kpi_at(now).after_call_work(ms);
+    }
+
+    // ----- subscribers ------------------------------------------------------
+
+    pub(super) fn subscribe(&mut self, conn: ConnId) -> Wallboard {
+        let board = self.wallboard();
+        if self.board.subscribers.is_empty() {
+            // The rows last sent are exactly this snapshot.
+            self.board.agents = board
+                .agents
+                .iter()
+                .map(|a| (a.user_id.clone(), a.clone()))
+                .collect();
+            self.board.groups = board
+                .groups
+                .iter()
+                .map(|g| (g.skill_group_id.clone(), g.clone()))
+                .collect();
+            self.board.sessions = board
+                .sessions
+                .iter()
+                .map(|s| (s.session_id.clone(), s.clone()))
+                .collect();
+            self.board.kpis = Some(board.kpis.clone());
+            self.board.point = board.history.last().cloned();
+        }
+        if !self.board.subscribers.contains(&conn) {
+            self.board.subscribers.push(conn);
+        }
+        if !self.board.ticking {
+            self.board.ticking = true;
+            let now = self.clock.now_ms();
+            let wait = MINUTE_MS - now % MINUTE_MS;
+            self.schedule(Duration::from_millis(wait), TimerKind::BoardMinute);
+        }
+        board
+    }
+
+    pub(super) fn unsubscribe(&mut self, conn: ConnId) {
+        self.board.subscribers.retain(|c| *c != conn);
+        if self.board.subscribers.is_empty() {
+            self.board.agents.clear();
+            self.board.groups.clear();
+            self.board.sessions.clear();
+            self.board.kpis = None;
+            self.board.point = None;
+        }
+    }
+
+    /// The minute timer: the history moves on and occupancy is refreshed.
+    pub(super) fn board_minute(&mut self) {
+        self.board.ticking = false;
+        if self.board.subscribers.is_empty() {
+            return;
+        }
+        self.board.kpis = None; // send the figures whatever changed
+        self.board.ticking = true;
+        let now = self.clock.now_ms();
+        let wait = MINUTE_MS - now % MINUTE_MS;
+        self.schedule(Duration::from_millis(wait), TimerKind::BoardMinute);
+    }
+
+    /// Send subscribers what changed since the last delta.
+    pub(super) fn publish(&mut self) {
+        if self.board.subscribers.is_empty() {
+            return;
+        }
+        let mut d = WallboardDelta::default();
+        let ids: Vec<String> = self.agents.keys().cloned().collect();
+        for id in ids {
+            if let Some(row) = self.board_agent(&id) {
+                if self.board.agents.get(&id) != Some(&row) {
+                    self.board.agents.insert(id, row.clone());
+                    d.agents.push(row);
+                }
+            }
+        }
+        d.agents.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+        let groups: Vec<String> = self.cfg.skill_groups.iter().map(|g| g.id.clone()).collect();
+        for id in groups {
+            let row = self.board_group(&id);
+            if self.board.groups.get(&id) != Some(&row) {
+                self.board.groups.insert(id, row.clone());
+                d.groups.push(row);
+            }
+        }
+        let live: Vec<BoardSession> = self
+            .sessions
+            .values()
+            .filter(|s| !s.is_ended())
+            .map(Center::board_session)
+            .collect();
+        let mut gone: Vec<String> = self
+            .board
+            .sessions
+            .keys()
+            .filter(|id| !live.iter().any(|s| &s.session_id == *id))
+            .cloned()
+            .collect();
+        gone.sort();
+        for id in &gone {
+            self.board.sessions.remove(id);
+        }
+        d.ended = gone;
+        for row in live {
+            if self.board.sessions.get(&row.session_id) != Some(&row) {
+                self.board
+                    .sessions
+                    .insert(row.session_id.clone(), row.clone());
+                d.sessions.push(row);
+            }
+        }
+        d.sessions
+            .sort_by(|a, b| (a.started_at, &a.session_id).cmp(&(b.started_at, &b.session_id)));
+        let now_ms = self.clock.now_ms();
+        let open = self.open_intervals();
+        let kpi = self.board.kpi_at(now_ms);
+        let kpis = kpi.figures(now_ms, &open);
+        let point = kpi.history(now_ms).pop();
+        if self.board.kpis.as_ref().map(counters) != Some(counters(&kpis)) {
+            self.board.kpis = Some(kpis.clone());
+            d.kpis = Some(kpis);
+        }
+        if point != self.board.point {
+            self.board.point = point.clone();
+            d.history.extend(point);
+        }
+        if !d.is_empty() {
+            let subs = self.board.subscribers.clone();
+            self.emit_to_conns(&subs, &Event::Wallboard(d));
+        }
+    }
+}
+
+/// Sessions the figures count: inbound customer sessions.
+fn counts(s: &Session) -> bool {
+    s.direction == Direction::Inbound && s.kind != CallType::Internal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_local_day_holds_its_moment() {
+        for ms in [
+            0u64,
+            1_795_219_200_000,
+            1_795_262_399_999,
+            1_800_000_000_123,
+        ] {
+            let (a, b) = local_day(ms);
+            assert!(a <= ms && ms < b, "{a} <= {ms} < {b}");
+            // 23 to 25 hours (daylight saving time).
+            assert!((23 * 3_600_000..=25 * 3_600_000).contains(&(b - a)));
+        }
+    }
+}
