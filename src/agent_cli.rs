@@ -12,9 +12,10 @@ use crossterm::terminal::{
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 
+use crate::app::board::Board;
 use crate::app::config::{self, ClientConfig};
 use crate::app::link::LinkConfig;
-use crate::app::run::{run, TermScreen};
+use crate::app::run::{run, FramePace, TermScreen};
 use crate::app::state::{Caps, State};
 use crate::server::clock::Clock;
 
@@ -37,6 +38,37 @@ pub struct AgentArgs {
     /// directory, created with comments on first run).
     #[arg(long, env = "CCDESK_AGENT_CONFIG")]
     pub config: Option<PathBuf>,
+}
+
+/// `ccdesk supervise`: the agent terminal's connection options, plus the frame rate.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SuperviseArgs {
+    #[command(flatten)]
+    pub client: AgentArgs,
+    /// Frames a second at most (default 10, or `frame_rate` in the config's
+    /// [supervise] table); lower it on a slow link.
+    #[arg(long)]
+    pub fps: Option<f64>,
+    /// Clear and redraw the whole screen every frame. Only for measuring
+    /// what drawing changes alone saves (see docs/BENCHMARKS.md).
+    #[arg(long, hide = true)]
+    pub full_redraw: bool,
+}
+
+/// How the terminal is driven: the frame pace and whether to redraw all.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Screen {
+    pub pace: FramePace,
+    pub full_redraw: bool,
+}
+
+impl Screen {
+    pub fn agent() -> Screen {
+        Screen {
+            pace: FramePace::AGENT,
+            full_redraw: false,
+        }
+    }
 }
 
 /// What the start-up check found (the SDK's isBrowserSupported, for a terminal).
@@ -139,6 +171,16 @@ pub fn config_names_server(args: &AgentArgs) -> bool {
 }
 
 pub fn run_agent(args: AgentArgs) -> anyhow::Result<u8> {
+    run_client(args, None)
+}
+
+pub fn run_supervise(args: SuperviseArgs) -> anyhow::Result<u8> {
+    run_client(args.client, Some((args.fps, args.full_redraw)))
+}
+
+/// The agent terminal, or with `supervise` set the supervisor console
+/// (requested frame rate, full redraw).
+fn run_client(args: AgentArgs, supervise: Option<(Option<f64>, bool)>) -> anyhow::Result<u8> {
     let path = args
         .config
         .clone()
@@ -167,7 +209,7 @@ pub fn run_agent(args: AgentArgs) -> anyhow::Result<u8> {
         format!("no token: set CCDESK_TOKEN (from `ccdesk token --user {user}`) or pass --token")
     })?;
     let (check, log) = prepare()?;
-    tracing::info!(%server, %user, caps = ?check.caps, "agent terminal starting");
+    tracing::info!(%server, %user, caps = ?check.caps, supervise = supervise.is_some(), "terminal starting");
 
     let clock = Clock::new();
     let mut state = State::new(server.clone(), user.clone(), keymap, clock.now_ms());
@@ -196,7 +238,18 @@ pub fn run_agent(args: AgentArgs) -> anyhow::Result<u8> {
         enable_shared: state.me.enable_shared,
     };
 
-    let exit = run_terminal(state, link, cfg.notification, None)?;
+    let screen = match supervise {
+        None => Screen::agent(),
+        Some((fps, full_redraw)) => {
+            state.board = Some(Board::default());
+            let pace = match fps.or(cfg.supervise.frame_rate) {
+                Some(r) => FramePace::with_rate(r),
+                None => FramePace::SUPERVISOR,
+            };
+            Screen { pace, full_redraw }
+        }
+    };
+    let exit = run_terminal(state, link, cfg.notification, None, screen)?;
     if let Some(m) = &exit.message {
         eprintln!("ccdesk: {m}");
     }
@@ -210,6 +263,7 @@ pub fn run_terminal(
     link: LinkConfig,
     notify_style: crate::app::config::NotifyStyle,
     pilot: Option<Box<dyn crate::app::run::Pilot>>,
+    how: Screen,
 ) -> anyhow::Result<crate::app::state::Exit> {
     let prev = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -228,16 +282,20 @@ pub fn run_terminal(
             terminal,
             notify_style,
             frames: 0,
+            full_redraw: how.full_redraw,
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let exit = rt.block_on(run(&mut screen, state, EventStream::new(), link, pilot));
-        tracing::info!(
-            frames = screen.frames,
-            code = exit.code,
-            "agent terminal ends"
-        );
+        let exit = rt.block_on(run(
+            &mut screen,
+            state,
+            EventStream::new(),
+            link,
+            pilot,
+            how.pace,
+        ));
+        tracing::info!(frames = screen.frames, code = exit.code, "terminal ends");
         Ok(exit)
     })();
     restore_terminal();

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use crate::app::keymap::Keymap;
 use crate::app::link::LinkConfig;
-use crate::app::run::{run, NullScreen};
+use crate::app::run::{run, FramePace, NullScreen};
 use crate::app::state::State;
 use crate::server::auth;
 use crate::server::clock::Clock;
@@ -334,7 +334,14 @@ pub async fn headless(
     let link = link(&center);
     let longest_colleague_call = sc.colleagues.iter().map(|c| c.talk).fold(0.0, f64::max);
     let print = |out: &mut (dyn Write + Send), e: &Entry| writeln!(out, "{}", e.line());
-    let app = run(&mut screen, state, input, link, Some(Box::new(pilot)));
+    let app = run(
+        &mut screen,
+        state,
+        input,
+        link,
+        Some(Box::new(pilot)),
+        FramePace::AGENT,
+    );
     tokio::pin!(app);
     let pacing = pace(speed, start);
     tokio::pin!(pacing);
@@ -487,7 +494,13 @@ fn interactive(sc: Scenario, seed: u64, autopilot: bool) -> anyhow::Result<u8> {
     } else {
         None
     };
-    let exit = crate::agent_cli::run_terminal(state, link(&center), cfg.notification, pilot)?;
+    let exit = crate::agent_cli::run_terminal(
+        state,
+        link(&center),
+        cfg.notification,
+        pilot,
+        crate::agent_cli::Screen::agent(),
+    )?;
     let summary = rt.block_on(center.finish(TrunkReport::default()))?;
     if let Some(m) = &exit.message {
         eprintln!("ccdesk: {m}");

@@ -24,6 +24,9 @@ enum Cmd {
     /// The one-command demo: a contact center on loopback with simulated
     /// customers and colleagues, and the agent terminal logged in.
     Demo(ccdesk::demo::DemoArgs),
+    /// The supervisor console (roles admin and inspector): wallboard, live
+    /// sessions, text monitors, intercept. Same connection options as `agent`.
+    Supervise(ccdesk::agent_cli::SuperviseArgs),
     /// Run the contact center: WebSocket signalling on /ws, routing, records.
     Serve {
         /// Server configuration (TOML).
@@ -103,6 +106,15 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Cmd::Supervise(args) = command {
+        return match ccdesk::agent_cli::run_supervise(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("ccdesk: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -114,7 +126,7 @@ fn main() -> ExitCode {
 
 fn run(command: Cmd) -> anyhow::Result<()> {
     match command {
-        Cmd::Agent(_) | Cmd::Demo(_) => Ok(()),
+        Cmd::Agent(_) | Cmd::Demo(_) | Cmd::Supervise(_) => Ok(()),
         Cmd::Serve { config, listen } => {
             init_stderr_logging();
             raise_fd_limit();

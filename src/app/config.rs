@@ -46,6 +46,16 @@ pub struct ClientConfig {
     pub settings: SettingsConfig,
     #[serde(default)]
     pub keys: BTreeMap<String, KeySpec>,
+    #[serde(default)]
+    pub supervise: SuperviseConfig,
+}
+
+/// `[supervise]`: the supervisor console.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuperviseConfig {
+    /// Frames a second at most (default 10).
+    pub frame_rate: Option<f64>,
 }
 
 /// The file written on first run: every key, commented out, with its default.
@@ -102,6 +112,14 @@ pub const TEMPLATE: &str = r#"# ccdesk agent terminal configuration.
 # settings = ","
 # help = ["?", "f1"]
 # quit = "q"
+# The supervisor console's own commands:
+# monitor = "w"
+# intercept = "I"
+# view = "g"
+
+[supervise]
+# Frames a second at most in `ccdesk supervise` (lower it on a slow link).
+# frame_rate = 10
 "#;
 
 #[derive(Debug, thiserror::Error)]

@@ -19,29 +19,60 @@ use super::reduce::{next_tick, reduce};
 use super::state::{Exit, State};
 use crate::server::clock::Clock;
 
-/// Frames a second, sustained.
-pub const FRAME_RATE: f64 = 30.0;
-/// Frames that may be drawn back to back before the rate applies (a key
-/// press and the server's answer to it are drawn at once).
-pub const FRAME_BURST: f64 = 4.0;
+/// How often frames may be drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FramePace {
+    /// Frames a second, sustained.
+    pub rate: f64,
+    /// Frames that may be drawn back to back before the rate applies (a key
+    /// press and the server's answer to it are drawn at once).
+    pub burst: f64,
+}
 
-/// A token bucket for frames: at most FRAME_RATE a second, with short bursts.
+impl FramePace {
+    /// The agent terminal: 30 frames a second, bursts of 4.
+    pub const AGENT: FramePace = FramePace {
+        rate: 30.0,
+        burst: 4.0,
+    };
+    /// The supervisor console (often over SSH): 10 a second, bursts of 2.
+    pub const SUPERVISOR: FramePace = FramePace {
+        rate: 10.0,
+        burst: 2.0,
+    };
+    /// A pace of `rate` frames a second (clamped to 1..=60).
+    pub fn with_rate(rate: f64) -> FramePace {
+        let rate = if rate.is_finite() {
+            rate.clamp(1.0, 60.0)
+        } else {
+            10.0
+        };
+        FramePace {
+            rate,
+            burst: (rate / 5.0).clamp(1.0, 4.0),
+        }
+    }
+}
+
+/// A token bucket for frames: at most `rate` a second, with short bursts.
 #[derive(Debug, Clone)]
 pub struct FrameBudget {
+    pace: FramePace,
     tokens: f64,
     at: Instant,
 }
 
 impl FrameBudget {
-    pub fn new(now: Instant) -> Self {
+    pub fn new(now: Instant, pace: FramePace) -> Self {
         FrameBudget {
-            tokens: FRAME_BURST,
+            pace,
+            tokens: pace.burst,
             at: now,
         }
     }
     fn refill(&mut self, now: Instant) {
         let dt = now.saturating_duration_since(self.at).as_secs_f64();
-        self.tokens = (self.tokens + dt * FRAME_RATE).min(FRAME_BURST);
+        self.tokens = (self.tokens + dt * self.pace.rate).min(self.pace.burst);
         self.at = now;
     }
     /// Take a frame now if the budget allows it.
@@ -57,7 +88,7 @@ impl FrameBudget {
     /// When the next frame may be drawn.
     pub fn next_at(&self) -> Instant {
         let missing = (1.0 - self.tokens).max(0.0);
-        self.at + Duration::from_secs_f64(missing / FRAME_RATE) + Duration::from_micros(1)
+        self.at + Duration::from_secs_f64(missing / self.pace.rate) + Duration::from_micros(1)
     }
 }
 
@@ -128,6 +159,9 @@ pub struct TermScreen<B: Backend + io::Write> {
     pub terminal: Terminal<B>,
     pub notify_style: NotifyStyle,
     pub frames: u64,
+    /// Clear and redraw everything every frame (only to measure what the
+    /// diffing saves; never the default).
+    pub full_redraw: bool,
 }
 
 impl<B: Backend + io::Write> Screen for TermScreen<B> {
@@ -136,6 +170,11 @@ impl<B: Backend + io::Write> Screen for TermScreen<B> {
             self.terminal.backend_mut(),
             crossterm::terminal::BeginSynchronizedUpdate
         )?;
+        if self.full_redraw {
+            self.terminal
+                .clear()
+                .map_err(|e| io::Error::other(e.to_string()))?;
+        }
         self.terminal
             .draw(|f| crate::ui::draw(state, f))
             .map_err(|e| io::Error::other(e.to_string()))?;
@@ -175,6 +214,7 @@ pub async fn run<S, I>(
     mut input: I,
     link_cfg: LinkConfig,
     mut pilot: Option<Box<dyn Pilot>>,
+    pace: FramePace,
 ) -> Exit
 where
     S: Screen,
@@ -184,7 +224,7 @@ where
     let (act_tx, mut act_rx) = mpsc::unbounded_channel();
     let (req_tx, req_rx) = mpsc::unbounded_channel::<Outgoing>();
     let link_task = tokio::spawn(link::run(link_cfg, act_tx, req_rx));
-    let mut budget = FrameBudget::new(Instant::now());
+    let mut budget = FrameBudget::new(Instant::now(), pace);
     let mut input_open = true;
     let far = Duration::from_secs(86_400);
     loop {
@@ -304,7 +344,7 @@ mod tests {
     #[test]
     fn the_frame_budget_allows_bursts_and_caps_the_rate() {
         let t0 = Instant::now();
-        let mut b = FrameBudget::new(t0);
+        let mut b = FrameBudget::new(t0, FramePace::AGENT);
         for _ in 0..4 {
             assert!(b.take(t0), "a burst of four is drawn at once");
         }

@@ -11,3 +11,4 @@ mod routing;
 mod status;
 mod supervision;
 mod transcript;
+mod wallboard;
