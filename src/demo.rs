@@ -21,7 +21,7 @@ use crate::app::run::{run, FramePace, NullScreen};
 use crate::app::state::State;
 use crate::server::auth;
 use crate::server::clock::Clock;
-use crate::server::config::ServerConfig;
+use crate::server::config::{Role, ServerConfig, User};
 use crate::server::records::{SessionRecord, SqliteRecords};
 use crate::server::Server;
 use crate::sim::colleague::{self, ColleagueCmd, ColleagueReport};
@@ -52,7 +52,20 @@ pub struct DemoArgs {
     /// With --headless: how many times faster than real time, or `max` (default).
     #[arg(long, value_parser = parse_speed)]
     pub speed: Option<Speed>,
+    /// Open the supervisor console (as sam) instead of the agent terminal;
+    /// the autopilot plays alice. Best with `--scenario floor`.
+    #[arg(long)]
+    pub supervise: bool,
+    /// With --supervise: frames a second at most (default 10).
+    #[arg(long)]
+    pub fps: Option<f64>,
+    /// Clear and redraw the whole screen every frame (for measuring only).
+    #[arg(long, hide = true)]
+    pub full_redraw: bool,
 }
+
+/// The supervisor of the demo center.
+pub const DEMO_SUPERVISOR: &str = "sam";
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Speed {
@@ -207,6 +220,29 @@ impl DemoCenter {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .context("cannot listen on 127.0.0.1")?;
+        // Colleagues the demo center does not know join the scenario's group.
+        if !cfg.skill_groups.iter().any(|g| g.id == sc.skill_group) {
+            anyhow::bail!(
+                "skill group `{}` is not in the demo center (support, sales)",
+                sc.skill_group
+            );
+        }
+        for c in &sc.colleagues {
+            match cfg.user(&c.user) {
+                Some(u) if u.role != Role::Agent => anyhow::bail!(
+                    "colleague `{}` is a {} of the demo center, not an agent",
+                    c.user,
+                    u.role.as_str()
+                ),
+                Some(_) => {}
+                None => cfg.users.push(User {
+                    id: c.user.clone(),
+                    role: Role::Agent,
+                    skill_groups: vec![sc.skill_group.clone()],
+                    name: None,
+                }),
+            }
+        }
         let server = Server::start(cfg.clone(), listener, Box::new(records))?;
         let url = format!("ws://{}/ws", server.addr);
         let now = Clock::new().now_secs();
@@ -220,14 +256,6 @@ impl DemoCenter {
                 )
             })
             .collect();
-        for c in &sc.colleagues {
-            if cfg.user(&c.user).is_none() {
-                anyhow::bail!(
-                    "colleague `{}` is not an agent of the demo center (bob, carol, dave)",
-                    c.user
-                );
-            }
-        }
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel::<ColleagueCmd>();
         let (stop, stop_rx) = watch::channel(false);
         let colleagues = tokio::spawn(colleague::run(
@@ -440,7 +468,102 @@ pub fn main(args: DemoArgs) -> anyhow::Result<u8> {
     if args.speed.is_some() {
         anyhow::bail!("--speed needs --headless: the terminal runs in real time");
     }
+    if args.supervise {
+        return supervise(sc, seed, args.fps, args.full_redraw);
+    }
     interactive(sc, seed, args.autopilot)
+}
+
+/// The supervisor console over the demo center; alice on autopilot.
+fn supervise(sc: Scenario, seed: u64, fps: Option<f64>, full_redraw: bool) -> anyhow::Result<u8> {
+    let (check, log) = crate::agent_cli::prepare()?;
+    let sc = Arc::new(sc);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (tl, mut entries) = Timeline::new(Instant::now());
+    let center = rt.block_on(DemoCenter::start(sc.clone(), seed, tl.clone()))?;
+    rt.spawn(async move { while entries.recv().await.is_some() {} });
+    let clock = Clock::new();
+    // alice, played by the autopilot with no screen.
+    let alice = State::new(
+        center.url.clone(),
+        DEMO_AGENT.into(),
+        Keymap::default(),
+        clock.now_ms(),
+    );
+    let pilot = Autopilot::new(sc.autopilot.clone(), clock.now_ms(), DEMO_AGENT, Some(tl));
+    let alice_link = link(&center);
+    rt.spawn(async move {
+        let mut screen = NullScreen::default();
+        let input = futures_util::stream::pending::<std::io::Result<crossterm::event::Event>>();
+        run(
+            &mut screen,
+            alice,
+            input,
+            alice_link,
+            Some(Box::new(pilot)),
+            FramePace::AGENT,
+        )
+        .await
+    });
+    let cfg = crate::app::config::default_path()
+        .and_then(|p| crate::app::config::ClientConfig::load_or_create(&p).ok())
+        .map(|(c, _)| c)
+        .unwrap_or_default();
+    let mut state = State::new(
+        center.url.clone(),
+        DEMO_SUPERVISOR.into(),
+        cfg.keymap().unwrap_or_default(),
+        clock.now_ms(),
+    );
+    state.caps = check.caps;
+    state.warnings = check.warnings;
+    state.board = Some(crate::app::board::Board::default());
+    state.warnings.push(format!(
+        "demo: {}; you are sam, the supervisor",
+        sc.description
+    ));
+    if log.is_none() {
+        state
+            .warnings
+            .push("no log file: the state directory is not writable".into());
+    }
+    let sup_link = LinkConfig {
+        url: center.url.clone(),
+        user: DEMO_SUPERVISOR.to_string(),
+        token: center
+            .tokens
+            .get(DEMO_SUPERVISOR)
+            .cloned()
+            .unwrap_or_default(),
+        enable_shared: false,
+    };
+    let pace = match fps.or(cfg.supervise.frame_rate) {
+        Some(r) => FramePace::with_rate(r),
+        None => FramePace::SUPERVISOR,
+    };
+    let exit = crate::agent_cli::run_terminal(
+        state,
+        sup_link,
+        cfg.notification,
+        None,
+        crate::agent_cli::Screen { pace, full_redraw },
+    )?;
+    let summary = rt.block_on(center.finish(TrunkReport::default()))?;
+    if let Some(m) = &exit.message {
+        eprintln!("ccdesk: {m}");
+    }
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "ccdesk demo --supervise: {} (seed {seed})",
+        sc.description
+    )?;
+    summary.print(&mut out)?;
+    rt.shutdown_timeout(Duration::from_millis(200));
+    Ok(exit.code)
 }
 
 fn interactive(sc: Scenario, seed: u64, autopilot: bool) -> anyhow::Result<u8> {

@@ -320,6 +320,7 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../config/scenarios/default.toml"),
     ),
     ("rush", include_str!("../../config/scenarios/rush.toml")),
+    ("floor", include_str!("../../config/scenarios/floor.toml")),
     (
         "training",
         include_str!("../../config/scenarios/training.toml"),
