@@ -1,7 +1,7 @@
 # ccdesk — the README's commands. `make setup` installs system packages.
 CARGO ?= cargo
 
-.PHONY: setup demo serve test lint bench bench-idle bench-agent bench-render
+.PHONY: setup demo supervise serve test lint bench bench-idle bench-agent bench-render bench-supervise
 
 setup:
 	@scripts/setup.sh
@@ -9,6 +9,10 @@ setup:
 ## The demo: a contact center on loopback, simulated customers, you as alice.
 demo: setup
 	$(CARGO) run --release -- demo $(ARGS)
+
+## The supervisor console over a busy demo floor (twenty agents).
+supervise: setup
+	$(CARGO) run --release -- demo --supervise --scenario floor $(ARGS)
 
 ## Run the contact center on 127.0.0.1:7070 with config/server.toml.
 serve: setup
@@ -32,6 +36,11 @@ bench-idle: setup
 bench-agent: setup
 	$(CARGO) build --release
 	$(CARGO) run --release --example agent_bench
+
+## Supervisor console: bytes written to the terminal a minute on a busy floor.
+bench-supervise: setup
+	$(CARGO) build --release
+	$(CARGO) run --release --example supervise_bench
 
 ## Drawing a busy 120x40 screen (criterion).
 bench-render: setup

@@ -28,7 +28,7 @@ fn now_secs() -> u64 {
 }
 
 /// A contact center on its own runtime, reached through a proxy the test can cut.
-struct Center {
+pub(crate) struct Center {
     rt: tokio::runtime::Runtime,
     cfg: ServerConfig,
     _server: Server,
@@ -41,7 +41,7 @@ struct Center {
 }
 
 impl Center {
-    fn start() -> Center {
+    pub(crate) fn start() -> Center {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -81,7 +81,7 @@ impl Center {
         self.cut.send_modify(|g| *g += 1);
     }
 
-    fn peer(&self, user: &str, shared: bool) -> Peer {
+    pub(crate) fn peer(&self, user: &str, shared: bool) -> Peer {
         let token = self.token(user);
         let conn = self.rt.block_on(async {
             let c = Connection::connect(&self.direct).await.expect("connect");
@@ -96,11 +96,23 @@ impl Center {
 
     /// The agent terminal, logged in as `user`, in an 80x24 pseudo-terminal.
     fn agent(&self, user: &str, extra: &[&str], token: Option<String>) -> Agent {
+        self.terminal("agent", user, extra, token, (80, 24))
+    }
+
+    /// `ccdesk <command>` logged in as `user`, in a pseudo-terminal of `size`.
+    pub(crate) fn terminal(
+        &self,
+        command: &str,
+        user: &str,
+        extra: &[&str],
+        token: Option<String>,
+        size: (u16, u16),
+    ) -> Agent {
         let home = tempfile::tempdir().expect("home");
         let token = token.unwrap_or_else(|| self.token(user));
         let config = home.path().join("config");
         let state = home.path().join("state");
-        let mut args = vec!["agent", "--server", &self.url, "--user", user];
+        let mut args = vec![command, "--server", &self.url, "--user", user];
         args.extend_from_slice(extra);
         let pty = Pty::spawn(
             &PathBuf::from(env!("CARGO_BIN_EXE_ccdesk")),
@@ -113,10 +125,10 @@ impl Center {
                 ("NO_COLOR", ""),
             ],
             home.path(),
-            80,
-            24,
+            size.0,
+            size.1,
         )
-        .expect("spawn ccdesk agent");
+        .expect("spawn ccdesk");
         Agent { pty, home }
     }
 }
@@ -140,26 +152,26 @@ async fn run_proxy(listener: TcpListener, to: std::net::SocketAddr, cut: watch::
     }
 }
 
-struct Agent {
-    pty: Pty,
-    home: tempfile::TempDir,
+pub(crate) struct Agent {
+    pub(crate) pty: Pty,
+    pub(crate) home: tempfile::TempDir,
 }
 
 /// A protocol client played by the test (trunk, other agents, supervisor).
-struct Peer {
+pub(crate) struct Peer {
     conn: Connection,
     rt: tokio::runtime::Handle,
 }
 
 impl Peer {
-    fn call(&self, method: &str, params: Value) -> Option<Value> {
+    pub(crate) fn call(&self, method: &str, params: Value) -> Option<Value> {
         self.rt
             .block_on(self.conn.call(method, params))
             .unwrap_or_else(|e| panic!("{method}: {e}"))
     }
 
     /// The next event that `pred` accepts (others are skipped).
-    fn wait_event(&mut self, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+    pub(crate) fn wait_event(&mut self, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
         let events = &mut self.conn.events;
         self.rt.block_on(async {
             tokio::time::timeout(WAIT, async {
@@ -178,7 +190,7 @@ impl Peer {
 
     /// Place a phone call into skill group support from `masked` (the
     /// protected caller number the agent sees); returns the session id.
-    fn phone_call(&self, masked: &str) -> String {
+    pub(crate) fn phone_call(&self, masked: &str) -> String {
         let r = self
             .call(
                 "Customer.call",

@@ -327,6 +327,29 @@ impl Pty {
         }
     }
 
+    /// Like `wait_for`, but None on timeout instead of failing (for
+    /// retrying something the screen shows only once it took effect).
+    pub fn try_wait_for(&self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.shared.lock();
+        loop {
+            let text = screen_text(state.parser.screen());
+            if pred(&text) {
+                return Some(text);
+            }
+            let now = Instant::now();
+            if state.eof || now >= deadline {
+                return None;
+            }
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
     /// Wait (at most [`DEFAULT_TIMEOUT`]) until `text` is on screen.
     pub fn wait_text(&self, text: &str) -> String {
         self.wait_for(&format!("text {text:?}"), DEFAULT_TIMEOUT, |s| {
