@@ -15,7 +15,7 @@
 #[path = "../tests/agent/pty.rs"]
 mod pty;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 fn count(hay: &[u8], needle: &[u8]) -> usize {
@@ -36,7 +36,7 @@ struct Figures {
 }
 
 fn measure(
-    bin: &PathBuf,
+    bin: &Path,
     size: (u16, u16),
     full_redraw: bool,
     warmup: u64,
@@ -61,7 +61,7 @@ fn measure(
     )
     .expect("spawn ccdesk demo --supervise");
     p.wait_for("the wallboard", Duration::from_secs(20), |s| {
-        s.contains("alice") && s.contains("tina")
+        s.contains("alice") && s.contains("Live sessions")
     });
     // Warm-up: the agents log in and the first calls are answered. A
     // measurement window, not a synchronisation: just let time pass.

@@ -163,11 +163,14 @@ impl WallboardDelta {
 impl Wallboard {
     /// Apply a delta (what a client does with each `wallboard` event).
     pub fn apply(&mut self, d: WallboardDelta) {
-        for a in d.agents {
-            match self.agents.iter_mut().find(|x| x.user_id == a.user_id) {
-                Some(x) => *x = a,
-                None => self.agents.push(a),
+        if !d.agents.is_empty() {
+            for a in d.agents {
+                match self.agents.iter_mut().find(|x| x.user_id == a.user_id) {
+                    Some(x) => *x = a,
+                    None => self.agents.push(a),
+                }
             }
+            self.agents.sort_by(|a, b| a.user_id.cmp(&b.user_id));
         }
         for g in d.groups {
             match self

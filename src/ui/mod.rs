@@ -1,5 +1,6 @@
 //! Pure drawing: `draw(&State, &mut Frame)`. No pane talks to the network.
 
+pub mod board;
 pub mod call_bar;
 pub mod dialogs;
 pub mod queue;
@@ -13,7 +14,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::app::keymap::Command;
+use crate::app::board::BoardView;
+use crate::app::keymap::{Command, Keymap};
 use crate::app::state::{Link, Phase, State, ViewMode};
 use theme::Theme;
 
@@ -34,7 +36,10 @@ pub fn draw(state: &State, f: &mut Frame) {
             );
             compact(f, area, state, &theme, Some(why));
         }
-        ViewMode::Workbench => workbench(f, area, state, &theme),
+        ViewMode::Workbench => match &state.board {
+            Some(b) if b.view == BoardView::Floor => board::draw(f, area, state, b, &theme),
+            _ => workbench(f, area, state, &theme),
+        },
     }
     dialogs::draw(f, area, state, &theme);
 }
@@ -148,15 +153,14 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
         cmds.push((Command::CallOut, "call"));
     }
     cmds.push((Command::Status, "status"));
-    let tail = [(Command::Help, "help"), (Command::Quit, "quit")];
-    let len = |c: &[(Command, &str)]| -> usize {
-        c.iter()
-            .map(|(cmd, label)| km.key_label(*cmd).len() + label.len() + 3)
-            .sum()
-    };
-    let tail_w = len(&tail);
-    while !cmds.is_empty() && len(&cmds) + tail_w > width {
-        cmds.pop();
+    let mut tail = vec![(Command::Help, "help"), (Command::Quit, "quit")];
+    if state
+        .board
+        .as_ref()
+        .is_some_and(|b| b.view == BoardView::Call)
+    {
+        // The supervisor's own call: the way back to the floor always shows.
+        tail.insert(0, (Command::View, "floor"));
     }
     let mut prefix: Vec<Span<'static>> = Vec::new();
     if !state.settings.toolbar {
@@ -175,9 +179,31 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
             }
         }
     }
+    hint_line(km, cmds, &tail, prefix, width, theme)
+}
+
+/// A footer of key hints after `prefix`: `cmds` (the least important last:
+/// they go first when the line is too narrow), then `tail`, always kept.
+fn hint_line(
+    km: &Keymap,
+    mut cmds: Vec<(Command, &str)>,
+    tail: &[(Command, &str)],
+    prefix: Vec<Span<'static>>,
+    width: usize,
+    theme: &Theme,
+) -> Line<'static> {
+    let len = |c: &[(Command, &str)]| -> usize {
+        c.iter()
+            .map(|(cmd, label)| km.key_label(*cmd).len() + label.len() + 3)
+            .sum()
+    };
+    let tail_w = len(tail);
+    while !cmds.is_empty() && len(&cmds) + tail_w > width {
+        cmds.pop();
+    }
     let mut spans = prefix;
-    for (c, label) in cmds.into_iter().chain(tail) {
-        spans.push(Span::styled(km.key_label(c), theme.key()));
+    for (c, label) in cmds.iter().chain(tail) {
+        spans.push(Span::styled(km.key_label(*c), theme.key()));
         spans.push(Span::raw(format!(" {label}  ")));
     }
     text::clip(spans, width, theme)
@@ -230,6 +256,9 @@ fn compact(f: &mut Frame, area: Rect, state: &State, theme: &Theme, why: Option<
     let n = state.sessions.len();
     if n > 1 {
         spans.push(Span::styled(format!("{sep}{n} sessions"), theme.dim()));
+    }
+    if let Some(b) = &state.board {
+        spans.extend(board::summary(b, theme));
     }
     if let Some(e) = state.errors.back() {
         spans.push(Span::styled(

@@ -61,6 +61,18 @@ pub fn truncate(s: &str, width: usize, ell: &str) -> String {
     out
 }
 
+/// Cut `s` to at most `width` columns keeping its end, starting with `ell`
+/// (one column) when cut: for ids whose tail tells them apart.
+pub fn truncate_start(s: &str, width: usize, ell: &str) -> String {
+    if s.width() <= width {
+        return s.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    format!("{ell}{}", tail(s, width - 1))
+}
+
 /// The end of `s` that fits in `width` columns (for input lines).
 pub fn tail(s: &str, width: usize) -> &str {
     let mut w = 0;
@@ -160,6 +172,8 @@ mod tests {
         assert_eq!(wrap("", 5), vec![""]);
         assert_eq!(truncate("abcdef", 4, "…"), "abc…");
         assert_eq!(truncate("你好世界", 5, "~"), "你好~");
+        assert_eq!(truncate_start("s-k9x2m-41", 6, "…"), "…2m-41");
+        assert_eq!(truncate_start("s-1", 6, "…"), "s-1");
         for l in wrap("你好世界 你好世界你好世界", 5) {
             assert!(l.width() <= 5, "{l}");
         }

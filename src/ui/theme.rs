@@ -223,6 +223,54 @@ impl Theme {
         }
     }
 
+    /// The supervisor's wallboard: a seat with no tab open.
+    pub fn disconnected(&self) -> &'static str {
+        if self.unicode {
+            "✗"
+        } else {
+            "!"
+        }
+    }
+
+    /// The supervisor's wallboard: a session monitored in a panel.
+    pub fn watched(&self) -> &'static str {
+        if self.unicode {
+            "◉"
+        } else {
+            "*"
+        }
+    }
+
+    /// Sparkline bars: block elements, or ASCII shades without UTF-8.
+    pub fn bars(&self) -> ratatui::symbols::bar::Set<'static> {
+        const ASCII: ratatui::symbols::bar::Set<'static> = ratatui::symbols::bar::Set {
+            full: "#",
+            seven_eighths: "#",
+            three_quarters: "=",
+            five_eighths: "=",
+            half: "-",
+            three_eighths: "-",
+            one_quarter: "_",
+            one_eighth: "_",
+            empty: " ",
+        };
+        if self.unicode {
+            ratatui::symbols::bar::NINE_LEVELS
+        } else {
+            ASCII
+        }
+    }
+
+    /// The queue-length sparkline.
+    pub fn spark_queue(&self) -> Style {
+        self.fg(Color::Yellow)
+    }
+
+    /// The service-level sparkline.
+    pub fn spark_level(&self) -> Style {
+        self.fg(Color::Green)
+    }
+
     pub fn warn(&self) -> &'static str {
         if self.unicode {
             "⚠ "

@@ -48,15 +48,53 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let width = inner.width as usize;
     let input = is_chat.then(|| input_line(s, state, theme, width));
+    body(f, inner, s, Vec::new(), input, "me", theme);
+}
+
+/// How a session's transcript pane is framed (see `draw_session`).
+pub struct SessionPane<'a> {
+    pub title: String,
+    pub focused: bool,
+    /// Lines shown above the transcript (ended, connecting).
+    pub notes: Vec<Line<'static>>,
+    /// The label of a seat message without a user id.
+    pub seat: &'a str,
+}
+
+/// One session's transcript (or chat) in a titled pane of its own, as the
+/// agent's transcript pane draws it: IN and OUT told apart by label and
+/// style, partial sentences marked, wrapped, scrolled by `s.scroll`. The
+/// supervisor's monitor panels are drawn with it.
+pub fn draw_session(f: &mut Frame, area: Rect, s: &Session, pane: SessionPane, theme: &Theme) {
+    let block = theme.panel(pane.title, pane.focused);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    body(f, inner, s, pane.notes, None, pane.seat, theme);
+}
+
+/// The inside of a transcript pane: notes, the newest entries that fit, and
+/// the input line (chat) at the bottom.
+fn body(
+    f: &mut Frame,
+    inner: Rect,
+    s: &Session,
+    notes: Vec<Line<'static>>,
+    input: Option<Line<'static>>,
+    seat: &str,
+    theme: &Theme,
+) {
+    let is_chat = s.kind == CallType::Im;
+    let width = inner.width as usize;
     let height = inner.height.saturating_sub(input.is_some() as u16) as usize;
+    let room = height.saturating_sub(notes.len());
     // Only the entries that can be seen are wrapped: from the newest shown
     // entry back until the pane is full.
     let shown = if is_chat {
-        visible(&s.messages, s.scroll, height, |m| {
-            chat_entry(m, theme, width)
+        visible(&s.messages, s.scroll, room, |m| {
+            chat_entry(m, seat, theme, width)
         })
     } else {
-        visible(&s.transcript, s.scroll, height, |l| {
+        visible(&s.transcript, s.scroll, room, |l| {
             speech_entry(l, theme, width)
         })
     };
@@ -74,8 +112,10 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         shown
     };
+    let mut lines = notes;
+    lines.extend(shown);
     f.render_widget(
-        Paragraph::new(shown),
+        Paragraph::new(lines),
         Rect {
             height: height as u16,
             ..inner
@@ -156,10 +196,15 @@ fn speech_entry(
     )
 }
 
-fn chat_entry(m: &crate::protocol::ChatMessage, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+fn chat_entry(
+    m: &crate::protocol::ChatMessage,
+    seat: &str,
+    theme: &Theme,
+    width: usize,
+) -> Vec<Line<'static>> {
     let (flow, who) = match m.from {
         ChatFrom::Client => (Flow::In, "customer".to_string()),
-        ChatFrom::Seat => (Flow::Out, m.user_id.clone().unwrap_or_else(|| "me".into())),
+        ChatFrom::Seat => (Flow::Out, m.user_id.clone().unwrap_or_else(|| seat.into())),
     };
     let tag = match flow {
         Flow::In => "IN ",

@@ -1,6 +1,8 @@
 //! The agent terminal: screens (TestBackend + insta snapshots) and end-to-end
 //! runs of the real binary in a pseudo-terminal against a real server.
 
+mod board_screens;
 mod e2e;
 mod pty;
 mod screens;
+mod supervise;

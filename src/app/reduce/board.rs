@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 use serde_json::{json, Value};
 
-use super::{asr, focus_on, info, push_error, quit, request, upsert, EXIT_REFUSED, PAGE};
+use super::{asr, info, push_error, quit, request, upsert, EXIT_REFUSED, PAGE};
 use crate::app::action::Effect;
 use crate::app::board::{Board, BoardPane, BoardView, Watch};
 use crate::app::keymap::Command;
@@ -29,12 +29,11 @@ pub(super) fn logged_in(state: &mut State, fx: &mut Vec<Effect>) {
         return;
     };
     b.loaded = false;
-    let live: Vec<String> = b
-        .watches
-        .iter()
-        .filter(|w| w.ended.is_none())
-        .map(|w| w.session.id.clone())
-        .collect();
+    let mut live = Vec::new();
+    for w in b.watches.iter_mut().filter(|w| w.ended.is_none()) {
+        w.confirmed = false;
+        live.push(w.session.id.clone());
+    }
     request(
         state,
         "Supervisor.subscribe",
@@ -91,7 +90,18 @@ pub(super) fn response(
         }
         (Purpose::Monitor { session_id }, Err(e)) => {
             if let Some(b) = state.board.as_mut() {
-                b.watches.retain(|w| w.session.id != session_id);
+                // A panel with words in it stays (marked), an empty one goes.
+                let heard = b.watch(&session_id).is_some_and(|w| {
+                    !w.session.transcript.is_empty() || !w.session.messages.is_empty()
+                });
+                if heard {
+                    if let Some(w) = b.watch_mut(&session_id) {
+                        w.ended = Some(format!("not monitored: {}", e.message));
+                        w.session.phase = Phase::Ended;
+                    }
+                } else {
+                    b.watches.retain(|w| w.session.id != session_id);
+                }
                 b.fix_selection();
             }
             push_error(state, now, format!("{method} {session_id}: {}", e.message));
@@ -128,7 +138,9 @@ fn intercepted(state: &mut State, id: &str, snap: Option<SessionSnapshot>, now: 
         s.apply_snapshot(snap, now);
     }
     let peer = s.peer();
-    focus_on(state, id);
+    // The call view shows the selected session: this one.
+    state.selected = Some(id.to_string());
+    state.typing = false;
     let from = watch
         .and_then(|w| w.agent)
         .unwrap_or_else(|| "the agent".into());
@@ -161,9 +173,15 @@ pub(super) fn event(state: &mut State, ev: &Event, now: u64) {
         }
         Event::ChatMessage(m) => {
             if let Some(w) = b.watch_mut(&m.session_id) {
-                w.session.messages.push(m.clone());
-                if w.session.scroll > 0 {
-                    w.session.scroll += 1;
+                let dup =
+                    w.session.messages.iter().any(|x| {
+                        x.timestamp == m.timestamp && x.text == m.text && x.from == m.from
+                    });
+                if !dup {
+                    w.session.messages.push(m.clone());
+                    if w.session.scroll > 0 {
+                        w.session.scroll += 1;
+                    }
                 }
             }
         }
@@ -259,7 +277,7 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
         }
         Then::Info(format!("back to the floor first ({view_key})"))
     } else {
-        match floor(b, cmd, now, &monitor_key) {
+        match floor(b, cmd, now, &monitor_key, &view_key) {
             Some(t) => t,
             None => return false,
         }
@@ -274,7 +292,7 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
     true
 }
 
-fn floor(b: &mut Board, cmd: Command, now: u64, monitor_key: &str) -> Option<Then> {
+fn floor(b: &mut Board, cmd: Command, now: u64, monitor_key: &str, view_key: &str) -> Option<Then> {
     match cmd {
         Command::Up | Command::Down => {
             let delta = if cmd == Command::Up { -1 } else { 1 };
@@ -365,6 +383,23 @@ fn floor(b: &mut Board, cmd: Command, now: u64, monitor_key: &str) -> Option<The
             if let Some(id) = b.watches.get(b.watch).map(|w| w.session.id.clone()) {
                 return Some(Then::Stop(id));
             }
+        }
+        // Call keys act on your own call, which the floor does not show.
+        Command::Accept
+        | Command::HangUp
+        | Command::Hold
+        | Command::Mute
+        | Command::Camera
+        | Command::Transfer
+        | Command::Dtmf
+        | Command::CallOut
+        | Command::Internal
+        | Command::Delete
+        | Command::Chat => {
+            return Some(Then::Info(format!(
+                "{} acts on your own call: switch to it first ({view_key})",
+                cmd.name()
+            )))
         }
         _ => return None,
     }
