@@ -35,13 +35,7 @@ struct Figures {
     secs: f64,
 }
 
-fn measure(
-    bin: &Path,
-    size: (u16, u16),
-    full_redraw: bool,
-    warmup: u64,
-    window: u64,
-) -> Figures {
+fn measure(bin: &Path, size: (u16, u16), full_redraw: bool, warmup: u64, window: u64) -> Figures {
     let home = tempfile::tempdir().expect("home");
     let mut args = vec!["demo", "--supervise", "--scenario", "floor", "--seed", "5"];
     if full_redraw {

@@ -746,6 +746,37 @@ mod tests {
     }
 
     #[test]
+    fn call_keys_on_the_floor_do_not_reach_a_hidden_call() {
+        let mut s = console();
+        reduce(&mut s, key('w'), T0);
+        reduce(&mut s, key('I'), T0);
+        let fx = reduce(&mut s, key('y'), T0);
+        let (id, _, _) = one_req(&fx);
+        let snap = json!({"sessionId": "s-1", "type": "phone", "state": "talking", "direction": "inbound",
+            "callIn": {"sessionId": "s-1", "type": "phone", "timeout": 30, "calleePhoneNumber": "400"},
+            "startedAt": T0, "acceptedAt": T0, "micMuted": false, "videoMuted": false});
+        reduce(
+            &mut s,
+            Action::Response {
+                id,
+                result: Ok(Some(snap)),
+            },
+            T0,
+        );
+        reduce(&mut s, key('g'), T0);
+        assert_eq!(board(&s).view, BoardView::Floor);
+        for c in ['h', 'o', 'm', 't', 'd'] {
+            let fx = reduce(&mut s, key(c), T0);
+            assert!(reqs(&fx).is_empty(), "{c} on the floor");
+            assert_eq!(s.dialog, None, "{c} on the floor");
+            assert!(s
+                .info
+                .as_ref()
+                .is_some_and(|i| i.text.contains("switch to it first")));
+        }
+    }
+
+    #[test]
     fn any_other_key_cancels_an_intercept() {
         let mut s = console();
         reduce(&mut s, key('w'), T0);
