@@ -22,6 +22,15 @@ fn count(hay: &[u8], needle: &[u8]) -> usize {
     hay.windows(needle.len()).filter(|w| *w == needle).count()
 }
 
+/// The selected row of the live-sessions pane (the right-hand `▶`).
+fn selected_session(screen: &str) -> Option<String> {
+    screen.lines().find_map(|l| {
+        let chars: Vec<char> = l.chars().collect();
+        let at = chars.iter().skip(20).position(|c| *c == '▶')?;
+        Some(chars[20 + at..].iter().collect())
+    })
+}
+
 fn env_u64(key: &str, default: u64) -> u64 {
     std::env::var(key)
         .ok()
@@ -60,11 +69,30 @@ fn measure(bin: &Path, size: (u16, u16), full_redraw: bool, warmup: u64, window:
     // Warm-up: the agents log in and the first calls are answered. A
     // measurement window, not a synchronisation: just let time pass.
     std::thread::sleep(Duration::from_secs(warmup));
+    // Monitor the two newest talking sessions: to the end of the list, then
+    // up to a talking row, `w`, up to the next, `w`.
     p.tab();
-    p.key("w");
-    p.down();
-    p.key("w");
-    std::thread::sleep(Duration::from_secs(2));
+    for _ in 0..3 {
+        p.send(b"\x1b[6~"); // PageDown
+    }
+    for _ in 0..2 {
+        for _ in 0..40 {
+            let screen = p.screen();
+            if selected_session(&screen).is_some_and(|r| r.contains("talking") && !r.contains('◉'))
+            {
+                break;
+            }
+            p.up();
+            p.try_wait_for(Duration::from_millis(300), |s| {
+                selected_session(s) != selected_session(&screen)
+            });
+        }
+        p.key("w");
+        p.try_wait_for(Duration::from_secs(1), |s| {
+            selected_session(s).is_some_and(|r| r.contains('◉'))
+        });
+    }
+    std::thread::sleep(Duration::from_secs(1));
     let before = p.output_len();
     let t0 = Instant::now();
     std::thread::sleep(Duration::from_secs(window));
@@ -72,9 +100,9 @@ fn measure(bin: &Path, size: (u16, u16), full_redraw: bool, warmup: u64, window:
     let raw = p.raw_output();
     let out = &raw[before..];
     let screen = p.screen();
-    let monitors = screen.matches("Monitor").count();
-    if monitors < 2 {
-        eprintln!("note: {monitors} monitor panels on screen at the end:\n{screen}");
+    let live = screen.matches("IN  ▸").count();
+    if live == 0 {
+        eprintln!("note: no monitored words on screen at the end:\n{screen}");
     }
     p.key("q");
     Figures {

@@ -171,9 +171,14 @@ impl<B: Backend + io::Write> Screen for TermScreen<B> {
             crossterm::terminal::BeginSynchronizedUpdate
         )?;
         if self.full_redraw {
-            self.terminal
-                .clear()
-                .map_err(|e| io::Error::other(e.to_string()))?;
+            // Clear the screen and forget the last frame, so that every cell
+            // is written again. (Terminal::clear would also ask the terminal
+            // for the cursor position.)
+            crossterm::queue!(
+                self.terminal.backend_mut(),
+                crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+            )?;
+            self.terminal.swap_buffers();
         }
         self.terminal
             .draw(|f| crate::ui::draw(state, f))
