@@ -229,9 +229,15 @@ impl Center {
         let mut closed = Vec::new();
         for a in self.agents.values() {
             let now = (a.status, a.status_since);
-            match self.board.seen.insert(a.id.clone(), now) {
-                Some(before) if before != now => closed.push((before.0, before.1, a.status_since)),
-                _ => {}
+            match self.board.seen.get_mut(&a.id) {
+                Some(before) if *before != now => {
+                    closed.push((before.0, before.1, a.status_since));
+                    *before = now;
+                }
+                Some(_) => {}
+                None => {
+                    self.board.seen.insert(a.id.clone(), now);
+                }
             }
         }
         let closed: Vec<(AgentStatus, u64, u64)> = closed
