@@ -242,10 +242,7 @@ fn run_client(args: AgentArgs, supervise: Option<(Option<f64>, bool)>) -> anyhow
         None => Screen::agent(),
         Some((fps, full_redraw)) => {
             state.board = Some(Board::default());
-            let pace = match fps.or(cfg.supervise.frame_rate) {
-                Some(r) => FramePace::with_rate(r),
-                None => FramePace::SUPERVISOR,
-            };
+            let pace = FramePace::supervisor(fps.or(cfg.supervise.frame_rate));
             Screen { pace, full_redraw }
         }
     };

@@ -313,11 +313,11 @@ impl DemoCenter {
     }
 }
 
-fn link(center: &DemoCenter) -> LinkConfig {
+fn link(center: &DemoCenter, user: &str) -> LinkConfig {
     LinkConfig {
         url: center.url.clone(),
-        user: DEMO_AGENT.to_string(),
-        token: center.tokens.get(DEMO_AGENT).cloned().unwrap_or_default(),
+        user: user.to_string(),
+        token: center.tokens.get(user).cloned().unwrap_or_default(),
         enable_shared: false,
     }
 }
@@ -359,7 +359,7 @@ pub async fn headless(
     })
     .boxed();
     let mut screen = NullScreen::default();
-    let link = link(&center);
+    let link = link(&center, DEMO_AGENT);
     let longest_colleague_call = sc.colleagues.iter().map(|c| c.talk).fold(0.0, f64::max);
     let print = |out: &mut (dyn Write + Send), e: &Entry| writeln!(out, "{}", e.line());
     let app = run(
@@ -468,105 +468,29 @@ pub fn main(args: DemoArgs) -> anyhow::Result<u8> {
     if args.speed.is_some() {
         anyhow::bail!("--speed needs --headless: the terminal runs in real time");
     }
-    if args.supervise {
-        return supervise(sc, seed, args.fps, args.full_redraw);
-    }
-    interactive(sc, seed, args.autopilot)
+    let mode = if args.supervise {
+        Mode::Supervise {
+            fps: args.fps,
+            full_redraw: args.full_redraw,
+        }
+    } else {
+        Mode::Play {
+            autopilot: args.autopilot,
+        }
+    };
+    interactive(sc, seed, mode)
 }
 
-/// The supervisor console over the demo center; alice on autopilot.
-fn supervise(sc: Scenario, seed: u64, fps: Option<f64>, full_redraw: bool) -> anyhow::Result<u8> {
-    let (check, log) = crate::agent_cli::prepare()?;
-    let sc = Arc::new(sc);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let (tl, mut entries) = Timeline::new(Instant::now());
-    let center = rt.block_on(DemoCenter::start(sc.clone(), seed, tl.clone()))?;
-    rt.spawn(async move { while entries.recv().await.is_some() {} });
-    let clock = Clock::new();
-    // alice, played by the autopilot with no screen.
-    let alice = State::new(
-        center.url.clone(),
-        DEMO_AGENT.into(),
-        Keymap::default(),
-        clock.now_ms(),
-    );
-    let pilot = Autopilot::new(sc.autopilot.clone(), clock.now_ms(), DEMO_AGENT, Some(tl));
-    let alice_link = link(&center);
-    rt.spawn(async move {
-        let mut screen = NullScreen::default();
-        let input = futures_util::stream::pending::<std::io::Result<crossterm::event::Event>>();
-        run(
-            &mut screen,
-            alice,
-            input,
-            alice_link,
-            Some(Box::new(pilot)),
-            FramePace::AGENT,
-        )
-        .await
-    });
-    let cfg = crate::app::config::default_path()
-        .and_then(|p| crate::app::config::ClientConfig::load_or_create(&p).ok())
-        .map(|(c, _)| c)
-        .unwrap_or_default();
-    let mut state = State::new(
-        center.url.clone(),
-        DEMO_SUPERVISOR.into(),
-        cfg.keymap().unwrap_or_default(),
-        clock.now_ms(),
-    );
-    state.caps = check.caps;
-    state.warnings = check.warnings;
-    state.board = Some(crate::app::board::Board::default());
-    state.warnings.push(format!(
-        "demo: {}; you are sam, the supervisor",
-        sc.description
-    ));
-    if log.is_none() {
-        state
-            .warnings
-            .push("no log file: the state directory is not writable".into());
-    }
-    let sup_link = LinkConfig {
-        url: center.url.clone(),
-        user: DEMO_SUPERVISOR.to_string(),
-        token: center
-            .tokens
-            .get(DEMO_SUPERVISOR)
-            .cloned()
-            .unwrap_or_default(),
-        enable_shared: false,
-    };
-    let pace = match fps.or(cfg.supervise.frame_rate) {
-        Some(r) => FramePace::with_rate(r),
-        None => FramePace::SUPERVISOR,
-    };
-    let exit = crate::agent_cli::run_terminal(
-        state,
-        sup_link,
-        cfg.notification,
-        None,
-        crate::agent_cli::Screen { pace, full_redraw },
-    )?;
-    let summary = rt.block_on(center.finish(TrunkReport::default()))?;
-    if let Some(m) = &exit.message {
-        eprintln!("ccdesk: {m}");
-    }
-    let mut out = std::io::stdout();
-    writeln!(
-        out,
-        "ccdesk demo --supervise: {} (seed {seed})",
-        sc.description
-    )?;
-    summary.print(&mut out)?;
-    rt.shutdown_timeout(Duration::from_millis(200));
-    Ok(exit.code)
+/// Who the terminal of an interactive demo is.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// The agent terminal as alice (played by you or the autopilot).
+    Play { autopilot: bool },
+    /// The supervisor console as sam; the autopilot plays alice unseen.
+    Supervise { fps: Option<f64>, full_redraw: bool },
 }
 
-fn interactive(sc: Scenario, seed: u64, autopilot: bool) -> anyhow::Result<u8> {
+fn interactive(sc: Scenario, seed: u64, mode: Mode) -> anyhow::Result<u8> {
     let (check, log) = crate::agent_cli::prepare()?;
     let sc = Arc::new(sc);
     // The center and the simulation run on their own runtime and thread.
@@ -583,53 +507,95 @@ fn interactive(sc: Scenario, seed: u64, autopilot: bool) -> anyhow::Result<u8> {
         .and_then(|p| crate::app::config::ClientConfig::load_or_create(&p).ok())
         .map(|(c, _)| c)
         .unwrap_or_default();
-    let keymap = cfg.keymap().unwrap_or_default();
+    let autopilot = || {
+        Autopilot::new(
+            sc.autopilot.clone(),
+            clock.now_ms(),
+            DEMO_AGENT,
+            Some(tl.clone()),
+        )
+    };
+    let user = match mode {
+        Mode::Play { .. } => DEMO_AGENT,
+        Mode::Supervise { .. } => DEMO_SUPERVISOR,
+    };
     let mut state = State::new(
         center.url.clone(),
-        DEMO_AGENT.into(),
-        keymap,
+        user.into(),
+        cfg.keymap().unwrap_or_default(),
         clock.now_ms(),
     );
     state.caps = check.caps;
     state.warnings = check.warnings;
     state.settings = cfg.initial_settings();
-    state.warnings.push(format!(
-        "demo: {} ({}); customers and colleagues are simulated",
-        sc.description,
-        if autopilot {
-            "autopilot plays you"
-        } else {
-            "you play alice"
+    let (pilot, screen): (Option<Box<dyn crate::app::run::Pilot>>, _) = match mode {
+        Mode::Play { autopilot: on } => {
+            state.warnings.push(format!(
+                "demo: {} ({}); customers and colleagues are simulated",
+                sc.description,
+                if on {
+                    "autopilot plays you"
+                } else {
+                    "you play alice"
+                }
+            ));
+            let pilot = on.then(|| Box::new(autopilot()) as Box<dyn crate::app::run::Pilot>);
+            (pilot, crate::agent_cli::Screen::agent())
         }
-    ));
+        Mode::Supervise { fps, full_redraw } => {
+            // alice, played by the autopilot with no screen.
+            let alice = State::new(
+                center.url.clone(),
+                DEMO_AGENT.into(),
+                Keymap::default(),
+                clock.now_ms(),
+            );
+            let (alice_link, pilot) = (link(&center, DEMO_AGENT), autopilot());
+            rt.spawn(async move {
+                let mut screen = NullScreen::default();
+                let input =
+                    futures_util::stream::pending::<std::io::Result<crossterm::event::Event>>();
+                run(
+                    &mut screen,
+                    alice,
+                    input,
+                    alice_link,
+                    Some(Box::new(pilot)),
+                    FramePace::AGENT,
+                )
+                .await
+            });
+            state.board = Some(crate::app::board::Board::default());
+            state.warnings.push(format!(
+                "demo: {}; you are sam, the supervisor",
+                sc.description
+            ));
+            let pace = FramePace::supervisor(fps.or(cfg.supervise.frame_rate));
+            (None, crate::agent_cli::Screen { pace, full_redraw })
+        }
+    };
     if log.is_none() {
         state
             .warnings
             .push("no log file: the state directory is not writable".into());
     }
-    let pilot: Option<Box<dyn crate::app::run::Pilot>> = if autopilot {
-        Some(Box::new(Autopilot::new(
-            sc.autopilot.clone(),
-            clock.now_ms(),
-            DEMO_AGENT,
-            Some(tl),
-        )))
-    } else {
-        None
-    };
     let exit = crate::agent_cli::run_terminal(
         state,
-        link(&center),
+        link(&center, user),
         cfg.notification,
         pilot,
-        crate::agent_cli::Screen::agent(),
+        screen,
     )?;
     let summary = rt.block_on(center.finish(TrunkReport::default()))?;
     if let Some(m) = &exit.message {
         eprintln!("ccdesk: {m}");
     }
     let mut out = std::io::stdout();
-    writeln!(out, "ccdesk demo: {} (seed {seed})", sc.description)?;
+    let title = match mode {
+        Mode::Play { .. } => "ccdesk demo",
+        Mode::Supervise { .. } => "ccdesk demo --supervise",
+    };
+    writeln!(out, "{title}: {} (seed {seed})", sc.description)?;
     summary.print(&mut out)?;
     rt.shutdown_timeout(Duration::from_millis(200));
     Ok(exit.code)

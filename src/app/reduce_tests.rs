@@ -31,11 +31,11 @@ fn login(sessions: Vec<SessionSnapshot>) -> LoginResult {
     }
 }
 
-fn key(c: char) -> Action {
+pub(crate) fn key(c: char) -> Action {
     Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
-fn code(c: KeyCode) -> Action {
+pub(crate) fn code(c: KeyCode) -> Action {
     Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 
@@ -55,15 +55,19 @@ fn ev(e: Event) -> Action {
     Action::Server(e)
 }
 
-/// The one request among the effects: (id, method, params).
-fn req(fx: &[Effect]) -> (u64, &'static str, serde_json::Value) {
-    let reqs: Vec<_> = fx
-        .iter()
+/// The requests among the effects: (id, method, params).
+pub(crate) fn reqs(fx: &[Effect]) -> Vec<(u64, &'static str, serde_json::Value)> {
+    fx.iter()
         .filter_map(|e| match e {
             Effect::Request { id, method, params } => Some((*id, *method, params.clone())),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// The one request among the effects: (id, method, params).
+pub(crate) fn req(fx: &[Effect]) -> (u64, &'static str, serde_json::Value) {
+    let reqs = reqs(fx);
     assert_eq!(reqs.len(), 1, "expected one request in {fx:?}");
     reqs[0].clone()
 }

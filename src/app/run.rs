@@ -40,6 +40,10 @@ impl FramePace {
         rate: 10.0,
         burst: 2.0,
     };
+    /// The supervisor console's pace: `rate` when one is set, else SUPERVISOR.
+    pub fn supervisor(rate: Option<f64>) -> FramePace {
+        rate.map_or(FramePace::SUPERVISOR, FramePace::with_rate)
+    }
     /// A pace of `rate` frames a second (clamped to 1..=60).
     pub fn with_rate(rate: f64) -> FramePace {
         let rate = if rate.is_finite() {

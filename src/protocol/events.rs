@@ -70,6 +70,19 @@ pub enum SessionState {
     Ended,
 }
 
+impl SessionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionState::Queued => "queued",
+            SessionState::Ringing => "ringing",
+            SessionState::Dialing => "dialing",
+            SessionState::Talking => "talking",
+            SessionState::Held => "held",
+            SessionState::Ended => "ended",
+        }
+    }
+}
+
 /// Which side of the session the session is seen from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1169,7 +1169,7 @@ impl Center {
                     return Err(ProtoError::invalid_state(format!(
                         "session {} is {}, not talking: nobody hears the customer",
                         s.id,
-                        state_name(s.state)
+                        s.state.as_str()
                     )));
                 }
                 check_text(&p.text)?;
@@ -1269,7 +1269,7 @@ impl Center {
             st => {
                 return Err(ProtoError::invalid_state(format!(
                     "session {sid} is {}; only a ringing session can be accepted",
-                    state_name(st)
+                    st.as_str()
                 )))
             }
         }
@@ -1386,7 +1386,7 @@ impl Center {
         if !s.in_progress() {
             return Err(ProtoError::invalid_state(format!(
                 "session {sid} is {}, not in progress",
-                state_name(s.state)
+                s.state.as_str()
             )));
         }
         Ok(s)
@@ -1771,7 +1771,7 @@ impl Center {
         if !s.in_progress() {
             return Err(ProtoError::invalid_state(format!(
                 "session {sid} is {}: only a session in progress can be monitored",
-                state_name(s.state)
+                s.state.as_str()
             )));
         }
         if s.is_party(user) {
@@ -2151,17 +2151,6 @@ fn flow_slot(flow: Flow) -> usize {
     match flow {
         Flow::In => 0,
         Flow::Out => 1,
-    }
-}
-
-fn state_name(s: SessionState) -> &'static str {
-    match s {
-        SessionState::Queued => "queued",
-        SessionState::Ringing => "ringing",
-        SessionState::Dialing => "dialing",
-        SessionState::Talking => "talking",
-        SessionState::Held => "held",
-        SessionState::Ended => "ended",
     }
 }
 

@@ -823,17 +823,6 @@ fn queues(f: &mut Frame, area: Rect, state: &State, b: &Board, theme: &Theme) {
 
 // ---------------------------------------------------------------- sessions
 
-fn state_word(s: SessionState) -> &'static str {
-    match s {
-        SessionState::Queued => "queued",
-        SessionState::Ringing => "ringing",
-        SessionState::Dialing => "dialing",
-        SessionState::Talking => "talking",
-        SessionState::Held => "held",
-        SessionState::Ended => "ended",
-    }
-}
-
 fn sessions(f: &mut Frame, area: Rect, state: &State, b: &Board, theme: &Theme) {
     let focused = b.pane == BoardPane::Sessions;
     let list = &b.wall.sessions;
@@ -860,7 +849,7 @@ fn sessions(f: &mut Frame, area: Rect, state: &State, b: &Board, theme: &Theme) 
     let kinds = list.iter().map(|s| theme.kind_label(s.kind));
     let agents = list.iter().map(|s| s.user_id.as_deref().unwrap_or("-"));
     let callers = list.iter().map(|s| s.caller.as_deref().unwrap_or("-"));
-    let state_w = 2 + widest(list.iter().map(|s| state_word(s.state)));
+    let state_w = 2 + widest(list.iter().map(|s| s.state.as_str()));
     let group_w = widest(
         list.iter()
             .map(|s| s.skill_group_id.as_deref().unwrap_or("-")),
@@ -905,7 +894,7 @@ fn sessions(f: &mut Frame, area: Rect, state: &State, b: &Board, theme: &Theme) 
                 2 => Span::raw(s.user_id.clone().unwrap_or_else(|| "-".into())),
                 3 => Span::raw(s.caller.clone().unwrap_or_else(|| "-".into())),
                 4 => Span::styled(
-                    format!("{} {}", session_symbol(s, theme), state_word(s.state)),
+                    format!("{} {}", session_symbol(s, theme), s.state.as_str()),
                     session_style(s, theme),
                 ),
                 5 => Span::raw(clocks.get(r).cloned().unwrap_or_default()),

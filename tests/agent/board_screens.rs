@@ -5,6 +5,7 @@
 //! events) at fixed times, drawn into a `TestBackend` and kept as text at
 //! 80x24 and 120x40. What text cannot show is asserted on the cells.
 
+use crate::screens::{render, text};
 use ccdesk::app::board::{Board, BoardPane, BoardView};
 use ccdesk::app::keymap::Keymap;
 use ccdesk::app::state::{Caps, Dialog, State};
@@ -20,7 +21,6 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
 use serde_json::{json, Value};
-use unicode_width::UnicodeWidthStr;
 
 // ---------------------------------------------------------------- building states
 
@@ -515,12 +515,6 @@ fn monochrome(mut s: State) -> State {
 
 // ---------------------------------------------------------------- drawing
 
-fn render(state: &State, w: u16, h: u16) -> Buffer {
-    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    t.draw(|f| ccdesk::ui::draw(state, f)).expect("draw");
-    t.backend().buffer().clone()
-}
-
 /// The floor itself at any size (below 80x24 `draw` shows the compact line).
 fn render_floor(state: &State, w: u16, h: u16) -> Buffer {
     let theme = ccdesk::ui::theme::Theme::new(state.caps);
@@ -531,27 +525,6 @@ fn render_floor(state: &State, w: u16, h: u16) -> Buffer {
     })
     .expect("draw");
     t.backend().buffer().clone()
-}
-
-/// The buffer as text: rows joined by '\n', trailing spaces trimmed.
-fn text(buf: &Buffer) -> String {
-    let area = buf.area;
-    let mut rows = Vec::new();
-    for y in area.top()..area.bottom() {
-        let mut row = String::new();
-        let mut skip = 0;
-        for x in area.left()..area.right() {
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            let sym = buf[(x, y)].symbol();
-            row.push_str(sym);
-            skip = sym.width().saturating_sub(1);
-        }
-        rows.push(row.trim_end().to_string());
-    }
-    rows.join("\n")
 }
 
 /// Where `needle` starts within `area` (column, row), if anywhere.

@@ -31,6 +31,12 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of the raw output tail is shown in panic messages.
 const RAW_TAIL_IN_PANIC: usize = 2048;
 
+/// Why a wait gave up.
+enum Stopped {
+    Ended,
+    TimedOut,
+}
+
 /// A program running on a pseudo-terminal, with a parsed view of its screen.
 pub struct Pty {
     shared: Arc<Shared>,
@@ -299,47 +305,42 @@ impl Pty {
     /// the predicate still false, with `what` and the last screen.
     pub fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
-        let deadline = start + timeout;
-        let mut state = self.shared.lock();
-        loop {
-            let text = screen_text(state.parser.screen());
-            if pred(&text) {
-                return text;
+        match self.wait_until(timeout, pred) {
+            Ok(text) => text,
+            Err(Stopped::Ended) => self.fail(&format!(
+                "program output ended (after {:?}) while waiting for {what}",
+                start.elapsed()
+            )),
+            Err(Stopped::TimedOut) => {
+                self.fail(&format!("timed out after {timeout:?} waiting for {what}"))
             }
-            if state.eof {
-                drop(state);
-                self.fail(&format!(
-                    "program output ended (after {:?}) while waiting for {what}",
-                    start.elapsed()
-                ));
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                drop(state);
-                self.fail(&format!("timed out after {timeout:?} waiting for {what}"));
-            }
-            state = self
-                .shared
-                .changed
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
         }
     }
 
     /// Like `wait_for`, but None on timeout instead of failing (for
     /// retrying something the screen shows only once it took effect).
     pub fn try_wait_for(&self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
+        self.wait_until(timeout, pred).ok()
+    }
+
+    fn wait_until(
+        &self,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> Result<String, Stopped> {
         let deadline = Instant::now() + timeout;
         let mut state = self.shared.lock();
         loop {
             let text = screen_text(state.parser.screen());
             if pred(&text) {
-                return Some(text);
+                return Ok(text);
+            }
+            if state.eof {
+                return Err(Stopped::Ended);
             }
             let now = Instant::now();
-            if state.eof || now >= deadline {
-                return None;
+            if now >= deadline {
+                return Err(Stopped::TimedOut);
             }
             state = self
                 .shared

@@ -648,7 +648,7 @@ fn dialogs() -> Vec<(&'static str, State)> {
 
 // ---------------------------------------------------------------- drawing
 
-fn render(state: &State, w: u16, h: u16) -> Buffer {
+pub(crate) fn render(state: &State, w: u16, h: u16) -> Buffer {
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
     t.draw(|f| ccdesk::ui::draw(state, f)).expect("draw");
     t.backend().buffer().clone()
@@ -656,7 +656,7 @@ fn render(state: &State, w: u16, h: u16) -> Buffer {
 
 /// The buffer as text: rows joined by '\n', trailing spaces trimmed. The
 /// cells hidden behind a wide character are skipped.
-fn text(buf: &Buffer) -> String {
+pub(crate) fn text(buf: &Buffer) -> String {
     let area = buf.area;
     let mut rows = Vec::new();
     for y in area.top()..area.bottom() {

@@ -352,7 +352,7 @@ fn floor(b: &mut Board, cmd: Command, now: u64, monitor_key: &str, view_key: &st
             if !matches!(live.state, SessionState::Talking | SessionState::Held) {
                 return Some(Then::Info(format!(
                     "session {id} is {}: monitor it once it is answered",
-                    state_word(live.state)
+                    live.state.as_str()
                 )));
             }
             let mut session =
@@ -406,17 +406,6 @@ fn floor(b: &mut Board, cmd: Command, now: u64, monitor_key: &str, view_key: &st
     Some(Then::Nothing)
 }
 
-fn state_word(s: SessionState) -> &'static str {
-    match s {
-        SessionState::Queued => "queued",
-        SessionState::Ringing => "ringing",
-        SessionState::Dialing => "dialing",
-        SessionState::Talking => "talking",
-        SessionState::Held => "held",
-        SessionState::Ended => "ended",
-    }
-}
-
 /// Close a monitor panel, telling the server when it still monitors.
 fn stop_watch(state: &mut State, id: &str, fx: &mut Vec<Effect>) {
     let Some(b) = state.board.as_mut() else {
@@ -454,13 +443,14 @@ pub(super) fn confirm_intercept(state: &mut State, k: &KeyEvent, id: String, fx:
 
 #[cfg(test)]
 mod tests {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use crossterm::event::KeyCode;
     use serde_json::json;
 
-    use crate::app::action::{Action, Effect};
+    use crate::app::action::Action;
     use crate::app::board::{Board, BoardPane, BoardView};
     use crate::app::keymap::Keymap;
     use crate::app::reduce::{reduce, EXIT_REFUSED};
+    use crate::app::reduce_tests::{code, key, req, reqs};
     use crate::app::state::{Dialog, Phase, State};
     use crate::protocol::*;
 
@@ -476,29 +466,6 @@ mod tests {
             skill_groups: vec![],
             sessions: vec![],
         }
-    }
-
-    fn key(c: char) -> Action {
-        Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
-    }
-
-    fn code(c: KeyCode) -> Action {
-        Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
-    }
-
-    fn reqs(fx: &[Effect]) -> Vec<(u64, &'static str, serde_json::Value)> {
-        fx.iter()
-            .filter_map(|f| match f {
-                Effect::Request { id, method, params } => Some((*id, *method, params.clone())),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn one_req(fx: &[Effect]) -> (u64, &'static str, serde_json::Value) {
-        let r = reqs(fx);
-        assert_eq!(r.len(), 1, "{fx:?}");
-        r[0].clone()
     }
 
     fn wall() -> serde_json::Value {
@@ -531,7 +498,7 @@ mod tests {
         let mut s = State::new("ws://t/ws".into(), "sam".into(), Keymap::default(), T0);
         s.board = Some(Board::default());
         let fx = reduce(&mut s, Action::LoggedIn(login("admin")), T0);
-        let (id, method, _) = one_req(&fx);
+        let (id, method, _) = req(&fx);
         assert_eq!(method, "Supervisor.subscribe");
         reduce(
             &mut s,
@@ -612,7 +579,7 @@ mod tests {
     fn monitoring_a_session_opens_a_panel_fed_by_its_transcript() {
         let mut s = console();
         let fx = reduce(&mut s, key('w'), T0);
-        let (id, method, params) = one_req(&fx);
+        let (id, method, params) = req(&fx);
         assert_eq!(method, "Call.monitor");
         assert_eq!(params, json!({"sessionId": "s-1", "textOnly": true}));
         let w = &board(&s).watches[0];
@@ -641,7 +608,7 @@ mod tests {
         assert!(s.sessions.is_empty(), "monitoring is not handling");
         // w again stops it: the panel goes and the server is told.
         let fx = reduce(&mut s, key('w'), T0);
-        let (_, method, params) = one_req(&fx);
+        let (_, method, params) = req(&fx);
         assert_eq!(method, "Supervisor.stopMonitor");
         assert_eq!(params, json!({"sessionId": "s-1"}));
         assert!(board(&s).watches.is_empty());
@@ -651,7 +618,7 @@ mod tests {
     fn a_refused_monitor_goes_away_with_the_reason() {
         let mut s = console();
         let fx = reduce(&mut s, key('w'), T0);
-        let (id, _, _) = one_req(&fx);
+        let (id, _, _) = req(&fx);
         let e = ProtoError::invalid_state("session s-1 is not in progress");
         reduce(&mut s, Action::Response { id, result: Err(e) }, T0);
         assert!(board(&s).watches.is_empty());
@@ -713,7 +680,7 @@ mod tests {
             })
         );
         let fx = reduce(&mut s, key('y'), T0);
-        let (id, method, params) = one_req(&fx);
+        let (id, method, params) = req(&fx);
         assert_eq!(method, "Call.intercept");
         assert_eq!(params, json!({"sessionId": "s-1"}));
         let snap = json!({"sessionId": "s-1", "type": "phone", "state": "talking", "direction": "inbound",
@@ -737,7 +704,7 @@ mod tests {
         assert_eq!(s.selected.as_deref(), Some("s-1"));
         // The agent's keys work on it: h hangs up.
         let fx = reduce(&mut s, key('h'), T0 + 2);
-        assert_eq!(one_req(&fx).1, "Call.hungUp");
+        assert_eq!(req(&fx).1, "Call.hungUp");
         // g goes back to the floor and forth.
         reduce(&mut s, key('g'), T0 + 3);
         assert_eq!(board(&s).view, BoardView::Floor);
@@ -751,7 +718,7 @@ mod tests {
         reduce(&mut s, key('w'), T0);
         reduce(&mut s, key('I'), T0);
         let fx = reduce(&mut s, key('y'), T0);
-        let (id, _, _) = one_req(&fx);
+        let (id, _, _) = req(&fx);
         let snap = json!({"sessionId": "s-1", "type": "phone", "state": "talking", "direction": "inbound",
             "callIn": {"sessionId": "s-1", "type": "phone", "timeout": 30, "calleePhoneNumber": "400"},
             "startedAt": T0, "acceptedAt": T0, "micMuted": false, "videoMuted": false});

@@ -6,7 +6,7 @@
 //! no code path that changes an agent or a session can forget to publish.
 //! The comparison only runs while someone is subscribed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{Local, TimeZone};
@@ -294,33 +294,14 @@ impl Center {
     pub(super) fn subscribe(&mut self, conn: ConnId) -> Wallboard {
         let board = self.wallboard();
         if self.board.subscribers.is_empty() {
-            // The rows last sent are exactly this snapshot.
-            self.board.agents = board
-                .agents
-                .iter()
-                .map(|a| (a.user_id.clone(), a.clone()))
-                .collect();
-            self.board.groups = board
-                .groups
-                .iter()
-                .map(|g| (g.skill_group_id.clone(), g.clone()))
-                .collect();
-            self.board.sessions = board
-                .sessions
-                .iter()
-                .map(|s| (s.session_id.clone(), s.clone()))
-                .collect();
-            self.board.kpis = Some(board.kpis.clone());
-            self.board.point = board.history.last().cloned();
+            // Nothing was sent yet: the rows last sent are this snapshot.
+            self.board.record(board.clone());
         }
         if !self.board.subscribers.contains(&conn) {
             self.board.subscribers.push(conn);
         }
         if !self.board.ticking {
-            self.board.ticking = true;
-            let now = self.clock.now_ms();
-            let wait = MINUTE_MS - now % MINUTE_MS;
-            self.schedule(Duration::from_millis(wait), TimerKind::BoardMinute);
+            self.schedule_board_minute();
         }
         board
     }
@@ -336,6 +317,13 @@ impl Center {
         }
     }
 
+    fn schedule_board_minute(&mut self) {
+        self.board.ticking = true;
+        let now = self.clock.now_ms();
+        let wait = MINUTE_MS - now % MINUTE_MS;
+        self.schedule(Duration::from_millis(wait), TimerKind::BoardMinute);
+    }
+
     /// The minute timer: the history moves on and occupancy is refreshed.
     pub(super) fn board_minute(&mut self) {
         self.board.ticking = false;
@@ -343,10 +331,7 @@ impl Center {
             return;
         }
         self.board.kpis = None; // send the figures whatever changed
-        self.board.ticking = true;
-        let now = self.clock.now_ms();
-        let wait = MINUTE_MS - now % MINUTE_MS;
-        self.schedule(Duration::from_millis(wait), TimerKind::BoardMinute);
+        self.schedule_board_minute();
     }
 
     /// Send subscribers what changed since the last delta.
@@ -354,71 +339,64 @@ impl Center {
         if self.board.subscribers.is_empty() {
             return;
         }
-        let mut d = WallboardDelta::default();
-        let ids: Vec<String> = self.agents.keys().cloned().collect();
-        for id in ids {
-            if let Some(row) = self.board_agent(&id) {
-                if self.board.agents.get(&id) != Some(&row) {
-                    self.board.agents.insert(id, row.clone());
-                    d.agents.push(row);
-                }
-            }
-        }
-        d.agents.sort_by(|a, b| a.user_id.cmp(&b.user_id));
-        let groups: Vec<String> = self.cfg.skill_groups.iter().map(|g| g.id.clone()).collect();
-        for id in groups {
-            let row = self.board_group(&id);
-            if self.board.groups.get(&id) != Some(&row) {
-                self.board.groups.insert(id, row.clone());
-                d.groups.push(row);
-            }
-        }
-        let live: Vec<BoardSession> = self
-            .sessions
-            .values()
-            .filter(|s| !s.is_ended())
-            .map(Center::board_session)
-            .collect();
-        let mut gone: Vec<String> = self
-            .board
-            .sessions
-            .keys()
-            .filter(|id| !live.iter().any(|s| &s.session_id == *id))
-            .cloned()
-            .collect();
-        gone.sort();
-        for id in &gone {
-            self.board.sessions.remove(id);
-        }
-        d.ended = gone;
-        for row in live {
-            if self.board.sessions.get(&row.session_id) != Some(&row) {
-                self.board
-                    .sessions
-                    .insert(row.session_id.clone(), row.clone());
-                d.sessions.push(row);
-            }
-        }
-        d.sessions
-            .sort_by(|a, b| (a.started_at, &a.session_id).cmp(&(b.started_at, &b.session_id)));
-        let now_ms = self.clock.now_ms();
-        let open = self.open_intervals();
-        let kpi = self.board.kpi_at(now_ms);
-        let kpis = kpi.figures(now_ms, &open);
-        let point = kpi.history(now_ms).pop();
-        if self.board.kpis.as_ref().map(counters) != Some(counters(&kpis)) {
-            self.board.kpis = Some(kpis.clone());
-            d.kpis = Some(kpis);
-        }
-        if point != self.board.point {
-            self.board.point = point.clone();
-            d.history.extend(point);
-        }
+        let now = self.wallboard();
+        let d = self.board.record(now);
         if !d.is_empty() {
             let subs = self.board.subscribers.clone();
             self.emit_to_conns(&subs, &Event::Wallboard(d));
         }
     }
+}
+
+impl Board {
+    /// Take `w` as the rows sent; what differs from the rows sent before.
+    fn record(&mut self, w: Wallboard) -> WallboardDelta {
+        let live: HashSet<&str> = w.sessions.iter().map(|s| s.session_id.as_str()).collect();
+        let mut ended: Vec<String> = self
+            .sessions
+            .keys()
+            .filter(|id| !live.contains(id.as_str()))
+            .cloned()
+            .collect();
+        ended.sort();
+        for id in &ended {
+            self.sessions.remove(id);
+        }
+        let mut d = WallboardDelta {
+            agents: changed(&mut self.agents, w.agents, |a| &a.user_id),
+            groups: changed(&mut self.groups, w.groups, |g| &g.skill_group_id),
+            sessions: changed(&mut self.sessions, w.sessions, |s| &s.session_id),
+            ended,
+            ..WallboardDelta::default()
+        };
+        if self.kpis.as_ref().map(counters) != Some(counters(&w.kpis)) {
+            self.kpis = Some(w.kpis.clone());
+            d.kpis = Some(w.kpis);
+        }
+        let point = w.history.last().cloned();
+        if point != self.point {
+            self.point = point.clone();
+            d.history.extend(point);
+        }
+        d
+    }
+}
+
+/// The rows that differ from those last sent (which they replace), in order.
+fn changed<T: Clone + PartialEq>(
+    last: &mut HashMap<String, T>,
+    rows: Vec<T>,
+    id: impl Fn(&T) -> &String,
+) -> Vec<T> {
+    rows.into_iter()
+        .filter(|row| {
+            let fresh = last.get(id(row)) != Some(row);
+            if fresh {
+                last.insert(id(row).clone(), row.clone());
+            }
+            fresh
+        })
+        .collect()
 }
 
 /// Sessions the figures count: inbound customer sessions.
