@@ -62,6 +62,10 @@ pub struct DemoArgs {
     /// Clear and redraw the whole screen every frame (for measuring only).
     #[arg(long, hide = true)]
     pub full_redraw: bool,
+    /// Call audio in the terminal: the sound card (`system`, silent when
+    /// there is none), `null`, or `off`; headless runs have none.
+    #[arg(long, value_enum)]
+    pub audio: Option<crate::app::config::AudioBackendName>,
 }
 
 /// The supervisor of the demo center.
@@ -240,6 +244,7 @@ impl DemoCenter {
                     role: Role::Agent,
                     skill_groups: vec![sc.skill_group.clone()],
                     name: None,
+                    seat_type: Default::default(),
                 }),
             }
         }
@@ -347,6 +352,8 @@ pub async fn headless(
         clock.now_ms(),
     );
     state.caps.color = false;
+    // Virtual time: no real audio (the text transcript carries the words).
+    state.audio.setting = crate::app::state::AudioSetting::Off;
     let pilot = Autopilot::new(
         sc.autopilot.clone(),
         clock.now_ms(),
@@ -478,7 +485,7 @@ pub fn main(args: DemoArgs) -> anyhow::Result<u8> {
             autopilot: args.autopilot,
         }
     };
-    interactive(sc, seed, mode)
+    interactive(sc, seed, mode, args.audio)
 }
 
 /// Who the terminal of an interactive demo is.
@@ -490,7 +497,12 @@ enum Mode {
     Supervise { fps: Option<f64>, full_redraw: bool },
 }
 
-fn interactive(sc: Scenario, seed: u64, mode: Mode) -> anyhow::Result<u8> {
+fn interactive(
+    sc: Scenario,
+    seed: u64,
+    mode: Mode,
+    audio: Option<crate::app::config::AudioBackendName>,
+) -> anyhow::Result<u8> {
     let (check, log) = crate::agent_cli::prepare()?;
     let sc = Arc::new(sc);
     // The center and the simulation run on their own runtime and thread.
@@ -528,6 +540,12 @@ fn interactive(sc: Scenario, seed: u64, mode: Mode) -> anyhow::Result<u8> {
     state.caps = check.caps;
     state.warnings = check.warnings;
     state.settings = cfg.initial_settings();
+    state.audio.setting = audio
+        .or(cfg.audio.backend)
+        .map(|b| b.setting())
+        .unwrap_or_default();
+    state.audio.microphone = cfg.audio.microphone.clone();
+    state.audio.speaker = cfg.audio.speaker.clone();
     let (pilot, screen): (Option<Box<dyn crate::app::run::Pilot>>, _) = match mode {
         Mode::Play { autopilot: on } => {
             state.warnings.push(format!(
@@ -544,12 +562,14 @@ fn interactive(sc: Scenario, seed: u64, mode: Mode) -> anyhow::Result<u8> {
         }
         Mode::Supervise { fps, full_redraw } => {
             // alice, played by the autopilot with no screen.
-            let alice = State::new(
+            let mut alice = State::new(
                 center.url.clone(),
                 DEMO_AGENT.into(),
                 Keymap::default(),
                 clock.now_ms(),
             );
+            // Her audio flows (a supervisor can listen in); no sound card of hers.
+            alice.audio.setting = crate::app::state::AudioSetting::Null;
             let (alice_link, pilot) = (link(&center, DEMO_AGENT), autopilot());
             rt.spawn(async move {
                 let mut screen = NullScreen::default();

@@ -6,6 +6,7 @@ pub mod app;
 pub mod bench;
 pub mod client;
 pub mod demo;
+pub mod media;
 pub mod protocol;
 pub mod records_cli;
 pub mod server;

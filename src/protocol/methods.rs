@@ -106,6 +106,43 @@ pub struct TextParams {
     pub text: String,
 }
 
+/// `Media.offer`: a WebRTC offer for a session's audio (non-trickle: the
+/// SDP carries the ICE candidates). The result is [`MediaAnswer`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaOfferParams {
+    pub session_id: String,
+    pub sdp: String,
+}
+
+/// The result of `Media.offer`: the server's answer, candidates included.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaAnswer {
+    pub sdp: String,
+}
+
+/// One segment of a tone sequence: the sum of up to four sines (none: silence).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToneSpec {
+    #[serde(default)]
+    pub hz: Vec<f32>,
+    pub ms: u32,
+}
+
+/// `Customer.play`: the customer's side plays a sound into the call: one of
+/// the server's sounds by name, or a tone sequence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlayParams {
+    pub session_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sound: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tones: Option<Vec<ToneSpec>>,
+}
+
 /// `Customer.call`: a trunk brings a customer in.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -262,10 +299,12 @@ methods! {
     "Supervisor.stopMonitor" => SupervisorStopMonitor(SessionParams), Supervisor;
     "Supervisor.subscribe" => SupervisorSubscribe(NoParams), Supervisor;
     "Supervisor.unsubscribe" => SupervisorUnsubscribe(NoParams), Supervisor;
+    "Media.offer" => MediaOffer(MediaOfferParams), Seat;
     "Customer.call" => CustomerCall(CustomerCallParams), Trunk;
     "Customer.hangUp" => CustomerHangUp(SessionParams), Trunk;
     "Customer.say" => CustomerSay(TextParams), Trunk;
     "Customer.sendMessage" => CustomerSendMessage(TextParams), Trunk;
     "Customer.answer" => CustomerAnswer(SessionParams), Trunk;
     "Customer.reject" => CustomerReject(SessionParams), Trunk;
+    "Customer.play" => CustomerPlay(PlayParams), Trunk;
 }

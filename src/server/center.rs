@@ -16,6 +16,7 @@ use crate::protocol::*;
 use super::agent::Agent;
 use super::clock::Clock;
 use super::config::{Role, ServerConfig};
+use super::media::{self, Bridge, HeardDigit, Mix, Sound};
 use super::records::{RecordStore, SessionRecord};
 use super::routing;
 use super::session::{EndInfo, Monitor, Session, TransferRecord, Utterance, MAX_MESSAGES};
@@ -52,6 +53,8 @@ pub enum Command {
     Disconnected {
         conn: ConnId,
     },
+    /// A seat sent a DTMF digit in its audio.
+    MediaDigit(HeardDigit),
 }
 
 struct Conn {
@@ -126,6 +129,12 @@ pub struct Center {
     id_prefix: String,
     outbox: Vec<(ConnId, Outbound)>,
     board: board::Board,
+    /// The audio of sessions that have it, by session id.
+    bridges: HashMap<String, Bridge>,
+    /// Our own command queue, for bridges to report to (weak: the center
+    /// still ends when every connection has gone).
+    me: Option<mpsc::WeakUnboundedSender<Command>>,
+    recordings: Option<std::path::PathBuf>,
 }
 
 /// Handle to a running center.
@@ -159,6 +168,11 @@ impl Center {
         // Random per run, so ids never repeat across restarts.
         let id_prefix = radix36(rand::random::<u32>() as u64);
         let board = board::Board::new(cfg.center.service_level_threshold, clock.now_ms());
+        let recordings = if cfg.media.record {
+            records.recordings_dir()
+        } else {
+            None
+        };
         Center {
             cfg,
             clock,
@@ -174,12 +188,16 @@ impl Center {
             id_prefix,
             outbox: Vec::new(),
             board,
+            bridges: HashMap::new(),
+            me: None,
+            recordings,
         }
     }
 
     /// Start the actor; it runs until every handle is dropped.
-    pub fn spawn(self) -> CenterHandle {
+    pub fn spawn(mut self) -> CenterHandle {
         let (tx, rx) = mpsc::unbounded_channel();
+        self.me = Some(tx.downgrade());
         tokio::spawn(self.run(rx));
         CenterHandle { tx }
     }
@@ -215,6 +233,20 @@ impl Center {
                 enable_shared,
                 tx,
             } => self.login(conn, id, user, role, enable_shared, tx),
+            Command::Request {
+                conn,
+                id,
+                req: Request::MediaOffer(p),
+            } => {
+                // Answered by the negotiation task, once the answer exists.
+                if let Err(e) = self.media_offer(conn, id.clone(), p) {
+                    tracing::debug!(conn, method = "Media.offer", error = %e.message, "request refused");
+                    self.send_now(
+                        conn,
+                        Outbound::Text(Response::error(id, &e).to_json().into()),
+                    );
+                }
+            }
             Command::Request { conn, id, req } => {
                 let reply = self.request(conn, &req);
                 if let Err(e) = &reply {
@@ -227,8 +259,10 @@ impl Center {
                 self.send_now(conn, Outbound::Text(resp.to_json().into()));
             }
             Command::Disconnected { conn } => self.disconnected(conn),
+            Command::MediaDigit(d) => self.heard_digit(d),
         }
         self.dispatch();
+        self.sync_media();
         self.observe();
         self.publish();
         self.flush();
@@ -242,6 +276,7 @@ impl Center {
             }
         }
         self.dispatch();
+        self.sync_media();
         self.observe();
         self.publish();
         self.flush();
@@ -740,6 +775,10 @@ impl Center {
         s.ring_gen += 1;
         s.offered_ms.get_or_insert(now_ms);
         s.call_in.timeout = ring;
+        if s.call_in.server_type.is_some() {
+            // Where the audio goes depends on whose seat it rings at.
+            s.call_in.server_type = Some(self.cfg.seat_type(agent).as_str().into());
+        }
         let gen = s.ring_gen;
         let call_in = s.snapshot(agent, None).call_in;
         if let Some(a) = self.agents.get_mut(agent) {
@@ -1177,6 +1216,11 @@ impl Center {
                 Ok(None)
             }
             Request::CustomerSendMessage(p) => self.customer_message(conn, p),
+            Request::CustomerPlay(p) => self.customer_play(conn, p),
+            Request::MediaOffer(_) => Err(ProtoError::new(
+                ErrorCode::Internal,
+                "Media.offer is answered by its own path",
+            )),
             Request::CustomerAnswer(p) => {
                 let s = self.trunk_session(conn, &p.session_id)?;
                 if s.state != SessionState::Dialing || s.direction != Direction::Outbound {
@@ -1214,6 +1258,183 @@ impl Center {
                 .map(|_| None)
             }
         }
+    }
+
+    // ----- media ------------------------------------------------------------
+
+    /// `Customer.play`: the customer's side plays a sound or tones.
+    fn customer_play(&mut self, conn: ConnId, p: &PlayParams) -> Reply {
+        let s = self.trunk_session(conn, &p.session_id)?;
+        if !s.kind.is_voice() {
+            return Err(ProtoError::invalid_state(format!(
+                "session {} is a chat: it has no audio",
+                s.id
+            )));
+        }
+        let sound = match (&p.sound, &p.tones) {
+            (Some(name), None) => {
+                if !media::sound::ASSETS.iter().any(|(n, _)| n == name) {
+                    let known: Vec<&str> = media::sound::ASSETS.iter().map(|(n, _)| *n).collect();
+                    return Err(ProtoError::bad_request(format!(
+                        "parameter `sound`: no sound `{}`; the server has {}",
+                        shorten_for_error(name),
+                        known.join(", ")
+                    )));
+                }
+                Sound::Asset(name.clone())
+            }
+            (None, Some(t)) => {
+                media::sound::check_tones(t).map_err(ProtoError::bad_request)?;
+                Sound::Tones(t.clone())
+            }
+            _ => {
+                return Err(ProtoError::bad_request(
+                    "give exactly one of `sound` and `tones`",
+                ))
+            }
+        };
+        if let Some(s) = self.sessions.get_mut(&p.session_id) {
+            let gen = s
+                .sound
+                .as_ref()
+                .map(|(g, _)| g.wrapping_add(1))
+                .unwrap_or(0);
+            s.sound = Some((gen, sound));
+        }
+        Ok(None)
+    }
+
+    /// `Media.offer`: check who asks, then negotiate off the actor; the
+    /// answer goes straight to the connection when it exists.
+    fn media_offer(
+        &mut self,
+        conn: ConnId,
+        id: Value,
+        p: MediaOfferParams,
+    ) -> Result<(), ProtoError> {
+        let Some(c) = self.conns.get(&conn) else {
+            return Err(ProtoError::unauthorized("log in first"));
+        };
+        let user = c.user.clone();
+        let tx = c.tx.clone();
+        if !self.cfg.media.enabled {
+            return Err(ProtoError::invalid_state(
+                "audio is off on this server (media.enabled = false)",
+            ));
+        }
+        let s = self.sessions.get(&p.session_id).ok_or_else(|| {
+            ProtoError::not_found(format!("session {} does not exist", p.session_id))
+        })?;
+        if !s.kind.is_voice() {
+            return Err(ProtoError::invalid_state(format!(
+                "session {} is a chat: it has no audio",
+                s.id
+            )));
+        }
+        if s.is_ended() {
+            return Err(ProtoError::invalid_state(format!(
+                "session {} has ended",
+                s.id
+            )));
+        }
+        if !mix_of(s).has(&user) {
+            return Err(ProtoError::invalid_state(format!(
+                "`{user}` is not in the conversation of session {} (it is {}): audio starts once you are",
+                s.id,
+                s.state.as_str()
+            )));
+        }
+        let seat = self.cfg.seat_type(&user);
+        if !seat.audio_in_terminal() {
+            return Err(ProtoError::invalid_state(format!(
+                "`{user}` is a {} seat: the call's audio goes to the phone",
+                seat.as_str()
+            )));
+        }
+        if p.sdp.len() > 64 * 1024 {
+            return Err(ProtoError::bad_request(
+                "parameter `sdp` is longer than 64 KiB",
+            ));
+        }
+        let sid = p.session_id.clone();
+        if !self.bridges.contains_key(&sid) {
+            let recording = self
+                .recordings
+                .as_ref()
+                .map(|d| d.join(format!("{sid}.wav")));
+            let me = self
+                .me
+                .clone()
+                .unwrap_or_else(|| mpsc::unbounded_channel().0.downgrade());
+            let bridge = Bridge::spawn(&sid, recording.clone(), me);
+            if let Some(s) = self.sessions.get_mut(&sid) {
+                s.recording = recording;
+            }
+            self.bridges.insert(sid.clone(), bridge);
+        }
+        self.sync_media();
+        let Some(bridge_tx) = self.bridges.get(&sid).map(|b| b.tx.clone()) else {
+            return Err(ProtoError::new(ErrorCode::Internal, "no media bridge"));
+        };
+        let ip = self.cfg.media_ip();
+        tokio::spawn(async move {
+            let answer = async {
+                let mut peer = crate::media::rtc::Peer::new(ip).await?;
+                let sdp = peer.accept_offer(&p.sdp).await?;
+                Ok::<_, crate::media::MediaError>((peer, sdp))
+            }
+            .await;
+            let resp = match answer {
+                Ok((peer, sdp)) => {
+                    let r = Response::ok(id, serde_json::to_value(MediaAnswer { sdp }).ok());
+                    let _ = bridge_tx.send(media::BridgeCmd::Leg { user, peer });
+                    r
+                }
+                Err(e) => {
+                    tracing::debug!(session = %sid, error = %e, "Media.offer refused");
+                    Response::error(id, &ProtoError::bad_request(format!("Media.offer: {e}")))
+                }
+            };
+            let _ = tx.send(Outbound::Text(resp.to_json().into())).await;
+        });
+        Ok(())
+    }
+
+    /// Tell each bridge who is in its call now; end the bridges of ended sessions.
+    fn sync_media(&mut self) {
+        if self.bridges.is_empty() {
+            return;
+        }
+        let mut ended = Vec::new();
+        for (sid, b) in self.bridges.iter_mut() {
+            match self.sessions.get(sid) {
+                Some(s) if !s.is_ended() => b.update(mix_of(s)),
+                _ => ended.push(sid.clone()),
+            }
+        }
+        for sid in ended {
+            if let Some(b) = self.bridges.remove(&sid) {
+                let _ = b.tx.send(media::BridgeCmd::End);
+            }
+        }
+    }
+
+    /// A digit in a seat's audio: to the trunk, as `Call.sendDigits` would.
+    fn heard_digit(&mut self, d: HeardDigit) {
+        let Some(s) = self.sessions.get(&d.session) else {
+            return;
+        };
+        if s.state != SessionState::Talking || !s.is_party(&d.user) {
+            return;
+        }
+        tracing::debug!(session = %d.session, user = %d.user, digit = %d.digit, "DTMF heard in the audio");
+        self.emit_to_trunk(
+            &d.session,
+            &Event::Digits {
+                session_id: d.session.clone(),
+                dtmf_text: d.digit.to_string(),
+            },
+        );
     }
 
     /// A session `user` takes part in, of a type the namespace may act on.
@@ -1640,7 +1861,7 @@ impl Center {
         s.call_in.callee_phone_number = Some(number.to_string());
         s.call_in.caller_phone_number = Some(caller.clone());
         s.call_in.remark = p.phone_desc.clone();
-        s.call_in.server_type = Some("staffSeat".into());
+        s.call_in.server_type = Some(self.cfg.seat_type(user).as_str().into());
         s.ring_gen = 1;
         self.sessions.insert(sid.clone(), s);
         self.occupy(user, &sid);
@@ -1649,7 +1870,7 @@ impl Center {
             callee_location: None,
             callee_phone_number: number.to_string(),
             caller_phone_number: caller.clone(),
-            server_type: "staffSeat".into(),
+            server_type: self.cfg.seat_type(user).as_str().into(),
             remark: p.phone_desc.clone(),
         };
         let tab = self.tab_of(conn);
@@ -1659,7 +1880,7 @@ impl Center {
                 session_id: sid.clone(),
                 caller_phone_number: caller.clone(),
                 callee_phone_number: number.to_string(),
-                server_type: "staffSeat".into(),
+                server_type: self.cfg.seat_type(user).as_str().into(),
                 tab_uuid: tab,
             }),
         );
@@ -2200,6 +2421,37 @@ fn radix36(mut n: u64) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// Who is in a session's call, for its media bridge.
+fn mix_of(s: &Session) -> Mix {
+    let mut talkers = Vec::new();
+    if !s.is_ended() {
+        if let Some(c) = &s.caller_agent {
+            talkers.push((c.clone(), s.caller_mic_muted));
+        }
+        if let Some(a) = &s.agent {
+            let in_call = matches!(
+                s.state,
+                SessionState::Talking | SessionState::Held | SessionState::Dialing
+            );
+            if in_call && !talkers.iter().any(|(u, _)| u == a) {
+                talkers.push((a.clone(), s.mic_muted));
+            }
+        }
+    }
+    Mix {
+        customer: s.kind != CallType::Internal,
+        talkers,
+        listeners: s
+            .monitors
+            .iter()
+            .filter(|m| !m.text_only)
+            .map(|m| m.user.clone())
+            .collect(),
+        held: s.state == SessionState::Held,
+        sound: s.sound.clone(),
+    }
+}
+
 fn record_of(s: &Session) -> SessionRecord {
     let end = s.end.clone();
     let caller = match s.kind {
@@ -2253,5 +2505,6 @@ fn record_of(s: &Session) -> SessionRecord {
         sub_reason: end.as_ref().and_then(|e| e.sub_reason.clone()),
         missed_offers: s.missed_offers,
         transfers: s.transfers.clone(),
+        recording: s.recording.as_ref().map(|p| p.display().to_string()),
     }
 }

@@ -16,9 +16,35 @@ pub struct ServerConfig {
     #[serde(default)]
     pub center: CenterSection,
     #[serde(default)]
+    pub media: MediaSection,
+    #[serde(default)]
     pub skill_groups: Vec<SkillGroup>,
     #[serde(default)]
     pub users: Vec<User>,
+}
+
+/// Real audio: WebRTC between terminals and the server, Opus, recordings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaSection {
+    /// Take `Media.offer` at all; false: voice sessions are signalling only.
+    pub enabled: bool,
+    /// The address the media (UDP) sockets bind and announce in ICE
+    /// candidates; unset: the host of `listen` (all interfaces when that is
+    /// 0.0.0.0).
+    pub ip: Option<std::net::IpAddr>,
+    /// Write every voice session with audio to `<data_dir>/recordings/<sessionId>.wav`.
+    pub record: bool,
+}
+
+impl Default for MediaSection {
+    fn default() -> Self {
+        MediaSection {
+            enabled: true,
+            ip: None,
+            record: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -162,6 +188,35 @@ pub struct User {
     pub skill_groups: Vec<String>,
     #[serde(default)]
     pub name: Option<String>,
+    /// Where this seat's audio goes: `staffSeat` (the terminal, over
+    /// WebRTC), `staffPhoneSeat` or `staffExtensionSeat` (a phone: the
+    /// terminal only controls the call). Sessions carry it as `serverType`.
+    #[serde(default)]
+    pub seat_type: SeatType,
+}
+
+/// The SDK's serverType values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SeatType {
+    #[default]
+    StaffSeat,
+    StaffPhoneSeat,
+    StaffExtensionSeat,
+}
+
+impl SeatType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeatType::StaffSeat => "staffSeat",
+            SeatType::StaffPhoneSeat => "staffPhoneSeat",
+            SeatType::StaffExtensionSeat => "staffExtensionSeat",
+        }
+    }
+    /// Audio flows through the terminal (WebRTC with the server).
+    pub fn audio_in_terminal(self) -> bool {
+        self == SeatType::StaffSeat
+    }
 }
 
 impl ServerConfig {
@@ -248,6 +303,19 @@ impl ServerConfig {
                 self.server.listen
             )
         })
+    }
+
+    /// The IP media sockets bind: `media.ip`, else the host of `listen`.
+    pub fn media_ip(&self) -> std::net::IpAddr {
+        self.media
+            .ip
+            .or_else(|| self.listen_addr().ok().map(|a| a.ip()))
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+    }
+
+    /// Where `id`'s audio goes (staffSeat for users the config does not know).
+    pub fn seat_type(&self, id: &str) -> SeatType {
+        self.user(id).map(|u| u.seat_type).unwrap_or_default()
     }
 
     pub fn user(&self, id: &str) -> Option<&User> {

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod connection;
 pub mod kpi;
+pub mod media;
 pub mod records;
 pub mod routing;
 pub mod session;

@@ -37,6 +37,10 @@ pub struct SessionRecord {
     pub sub_reason: Option<String>,
     pub missed_offers: u32,
     pub transfers: Vec<TransferRecord>,
+    /// The audio recording (WAV: left the customer, right the seats), when
+    /// the session had audio through the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
 }
 
 /// Where records go. The server writes through this, so tests can supply a
@@ -45,6 +49,10 @@ pub trait RecordStore: Send {
     fn save(&mut self, rec: &SessionRecord) -> anyhow::Result<()>;
     /// Add after-call work to a recorded session.
     fn add_acw(&mut self, session_id: &str, acw_ms: u64) -> anyhow::Result<()>;
+    /// Where audio recordings go (None: not recorded).
+    fn recordings_dir(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 pub struct SqliteRecords {
@@ -71,7 +79,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     main_reason   TEXT,
     sub_reason    TEXT,
     missed_offers INTEGER NOT NULL,
-    transfers     TEXT NOT NULL
+    transfers     TEXT NOT NULL,
+    recording     TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_ended_at ON sessions(ended_at);
 ";
@@ -91,6 +100,16 @@ impl SqliteRecords {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)
             .with_context(|| format!("cannot create tables in {}", path.display()))?;
+        // Databases written before recordings existed lack the column.
+        let has_recording = conn
+            .prepare("SELECT recording FROM sessions LIMIT 0")
+            .is_ok();
+        if !has_recording {
+            conn.execute_batch("ALTER TABLE sessions ADD COLUMN recording TEXT")
+                .with_context(|| {
+                    format!("cannot add the recording column in {}", path.display())
+                })?;
+        }
         Ok(SqliteRecords {
             conn,
             path: path.to_path_buf(),
@@ -106,7 +125,7 @@ impl SqliteRecords {
         let mut stmt = self.conn.prepare(
             "SELECT session_id, type, direction, skill_group, agents, caller, callee, created_at,
                     offered_at, accepted_at, ended_at, hold_ms, acw_ms, close_by, main_reason,
-                    sub_reason, missed_offers, transfers
+                    sub_reason, missed_offers, transfers, recording
              FROM sessions WHERE ended_at >= ?1 ORDER BY ended_at, session_id",
         )?;
         let rows = stmt.query_map(params![since_ms as i64], |r| {
@@ -131,6 +150,7 @@ impl SqliteRecords {
                 sub_reason: r.get(15)?,
                 missed_offers: r.get::<_, i64>(16)? as u32,
                 transfers: serde_json::from_str(&transfers).unwrap_or_default(),
+                recording: r.get(18)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -160,8 +180,8 @@ impl RecordStore for SqliteRecords {
         self.conn.execute(
             "INSERT OR REPLACE INTO sessions (session_id, type, direction, skill_group, agents,
                 caller, callee, created_at, offered_at, accepted_at, ended_at, hold_ms, acw_ms,
-                close_by, main_reason, sub_reason, missed_offers, transfers)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                close_by, main_reason, sub_reason, missed_offers, transfers, recording)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             params![
                 r.session_id,
                 r.kind,
@@ -181,6 +201,7 @@ impl RecordStore for SqliteRecords {
                 r.sub_reason,
                 r.missed_offers as i64,
                 serde_json::to_string(&r.transfers)?,
+                r.recording,
             ],
         )?;
         Ok(())
@@ -192,6 +213,10 @@ impl RecordStore for SqliteRecords {
             params![session_id, acw_ms as i64],
         )?;
         Ok(())
+    }
+
+    fn recordings_dir(&self) -> Option<PathBuf> {
+        self.path.parent().map(|d| d.join("recordings"))
     }
 }
 
@@ -224,6 +249,7 @@ mod tests {
                 to_skill_group: None,
                 at: 5,
             }],
+            recording: Some("/data/recordings/s-1.wav".into()),
         }
     }
 
@@ -245,5 +271,24 @@ mod tests {
         assert_eq!(db.list(150).unwrap().len(), 1);
         assert_eq!(db.get("s-2").unwrap().unwrap().agents, vec!["alice", "bob"]);
         assert!(db.get("nope").unwrap().is_none());
+        assert_eq!(
+            all[0].recording.as_deref(),
+            Some("/data/recordings/s-1.wav")
+        );
+    }
+
+    #[test]
+    fn an_old_database_gains_the_recording_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records.sqlite3");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(&SCHEMA.replace(",\n    recording     TEXT", ""))
+                .unwrap();
+            assert!(c.prepare("SELECT recording FROM sessions").is_err());
+        }
+        let mut db = SqliteRecords::open(&path).unwrap();
+        db.save(&rec("s-1", 100)).unwrap();
+        assert!(db.get("s-1").unwrap().unwrap().recording.is_some());
     }
 }

@@ -95,6 +95,10 @@ pub struct Session {
     pub speech: VecDeque<Utterance>,
     pub next_index: [u32; 2],
     pub end: Option<EndInfo>,
+    /// The last `Customer.play`, numbered so that repeating it plays again.
+    pub sound: Option<(u32, crate::server::media::Sound)>,
+    /// Where the audio is being recorded (once it has audio).
+    pub recording: Option<std::path::PathBuf>,
 }
 
 /// Chat lines kept per session for the snapshot.
@@ -147,6 +151,8 @@ impl Session {
             speech: VecDeque::new(),
             next_index: [0, 0],
             end: None,
+            sound: None,
+            recording: None,
         }
     }
 

@@ -346,6 +346,21 @@ impl Trunk {
                     self.tl
                         .log(&name, format!("is answered after {waited:.1} s"));
                     self.answered(&session_id);
+                    // Callers with a voice say hello in the audio too (heard
+                    // by an agent whose terminal has audio; the transcript
+                    // comes from the script).
+                    let voice = self
+                        .calls
+                        .get(&session_id)
+                        .is_some_and(|c| c.kind != Kind::Chat);
+                    if voice {
+                        let _ = self
+                            .call(
+                                "Customer.play",
+                                json!({"sessionId": session_id, "sound": "greeting"}),
+                            )
+                            .await;
+                    }
                 }
             }
             Event::SessionEnded(e) => {

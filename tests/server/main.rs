@@ -6,6 +6,7 @@ mod bad_input;
 mod calls;
 mod chat_video;
 mod login;
+mod media;
 mod records;
 mod routing;
 mod status;

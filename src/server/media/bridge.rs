@@ -1,0 +1,398 @@
+//! One session's audio: the 20 ms loop of the media anchor.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
+
+use crate::media::codec::{self, Decoder, Encoder};
+use crate::media::dtmf::DtmfReceiver;
+use crate::media::jitter::{JitterBuffer, Playout};
+use crate::media::rtc::{Peer, RtpIn, RtpWriter};
+use crate::media::{frame_len, FRAME_MS};
+
+use super::sound::{self, Player};
+use super::{BridgeCmd, HeardDigit, Mix, Sound, RATE};
+use crate::server::center::Command;
+
+/// Frames a jitter buffer may hold (200 ms).
+const MAX_DEPTH: usize = 10;
+
+/// One frame one side said: samples at [`RATE`], and the packet it came in
+/// when it can be passed on unchanged.
+struct Heard {
+    pcm: Vec<i16>,
+    packet: Option<Bytes>,
+}
+
+struct Leg {
+    peer: Peer,
+    writer: RtpWriter,
+    inbound: mpsc::Receiver<RtpIn>,
+    jitter: JitterBuffer,
+    decoder: Decoder,
+    encoder: Option<Encoder>,
+    dtmf: DtmfReceiver,
+    opus_pt: u8,
+    dtmf_pt: Option<u8>,
+}
+
+pub(super) struct Task {
+    sid: String,
+    recording: Option<PathBuf>,
+    center: mpsc::WeakUnboundedSender<Command>,
+    mix: Mix,
+    legs: HashMap<String, Leg>,
+    voice: Player,
+    hold: Player,
+    sound_gen: Option<u32>,
+    wav: Option<hound::WavWriter<BufWriter<File>>>,
+    frames_recorded: u64,
+    silence: Bytes,
+    epoch: Instant,
+}
+
+impl Task {
+    pub(super) fn new(
+        sid: String,
+        recording: Option<PathBuf>,
+        center: mpsc::WeakUnboundedSender<Command>,
+    ) -> Task {
+        Task {
+            sid,
+            recording,
+            center,
+            mix: Mix::default(),
+            legs: HashMap::new(),
+            voice: Player::default(),
+            hold: Player::default(),
+            sound_gen: None,
+            wav: None,
+            frames_recorded: 0,
+            silence: Bytes::from(codec::silence_packet(RATE).unwrap_or_default()),
+            epoch: Instant::now(),
+        }
+    }
+
+    pub(super) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<BridgeCmd>) {
+        self.open_recording();
+        let mut tick = tokio::time::interval(Duration::from_millis(FRAME_MS as u64));
+        // A late tick still produces every frame: receivers' jitter buffers
+        // absorb a burst better than a hole.
+        tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
+        loop {
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    None | Some(BridgeCmd::End) => break,
+                    Some(BridgeCmd::Mix(m)) => self.set_mix(m).await,
+                    Some(BridgeCmd::Leg { user, peer }) => self.add_leg(user, peer).await,
+                },
+                _ = tick.tick() => self.tick().await,
+            }
+        }
+        self.finish().await;
+    }
+
+    fn open_recording(&mut self) {
+        let Some(path) = &self.recording else { return };
+        if let Some(dir) = path.parent() {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                tracing::warn!(session = %self.sid, dir = %dir.display(), error = %e, "cannot create the recordings folder; not recording");
+                return;
+            }
+        }
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: RATE,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        match hound::WavWriter::create(path, spec) {
+            Ok(w) => self.wav = Some(w),
+            Err(e) => {
+                tracing::warn!(session = %self.sid, path = %path.display(), error = %e, "cannot write the recording")
+            }
+        }
+    }
+
+    async fn set_mix(&mut self, mix: Mix) {
+        let gone: Vec<String> = self.legs.keys().filter(|u| !mix.has(u)).cloned().collect();
+        for u in gone {
+            if let Some(leg) = self.legs.remove(&u) {
+                close_leg(&self.sid, &u, leg).await;
+            }
+        }
+        if let Some((gen, s)) = &mix.sound {
+            if self.sound_gen != Some(*gen) {
+                self.sound_gen = Some(*gen);
+                let clip = match s {
+                    Sound::Asset(name) => sound::asset(name),
+                    Sound::Tones(t) => sound::tones(t),
+                };
+                match clip {
+                    Ok(c) => self.voice.start(c, false),
+                    Err(e) => {
+                        tracing::warn!(session = %self.sid, error = %e, "cannot play the sound")
+                    }
+                }
+            }
+        }
+        if mix.held && !self.hold.is_playing() {
+            match sound::asset("hold") {
+                Ok(c) => self.hold.start(c, true),
+                Err(e) => tracing::warn!(error = %e, "no hold music"),
+            }
+        } else if !mix.held {
+            self.hold.stop();
+        }
+        self.mix = mix;
+    }
+
+    async fn add_leg(&mut self, user: String, mut peer: Peer) {
+        if !self.mix.has(&user) {
+            // Left the call while negotiating.
+            peer.close().await;
+            return;
+        }
+        let (Some(inbound), Ok(writer), Some(pts)) =
+            (peer.take_inbound(), peer.writer(), peer.payload_types())
+        else {
+            peer.close().await;
+            return;
+        };
+        let decoder = match Decoder::new(RATE) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "no Opus decoder");
+                peer.close().await;
+                return;
+            }
+        };
+        let leg = Leg {
+            peer,
+            writer,
+            inbound,
+            jitter: JitterBuffer::new(MAX_DEPTH),
+            decoder,
+            encoder: None,
+            dtmf: DtmfReceiver::new(),
+            opus_pt: pts.opus,
+            dtmf_pt: pts.dtmf,
+        };
+        tracing::debug!(session = %self.sid, %user, "audio leg attached");
+        if let Some(old) = self.legs.insert(user.clone(), leg) {
+            close_leg(&self.sid, &user, old).await;
+        }
+    }
+}
+
+async fn close_leg(sid: &str, user: &str, leg: Leg) {
+    {
+        let st = leg.jitter.stats();
+        tracing::info!(
+            session = %sid, %user,
+            received = st.received, lost = st.lost, late = st.late,
+            jitter_ms = format!("{:.1}", st.jitter_ms),
+            sent = leg.writer.sent(),
+            "audio leg closed"
+        );
+        leg.peer.close().await;
+    }
+}
+
+impl Task {
+    /// One 20 ms step.
+    async fn tick(&mut self) {
+        let now_ms = self.epoch.elapsed().as_secs_f64() * 1000.0;
+        // What each seat said this frame.
+        let mut said: HashMap<String, Heard> = HashMap::new();
+        let mut digits = Vec::new();
+        for (user, leg) in self.legs.iter_mut() {
+            while let Ok(p) = leg.inbound.try_recv() {
+                if Some(p.payload_type) == leg.dtmf_pt {
+                    leg.jitter.push_event(p.seq);
+                    if let Some(d) = leg.dtmf.push(p.timestamp, &p.payload) {
+                        digits.push((user.clone(), d));
+                    }
+                } else if p.payload_type == leg.opus_pt {
+                    let at = p
+                        .arrived
+                        .saturating_duration_since(self.epoch)
+                        .as_secs_f64()
+                        * 1000.0;
+                    leg.jitter.push(
+                        p.seq,
+                        p.timestamp,
+                        p.payload.to_vec(),
+                        at.max(0.0).min(now_ms),
+                    );
+                }
+            }
+            let heard = match leg.jitter.pop() {
+                Playout::Packet(p) => {
+                    let pcm = leg
+                        .decoder
+                        .decode(&p)
+                        .unwrap_or_else(|_| leg.decoder.conceal());
+                    Some(Heard {
+                        pcm,
+                        packet: Some(Bytes::from(p)),
+                    })
+                }
+                Playout::Lost { fec } => {
+                    let pcm = match fec {
+                        Some(next) => leg.decoder.decode_fec(&next),
+                        None => leg.decoder.conceal(),
+                    };
+                    Some(Heard { pcm, packet: None })
+                }
+                Playout::Empty => None,
+            };
+            if let Some(h) = heard {
+                said.insert(user.clone(), h);
+            }
+        }
+        for (user, digit) in digits {
+            if let Some(tx) = self.center.upgrade() {
+                let _ = tx.send(Command::MediaDigit(HeardDigit {
+                    session: self.sid.clone(),
+                    user,
+                    digit,
+                }));
+            }
+        }
+
+        let held = self.mix.held;
+        let customer_says = if self.mix.customer {
+            self.voice.next_frame().map(|(pcm, p)| Heard {
+                pcm,
+                packet: Some(p),
+            })
+        } else {
+            None
+        };
+        let music = if held {
+            self.hold.next_frame().map(|(pcm, p)| Heard {
+                pcm,
+                packet: Some(p),
+            })
+        } else {
+            None
+        };
+        // Muted seats say nothing; on hold nothing is carried either way.
+        let talking: Vec<(&str, &Heard)> = if held {
+            Vec::new()
+        } else {
+            self.mix
+                .talkers
+                .iter()
+                .filter(|(_, muted)| !muted)
+                .filter_map(|(u, _)| said.get(u).map(|h| (u.as_str(), h)))
+                .collect()
+        };
+        let customer_voice = if held { None } else { customer_says.as_ref() };
+
+        // What the customer hears.
+        let customer_hears: Vec<&Heard> = if held {
+            music.iter().collect()
+        } else {
+            talking.iter().map(|(_, h)| *h).collect()
+        };
+
+        // Send each seat what it hears.
+        let silence = self.silence.clone();
+        let talkers: Vec<String> = self.mix.talkers.iter().map(|(u, _)| u.clone()).collect();
+        for (user, leg) in self.legs.iter_mut() {
+            let is_talker = talkers.iter().any(|t| t == user);
+            if held && is_talker {
+                leg.writer.skip_frame();
+                continue;
+            }
+            let mut parts: Vec<&Heard> = Vec::with_capacity(3);
+            if is_talker {
+                parts.extend(customer_voice);
+                parts.extend(talking.iter().filter(|(u, _)| u != user).map(|(_, h)| *h));
+            } else {
+                // A monitor hears both sides, as the customer and the seat do.
+                parts.extend(customer_voice);
+                parts.extend(customer_hears.iter().copied());
+            }
+            let packet = match parts.as_slice() {
+                [] => silence.clone(),
+                [one] if one.packet.is_some() => one.packet.clone().unwrap_or_default(),
+                _ => {
+                    let pcm = mix_pcm(&parts);
+                    if leg.encoder.is_none() {
+                        leg.encoder = Encoder::new(RATE).ok();
+                    }
+                    match leg.encoder.as_mut().map(|e| e.encode(&pcm)) {
+                        Some(Ok(p)) => Bytes::from(p),
+                        _ => silence.clone(),
+                    }
+                }
+            };
+            leg.writer.send_frame(packet).await;
+        }
+
+        // The recording: left the customer, right what the customer hears.
+        if let Some(w) = self.wav.as_mut() {
+            let n = frame_len(RATE);
+            let left = customer_says.as_ref().map(|h| h.pcm.as_slice());
+            let right = mix_pcm(&customer_hears);
+            let mut ok = true;
+            for i in 0..n {
+                let l = left.and_then(|l| l.get(i)).copied().unwrap_or(0);
+                let r = right.get(i).copied().unwrap_or(0);
+                if w.write_sample(l).is_err() || w.write_sample(r).is_err() {
+                    ok = false;
+                    break;
+                }
+            }
+            if ok {
+                self.frames_recorded += 1;
+            } else {
+                tracing::warn!(session = %self.sid, "recording write failed; recording stops");
+                self.wav = None;
+            }
+        }
+    }
+
+    async fn finish(mut self) {
+        let legs: Vec<(String, Leg)> = self.legs.drain().collect();
+        for (u, leg) in legs {
+            close_leg(&self.sid, &u, leg).await;
+        }
+        if let (Some(w), Some(path)) = (self.wav.take(), &self.recording) {
+            match w.finalize() {
+                Ok(()) => tracing::info!(
+                    session = %self.sid,
+                    path = %path.display(),
+                    seconds = self.frames_recorded * FRAME_MS as u64 / 1000,
+                    "recording written"
+                ),
+                Err(e) => {
+                    tracing::warn!(session = %self.sid, path = %path.display(), error = %e, "recording not finished")
+                }
+            }
+        }
+    }
+}
+
+/// Sum frames sample by sample, saturating.
+fn mix_pcm(parts: &[&Heard]) -> Vec<i16> {
+    let n = frame_len(RATE);
+    let mut out = vec![0i32; n];
+    for p in parts {
+        for (o, s) in out.iter_mut().zip(p.pcm.iter()) {
+            *o += *s as i32;
+        }
+    }
+    out.into_iter()
+        .map(|v| v.clamp(i16::MIN as i32, i16::MAX as i32) as i16)
+        .collect()
+}
