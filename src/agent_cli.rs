@@ -38,6 +38,11 @@ pub struct AgentArgs {
     /// directory, created with comments on first run).
     #[arg(long, env = "CCDESK_AGENT_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Call audio: the sound card (`system`, silent when there is none),
+    /// `null` (audio flows, nothing is played), or `off`; default from the
+    /// config's [audio] table, else system.
+    #[arg(long, value_enum)]
+    pub audio: Option<crate::app::config::AudioBackendName>,
 }
 
 /// `ccdesk supervise`: the agent terminal's connection options, plus the frame rate.
@@ -227,6 +232,13 @@ fn run_client(args: AgentArgs, supervise: Option<(Option<f64>, bool)>) -> anyhow
             .push("no log file: the state directory is not writable".into());
     }
     state.settings = cfg.initial_settings();
+    state.audio.setting = args
+        .audio
+        .or(cfg.audio.backend)
+        .map(|b| b.setting())
+        .unwrap_or_default();
+    state.audio.microphone = cfg.audio.microphone.clone();
+    state.audio.speaker = cfg.audio.speaker.clone();
     state.me.enable_shared = args.enable_shared || cfg.enable_shared;
     if let Some(r) = &cfg.rest_reasons {
         state.rest_reasons = r.clone();

@@ -63,6 +63,13 @@ enum Cmd {
     /// Load generator: N agents and a trunk placing R calls a second against a
     /// fresh server process; prints latency percentiles, throughput and RSS.
     Bench(ccdesk::bench::BenchArgs),
+    /// List the microphones and speakers (Devices.getMicrophones /
+    /// Devices.getSpeakers); put a name in the config's [audio] table.
+    Devices {
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -76,6 +83,7 @@ fn main() -> ExitCode {
                 token: std::env::var("CCDESK_TOKEN").ok(),
                 enable_shared: false,
                 config: std::env::var_os("CCDESK_AGENT_CONFIG").map(PathBuf::from),
+                audio: None,
             };
             if ccdesk::agent_cli::config_names_server(&args) {
                 Cmd::Agent(args)
@@ -171,6 +179,10 @@ fn run(command: Cmd) -> anyhow::Result<()> {
                     ttl.unwrap_or(cfg.auth.default_ttl)
                 )
             );
+            Ok(())
+        }
+        Cmd::Devices { json } => {
+            print!("{}", ccdesk::media::device::print_devices(json));
             Ok(())
         }
         Cmd::Records {

@@ -38,6 +38,11 @@ pub enum Action {
     Refused { message: String },
     /// A line for the status pane (the autopilot saying what it does).
     Note(String),
+    /// News from a session's audio task.
+    Audio {
+        session_id: String,
+        event: crate::media::call::CallEvent,
+    },
 }
 
 /// What the reducer asks the outside world to do. Effects are the only way
@@ -56,4 +61,13 @@ pub enum Effect {
     Notify { title: String, body: String },
     /// Leave the program (State::exit says how).
     Quit,
+    /// Start the audio of a session (its task reports with Action::Audio).
+    AudioStart { session_id: String },
+    /// Tell a session's audio task something.
+    AudioCmd {
+        session_id: String,
+        cmd: crate::media::call::CallCmd,
+    },
+    /// Stop a session's audio.
+    AudioStop { session_id: String },
 }

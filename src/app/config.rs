@@ -48,6 +48,40 @@ pub struct ClientConfig {
     pub keys: BTreeMap<String, KeySpec>,
     #[serde(default)]
     pub supervise: SuperviseConfig,
+    #[serde(default)]
+    pub audio: AudioConfig,
+}
+
+/// `[audio]`: call audio.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudioConfig {
+    /// "system" (the sound card, or silence when there is none), "null"
+    /// (audio flows, nothing is played), or "off" (no audio at all).
+    pub backend: Option<AudioBackendName>,
+    /// Device names as `ccdesk devices` lists them; unset: the default.
+    pub microphone: Option<String>,
+    pub speaker: Option<String>,
+}
+
+/// The values of `[audio] backend` and `--audio`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum AudioBackendName {
+    System,
+    Null,
+    Off,
+}
+
+impl AudioBackendName {
+    pub fn setting(self) -> crate::app::state::AudioSetting {
+        use crate::app::state::AudioSetting;
+        match self {
+            AudioBackendName::System => AudioSetting::System,
+            AudioBackendName::Null => AudioSetting::Null,
+            AudioBackendName::Off => AudioSetting::Off,
+        }
+    }
 }
 
 /// `[supervise]`: the supervisor console.
@@ -120,6 +154,15 @@ pub const TEMPLATE: &str = r#"# ccdesk agent terminal configuration.
 [supervise]
 # Frames a second at most in `ccdesk supervise` (lower it on a slow link).
 # frame_rate = 10
+
+[audio]
+# "system": the sound card (with no sound card, a silent device, said once);
+# "null": audio flows with the server but nothing is played or captured;
+# "off": no call audio at all. `--audio` overrides it.
+# backend = "system"
+# Devices by name, as `ccdesk devices` lists them (unset: the default ones).
+# microphone = "..."
+# speaker = "..."
 "#;
 
 #[derive(Debug, thiserror::Error)]

@@ -17,6 +17,9 @@ use super::state::{
     State, StatusChoice, TransferTo, ViewMode, MAX_ERRORS, MAX_TRANSCRIPT,
 };
 
+mod audio;
+#[cfg(test)]
+mod audio_tests;
 mod board;
 
 /// Exit status when the server refused the login (bad token, unknown user).
@@ -44,7 +47,19 @@ pub fn reduce(state: &mut State, action: Action, now: u64) -> Vec<Effect> {
         Action::Paste(text) => paste(state, &text),
         Action::Resize | Action::Tick => {}
         Action::Server(ev) => event(state, ev, now, &mut fx),
-        Action::Response { id, result } => response(state, id, result, now),
+        Action::Response { id, result } => {
+            let media = match state.pending.get(&id).map(|p| &p.purpose) {
+                Some(Purpose::MediaOffer { session_id }) => Some(session_id.clone()),
+                _ => None,
+            };
+            match media {
+                Some(sid) => {
+                    state.pending.remove(&id);
+                    audio::answered(state, sid, result, now, &mut fx);
+                }
+                None => response(state, id, result, now),
+            }
+        }
         Action::Connecting { attempt } => state.link = Link::Connecting { attempt },
         Action::LoggedIn(r) => {
             logged_in(state, r, now);
@@ -65,7 +80,9 @@ pub fn reduce(state: &mut State, action: Action, now: u64) -> Vec<Effect> {
             quit(state, EXIT_REFUSED, Some(message), &mut fx);
         }
         Action::Note(text) => info(state, now, text),
+        Action::Audio { session_id, event } => audio::event(state, session_id, event, now, &mut fx),
     }
+    audio::sync(state, &mut fx);
     state.dirty = true;
     fx
 }
@@ -596,13 +613,16 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
                             s.digits.remove(0);
                         }
                     }
-                    request(
-                        state,
-                        "Call.sendDigits",
-                        json!({ "sessionId": session_id, "dtmfText": c.to_string() }),
-                        Purpose::Plain,
-                        fx,
-                    );
+                    // In the call's audio (RFC 4733) when it is up, else by signalling.
+                    if !audio::digits(state, &session_id, &c.to_string(), fx) {
+                        request(
+                            state,
+                            "Call.sendDigits",
+                            json!({ "sessionId": session_id, "dtmfText": c.to_string() }),
+                            Purpose::Plain,
+                            fx,
+                        );
+                    }
                 }
             }
             state.dialog = Some(Dialog::Dtmf { session_id });
@@ -1048,7 +1068,8 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
             | Purpose::ChatSend { .. }
             | Purpose::Subscribe
             | Purpose::Monitor { .. }
-            | Purpose::Intercept { .. } => {}
+            | Purpose::Intercept { .. }
+            | Purpose::MediaOffer { .. } => {}
             Purpose::Delete { session_id } => remove_session(state, &session_id),
             Purpose::InternalCall { callee } => {
                 let sid = data

@@ -2,7 +2,9 @@
 //! turns them into state and effects; effects are run here (the only I/O);
 //! the screen is drawn when the state changed, at most ~30 frames a second.
 
+use std::collections::HashMap;
 use std::io;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use crossterm::event::{Event as TermEvent, KeyEventKind};
@@ -16,7 +18,9 @@ use super::action::{Action, Effect};
 use super::config::NotifyStyle;
 use super::link::{self, LinkConfig, Outgoing};
 use super::reduce::{next_tick, reduce};
-use super::state::{Exit, State};
+use super::state::{AudioSetting, Exit, State};
+use crate::media::call::{self, CallCmd};
+use crate::media::device::{Backend as AudioBackend, DeviceChoice};
 use crate::server::clock::Clock;
 
 /// How often frames may be drawn.
@@ -232,6 +236,12 @@ where
     let clock = Clock::new();
     let (act_tx, mut act_rx) = mpsc::unbounded_channel();
     let (req_tx, req_rx) = mpsc::unbounded_channel::<Outgoing>();
+    let mut io = Io {
+        requests: req_tx,
+        actions: act_tx.clone(),
+        audio: HashMap::new(),
+        media_ip: media_ip(&link_cfg.url),
+    };
     let link_task = tokio::spawn(link::run(link_cfg, act_tx, req_rx));
     let mut budget = FrameBudget::new(Instant::now(), pace);
     let mut input_open = true;
@@ -289,7 +299,7 @@ where
                     Some((at, key)) if at <= now => {
                         let what = pilot.as_mut().and_then(|p| p.pressed(now));
                         if let Some(w) = what {
-                            apply(screen, &mut state, Action::Note(format!("autopilot {w}")), &clock, &req_tx);
+                            apply(screen, &mut state, Action::Note(format!("autopilot {w}")), &clock, &mut io);
                         }
                         Some(Action::Key(key))
                     }
@@ -300,16 +310,19 @@ where
         let Some(action) = action else {
             continue;
         };
-        apply(screen, &mut state, action, &clock, &req_tx);
+        apply(screen, &mut state, action, &clock, &mut io);
         // Merge a burst of server events into one frame.
         for _ in 0..256 {
             match act_rx.try_recv() {
-                Ok(a) => apply(screen, &mut state, a, &clock, &req_tx),
+                Ok(a) => apply(screen, &mut state, a, &clock, &mut io),
                 Err(_) => break,
             }
         }
     }
-    drop(req_tx);
+    for (_, tx) in io.audio.drain() {
+        let _ = tx.send(CallCmd::Stop);
+    }
+    drop(io);
     // Let the link say goodbye (close frame) without holding up the exit.
     let _ = tokio::time::timeout(Duration::from_millis(200), link_task).await;
     state.exit.unwrap_or(Exit {
@@ -318,18 +331,78 @@ where
     })
 }
 
-fn apply<S: Screen>(
-    screen: &mut S,
-    state: &mut State,
-    action: Action,
-    clock: &Clock,
-    requests: &mpsc::UnboundedSender<Outgoing>,
-) {
+/// What effects reach: the link, the loop's own queue, the audio tasks.
+struct Io {
+    requests: mpsc::UnboundedSender<Outgoing>,
+    actions: mpsc::UnboundedSender<Action>,
+    audio: HashMap<String, mpsc::UnboundedSender<CallCmd>>,
+    media_ip: IpAddr,
+}
+
+/// The address audio sockets bind: loopback for a server on this machine,
+/// else every interface (ICE offers the ones that work).
+pub fn media_ip(url: &str) -> IpAddr {
+    let host = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split(['/', '?'])
+        .next()
+        .unwrap_or("");
+    // Strip the port ([v6]:port or host:port).
+    let host = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    }
+}
+
+fn audio_backend(state: &State) -> AudioBackend {
+    match state.audio.setting {
+        AudioSetting::Null | AudioSetting::Off => AudioBackend::Null,
+        AudioSetting::System => AudioBackend::System(DeviceChoice {
+            microphone: state.audio.microphone.clone(),
+            speaker: state.audio.speaker.clone(),
+        }),
+    }
+}
+
+fn apply<S: Screen>(screen: &mut S, state: &mut State, action: Action, clock: &Clock, io: &mut Io) {
     for fx in reduce(state, action, clock.now_ms()) {
         match fx {
             Effect::Request { id, method, params } => {
                 tracing::debug!(id, method, "request");
-                let _ = requests.send(Outgoing { id, method, params });
+                let _ = io.requests.send(Outgoing { id, method, params });
+            }
+            Effect::AudioStart { session_id } => {
+                let actions = io.actions.clone();
+                let sid = session_id.clone();
+                let tx = call::spawn(io.media_ip, audio_backend(state), move |event| {
+                    let _ = actions.send(Action::Audio {
+                        session_id: sid.clone(),
+                        event,
+                    });
+                });
+                if let Some(old) = io.audio.insert(session_id, tx) {
+                    let _ = old.send(CallCmd::Stop);
+                }
+            }
+            Effect::AudioCmd { session_id, cmd } => {
+                if let Some(tx) = io.audio.get(&session_id) {
+                    let _ = tx.send(cmd);
+                }
+            }
+            Effect::AudioStop { session_id } => {
+                if let Some(tx) = io.audio.remove(&session_id) {
+                    let _ = tx.send(CallCmd::Stop);
+                }
             }
             Effect::Bell => {
                 if let Err(e) = screen.bell() {
@@ -371,6 +444,31 @@ mod tests {
             }
         }
         assert!((29..=31).contains(&n), "{n} frames in a second");
+    }
+
+    #[test]
+    fn audio_binds_loopback_for_a_local_server() {
+        assert_eq!(
+            media_ip("ws://127.0.0.1:7070/ws"),
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        );
+        assert_eq!(
+            media_ip("ws://localhost:7070/ws"),
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        );
+        assert_eq!(
+            media_ip("ws://[::1]:7070/ws"),
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        );
+        assert_eq!(
+            media_ip("wss://cc.example.com/ws"),
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        );
+        assert_eq!(
+            media_ip("ws://10.0.0.5:7070/ws"),
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        );
+        assert_eq!(media_ip("garbage"), IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     }
 
     #[test]

@@ -284,6 +284,10 @@ pub enum Purpose {
     Intercept {
         session_id: String,
     },
+    /// `Media.offer`: the answer goes to the session's audio.
+    MediaOffer {
+        session_id: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -455,6 +459,58 @@ pub struct State {
     pub now: u64,
     /// The supervisor console's wallboard and monitors (None in the agent terminal).
     pub board: Option<super::board::Board>,
+    /// Call audio: which sessions have it and how it is doing.
+    pub audio: Audio,
+}
+
+/// How the terminal plays and captures audio.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AudioSetting {
+    /// No audio at all: calls are controlled, the sound goes nowhere.
+    Off,
+    /// The sound card (cpal), or a silent null device when there is none.
+    #[default]
+    System,
+    /// A silent null device: audio flows to and from the server, nothing is
+    /// played (for servers and tests).
+    Null,
+}
+
+/// The terminal's call audio (see `reduce/audio.rs`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Audio {
+    pub setting: AudioSetting,
+    /// Device names from the config (None: the system default).
+    pub microphone: Option<String>,
+    pub speaker: Option<String>,
+    /// By session id: the sessions that have audio now.
+    pub calls: BTreeMap<String, CallAudio>,
+    /// Why the devices are not the sound card (said once, kept in the status pane).
+    pub notice: Option<String>,
+    /// The device kind last opened.
+    pub device: Option<crate::media::device::AudioKind>,
+}
+
+/// One session's audio.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallAudio {
+    pub phase: AudioPhase,
+    /// What the audio task was last told.
+    pub muted: bool,
+    pub held: bool,
+    pub stats: crate::media::call::AudioStats,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AudioPhase {
+    /// Making the offer.
+    Starting,
+    /// `Media.offer` sent; waiting for the answer.
+    Offered,
+    /// Answer in hand; connecting or connected (see the stats' state).
+    Running,
+    /// It stopped; the call goes on without audio.
+    Failed(String),
 }
 
 impl State {
@@ -489,6 +545,7 @@ impl State {
             dirty: true,
             now,
             board: None,
+            audio: Audio::default(),
         }
     }
 

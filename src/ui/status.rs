@@ -9,7 +9,10 @@ use ratatui::Frame;
 use super::text::clip;
 use super::text::{clock, minutes};
 use super::theme::Theme;
-use crate::app::state::{Link, State};
+use crate::app::state::{AudioPhase, Link, State};
+use crate::media::analysis;
+use crate::media::device::AudioKind;
+use crate::media::rtc::PeerState;
 use crate::protocol::AgentStatus;
 
 /// Errors this recent outrank information lines.
@@ -43,6 +46,52 @@ pub fn link_text(state: &State) -> String {
             retry_at.saturating_sub(state.now).div_ceil(1000)
         ),
     }
+}
+
+/// The call audio of the selected session (else of any session with audio):
+/// a few words for the one-line pane, and a full line (state, loss, jitter,
+/// microphone level, device).
+pub fn audio_text(state: &State) -> Option<(String, String)> {
+    let (_, call) = state
+        .selected
+        .as_deref()
+        .and_then(|id| state.audio.calls.get_key_value(id))
+        .or_else(|| state.audio.calls.iter().next())?;
+    let st = &call.stats;
+    let word = match &call.phase {
+        AudioPhase::Starting | AudioPhase::Offered => "connecting".to_string(),
+        AudioPhase::Running => match st.state {
+            Some(PeerState::Connected) => "connected".to_string(),
+            Some(s) => s.as_str().to_string(),
+            None => "connecting".to_string(),
+        },
+        AudioPhase::Failed(_) => "failed".to_string(),
+    };
+    let device = match state.audio.device {
+        Some(AudioKind::Null) if state.audio.notice.is_some() => " (no sound card: silent)",
+        Some(AudioKind::Null) => " (null device)",
+        _ => "",
+    };
+    let short = match word.as_str() {
+        "connected" => "audio ok".to_string(),
+        w => format!("audio {w}"),
+    };
+    let mut long = format!("audio {word}{device}");
+    if matches!(st.state, Some(PeerState::Connected)) {
+        long.push_str(&format!(
+            " | loss {:.1}% | jitter {:.1} ms | mic {}",
+            st.loss_percent,
+            st.jitter_ms,
+            analysis::level_bar(st.mic_dbfs, 10)
+        ));
+        if call.muted {
+            long.push_str(" muted");
+        }
+    }
+    if let AudioPhase::Failed(why) = &call.phase {
+        long.push_str(&format!(": {why}"));
+    }
+    Some((short, long))
 }
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -97,7 +146,18 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme.error(),
         ));
     }
+    let audio = audio_text(state);
+    if let (Some((short, _)), true) = (&audio, area.height < 6) {
+        first.push(Span::styled(format!("{sep}{short}"), theme.dim()));
+    }
     let mut lines = vec![clip(first, width, theme)];
+    if let (Some((_, long)), true) = (&audio, area.height >= 6) {
+        lines.push(clip(
+            vec![Span::styled(long.clone(), theme.info())],
+            width,
+            theme,
+        ));
+    }
     if area.height >= 6 {
         let groups = if state.me.skill_groups.is_empty() {
             "none".to_string()

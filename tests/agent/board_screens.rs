@@ -250,6 +250,7 @@ fn subscribing() -> (State, u64) {
         Keymap::default(),
         LOGIN_AT,
     );
+    s.audio.setting = ccdesk::app::state::AudioSetting::Off;
     s.board = Some(Board::default());
     let fx = act(&mut s, Action::LoggedIn(login_result()), LOGIN_AT);
     let id = request_for(&fx, "Supervisor.subscribe");

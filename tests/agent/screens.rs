@@ -48,12 +48,15 @@ fn login_result(sessions: Vec<SessionSnapshot>) -> LoginResult {
 
 /// Before the login answer: connecting for the first time.
 fn fresh() -> State {
-    State::new(
+    let mut s = State::new(
         "ws://127.0.0.1:7070/ws".into(),
         "alice".into(),
         Keymap::default(),
         T0,
-    )
+    );
+    // Audio has screens of its own below.
+    s.audio.setting = ccdesk::app::state::AudioSetting::Off;
+    s
 }
 
 /// Logged in at T0, free, no sessions.
@@ -1063,4 +1066,59 @@ fn tiny_terminals_do_not_panic() {
             assert!(r.is_ok(), "{name} (ASCII) panicked at {w}x{h}");
         }
     }
+}
+
+/// The talking call with its audio running: the status pane's audio line.
+fn talking_with_audio(notice: bool) -> State {
+    use ccdesk::app::state::{AudioPhase, AudioSetting, CallAudio};
+    use ccdesk::media::call::AudioStats;
+    use ccdesk::media::device::AudioKind;
+    use ccdesk::media::rtc::PeerState;
+    let mut s = talking();
+    s.audio.setting = AudioSetting::System;
+    let id = s.selected.clone().expect("a selected session");
+    s.audio.calls.insert(
+        id,
+        CallAudio {
+            phase: AudioPhase::Running,
+            muted: true,
+            held: false,
+            stats: AudioStats {
+                state: Some(PeerState::Connected),
+                loss_percent: 1.25,
+                jitter_ms: 3.4,
+                mic_dbfs: -24.0,
+                sent: 500,
+                received: 498,
+                dtmf: true,
+            },
+        },
+    );
+    s.audio.device = Some(AudioKind::Null);
+    if notice {
+        s.audio.notice =
+            Some("no sound card (ALSA: not available): audio is off, calls still work".into());
+    }
+    s
+}
+
+#[test]
+fn call_audio_in_the_status_pane() {
+    let [small, big] = snapshot(
+        "audio",
+        "a call with audio: connected, 1.25% loss, 3.4 ms jitter, mic at -24 dBFS, no sound card",
+        &talking_with_audio(true),
+    );
+    assert!(
+        text(&small).contains("online · audio ok"),
+        "{}",
+        text(&small)
+    );
+    let big = text(&big);
+    assert!(
+        big.contains("audio connected (no sound card: silent) | loss 1.2% | jitter 3.4 ms | mic ######.... muted"),
+        "{big}"
+    );
+    let null = text(&render(&talking_with_audio(false), 120, 40));
+    assert!(null.contains("audio connected (null device)"), "{null}");
 }

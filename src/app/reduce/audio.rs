@@ -1,0 +1,200 @@
+//! Call audio in the reducer. Which sessions have audio is worked out from
+//! the state after every action ([`sync`]): a voice session in progress
+//! whose audio goes to this terminal (`serverType` staffSeat) gets an audio
+//! task; one that leaves that state loses it; mute and hold follow the
+//! session as the server reports it. The task's offer goes out as
+//! `Media.offer`, and the answer comes back to it.
+
+use serde_json::{json, Value};
+
+use crate::media::call::{CallCmd, CallEvent};
+use crate::protocol::{CallType, ProtoError};
+
+use super::super::action::Effect;
+use super::super::state::{AudioPhase, AudioSetting, CallAudio, Phase, Purpose, Session, State};
+use super::{info, request};
+
+/// Does this session's audio belong in this terminal now?
+fn wants_audio(state: &State, s: &Session) -> bool {
+    if state.audio.setting == AudioSetting::Off || s.kind == CallType::Im || s.local_only {
+        return false;
+    }
+    let here = s
+        .call_in
+        .server_type
+        .as_deref()
+        .is_none_or(|t| t == "staffSeat");
+    here && matches!(s.phase, Phase::Dialing | Phase::Talking | Phase::Held)
+}
+
+/// Start, stop and steer the audio of every session to match the state.
+pub(super) fn sync(state: &mut State, fx: &mut Vec<Effect>) {
+    let wanted: Vec<(String, bool, bool)> = state
+        .sessions
+        .iter()
+        .filter(|s| wants_audio(state, s))
+        .map(|s| (s.id.clone(), s.mic_muted, s.phase == Phase::Held))
+        .collect();
+    let gone: Vec<String> = state
+        .audio
+        .calls
+        .keys()
+        .filter(|id| !wanted.iter().any(|(w, _, _)| w == *id))
+        .cloned()
+        .collect();
+    for id in gone {
+        state.audio.calls.remove(&id);
+        fx.push(Effect::AudioStop { session_id: id });
+    }
+    for (id, muted, held) in wanted {
+        match state.audio.calls.get_mut(&id) {
+            None => {
+                state.audio.calls.insert(
+                    id.clone(),
+                    CallAudio {
+                        phase: AudioPhase::Starting,
+                        muted,
+                        held,
+                        stats: Default::default(),
+                    },
+                );
+                fx.push(Effect::AudioStart {
+                    session_id: id.clone(),
+                });
+                // The task starts unmuted and not held.
+                if muted {
+                    fx.push(Effect::AudioCmd {
+                        session_id: id.clone(),
+                        cmd: CallCmd::Mute(true),
+                    });
+                }
+                if held {
+                    fx.push(Effect::AudioCmd {
+                        session_id: id,
+                        cmd: CallCmd::Hold(true),
+                    });
+                }
+            }
+            Some(c) => {
+                if c.muted != muted {
+                    c.muted = muted;
+                    fx.push(Effect::AudioCmd {
+                        session_id: id.clone(),
+                        cmd: CallCmd::Mute(muted),
+                    });
+                }
+                if c.held != held {
+                    c.held = held;
+                    fx.push(Effect::AudioCmd {
+                        session_id: id,
+                        cmd: CallCmd::Hold(held),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// News from an audio task.
+pub(super) fn event(
+    state: &mut State,
+    session_id: String,
+    ev: CallEvent,
+    now: u64,
+    fx: &mut Vec<Effect>,
+) {
+    match ev {
+        CallEvent::Devices { kind, notice } => {
+            state.audio.device = Some(kind);
+            if notice.is_some() && state.audio.notice != notice {
+                if let Some(n) = &notice {
+                    info(state, now, n.clone());
+                }
+                state.audio.notice = notice;
+            }
+        }
+        CallEvent::Offer(sdp) => {
+            let Some(c) = state.audio.calls.get_mut(&session_id) else {
+                // Stopped meanwhile.
+                return;
+            };
+            c.phase = AudioPhase::Offered;
+            request(
+                state,
+                "Media.offer",
+                json!({ "sessionId": session_id, "sdp": sdp }),
+                Purpose::MediaOffer { session_id },
+                fx,
+            );
+        }
+        CallEvent::Stats(st) => {
+            if let Some(c) = state.audio.calls.get_mut(&session_id) {
+                c.stats = st;
+            }
+        }
+        CallEvent::Failed(why) => {
+            if let Some(c) = state.audio.calls.get_mut(&session_id) {
+                c.phase = AudioPhase::Failed(why.clone());
+                info(
+                    state,
+                    now,
+                    format!("audio stopped: {why}; the call goes on"),
+                );
+            }
+        }
+    }
+}
+
+/// The answer to `Media.offer`.
+pub(super) fn answered(
+    state: &mut State,
+    session_id: String,
+    result: Result<Option<Value>, ProtoError>,
+    now: u64,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(c) = state.audio.calls.get_mut(&session_id) else {
+        return;
+    };
+    let sdp = match &result {
+        Ok(Some(v)) => v.get("sdp").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    };
+    match sdp {
+        Some(sdp) => {
+            c.phase = AudioPhase::Running;
+            fx.push(Effect::AudioCmd {
+                session_id,
+                cmd: CallCmd::Answer(sdp),
+            });
+        }
+        None => {
+            let why = match result {
+                Err(e) => e.message,
+                Ok(_) => "the server's answer has no sdp".into(),
+            };
+            c.phase = AudioPhase::Failed(why.clone());
+            fx.push(Effect::AudioStop {
+                session_id: session_id.clone(),
+            });
+            info(state, now, format!("no audio: {why}"));
+        }
+    }
+}
+
+/// Digits from the DTMF pad: in the audio when it can carry them.
+pub(super) fn digits(state: &State, session_id: &str, text: &str, fx: &mut Vec<Effect>) -> bool {
+    let Some(c) = state.audio.calls.get(session_id) else {
+        return false;
+    };
+    let up = c.phase == AudioPhase::Running
+        && c.stats.dtmf
+        && c.stats.state == Some(crate::media::rtc::PeerState::Connected);
+    if up {
+        fx.push(Effect::AudioCmd {
+            session_id: session_id.to_string(),
+            cmd: CallCmd::Digits(text.to_string()),
+        });
+    }
+    up
+}
