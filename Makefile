@@ -1,7 +1,7 @@
 # ccdesk — the README's commands. `make setup` installs system packages.
 CARGO ?= cargo
 
-.PHONY: setup demo supervise serve test lint bench bench-idle bench-agent bench-render bench-supervise
+.PHONY: setup demo supervise serve test lint bench bench-idle bench-agent bench-render bench-supervise bench-media
 
 setup:
 	@scripts/setup.sh
@@ -41,6 +41,10 @@ bench-agent: setup
 bench-supervise: setup
 	$(CARGO) build --release
 	$(CARGO) run --release --example supervise_bench
+
+## Call audio: latency through the server, concurrent sessions relayed, codec CPU.
+bench-media: setup
+	$(CARGO) run --release --example media_bench -- $(or $(SESSIONS),150) 20
 
 ## Drawing a busy 120x40 screen (criterion).
 bench-render: setup

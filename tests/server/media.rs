@@ -451,3 +451,63 @@ async fn phone_seats_get_no_audio_in_the_terminal() {
         .await;
     assert!(msg.contains("staffPhoneSeat"), "{msg}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_moves_the_customers_audio_to_the_new_agent() {
+    let s = TestServer::start().await;
+    let (sid, alice, trunk) = talking(&s, "alice").await;
+    let mut bob = s.login("bob").await;
+    let a = SeatAudio::start(&alice, &sid, analysis::tone(RATE, &[700.0], 30_000, 0.3)).await;
+    trunk
+        .ok(
+            "Customer.play",
+            json!({"sessionId": sid, "tones": [{"hz": [440.0], "ms": 8000}]}),
+        )
+        .await;
+    a.until(|h| has_tone(h, 440.0, &TONES), "the customer at alice")
+        .await;
+    alice
+        .ok("Call.transfer", json!({"sessionId": sid, "userId": "bob"}))
+        .await;
+    bob.wait_for("callIn").await;
+    bob.ok("Call.accept", json!({"sessionId": sid})).await;
+    let b = SeatAudio::start(&bob, &sid, analysis::tone(RATE, &[1200.0], 30_000, 0.3)).await;
+    b.until(|h| has_tone(h, 440.0, &TONES), "the customer at bob")
+        .await;
+    // alice's connection was closed: she hears nothing more (whether or not
+    // her side has noticed yet).
+    let before = a.heard();
+    b.play_out(300).await;
+    let after = a.heard();
+    assert!(
+        analysis::rms(&after[before.len()..]) < 0.01,
+        "alice hears nothing after the transfer"
+    );
+    bob.ok("Call.hungUp", json!({"sessionId": sid})).await;
+    let path = s
+        .records()
+        .get(&sid)
+        .expect("db")
+        .expect("record")
+        .recording
+        .expect("recording");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let right = loop {
+        let ready = hound::WavReader::open(&path)
+            .map(|r| r.duration() > 0)
+            .unwrap_or(false);
+        if ready {
+            break read_recording(&path).1;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "recording not finished"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let r = runs(&windows(&right, RATE, &TONES));
+    assert!(
+        is_subsequence(&[Some(700.0), Some(1200.0)], &r),
+        "alice, then bob, reach the customer: {r:?}"
+    );
+}

@@ -1,0 +1,383 @@
+//! Call audio figures, on loopback, with no sound card:
+//!
+//! 1. mouth-to-ear latency: agent A's frames through the server to agent B
+//!    in an internal call (A encodes a tone burst every half second; B's
+//!    jitter buffer plays it out and the time from A's encoder to B's
+//!    decoder output is measured), median and p99;
+//! 2. how many concurrent voice sessions the server relays with no frame
+//!    later than 20 ms: N customers (the server plays the greeting, then
+//!    silence) and N agents (each sending a frame every 20 ms, which the
+//!    server decodes and records), lateness measured on every frame the
+//!    agents receive;
+//! 3. the terminal's CPU per call: Opus encode + decode of one second of
+//!    speech at 48 kHz.
+//!
+//! Run: `cargo run --release --example media_bench -- [sessions] [seconds]`
+//! (default 300 sessions for 20 s). The server runs in this process, so
+//! the agents' side (600 peer connections' worth of work at 300 sessions)
+//! shares the two cores with it: the figures are pessimistic.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bytes::Bytes;
+use ccdesk::client::Connection;
+use ccdesk::media::analysis;
+use ccdesk::media::codec::{Decoder, Encoder};
+use ccdesk::media::jitter::{JitterBuffer, Playout};
+use ccdesk::media::rtc::{Peer, RtpIn};
+use ccdesk::protocol::Event;
+use ccdesk::server::auth;
+use ccdesk::server::config::ServerConfig;
+use ccdesk::server::records::SqliteRecords;
+use ccdesk::server::Server;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+const SECRET: &str = "media-bench-secret-0123456789";
+const RATE: u32 = 48_000;
+
+fn config(agents: usize) -> anyhow::Result<ServerConfig> {
+    let mut cfg = format!(
+        "[server]\nping_interval = 0\nrate_limit_per_second = 100000\nrate_limit_burst = 100000\noutbound_queue = 100000\n\
+         [auth]\nsecret = \"{SECRET}\"\n\
+         [center]\nring_timeout = 60\nafter_call_work = 0\nmax_session_length = 0\n\
+         [[users]]\nid = \"trunk\"\nrole = \"trunk\"\n"
+    );
+    for i in 0..agents {
+        cfg.push_str(&format!(
+            "[[skill_groups]]\nid = \"g{i}\"\n[[users]]\nid = \"a{i}\"\nrole = \"agent\"\nskill_groups = [\"g{i}\"]\n"
+        ));
+    }
+    ServerConfig::parse(&cfg)
+}
+
+async fn login(url: &str, user: &str) -> anyhow::Result<Connection> {
+    let c = Connection::connect(url).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    c.login(user, &auth::issue(SECRET, user, now, 3600), false)
+        .await?;
+    Ok(c)
+}
+
+async fn next_session(c: &mut Connection, name: &str) -> anyhow::Result<String> {
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(30), c.events.recv())
+            .await
+            .with_context(|| format!("no {name}"))?
+            .context("connection closed")?;
+        if let Event::CallIn(ci) = ev {
+            return Ok(ci.session_id);
+        }
+    }
+}
+
+/// A bench-side audio peer for `sid`, negotiated through `c`.
+async fn peer(c: &Connection, sid: &str) -> anyhow::Result<Peer> {
+    let mut p = Peer::new("127.0.0.1".parse()?).await?;
+    let offer = p.create_offer().await?;
+    let answer = c
+        .call("Media.offer", json!({"sessionId": sid, "sdp": offer}))
+        .await?
+        .context("no answer")?;
+    let sdp = answer["sdp"].as_str().context("no sdp")?;
+    p.accept_answer(sdp).await?;
+    p.connected().await?;
+    Ok(p)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn latency(url: &str, seconds: u64) -> anyhow::Result<()> {
+    let a = login(url, "a0").await?;
+    let mut b = login(url, "a1").await?;
+    let v = a
+        .call("Call.startInternalCall", json!({"calleeUserId": "a1"}))
+        .await?
+        .context("no session")?;
+    let sid = v["sessionId"].as_str().context("sessionId")?.to_string();
+    next_session(&mut b, "callIn at a1").await?;
+    b.call("Call.accept", json!({"sessionId": sid})).await?;
+    let pa = peer(&a, &sid).await?;
+    let mut pb = peer(&b, &sid).await?;
+    let mut inbound = pb.take_inbound().context("inbound")?;
+    let sent: Arc<Mutex<Vec<Instant>>> = Arc::new(Mutex::new(Vec::new()));
+
+    // A: a 20 ms burst of 1 kHz every 25 frames, silence between.
+    let mut writer = pa.writer()?;
+    let sent_a = sent.clone();
+    let sender = tokio::spawn(async move {
+        let mut enc = Encoder::new(RATE)?;
+        let burst = analysis::tone(RATE, &[1000.0], 20, 0.5);
+        let quiet = vec![0i16; burst.len()];
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        for n in 0u64.. {
+            tick.tick().await;
+            let is_burst = n % 25 == 10;
+            let t = Instant::now();
+            let pkt = enc.encode(if is_burst { &burst } else { &quiet })?;
+            writer.send_frame(Bytes::from(pkt)).await;
+            if is_burst {
+                if let Ok(mut s) = sent_a.lock() {
+                    s.push(t);
+                }
+            }
+        }
+        anyhow::Ok(())
+    });
+
+    // B: jitter buffer, a playout tick every 20 ms, onset detection.
+    let mut dec = Decoder::new(RATE)?;
+    let mut jb = JitterBuffer::new(10);
+    let epoch = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let mut heard: Vec<Instant> = Vec::new();
+    let mut loud = false;
+    let end = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < end {
+        tokio::select! {
+            p = inbound.recv() => {
+                let Some(p) = p else { break };
+                let at = p.arrived.duration_since(epoch).as_secs_f64() * 1000.0;
+                jb.push(p.seq, p.timestamp, p.payload.to_vec(), at);
+            }
+            _ = tick.tick() => {
+                let pcm = match jb.pop() {
+                    Playout::Packet(p) => dec.decode(&p).unwrap_or_else(|_| dec.conceal()),
+                    Playout::Lost { .. } => dec.conceal(),
+                    Playout::Empty => continue,
+                };
+                let now_loud = analysis::rms(&pcm) > 0.05;
+                if now_loud && !loud {
+                    heard.push(Instant::now());
+                }
+                loud = now_loud;
+            }
+        }
+    }
+    sender.abort();
+    let sent = sent.lock().map(|s| s.clone()).unwrap_or_default();
+    let mut lat: Vec<f64> = Vec::new();
+    for h in &heard {
+        if let Some(s) = sent.iter().rev().find(|s| *s <= h) {
+            let ms = h.duration_since(*s).as_secs_f64() * 1000.0;
+            if ms < 400.0 {
+                lat.push(ms);
+            }
+        }
+    }
+    lat.sort_by(|x, y| x.total_cmp(y));
+    println!(
+        "latency (A's encoder to B's decoder, through the server, {} bursts): median {:.1} ms, p99 {:.1} ms, max {:.1} ms; jitter at B {:.2} ms, lost {}",
+        lat.len(),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or(f64::NAN),
+        jb.stats().jitter_ms,
+        jb.stats().lost
+    );
+    println!("  (add 20 ms of capture framing and the sound card's buffer for mouth to ear)");
+    a.call("Call.hungUp", json!({"sessionId": sid})).await?;
+    Ok(())
+}
+
+/// One agent's measurements: lateness of each received frame, ms.
+async fn receive(
+    mut inbound: mpsc::Receiver<RtpIn>,
+    from: Instant,
+    until: Instant,
+    out: Arc<Mutex<Vec<f64>>>,
+) {
+    let mut first: Option<(Instant, u32)> = None;
+    let mut offsets = Vec::new();
+    while let Ok(Some(p)) = tokio::time::timeout_at(until.into(), inbound.recv()).await {
+        if p.arrived < from {
+            // Set-up time: not measured.
+            continue;
+        }
+        let (t0, ts0) = *first.get_or_insert((p.arrived, p.timestamp));
+        let expected_ms = p.timestamp.wrapping_sub(ts0) as f64 / 48.0;
+        let actual_ms = p.arrived.duration_since(t0).as_secs_f64() * 1000.0;
+        offsets.push(actual_ms - expected_ms);
+    }
+    // Lateness against the earliest frame (the stream's best case).
+    let best = offsets.iter().copied().fold(f64::INFINITY, f64::min);
+    if let Ok(mut o) = out.lock() {
+        o.extend(offsets.iter().map(|x| x - best));
+    }
+}
+
+async fn scale(url: &str, sessions: usize, seconds: u64) -> anyhow::Result<()> {
+    let trunk = login(url, "trunk").await?;
+    let mut agents = Vec::new();
+    for i in 0..sessions {
+        agents.push(login(url, &format!("a{i}")).await?);
+    }
+    let mut sids = Vec::new();
+    for (i, a) in agents.iter_mut().enumerate() {
+        let v = trunk
+            .call(
+                "Customer.call",
+                json!({"type": "phone", "skillGroupId": format!("g{i}"), "calleePhoneNumber": "4000", "callerPhoneNumber": "+15550000"}),
+            )
+            .await?
+            .context("no session")?;
+        let sid = v["sessionId"].as_str().context("sessionId")?.to_string();
+        next_session(a, "callIn").await?;
+        a.call("Call.accept", json!({"sessionId": sid})).await?;
+        sids.push(sid);
+    }
+    println!("{sessions} sessions talking; negotiating audio");
+    let t = Instant::now();
+    let agents: Vec<Arc<Connection>> = agents.into_iter().map(Arc::new).collect();
+    let mut peers = Vec::new();
+    for chunk in agents.iter().zip(&sids).collect::<Vec<_>>().chunks(25) {
+        let mut tasks = Vec::new();
+        for (a, sid) in chunk {
+            let (a, sid) = ((*a).clone(), (*sid).clone());
+            tasks.push(tokio::spawn(async move { peer(&a, &sid).await }));
+        }
+        for t in tasks {
+            peers.push(t.await??);
+        }
+    }
+    println!(
+        "  {} peer connections up in {:.1} s",
+        peers.len(),
+        t.elapsed().as_secs_f64()
+    );
+    // Agents talk: one pre-encoded second of speech, looped.
+    let speech = {
+        let pcm = ccdesk::server::media::sound::read_wav(include_bytes!("../assets/greeting.wav"))?;
+        let pcm = ccdesk::media::device::resample(&pcm, 16_000, RATE);
+        let mut enc = Encoder::new(RATE)?;
+        let mut frames = Vec::new();
+        for f in pcm.chunks_exact(960).take(50) {
+            frames.push(Bytes::from(enc.encode(f)?));
+        }
+        Arc::new(frames)
+    };
+    for sid in &sids {
+        trunk
+            .call(
+                "Customer.play",
+                json!({"sessionId": sid, "sound": "greeting"}),
+            )
+            .await?;
+    }
+    // Two seconds to settle, then measure.
+    let from = Instant::now() + Duration::from_secs(2);
+    let until = from + Duration::from_secs(seconds);
+    let lateness = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for mut p in peers {
+        let inbound = p.take_inbound().context("inbound")?;
+        tasks.push(tokio::spawn(receive(
+            inbound,
+            from,
+            until,
+            lateness.clone(),
+        )));
+        let mut w = p.writer()?;
+        let speech = speech.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            let mut n = 0usize;
+            while Instant::now() < until {
+                tick.tick().await;
+                w.send_frame(speech[n % speech.len()].clone()).await;
+                n += 1;
+            }
+            drop(p);
+        }));
+    }
+    tokio::time::sleep_until(from.into()).await;
+    let cpu0 = cpu_seconds();
+    let t0 = Instant::now();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let cpu = cpu_seconds() - cpu0;
+    let wall = t0.elapsed().as_secs_f64();
+    let mut l = lateness.lock().map(|l| l.clone()).unwrap_or_default();
+    l.sort_by(|x, y| x.total_cmp(y));
+    let over = l.iter().filter(|x| **x > 20.0).count();
+    println!(
+        "{sessions} sessions for {seconds} s: {} frames received by agents (expected {}), lateness p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms; {} frames ({:.3}%) later than 20 ms",
+        l.len(),
+        sessions as u64 * seconds * 50,
+        percentile(&l, 0.5),
+        percentile(&l, 0.99),
+        percentile(&l, 0.999),
+        l.last().copied().unwrap_or(f64::NAN),
+        over,
+        100.0 * over as f64 / l.len().max(1) as f64
+    );
+    println!(
+        "  process CPU {:.2} cores of 2 (server and agents together)",
+        cpu / wall
+    );
+    Ok(())
+}
+
+fn cpu_seconds() -> f64 {
+    // utime + stime from /proc/self/stat, in clock ticks (100 a second).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn codec_cost() -> anyhow::Result<()> {
+    let pcm = ccdesk::server::media::sound::read_wav(include_bytes!("../assets/greeting.wav"))?;
+    let pcm = ccdesk::media::device::resample(&pcm, 16_000, RATE);
+    let frames: Vec<&[i16]> = pcm.chunks_exact(960).take(50).collect();
+    let mut enc = Encoder::new(RATE)?;
+    let mut dec = Decoder::new(RATE)?;
+    let rounds = 100;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for f in &frames {
+            let p = enc.encode(f)?;
+            let _ = dec.decode(&p)?;
+        }
+    }
+    let per_sec = t.elapsed().as_secs_f64() / rounds as f64;
+    println!(
+        "terminal codec: encode + decode of 1 s of speech at 48 kHz takes {:.2} ms ({:.2}% of one core per call)",
+        per_sec * 1000.0,
+        per_sec * 100.0
+    );
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let sessions: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(300);
+    let seconds: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(20);
+    codec_cost()?;
+    let dir = tempfile::tempdir()?;
+    let cfg = config(sessions.max(2))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let server = Server::start(
+        cfg,
+        listener,
+        Box::new(SqliteRecords::open_dir(dir.path())?),
+    )?;
+    let url = format!("ws://{}/ws", server.addr);
+    latency(&url, 10).await?;
+    scale(&url, sessions, seconds).await?;
+    server.stop();
+    Ok(())
+}
