@@ -391,6 +391,16 @@ async fn media_offers_are_checked() {
         .err("Media.offer", json!({"sessionId": sid, "sdp": "v=0\r\n"}))
         .await;
     assert!(msg.contains("no Opus"), "{msg}");
+    // Opus named, but not an SDP the WebRTC stack takes: an answer, not a hang.
+    for junk in [
+        "v=0\r\na=rtpmap:111 opus/48000/2\r\n",
+        "a=rtpmap:111 opus/48000/2\r\nm=audio x y z\r\n\u{0}\u{ff}",
+    ] {
+        let (_, msg) = alice
+            .err("Media.offer", json!({"sessionId": sid, "sdp": junk}))
+            .await;
+        assert!(msg.starts_with("Media.offer:"), "{msg}");
+    }
     let (_, msg) = alice
         .err(
             "Media.offer",
