@@ -232,13 +232,7 @@ fn run_client(args: AgentArgs, supervise: Option<(Option<f64>, bool)>) -> anyhow
             .push("no log file: the state directory is not writable".into());
     }
     state.settings = cfg.initial_settings();
-    state.audio.setting = args
-        .audio
-        .or(cfg.audio.backend)
-        .map(|b| b.setting())
-        .unwrap_or_default();
-    state.audio.microphone = cfg.audio.microphone.clone();
-    state.audio.speaker = cfg.audio.speaker.clone();
+    state.audio = cfg.audio(args.audio);
     state.me.enable_shared = args.enable_shared || cfg.enable_shared;
     if let Some(r) = &cfg.rest_reasons {
         state.rest_reasons = r.clone();

@@ -540,12 +540,7 @@ fn interactive(
     state.caps = check.caps;
     state.warnings = check.warnings;
     state.settings = cfg.initial_settings();
-    state.audio.setting = audio
-        .or(cfg.audio.backend)
-        .map(|b| b.setting())
-        .unwrap_or_default();
-    state.audio.microphone = cfg.audio.microphone.clone();
-    state.audio.speaker = cfg.audio.speaker.clone();
+    state.audio = cfg.audio(audio);
     let (pilot, screen): (Option<Box<dyn crate::app::run::Pilot>>, _) = match mode {
         Mode::Play { autopilot: on } => {
             state.warnings.push(format!(

@@ -245,6 +245,20 @@ impl ClientConfig {
         Keymap::with_overrides(&self.keys)
     }
 
+    /// The terminal's audio: `flag` (`--audio`) over `[audio] backend`,
+    /// else the sound card; devices from `[audio]`.
+    pub fn audio(&self, flag: Option<AudioBackendName>) -> crate::app::state::Audio {
+        crate::app::state::Audio {
+            setting: flag
+                .or(self.audio.backend)
+                .map(|b| b.setting())
+                .unwrap_or_default(),
+            microphone: self.audio.microphone.clone(),
+            speaker: self.audio.speaker.clone(),
+            ..Default::default()
+        }
+    }
+
     pub fn initial_settings(&self) -> Settings {
         let d = Settings::default();
         Settings {

@@ -233,30 +233,23 @@ impl Center {
                 enable_shared,
                 tx,
             } => self.login(conn, id, user, role, enable_shared, tx),
-            Command::Request {
-                conn,
-                id,
-                req: Request::MediaOffer(p),
-            } => {
-                // Answered by the negotiation task, once the answer exists.
-                if let Err(e) = self.media_offer(conn, id.clone(), p) {
-                    tracing::debug!(conn, method = "Media.offer", error = %e.message, "request refused");
-                    self.send_now(
-                        conn,
-                        Outbound::Text(Response::error(id, &e).to_json().into()),
-                    );
-                }
-            }
             Command::Request { conn, id, req } => {
-                let reply = self.request(conn, &req);
-                if let Err(e) = &reply {
-                    tracing::debug!(conn, method = req.method(), error = %e.message, "request refused");
-                }
-                let resp = match reply {
-                    Ok(data) => Response::ok(id, data),
-                    Err(e) => Response::error(id, &e),
+                let method = req.method();
+                let reply = match req {
+                    // Answered by the negotiation task, once the answer exists.
+                    Request::MediaOffer(p) => self.media_offer(conn, id.clone(), p).err().map(Err),
+                    req => Some(self.request(conn, &req)),
                 };
-                self.send_now(conn, Outbound::Text(resp.to_json().into()));
+                if let Some(reply) = reply {
+                    if let Err(e) = &reply {
+                        tracing::debug!(conn, method, error = %e.message, "request refused");
+                    }
+                    let resp = match reply {
+                        Ok(data) => Response::ok(id, data),
+                        Err(e) => Response::error(id, &e),
+                    };
+                    self.send_now(conn, Outbound::Text(resp.to_json().into()));
+                }
             }
             Command::Disconnected { conn } => self.disconnected(conn),
             Command::MediaDigit(d) => self.heard_digit(d),
@@ -1217,6 +1210,7 @@ impl Center {
             }
             Request::CustomerSendMessage(p) => self.customer_message(conn, p),
             Request::CustomerPlay(p) => self.customer_play(conn, p),
+            // `handle` gives Media.offer to `media_offer`, never here.
             Request::MediaOffer(_) => Err(ProtoError::new(
                 ErrorCode::Internal,
                 "Media.offer is answered by its own path",

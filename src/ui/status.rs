@@ -59,20 +59,16 @@ pub fn audio_text(state: &State) -> Option<(String, String)> {
         .or_else(|| state.audio.calls.iter().next())?;
     let st = &call.stats;
     let word = match &call.phase {
-        AudioPhase::Starting | AudioPhase::Offered => "connecting".to_string(),
-        AudioPhase::Running => match st.state {
-            Some(PeerState::Connected) => "connected".to_string(),
-            Some(s) => s.as_str().to_string(),
-            None => "connecting".to_string(),
-        },
-        AudioPhase::Failed(_) => "failed".to_string(),
+        AudioPhase::Starting | AudioPhase::Offered => "connecting",
+        AudioPhase::Running => st.state.map_or("connecting", PeerState::as_str),
+        AudioPhase::Failed(_) => "failed",
     };
     let device = match state.audio.device {
         Some(AudioKind::Null) if state.audio.notice.is_some() => " (no sound card: silent)",
         Some(AudioKind::Null) => " (null device)",
         _ => "",
     };
-    let short = match word.as_str() {
+    let short = match word {
         "connected" => "audio ok".to_string(),
         w => format!("audio {w}"),
     };

@@ -28,6 +28,25 @@ struct SeatAudio {
     heard: Arc<Mutex<Vec<i16>>>,
 }
 
+/// The first event `pick` takes; a failure of the audio fails the test.
+async fn next_event<T>(
+    events: &mut mpsc::UnboundedReceiver<CallEvent>,
+    what: &str,
+    pick: impl Fn(CallEvent) -> Option<T>,
+) -> T {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
+            Ok(Some(CallEvent::Failed(e))) => panic!("audio failed: {e}"),
+            Ok(Some(ev)) => {
+                if let Some(t) = pick(ev) {
+                    return t;
+                }
+            }
+            other => panic!("no {what}: {other:?}"),
+        }
+    }
+}
+
 impl SeatAudio {
     /// Start the call audio of `client` in `sid` playing `source`, send the
     /// offer with `Media.offer`, and wait until it is connected.
@@ -45,14 +64,11 @@ impl SeatAudio {
                 let _ = tx.send(ev);
             },
         );
-        let offer = loop {
-            match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
-                Ok(Some(CallEvent::Offer(sdp))) => break sdp,
-                Ok(Some(CallEvent::Failed(e))) => panic!("audio failed: {e}"),
-                Ok(Some(_)) => continue,
-                other => panic!("no offer: {other:?}"),
-            }
-        };
+        let offer = next_event(&mut events, "an offer", |ev| match ev {
+            CallEvent::Offer(sdp) => Some(sdp),
+            _ => None,
+        })
+        .await;
         assert!(offer.contains("opus/48000"), "{offer}");
         assert!(offer.contains("telephone-event"), "{offer}");
         let answer = client
@@ -68,17 +84,12 @@ impl SeatAudio {
     }
 
     async fn wait_connected(&mut self) {
-        loop {
-            match tokio::time::timeout(Duration::from_secs(10), self.events.recv()).await {
-                Ok(Some(CallEvent::Stats(s))) if s.state == Some(PeerState::Connected) => {
-                    assert!(s.dtmf, "the server takes telephone-event");
-                    return;
-                }
-                Ok(Some(CallEvent::Failed(e))) => panic!("audio failed: {e}"),
-                Ok(Some(_)) => continue,
-                other => panic!("not connected: {other:?}"),
-            }
-        }
+        let stats = next_event(&mut self.events, "connected", |ev| match ev {
+            CallEvent::Stats(s) if s.state == Some(PeerState::Connected) => Some(s),
+            _ => None,
+        })
+        .await;
+        assert!(stats.dtmf, "the server takes telephone-event");
     }
 
     fn heard_len(&self) -> usize {
@@ -164,6 +175,28 @@ fn read_recording(path: &str) -> (Vec<i16>, Vec<i16>) {
     let left = all.iter().step_by(2).copied().collect();
     let right = all.iter().skip(1).step_by(2).copied().collect();
     (left, right)
+}
+
+/// The session's recording, once the bridge has finished it: (left, right).
+async fn finished_recording(s: &TestServer, sid: &str) -> (Vec<i16>, Vec<i16>) {
+    let rec = s.records().get(sid).expect("db").expect("record");
+    let path = rec.recording.expect("a recording in the record");
+    assert!(path.ends_with(&format!("{sid}.wav")), "{path}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        // hound reads the length from the header written when the file is finished.
+        let ready = hound::WavReader::open(&path)
+            .map(|r| r.duration() > 0)
+            .unwrap_or(false);
+        if ready {
+            return read_recording(&path);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "recording not finished"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 const TONES: [f32; 5] = [440.0, 700.0, 1200.0, 1500.0, 900.0];
@@ -253,24 +286,7 @@ async fn trunk_and_agent_hear_each_other_with_mute_hold_and_dtmf() {
     trunk.wait_for("sessionEnded").await;
 
     // The record names the recording; the bridge finishes it shortly after.
-    let rec = s.records().get(&sid).expect("db").expect("record");
-    let path = rec.recording.expect("a recording in the record");
-    assert!(path.ends_with(&format!("{sid}.wav")), "{path}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let (left, right) = loop {
-        // hound reads the length from the header written when the file is finished.
-        let ready = hound::WavReader::open(&path)
-            .map(|r| r.duration() > 0)
-            .unwrap_or(false);
-        if ready {
-            break read_recording(&path);
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "recording not finished"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let (left, right) = finished_recording(&s, &sid).await;
     let l = runs(&windows(&left, RATE, &TONES));
     assert!(
         is_subsequence(&[Some(440.0), None, Some(1200.0), None, Some(1500.0)], &l),
@@ -359,22 +375,7 @@ async fn an_audio_monitor_hears_both_sides_and_intercept_swaps_the_supervisor_in
     sam.ok("Call.intercept", json!({"sessionId": sid})).await;
     m.play_out(600).await;
     sam.ok("Call.hungUp", json!({"sessionId": sid})).await;
-    let rec = s.records().get(&sid).expect("db").expect("record");
-    let path = rec.recording.expect("recording");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let right = loop {
-        let ready = hound::WavReader::open(&path)
-            .map(|r| r.duration() > 0)
-            .unwrap_or(false);
-        if ready {
-            break read_recording(&path).1;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "recording not finished"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let (_, right) = finished_recording(&s, &sid).await;
     let r = runs(&windows(&right, RATE, &TONES));
     assert!(
         is_subsequence(&[Some(700.0), Some(900.0)], &r),
@@ -494,27 +495,7 @@ async fn a_transfer_moves_the_customers_audio_to_the_new_agent() {
         "alice hears nothing after the transfer"
     );
     bob.ok("Call.hungUp", json!({"sessionId": sid})).await;
-    let path = s
-        .records()
-        .get(&sid)
-        .expect("db")
-        .expect("record")
-        .recording
-        .expect("recording");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let right = loop {
-        let ready = hound::WavReader::open(&path)
-            .map(|r| r.duration() > 0)
-            .unwrap_or(false);
-        if ready {
-            break read_recording(&path).1;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "recording not finished"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let (_, right) = finished_recording(&s, &sid).await;
     let r = runs(&windows(&right, RATE, &TONES));
     assert!(
         is_subsequence(&[Some(700.0), Some(1200.0)], &r),
