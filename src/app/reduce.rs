@@ -862,6 +862,7 @@ fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
             let other_tab = tab_uuid.is_some() && tab_uuid != state.me.tab_uuid;
             if let Some(s) = state.session_mut(&session_id) {
                 s.phase = Phase::Talking;
+                s.audio_elsewhere = other_tab;
                 s.ring_deadline = None;
                 if s.accepted_at.is_none() {
                     s.accepted_at = Some(now);
@@ -1009,6 +1010,7 @@ fn session_ended(state: &mut State, e: SessionEnded, now: u64) {
 
 fn call_outed(state: &mut State, c: CallOuted, now: u64) {
     let id = c.session_id.clone();
+    let other_tab = c.tab_uuid.is_some() && c.tab_uuid != state.me.tab_uuid;
     let s = upsert(
         state,
         &id,
@@ -1020,6 +1022,7 @@ fn call_outed(state: &mut State, c: CallOuted, now: u64) {
     s.call_in.caller_phone_number = Some(c.caller_phone_number);
     s.call_in.callee_phone_number = Some(c.callee_phone_number);
     s.call_in.server_type = Some(c.server_type);
+    s.audio_elsewhere = other_tab;
     focus_on(state, &id);
 }
 
@@ -1158,7 +1161,9 @@ fn logged_in(state: &mut State, r: LoginResult, now: u64) {
     state.rest_reason = r.rest_reason;
     state.link = Link::Online { since: now };
     let listed: Vec<String> = r.sessions.iter().map(|s| s.session_id.clone()).collect();
+    let shared = state.me.enable_shared;
     for snap in &r.sessions {
+        let known = state.session(&snap.session_id).is_some();
         let s = upsert(
             state,
             &snap.session_id,
@@ -1168,6 +1173,11 @@ fn logged_in(state: &mut State, r: LoginResult, now: u64) {
             now,
         );
         s.apply_snapshot(snap, now);
+        if !known && shared && s.phase.is_active() {
+            // A call already in progress when this shared tab logged in:
+            // another tab of ours has its audio.
+            s.audio_elsewhere = true;
+        }
     }
     for s in state.sessions.iter_mut() {
         if !listed.contains(&s.id) && !s.local_only {

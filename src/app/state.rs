@@ -165,6 +165,9 @@ pub struct Session {
     pub draft: String,
     /// Digits sent with the DTMF pad.
     pub digits: String,
+    /// Another tab of this agent took the session, so its audio is there
+    /// (multi-tab login): this tab only shows it.
+    pub audio_elsewhere: bool,
 }
 
 impl Session {
@@ -193,6 +196,7 @@ impl Session {
             scroll: 0,
             draft: String::new(),
             digits: String::new(),
+            audio_elsewhere: false,
         }
     }
 

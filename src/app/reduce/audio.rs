@@ -1,6 +1,7 @@
 //! Call audio in the reducer. Which sessions have audio is worked out from
 //! the state after every action ([`sync`]): a voice session in progress
-//! whose audio goes to this terminal (`serverType` staffSeat) gets an audio
+//! whose audio goes to this terminal (`serverType` staffSeat, and taken in
+//! this tab rather than another tab of a shared login) gets an audio
 //! task; one that leaves that state loses it; mute and hold follow the
 //! session as the server reports it. The task's offer goes out as
 //! `Media.offer`, and the answer comes back to it.
@@ -16,7 +17,11 @@ use super::{info, request};
 
 /// Does this session's audio belong in this terminal now?
 fn wants_audio(state: &State, s: &Session) -> bool {
-    if state.audio.setting == AudioSetting::Off || s.kind == CallType::Im || s.local_only {
+    if state.audio.setting == AudioSetting::Off
+        || s.kind == CallType::Im
+        || s.local_only
+        || s.audio_elsewhere
+    {
         return false;
     }
     let here = s

@@ -336,3 +336,54 @@ fn the_no_sound_card_notice_is_said_once() {
     assert_eq!(s.audio.notice.as_deref(), Some(notice.as_str()));
     assert_eq!(s.info.as_ref().map(|i| i.at), Some(T0 + 20), "said once");
 }
+
+#[test]
+fn the_audio_stays_in_the_tab_that_took_the_call() {
+    // Another tab accepted: this one shows the call but has no audio.
+    let mut s = logged_in(AudioSetting::System);
+    reduce(&mut s, call_in("s-1", CallType::Phone, None), T0);
+    let fx = reduce(
+        &mut s,
+        Action::Server(Event::UserAccessed {
+            session_id: "s-1".into(),
+            tab_uuid: Some("tab-2".into()),
+        }),
+        T0 + 1,
+    );
+    assert!(starts(&fx).is_empty(), "{fx:?}");
+
+    // A shared tab logging in during a call leaves the audio where it is.
+    let mut s = State::new("ws://t/ws".into(), "alice".into(), Keymap::default(), T0);
+    s.me.enable_shared = true;
+    let fx = reduce(
+        &mut s,
+        Action::LoggedIn(LoginResult {
+            tab_uuid: "tab-3".into(),
+            user_id: "alice".into(),
+            role: "agent".into(),
+            status: "busy".into(),
+            rest_reason: None,
+            skill_groups: vec!["support".into()],
+            sessions: vec![snapshot("s-1", SessionState::Talking, false)],
+        }),
+        T0,
+    );
+    assert!(starts(&fx).is_empty(), "{fx:?}");
+
+    // Without a shared login, the one terminal takes its call's audio back.
+    let mut s = State::new("ws://t/ws".into(), "alice".into(), Keymap::default(), T0);
+    let fx = reduce(
+        &mut s,
+        Action::LoggedIn(LoginResult {
+            tab_uuid: "tab-4".into(),
+            user_id: "alice".into(),
+            role: "agent".into(),
+            status: "busy".into(),
+            rest_reason: None,
+            skill_groups: vec!["support".into()],
+            sessions: vec![snapshot("s-1", SessionState::Talking, false)],
+        }),
+        T0,
+    );
+    assert_eq!(starts(&fx), vec!["s-1"]);
+}
