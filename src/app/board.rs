@@ -41,6 +41,9 @@ pub struct Watch {
     pub agent: Option<String>,
     /// Set once the server confirmed `Call.monitor`.
     pub confirmed: bool,
+    /// The server confirmed an audio monitor (not text only): the console
+    /// plays the session's sound while this is set and the panel is live.
+    pub audio: bool,
     /// Why it ended, once it did (the panel stays until dismissed).
     pub ended: Option<String>,
 }

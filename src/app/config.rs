@@ -148,6 +148,7 @@ pub const TEMPLATE: &str = r#"# ccdesk agent terminal configuration.
 # quit = "q"
 # The supervisor console's own commands:
 # monitor = "w"
+# listen = "l"
 # intercept = "I"
 # view = "g"
 

@@ -250,6 +250,7 @@ commands! {
     Help = "help", [Chord::plain('?'), Chord::code(ChordCode::F(1))], "this help";
     Quit = "quit", [Chord::plain('q')], "quit (asks first while a session is active)";
     Monitor = "monitor", [Chord::plain('w')], "supervisor: monitor the selected session as text (again: stop)";
+    Listen = "listen", [Chord::plain('l')], "supervisor: listen to the selected session (audio monitor; again: text only)";
     Intercept = "intercept", [Chord::plain('I')], "supervisor: take over the monitored session";
     View = "view", [Chord::plain('g')], "supervisor: switch between the floor and your call";
 }
@@ -257,7 +258,10 @@ commands! {
 impl Command {
     /// Commands only the supervisor console has (left out of the agent's help).
     pub fn supervisor_only(self) -> bool {
-        matches!(self, Command::Monitor | Command::Intercept | Command::View)
+        matches!(
+            self,
+            Command::Monitor | Command::Listen | Command::Intercept | Command::View
+        )
     }
 }
 

@@ -383,7 +383,7 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
         Command::Toolbar => state.settings.toolbar = !state.settings.toolbar,
         Command::Settings => state.dialog = Some(Dialog::Settings { cursor: 0 }),
         Command::Help => state.dialog = Some(Dialog::Help { scroll: 0 }),
-        Command::Monitor | Command::Intercept | Command::View => info(
+        Command::Monitor | Command::Listen | Command::Intercept | Command::View => info(
             state,
             now,
             "that is for the supervisor console (ccdesk supervise)",

@@ -280,9 +280,11 @@ pub enum Purpose {
     },
     /// `Supervisor.subscribe`: the answer is the wallboard.
     Subscribe,
-    /// `Call.monitor` (text only): the panel is confirmed, or removed on error.
+    /// `Call.monitor`: the panel is confirmed in that mode (audio or text
+    /// only), or removed on error (unless it was a switch of mode).
     Monitor {
         session_id: String,
+        audio: bool,
     },
     /// `Call.intercept`: the answer is the session, now ours.
     Intercept {

@@ -997,6 +997,16 @@ fn monitor(
             format!("connecting{}", dots(theme)),
             theme.info(),
         )));
+    } else if w.audio {
+        // The audio monitor: how the sound is doing, in the panel it is for.
+        let sound = match state.audio.calls.get(&s.id) {
+            Some(call) => super::status::call_audio_text(state, call).0,
+            None => "audio is off in this console".into(),
+        };
+        notes.push(Line::from(vec![
+            Span::styled("listening", theme.bold()),
+            Span::styled(format!("{sep}{sound}"), theme.info()),
+        ]));
     }
     let width = area.width.saturating_sub(2) as usize;
     let notes = notes
@@ -1040,6 +1050,11 @@ fn hints(state: &State, b: &Board, theme: &Theme, width: usize) -> Line<'static>
             "monitor"
         },
     )];
+    match watched {
+        Some(w) if w.ended.is_some() => {}
+        Some(w) if w.audio => cmds.push((Command::Listen, "text only")),
+        _ => cmds.push((Command::Listen, "listen")),
+    }
     if watched.is_some_and(|w| w.ended.is_none()) {
         cmds.push((Command::Intercept, "intercept"));
     }

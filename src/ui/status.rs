@@ -9,7 +9,7 @@ use ratatui::Frame;
 use super::text::clip;
 use super::text::{clock, minutes};
 use super::theme::Theme;
-use crate::app::state::{AudioPhase, Link, State};
+use crate::app::state::{AudioPhase, CallAudio, Link, State};
 use crate::media::analysis;
 use crate::media::device::AudioKind;
 use crate::media::rtc::PeerState;
@@ -57,6 +57,11 @@ pub fn audio_text(state: &State) -> Option<(String, String)> {
         .as_deref()
         .and_then(|id| state.audio.calls.get_key_value(id))
         .or_else(|| state.audio.calls.iter().next())?;
+    Some(call_audio_text(state, call))
+}
+
+/// One call's audio: the few words and the full line of [`audio_text`].
+pub fn call_audio_text(state: &State, call: &CallAudio) -> (String, String) {
     let st = &call.stats;
     let word = match &call.phase {
         AudioPhase::Starting | AudioPhase::Offered => "connecting",
@@ -87,7 +92,7 @@ pub fn audio_text(state: &State) -> Option<(String, String)> {
     if let AudioPhase::Failed(why) = &call.phase {
         long.push_str(&format!(": {why}"));
     }
-    Some((short, long))
+    (short, long)
 }
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {

@@ -884,3 +884,31 @@ fn board_never_panics_at_any_size() {
         }
     }
 }
+
+#[test]
+fn board_listening() {
+    use ccdesk::app::state::AudioPhase;
+    use ccdesk::media::rtc::PeerState;
+    let mut s = monitoring();
+    s.audio.setting = ccdesk::app::state::AudioSetting::Null;
+    let at = s.now;
+    // `l` on alice's monitored call: the server switches it to audio.
+    let fx = chr(&mut s, 'l', at);
+    let id = request_for(&fx, "Call.monitor");
+    answer_ok(&mut s, id, None, at);
+    let alice = sid(141);
+    let call = s.audio.calls.get_mut(&alice).expect("the monitor's audio");
+    assert!(call.muted, "a monitor's microphone stays shut");
+    call.phase = AudioPhase::Running;
+    call.stats.state = Some(PeerState::Connected);
+    let bufs = snapshot(
+        "listening",
+        "alice's call monitored with audio (connected), judy's ended",
+        &s,
+    );
+    for buf in &bufs {
+        let t = text(buf);
+        assert!(t.contains("listening · audio ok"), "{t}");
+        assert!(t.contains("l text only"), "{t}");
+    }
+}

@@ -121,6 +121,40 @@ fn a_supervisor_watches_monitors_and_takes_over() {
 }
 
 #[test]
+fn a_supervisor_listens_to_a_call_then_goes_back_to_text() {
+    let center = Center::start();
+    let trunk = center.peer("pstn", false);
+    let mut sup = center.terminal("supervise", "sam", &[], None, (120, 40));
+    let p = &sup.pty;
+    p.wait_text("alice");
+    let mut alice = center.peer("alice", false);
+    answered(&trunk, &mut alice, "138****1111");
+    p.wait_text("138****1111");
+
+    // `l` on the live session: an audio monitor, connected over WebRTC
+    // (a silent device here: there is no sound card), ALSA kept off screen.
+    p.tab();
+    p.key("l");
+    let screen = p.wait_for("the audio monitor", WAIT, |s| {
+        s.contains("listening") && s.contains("audio ok")
+    });
+    assert!(
+        screen.contains("text only"),
+        "the hint offers the way back: {screen}"
+    );
+    assert!(
+        !p.raw_output().windows(8).any(|w| w == b"ALSA lib"),
+        "{screen}"
+    );
+    // `l` again: the panel stays, as text only.
+    p.key("l");
+    let screen = p.wait_for("text only again", WAIT, |s| !s.contains("listening"));
+    assert!(screen.contains("138****1111"), "{screen}");
+    p.key("q");
+    assert_eq!(sup.pty.wait_exit(WAIT), 0);
+}
+
+#[test]
 fn an_agent_cannot_open_the_console() {
     let center = Center::start();
     let mut t = center.terminal("supervise", "alice", &[], None, (80, 24));

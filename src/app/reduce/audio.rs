@@ -32,14 +32,33 @@ fn wants_audio(state: &State, s: &Session) -> bool {
     here && matches!(s.phase, Phase::Dialing | Phase::Talking | Phase::Held)
 }
 
+/// The supervisor console's audio monitor: the session it listens to (at
+/// most one), confirmed by the server and not ended. It is receive-only, so
+/// the microphone stays muted.
+fn listening(state: &State) -> Option<String> {
+    if state.audio.setting == AudioSetting::Off {
+        return None;
+    }
+    let b = state.board.as_ref()?;
+    b.watches
+        .iter()
+        .find(|w| w.audio && w.confirmed && w.ended.is_none() && w.session.kind != CallType::Im)
+        .map(|w| w.session.id.clone())
+}
+
 /// Start, stop and steer the audio of every session to match the state.
 pub(super) fn sync(state: &mut State, fx: &mut Vec<Effect>) {
-    let wanted: Vec<(String, bool, bool)> = state
+    let mut wanted: Vec<(String, bool, bool)> = state
         .sessions
         .iter()
         .filter(|s| wants_audio(state, s))
         .map(|s| (s.id.clone(), s.mic_muted, s.phase == Phase::Held))
         .collect();
+    if let Some(id) = listening(state) {
+        if !wanted.iter().any(|(w, _, _)| *w == id) {
+            wanted.push((id, true, false));
+        }
+    }
     let gone: Vec<String> = state
         .audio
         .calls

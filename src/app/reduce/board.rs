@@ -8,7 +8,7 @@ use super::{asr, info, push_error, quit, request, upsert, EXIT_REFUSED, PAGE};
 use crate::app::action::Effect;
 use crate::app::board::{Board, BoardPane, BoardView, Watch};
 use crate::app::keymap::Command;
-use crate::app::state::{Dialog, Phase, Purpose, Session, State};
+use crate::app::state::{AudioSetting, Dialog, Phase, Purpose, Session, State};
 use crate::protocol::{
     CallType, Direction, Event, ProtoError, SessionSnapshot, SessionState, Wallboard,
 };
@@ -31,8 +31,10 @@ pub(super) fn logged_in(state: &mut State, fx: &mut Vec<Effect>) {
     b.loaded = false;
     let mut live = Vec::new();
     for w in b.watches.iter_mut().filter(|w| w.ended.is_none()) {
+        // The old audio is gone with the old connection: it starts again
+        // once the server confirms the monitor in its mode.
         w.confirmed = false;
-        live.push(w.session.id.clone());
+        live.push((w.session.id.clone(), w.audio));
     }
     request(
         state,
@@ -41,18 +43,21 @@ pub(super) fn logged_in(state: &mut State, fx: &mut Vec<Effect>) {
         Purpose::Subscribe,
         fx,
     );
-    for id in live {
-        monitor_request(state, &id, fx);
+    for (id, audio) in live {
+        monitor_request(state, &id, audio, fx);
     }
 }
 
-fn monitor_request(state: &mut State, id: &str, fx: &mut Vec<Effect>) {
+/// `Call.monitor` in one mode: audio (`textOnly: false`) or text only. The
+/// server switches the mode of a session already monitored.
+fn monitor_request(state: &mut State, id: &str, audio: bool, fx: &mut Vec<Effect>) {
     request(
         state,
         "Call.monitor",
-        json!({ "sessionId": id, "textOnly": true }),
+        json!({ "sessionId": id, "textOnly": !audio }),
         Purpose::Monitor {
             session_id: id.to_string(),
+            audio,
         },
         fx,
     );
@@ -83,12 +88,23 @@ pub(super) fn response(
                 ),
             }
         }
-        (Purpose::Monitor { session_id }, Ok(_)) => {
+        (Purpose::Monitor { session_id, audio }, Ok(_)) => {
             if let Some(w) = state.board.as_mut().and_then(|b| b.watch_mut(&session_id)) {
                 w.confirmed = true;
+                w.audio = audio;
             }
         }
-        (Purpose::Monitor { session_id }, Err(e)) => {
+        (Purpose::Monitor { session_id, .. }, Err(e))
+            if state
+                .board
+                .as_ref()
+                .and_then(|b| b.watch(&session_id))
+                .is_some_and(|w| w.confirmed) =>
+        {
+            // A switch of mode failed: the monitor goes on as it was.
+            push_error(state, now, format!("{method} {session_id}: {}", e.message));
+        }
+        (Purpose::Monitor { session_id, .. }, Err(e)) => {
             if let Some(b) = state.board.as_mut() {
                 // A panel with words in it stays (marked), an empty one goes.
                 let heard = b.watch(&session_id).is_some_and(|w| {
@@ -245,7 +261,8 @@ fn scroll_watch(b: &mut Board, lines: isize) {
 enum Then {
     Nothing,
     Info(String),
-    Monitor(String),
+    /// Monitor (or switch the mode of) a session: audio or text only.
+    Monitor(String, bool),
     Stop(String),
     Ask(Dialog),
 }
@@ -256,6 +273,20 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
     let has_calls = !state.sessions.is_empty();
     let monitor_key = state.keymap.key_label(Command::Monitor);
     let view_key = state.keymap.key_label(Command::View);
+    if cmd == Command::Listen
+        && state.audio.setting == AudioSetting::Off
+        && state
+            .board
+            .as_ref()
+            .is_some_and(|b| b.view == BoardView::Floor)
+    {
+        info(
+            state,
+            now,
+            "audio is off in this console (start it with --audio system or null)",
+        );
+        return true;
+    }
     let Some(b) = state.board.as_mut() else {
         return false;
     };
@@ -272,7 +303,7 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
             }
         }
     } else if b.view == BoardView::Call {
-        if !matches!(cmd, Command::Monitor | Command::Intercept) {
+        if !matches!(cmd, Command::Monitor | Command::Listen | Command::Intercept) {
             return false;
         }
         Then::Info(format!("back to the floor first ({view_key})"))
@@ -285,7 +316,31 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
     match then {
         Then::Nothing => {}
         Then::Info(text) => info(state, now, text),
-        Then::Monitor(id) => monitor_request(state, &id, fx),
+        Then::Monitor(id, audio) => {
+            if audio {
+                // One audio monitor at a time: the others go back to text.
+                let others: Vec<String> = state
+                    .board
+                    .iter_mut()
+                    .flat_map(|b| b.watches.iter_mut())
+                    .filter(|w| w.audio && w.ended.is_none() && w.session.id != id)
+                    .map(|w| {
+                        w.audio = false;
+                        w.session.id.clone()
+                    })
+                    .collect();
+                for other in others {
+                    monitor_request(state, &other, false, fx);
+                }
+            }
+            if !audio {
+                // Back to text: the sound stops now, not at the answer.
+                if let Some(w) = state.board.as_mut().and_then(|b| b.watch_mut(&id)) {
+                    w.audio = false;
+                }
+            }
+            monitor_request(state, &id, audio, fx)
+        }
         Then::Stop(id) => stop_watch(state, &id, fx),
         Then::Ask(d) => state.dialog = Some(d),
     }
@@ -337,14 +392,23 @@ fn floor(b: &mut Board, cmd: Command, now: u64, monitor_key: &str, view_key: &st
                 }
             }
         }
-        Command::Monitor => {
+        Command::Monitor | Command::Listen => {
+            let audio = cmd == Command::Listen;
             let Some(id) = target(b) else {
                 return Some(Then::Info(
                     "select a session (or an agent in one) to monitor".into(),
                 ));
             };
-            if b.watch(&id).is_some() {
-                return Some(Then::Stop(id));
+            if let Some(w) = b.watch(&id) {
+                return Some(match (audio, &w.ended) {
+                    (false, _) => Then::Stop(id),
+                    (true, Some(_)) => Then::Info(format!("session {id} has ended")),
+                    (true, None) if w.session.kind == CallType::Im => {
+                        Then::Info(format!("session {id} is a chat: it has no sound"))
+                    }
+                    // Listen again: back to text only.
+                    (true, None) => Then::Monitor(id, !w.audio),
+                });
             }
             let Some(live) = b.live_session(&id).cloned() else {
                 return Some(Then::Info(format!("session {id} is not live")));
@@ -353,6 +417,11 @@ fn floor(b: &mut Board, cmd: Command, now: u64, monitor_key: &str, view_key: &st
                 return Some(Then::Info(format!(
                     "session {id} is {}: monitor it once it is answered",
                     live.state.as_str()
+                )));
+            }
+            if audio && live.kind == CallType::Im {
+                return Some(Then::Info(format!(
+                    "session {id} is a chat: it has no sound"
                 )));
             }
             let mut session =
@@ -364,10 +433,11 @@ fn floor(b: &mut Board, cmd: Command, now: u64, monitor_key: &str, view_key: &st
                 session,
                 agent: live.user_id.clone(),
                 confirmed: false,
+                audio: false,
                 ended: None,
             });
             b.watch = b.watches.len() - 1;
-            return Some(Then::Monitor(id));
+            return Some(Then::Monitor(id, audio));
         }
         Command::Intercept => {
             let Some(id) = target(b) else {
@@ -780,5 +850,180 @@ mod tests {
             ]
         );
         assert!(!board(&s).loaded);
+    }
+
+    fn ok(s: &mut State, id: u64) -> Vec<crate::app::action::Effect> {
+        reduce(
+            s,
+            Action::Response {
+                id,
+                result: Ok(None),
+            },
+            T0,
+        )
+    }
+
+    fn audio_fx(fx: &[crate::app::action::Effect]) -> Vec<String> {
+        use crate::app::action::Effect;
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::AudioStart { session_id } => Some(format!("start {session_id}")),
+                Effect::AudioCmd { session_id, cmd } => Some(format!("{cmd:?} {session_id}")),
+                Effect::AudioStop { session_id } => Some(format!("stop {session_id}")),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn listening_starts_receive_only_audio_once_the_server_confirms() {
+        let mut s = console();
+        let fx = reduce(&mut s, key('l'), T0);
+        let (id, method, params) = req(&fx);
+        assert_eq!(method, "Call.monitor");
+        assert_eq!(params, json!({"sessionId": "s-1", "textOnly": false}));
+        assert!(
+            audio_fx(&fx).is_empty(),
+            "no audio before the server agrees"
+        );
+        let fx = ok(&mut s, id);
+        let w = &board(&s).watches[0];
+        assert!(w.confirmed && w.audio);
+        // The microphone stays muted: a monitor is never heard.
+        assert_eq!(audio_fx(&fx), ["start s-1", "Mute(true) s-1"]);
+        assert!(s.sessions.is_empty(), "listening is not handling");
+        // l again: back to text only, and the sound stops at once.
+        let fx = reduce(&mut s, key('l'), T0);
+        let (id, method, params) = req(&fx);
+        assert_eq!(method, "Call.monitor");
+        assert_eq!(params, json!({"sessionId": "s-1", "textOnly": true}));
+        assert_eq!(audio_fx(&fx), ["stop s-1"]);
+        ok(&mut s, id);
+        let w = &board(&s).watches[0];
+        assert!(w.confirmed && !w.audio);
+        // And l once more: audio again, on the same panel.
+        let fx = reduce(&mut s, key('l'), T0);
+        let (id, _, params) = req(&fx);
+        assert_eq!(params, json!({"sessionId": "s-1", "textOnly": false}));
+        assert_eq!(audio_fx(&ok(&mut s, id)), ["start s-1", "Mute(true) s-1"]);
+        assert_eq!(board(&s).watches.len(), 1);
+    }
+
+    #[test]
+    fn listening_to_another_session_turns_the_first_back_to_text() {
+        let mut s = console();
+        let (id, _, _) = req(&reduce(&mut s, key('l'), T0));
+        ok(&mut s, id);
+        reduce(&mut s, code(KeyCode::Down), T0);
+        let fx = reduce(&mut s, key('l'), T0);
+        let sent = reqs(&fx);
+        let params: Vec<_> = sent.iter().map(|(_, _, p)| p.clone()).collect();
+        assert_eq!(
+            params,
+            [
+                json!({"sessionId": "s-1", "textOnly": true}),
+                json!({"sessionId": "s-2", "textOnly": false})
+            ]
+        );
+        assert_eq!(audio_fx(&fx), ["stop s-1"]);
+        let fx = ok(&mut s, sent[1].0);
+        assert_eq!(audio_fx(&fx), ["start s-2", "Mute(true) s-2"]);
+        ok(&mut s, sent[0].0);
+        let modes: Vec<(&str, bool)> = board(&s)
+            .watches
+            .iter()
+            .map(|w| (w.session.id.as_str(), w.audio))
+            .collect();
+        assert_eq!(modes, [("s-1", false), ("s-2", true)]);
+    }
+
+    #[test]
+    fn a_refused_switch_to_audio_keeps_the_text_monitor() {
+        let mut s = console();
+        let (id, _, _) = req(&reduce(&mut s, key('w'), T0));
+        ok(&mut s, id);
+        let (id, _, _) = req(&reduce(&mut s, key('l'), T0));
+        let e = ProtoError::invalid_state("media is off on this server");
+        let fx = reduce(&mut s, Action::Response { id, result: Err(e) }, T0);
+        assert!(audio_fx(&fx).is_empty());
+        let w = &board(&s).watches[0];
+        assert!(w.confirmed && !w.audio && w.ended.is_none());
+        assert!(s
+            .errors
+            .back()
+            .is_some_and(|n| n.text.contains("media is off")));
+    }
+
+    #[test]
+    fn listening_needs_audio_on_and_a_voice_session() {
+        let mut s = console();
+        s.audio.setting = crate::app::state::AudioSetting::Off;
+        let fx = reduce(&mut s, key('l'), T0);
+        assert!(reqs(&fx).is_empty());
+        assert!(board(&s).watches.is_empty());
+        assert!(s
+            .info
+            .as_ref()
+            .is_some_and(|i| i.text.contains("audio is off")));
+        s.audio.setting = crate::app::state::AudioSetting::Null;
+        // An agent's chat has no sound to listen to.
+        let d: WallboardDelta = serde_json::from_value(json!({
+            "sessions": [{"sessionId": "s-4", "type": "im", "state": "talking", "direction": "inbound",
+                          "userId": "carol", "startedAt": T0, "acceptedAt": T0, "caller": "Mia"}]
+        }))
+        .expect("delta");
+        reduce(&mut s, Action::Server(Event::Wallboard(d)), T0);
+        for _ in 0..3 {
+            reduce(&mut s, code(KeyCode::Down), T0);
+        }
+        assert_eq!(board(&s).session.as_deref(), Some("s-4"));
+        let fx = reduce(&mut s, key('l'), T0);
+        assert!(reqs(&fx).is_empty());
+        assert!(s.info.as_ref().is_some_and(|i| i.text.contains("no sound")));
+    }
+
+    #[test]
+    fn an_audio_monitor_resumes_as_audio_after_a_reconnect() {
+        let mut s = console();
+        let (id, _, _) = req(&reduce(&mut s, key('l'), T0));
+        ok(&mut s, id);
+        let fx = reduce(&mut s, Action::LoggedIn(login("admin")), T0);
+        // The old sound went with the old connection.
+        assert_eq!(audio_fx(&fx), ["stop s-1"]);
+        let sent = reqs(&fx);
+        assert_eq!(
+            sent[1].2,
+            json!({"sessionId": "s-1", "textOnly": false}),
+            "{sent:?}"
+        );
+        assert_eq!(
+            audio_fx(&ok(&mut s, sent[1].0)),
+            ["start s-1", "Mute(true) s-1"]
+        );
+    }
+
+    #[test]
+    fn intercepting_while_listening_keeps_the_sound_and_opens_the_microphone() {
+        let mut s = console();
+        let (id, _, _) = req(&reduce(&mut s, key('l'), T0));
+        ok(&mut s, id);
+        reduce(&mut s, key('I'), T0);
+        let (id, method, _) = req(&reduce(&mut s, key('y'), T0));
+        assert_eq!(method, "Call.intercept");
+        let snap = json!({"sessionId": "s-1", "type": "phone", "state": "talking", "direction": "inbound",
+            "callIn": {"sessionId": "s-1", "type": "phone", "timeout": 30, "calleePhoneNumber": "400",
+                       "protectedCaller": "138****1111", "serverType": "staffSeat"},
+            "startedAt": T0 - 70_000, "acceptedAt": T0 - 60_000, "micMuted": false, "videoMuted": false});
+        let fx = reduce(
+            &mut s,
+            Action::Response {
+                id,
+                result: Ok(Some(snap)),
+            },
+            T0 + 1,
+        );
+        // Same session, same audio: only the microphone opens.
+        assert_eq!(audio_fx(&fx), ["Mute(false) s-1"]);
+        assert!(s.audio.calls.contains_key("s-1"));
     }
 }
