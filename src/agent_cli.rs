@@ -233,6 +233,7 @@ fn run_client(args: AgentArgs, supervise: Option<(Option<f64>, bool)>) -> anyhow
     }
     state.settings = cfg.initial_settings();
     state.audio = cfg.audio(args.audio);
+    state.audio.config = Some(path.clone());
     state.me.enable_shared = args.enable_shared || cfg.enable_shared;
     if let Some(r) = &cfg.rest_reasons {
         state.rest_reasons = r.clone();

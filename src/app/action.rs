@@ -38,6 +38,8 @@ pub enum Action {
     Refused { message: String },
     /// A line for the status pane (the autopilot saying what it does).
     Note(String),
+    /// The audio devices, listed for the device picker.
+    Devices(crate::media::device::DeviceList),
     /// News from a session's audio task.
     Audio {
         session_id: String,
@@ -70,4 +72,14 @@ pub enum Effect {
     },
     /// Stop a session's audio.
     AudioStop { session_id: String },
+    /// List the audio devices (answered with Action::Devices).
+    ListDevices,
+    /// Write the devices to the config's `[audio]` table (None: the
+    /// default), keeping the rest of the file as it is; the outcome comes
+    /// back as an Action::Note.
+    SaveDevices {
+        path: std::path::PathBuf,
+        microphone: Option<String>,
+        speaker: Option<String>,
+    },
 }

@@ -196,6 +196,63 @@ pub fn log_dir() -> Option<PathBuf> {
     })
 }
 
+/// Set the `[audio]` table's `microphone` and `speaker` in the file at
+/// `path` (None removes the key: the system default), keeping everything
+/// else in it (comments, order, other tables) as it was. A missing file is
+/// started from the commented template. The file is replaced in one step
+/// (written beside it, then renamed), and only if the result still parses.
+pub fn save_devices(
+    path: &Path,
+    microphone: Option<&str>,
+    speaker: Option<&str>,
+) -> Result<(), ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => TEMPLATE.to_string(),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| invalid(format!("{e}")))?;
+    let audio = doc
+        .entry("audio")
+        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
+        .as_table_mut()
+        .ok_or_else(|| invalid("`audio` is not a table".into()))?;
+    for (key, value) in [("microphone", microphone), ("speaker", speaker)] {
+        match value {
+            Some(v) => {
+                audio.insert(key, toml_edit::value(v));
+            }
+            None => {
+                audio.remove(key);
+            }
+        }
+    }
+    let out = doc.to_string();
+    ClientConfig::parse(&out, path)?;
+    let create = |source| ConfigError::Create {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(create)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(create)?;
+    std::io::Write::write_all(&mut tmp, out.as_bytes()).map_err(create)?;
+    tmp.persist(path).map_err(|e| create(e.error))?;
+    Ok(())
+}
+
 impl ClientConfig {
     /// Read the file; if it does not exist, write the commented template and
     /// return the defaults. The bool says whether the file was created.
@@ -310,5 +367,59 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).expect("read"), TEMPLATE);
         let (_, created) = ClientConfig::load_or_create(&path).expect("load");
         assert!(!created);
+    }
+
+    #[test]
+    fn a_picked_device_is_saved_with_the_rest_of_the_file_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("agent.toml");
+        let before = "# my terminal\nserver = \"ws://10.0.0.5:7070/ws\" # the office\n\n[keys]\naccept = \"A\"\n\n[audio]\n# which card\nbackend = \"system\"\nspeaker = \"Old speaker\"\n";
+        std::fs::write(&path, before).expect("write");
+        save_devices(&path, Some("USB Headset [hw:1,0]"), None).expect("save");
+        let after = std::fs::read_to_string(&path).expect("read");
+        for kept in [
+            "# my terminal",
+            "# the office",
+            "accept = \"A\"",
+            "# which card",
+        ] {
+            assert!(after.contains(kept), "{kept} is kept:\n{after}");
+        }
+        assert!(!after.contains("Old speaker"), "None removes it:\n{after}");
+        let (c, created) = ClientConfig::load_or_create(&path).expect("load");
+        assert!(!created);
+        assert_eq!(c.audio.microphone.as_deref(), Some("USB Headset [hw:1,0]"));
+        assert_eq!(c.audio.speaker, None);
+        assert_eq!(c.server.as_deref(), Some("ws://10.0.0.5:7070/ws"));
+        // Names with quotes and backslashes survive the round trip.
+        save_devices(&path, Some(r#"Mic "2" \ front"#), Some("Speaker")).expect("save");
+        let (c, _) = ClientConfig::load_or_create(&path).expect("load");
+        assert_eq!(c.audio.microphone.as_deref(), Some(r#"Mic "2" \ front"#));
+        assert_eq!(c.audio.speaker.as_deref(), Some("Speaker"));
+    }
+
+    #[test]
+    fn saving_devices_without_a_file_starts_from_the_template() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("new/agent.toml");
+        save_devices(&path, None, Some("Speakers")).expect("save");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains("# The agent to log in as."), "{text}");
+        let c = ClientConfig::parse(&text, &path).expect("parses");
+        assert_eq!(c.audio.speaker.as_deref(), Some("Speakers"));
+    }
+
+    #[test]
+    fn a_broken_file_is_not_overwritten() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("agent.toml");
+        std::fs::write(&path, "[audio\nbackend = 1").expect("write");
+        let e = save_devices(&path, Some("Mic"), None).expect_err("not toml");
+        assert!(e.to_string().contains("agent.toml"), "{e}");
+        // A file that parses as TOML but not as a config is refused too.
+        std::fs::write(&path, "audio = 3\n").expect("write");
+        let e = save_devices(&path, Some("Mic"), None).expect_err("audio not a table");
+        assert!(e.to_string().contains("audio"), "{e}");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "audio = 3\n");
     }
 }

@@ -246,7 +246,7 @@ commands! {
     Compact = "compact", [Chord::plain('z')], "compact one-line mode / workbench";
     Hide = "hide", [Chord::plain('H')], "hide everything / show again";
     Toolbar = "toolbar", [Chord::plain('b')], "call bar on / off";
-    Settings = "settings", [Chord::plain(',')], "settings: ringtone, notifications, call bar";
+    Settings = "settings", [Chord::plain(',')], "settings: ringtone, notifications, call bar, audio devices";
     Help = "help", [Chord::plain('?'), Chord::code(ChordCode::F(1))], "this help";
     Quit = "quit", [Chord::plain('q')], "quit (asks first while a session is active)";
     Monitor = "monitor", [Chord::plain('w')], "supervisor: monitor the selected session as text (again: stop)";

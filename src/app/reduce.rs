@@ -13,8 +13,8 @@ use crate::protocol::{
 use super::action::{Action, Effect};
 use super::keymap::Command;
 use super::state::{
-    Dialog, Exit, Focus, Link, Notice, Pending, Phase, Purpose, Session, SettingChoice, SpeechLine,
-    State, StatusChoice, TransferTo, ViewMode, MAX_ERRORS, MAX_TRANSCRIPT,
+    DeviceDir, Dialog, Exit, Focus, Link, Notice, Pending, Phase, Purpose, Session, SettingChoice,
+    SpeechLine, State, StatusChoice, TransferTo, ViewMode, MAX_ERRORS, MAX_TRANSCRIPT,
 };
 
 mod audio;
@@ -80,6 +80,7 @@ pub fn reduce(state: &mut State, action: Action, now: u64) -> Vec<Effect> {
             quit(state, EXIT_REFUSED, Some(message), &mut fx);
         }
         Action::Note(text) => info(state, now, text),
+        Action::Devices(list) => audio::devices_listed(state, list),
         Action::Audio { session_id, event } => audio::event(state, session_id, event, now, &mut fx),
     }
     audio::sync(state, &mut fx);
@@ -714,10 +715,44 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
                     SettingChoice::Ringtone => s.disable_ringtone = !s.disable_ringtone,
                     SettingChoice::Notification => s.disable_notification = !s.disable_notification,
                     SettingChoice::Toolbar => s.toolbar = !s.toolbar,
+                    SettingChoice::Microphone => {
+                        return audio::open_picker(state, DeviceDir::Microphone, fx)
+                    }
+                    SettingChoice::Speaker => {
+                        return audio::open_picker(state, DeviceDir::Speaker, fx)
+                    }
                 }
             }
             let cursor = menu_step(cursor, n, up, down);
             state.dialog = Some(Dialog::Settings { cursor });
+        }
+        Dialog::Device {
+            dir,
+            cursor,
+            devices,
+        } => {
+            let Some(devices) = devices else {
+                // Still listing: only Esc (above) does anything.
+                state.dialog = Some(Dialog::Device {
+                    dir,
+                    cursor,
+                    devices: None,
+                });
+                return;
+            };
+            if pick {
+                let name = cursor
+                    .checked_sub(1)
+                    .and_then(|i| devices.get(i))
+                    .map(|d| d.name.clone());
+                return audio::pick_device(state, dir, name, now, fx);
+            }
+            let cursor = menu_step(cursor, devices.len() + 1, up, down);
+            state.dialog = Some(Dialog::Device {
+                dir,
+                cursor,
+                devices: Some(devices),
+            });
         }
         Dialog::ConfirmIntercept { session_id } => {
             board::confirm_intercept(state, &k, session_id, fx)

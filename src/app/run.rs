@@ -404,6 +404,41 @@ fn apply<S: Screen>(screen: &mut S, state: &mut State, action: Action, clock: &C
                     let _ = tx.send(CallCmd::Stop);
                 }
             }
+            Effect::ListDevices => {
+                let actions = io.actions.clone();
+                tokio::spawn(async move {
+                    // Probing opens each device: off the loop's thread.
+                    let list = tokio::task::spawn_blocking(crate::media::device::list)
+                        .await
+                        .unwrap_or_default();
+                    let _ = actions.send(Action::Devices(list));
+                });
+            }
+            Effect::SaveDevices {
+                path,
+                microphone,
+                speaker,
+            } => {
+                let actions = io.actions.clone();
+                tokio::spawn(async move {
+                    let shown = path.display().to_string();
+                    let saved = tokio::task::spawn_blocking(move || {
+                        super::config::save_devices(
+                            &path,
+                            microphone.as_deref(),
+                            speaker.as_deref(),
+                        )
+                        .map_err(|e| e.to_string())
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
+                    let note = match saved {
+                        Ok(()) => format!("audio devices saved to {shown}"),
+                        Err(e) => format!("audio devices not saved: {e}"),
+                    };
+                    let _ = actions.send(Action::Note(note));
+                });
+            }
             Effect::Bell => {
                 if let Err(e) = screen.bell() {
                     tracing::warn!(error = %e, "bell");

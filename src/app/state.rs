@@ -350,13 +350,17 @@ pub enum SettingChoice {
     Ringtone,
     Notification,
     Toolbar,
+    Microphone,
+    Speaker,
 }
 
 impl SettingChoice {
-    pub const ALL: [SettingChoice; 3] = [
+    pub const ALL: [SettingChoice; 5] = [
         SettingChoice::Ringtone,
         SettingChoice::Notification,
         SettingChoice::Toolbar,
+        SettingChoice::Microphone,
+        SettingChoice::Speaker,
     ];
 }
 
@@ -392,6 +396,13 @@ pub enum Dialog {
     },
     Settings {
         cursor: usize,
+    },
+    /// Pick the microphone or the speaker: "system default", then the
+    /// devices found (None while they are being listed).
+    Device {
+        dir: DeviceDir,
+        cursor: usize,
+        devices: Option<Vec<crate::media::device::DeviceInfo>>,
     },
     ConfirmQuit,
     /// Supervisor: take this session over?
@@ -495,6 +506,25 @@ pub struct Audio {
     pub notice: Option<String>,
     /// The device kind last opened.
     pub device: Option<crate::media::device::AudioKind>,
+    /// The config file a device picked in the terminal is saved to (None:
+    /// the choice lasts until the terminal quits).
+    pub config: Option<std::path::PathBuf>,
+}
+
+/// Which of the two devices a picker is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceDir {
+    Microphone,
+    Speaker,
+}
+
+impl DeviceDir {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceDir::Microphone => "microphone",
+            DeviceDir::Speaker => "speaker",
+        }
+    }
 }
 
 /// One session's audio.

@@ -7,7 +7,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::theme::Theme;
-use crate::app::state::{Dialog, SettingChoice, State, StatusChoice, TransferTo};
+use crate::app::state::{DeviceDir, Dialog, SettingChoice, State, StatusChoice, TransferTo};
 
 fn popup(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
@@ -180,11 +180,65 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                         check(!s.disable_notification)
                     ),
                     SettingChoice::Toolbar => format!("{} call bar", check(s.toolbar)),
+                    SettingChoice::Microphone => format!(
+                        "    microphone: {}",
+                        state
+                            .audio
+                            .microphone
+                            .as_deref()
+                            .unwrap_or("system default")
+                    ),
+                    SettingChoice::Speaker => format!(
+                        "    speaker: {}",
+                        state.audio.speaker.as_deref().unwrap_or("system default")
+                    ),
                 })
                 .collect();
             let mut lines = menu(&items, *cursor, theme);
-            lines.push(hint("enter/space toggles, esc closes", theme));
+            lines.push(hint("enter/space toggles or picks, esc closes", theme));
             frame(f, area, "Settings", lines, theme);
+        }
+        Dialog::Device {
+            dir,
+            cursor,
+            devices,
+        } => {
+            let title = match dir {
+                DeviceDir::Microphone => "Microphone",
+                DeviceDir::Speaker => "Speaker",
+            };
+            let Some(devices) = devices else {
+                let lines = vec![
+                    Line::from(Span::styled(
+                        format!("looking for devices{}", theme.ellipsis()),
+                        theme.info(),
+                    )),
+                    hint("esc closes", theme),
+                ];
+                return frame(f, area, title, lines, theme);
+            };
+            let mut items = vec!["system default".to_string()];
+            items.extend(devices.iter().map(|d| {
+                if d.is_default {
+                    format!("{} (default)", d.name)
+                } else {
+                    d.name.clone()
+                }
+            }));
+            let mut lines = menu(&items, *cursor, theme);
+            if devices.is_empty() {
+                lines.push(Line::from(Span::styled(
+                    "no sound card found: calls use a silent device",
+                    theme.dim(),
+                )));
+            }
+            let saved = if state.audio.config.is_some() {
+                "enter picks (saved to the config)"
+            } else {
+                "enter picks (until you quit)"
+            };
+            lines.push(hint(&format!("{saved}, esc cancels"), theme));
+            frame(f, area, title, lines, theme);
         }
         Dialog::ConfirmQuit => {
             let lines = vec![

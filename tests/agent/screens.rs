@@ -614,6 +614,28 @@ fn all_screens() -> Vec<(&'static str, State)> {
     v
 }
 
+/// Settings → microphone: the devices listed, the cursor on the headset.
+fn device_picker() -> State {
+    use ccdesk::media::device::{DeviceInfo, DeviceList};
+    use KeyCode::{Down, Enter};
+    let mut s = with_keys(idle(), &[key(','), Down, Down, Down, Enter], "");
+    s.audio.config = Some("agent.toml".into());
+    let d = |name: &str, is_default: bool| DeviceInfo {
+        name: name.into(),
+        is_default,
+    };
+    let list = DeviceList {
+        microphones: vec![
+            d("Built-in Audio Analog Stereo", true),
+            d("Jabra Evolve2 40 Mono [hw:2,0]", false),
+        ],
+        speakers: vec![],
+    };
+    let at = s.now;
+    ccdesk::app::reduce::reduce(&mut s, Action::Devices(list), at);
+    with_keys(s, &[Down, Down], "")
+}
+
 /// Every dialog, open over a realistic screen.
 fn dialogs() -> Vec<(&'static str, State)> {
     use KeyCode::{Down, Enter, Tab};
@@ -644,6 +666,7 @@ fn dialogs() -> Vec<(&'static str, State)> {
             "dialog_settings",
             with_keys(idle(), &[key(','), Enter, Down], ""),
         ),
+        ("dialog_device", device_picker()),
         ("dialog_quit", with_keys(talking(), &[key('q')], "")),
         ("dialog_help", with_keys(idle(), &[key('?')], "")),
     ]
@@ -909,6 +932,7 @@ fn dialogs_over_the_panes() {
         "dialog_status" => "status menu, cursor on arrange",
         "dialog_rest_reason" => "break reason menu, cursor on Meeting",
         "dialog_settings" => "settings: ringtone off, cursor on notifications",
+        "dialog_device" => "settings, microphone: two devices, the cursor on the headset",
         "dialog_quit" => "quit asked while a call is active",
         "dialog_help" => "the key help",
         _ => "a dialog",

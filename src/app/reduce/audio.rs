@@ -12,8 +12,11 @@ use crate::media::call::{CallCmd, CallEvent};
 use crate::protocol::{CallType, ProtoError};
 
 use super::super::action::Effect;
-use super::super::state::{AudioPhase, AudioSetting, CallAudio, Phase, Purpose, Session, State};
+use super::super::state::{
+    AudioPhase, AudioSetting, CallAudio, DeviceDir, Dialog, Phase, Purpose, Session, State,
+};
 use super::{info, request};
+use crate::media::device::DeviceList;
 
 /// Does this session's audio belong in this terminal now?
 fn wants_audio(state: &State, s: &Session) -> bool {
@@ -221,4 +224,87 @@ pub(super) fn digits(state: &State, session_id: &str, text: &str, fx: &mut Vec<E
         });
     }
     up
+}
+
+/// Settings → microphone or speaker: the picker opens at once and fills in
+/// when the devices are listed (probing them takes a moment).
+pub(super) fn open_picker(state: &mut State, dir: DeviceDir, fx: &mut Vec<Effect>) {
+    state.dialog = Some(Dialog::Device {
+        dir,
+        cursor: 0,
+        devices: None,
+    });
+    fx.push(Effect::ListDevices);
+}
+
+/// The devices arrived: the open picker shows them, its cursor on the
+/// device in use (else on "system default").
+pub(super) fn devices_listed(state: &mut State, list: DeviceList) {
+    let Some(Dialog::Device {
+        dir, devices: None, ..
+    }) = state.dialog
+    else {
+        return;
+    };
+    let (found, current) = match dir {
+        DeviceDir::Microphone => (list.microphones, &state.audio.microphone),
+        DeviceDir::Speaker => (list.speakers, &state.audio.speaker),
+    };
+    let cursor = current
+        .as_ref()
+        .and_then(|c| found.iter().position(|d| d.name == *c))
+        .map_or(0, |i| i + 1);
+    state.dialog = Some(Dialog::Device {
+        dir,
+        cursor,
+        devices: Some(found),
+    });
+}
+
+/// A device was picked (None: the system default). It is kept in the
+/// state, saved to the config, and takes over at once: the audio of calls
+/// in progress restarts on it (a new `Media.offer` replaces the old path).
+pub(super) fn pick_device(
+    state: &mut State,
+    dir: DeviceDir,
+    name: Option<String>,
+    now: u64,
+    fx: &mut Vec<Effect>,
+) {
+    let slot = match dir {
+        DeviceDir::Microphone => &mut state.audio.microphone,
+        DeviceDir::Speaker => &mut state.audio.speaker,
+    };
+    let changed = *slot != name;
+    *slot = name.clone();
+    let shown = name.as_deref().unwrap_or("the system default");
+    let text = match state.audio.setting {
+        AudioSetting::System => format!("{}: {shown}", dir.as_str()),
+        _ => format!(
+            "{}: {shown} (used with --audio system; this terminal has it {})",
+            dir.as_str(),
+            if state.audio.setting == AudioSetting::Off {
+                "off"
+            } else {
+                "on a null device"
+            }
+        ),
+    };
+    info(state, now, text);
+    if !changed {
+        return;
+    }
+    if let Some(path) = state.audio.config.clone() {
+        fx.push(Effect::SaveDevices {
+            path,
+            microphone: state.audio.microphone.clone(),
+            speaker: state.audio.speaker.clone(),
+        });
+    }
+    if state.audio.setting == AudioSetting::System {
+        // Stopped here, started again by `sync` with the new device.
+        for id in std::mem::take(&mut state.audio.calls).into_keys() {
+            fx.push(Effect::AudioStop { session_id: id });
+        }
+    }
 }

@@ -387,3 +387,151 @@ fn the_audio_stays_in_the_tab_that_took_the_call() {
     );
     assert_eq!(starts(&fx), vec!["s-1"]);
 }
+
+fn devices() -> crate::media::device::DeviceList {
+    use crate::media::device::{DeviceInfo, DeviceList};
+    let d = |name: &str, is_default: bool| DeviceInfo {
+        name: name.into(),
+        is_default,
+    };
+    DeviceList {
+        microphones: vec![d("Built-in Mic", true), d("USB Headset", false)],
+        speakers: vec![d("Built-in Speakers", true)],
+    }
+}
+
+/// `,` then Down to the microphone row and Enter.
+fn open_microphone_picker(s: &mut State) -> Vec<Effect> {
+    use crate::app::state::{SettingChoice, SettingChoice as C};
+    use crossterm::event::KeyCode;
+    reduce(s, key(','), T0 + 10);
+    let row = SettingChoice::ALL
+        .iter()
+        .position(|c| *c == C::Microphone)
+        .expect("a microphone row");
+    for _ in 0..row {
+        reduce(s, crate::app::reduce_tests::code(KeyCode::Down), T0 + 10);
+    }
+    reduce(s, crate::app::reduce_tests::code(KeyCode::Enter), T0 + 10)
+}
+
+#[test]
+fn a_device_picked_in_settings_is_saved_and_the_call_moves_to_it() {
+    use crate::app::state::{DeviceDir, Dialog};
+    use crossterm::event::KeyCode;
+    let mut s = connected();
+    s.audio.config = Some("/cfg/agent.toml".into());
+    let fx = open_microphone_picker(&mut s);
+    assert!(fx.contains(&Effect::ListDevices), "{fx:?}");
+    assert!(matches!(
+        s.dialog,
+        Some(Dialog::Device {
+            dir: DeviceDir::Microphone,
+            devices: None,
+            ..
+        })
+    ));
+    // Keys wait while the devices are listed.
+    reduce(
+        &mut s,
+        crate::app::reduce_tests::code(KeyCode::Enter),
+        T0 + 11,
+    );
+    assert!(s.dialog.is_some());
+    reduce(&mut s, Action::Devices(devices()), T0 + 12);
+    let Some(Dialog::Device {
+        cursor,
+        devices: Some(found),
+        ..
+    }) = &s.dialog
+    else {
+        panic!("the picker shows the devices: {:?}", s.dialog);
+    };
+    assert_eq!((*cursor, found.len()), (0, 2), "on the system default");
+    // Down twice: "USB Headset"; Enter picks it.
+    reduce(
+        &mut s,
+        crate::app::reduce_tests::code(KeyCode::Down),
+        T0 + 13,
+    );
+    reduce(
+        &mut s,
+        crate::app::reduce_tests::code(KeyCode::Down),
+        T0 + 13,
+    );
+    let fx = reduce(
+        &mut s,
+        crate::app::reduce_tests::code(KeyCode::Enter),
+        T0 + 14,
+    );
+    assert_eq!(s.dialog, None);
+    assert_eq!(s.audio.microphone.as_deref(), Some("USB Headset"));
+    assert!(fx.contains(&Effect::SaveDevices {
+        path: "/cfg/agent.toml".into(),
+        microphone: Some("USB Headset".into()),
+        speaker: None,
+    }));
+    // The call's audio restarts on the new device, and offers again.
+    assert_eq!(stops(&fx), 1);
+    assert_eq!(starts(&fx), ["s-1"]);
+    assert_eq!(s.audio.calls["s-1"].phase, AudioPhase::Starting);
+    assert!(s
+        .info
+        .as_ref()
+        .is_some_and(|i| i.text == "microphone: USB Headset"));
+
+    // Opening it again puts the cursor on the device in use; picking the
+    // same one changes nothing.
+    open_microphone_picker(&mut s);
+    reduce(&mut s, Action::Devices(devices()), T0 + 20);
+    assert!(matches!(s.dialog, Some(Dialog::Device { cursor: 2, .. })));
+    let fx = reduce(
+        &mut s,
+        crate::app::reduce_tests::code(KeyCode::Enter),
+        T0 + 21,
+    );
+    assert!(fx.is_empty(), "{fx:?}");
+}
+
+#[test]
+fn a_device_list_that_comes_late_or_empty_is_handled() {
+    use crate::app::state::Dialog;
+    use crossterm::event::KeyCode;
+    let mut s = logged_in(AudioSetting::Null);
+    // Not asked for: ignored.
+    reduce(&mut s, Action::Devices(devices()), T0 + 1);
+    assert_eq!(s.dialog, None);
+    // No sound card: only the system default, and the pick is kept (there
+    // is no config file here) but said to need --audio system.
+    open_microphone_picker(&mut s);
+    reduce(&mut s, Action::Devices(Default::default()), T0 + 12);
+    assert!(matches!(
+        &s.dialog,
+        Some(Dialog::Device { devices: Some(d), .. }) if d.is_empty()
+    ));
+    reduce(
+        &mut s,
+        crate::app::reduce_tests::code(KeyCode::Down),
+        T0 + 13,
+    );
+    let fx = reduce(
+        &mut s,
+        crate::app::reduce_tests::code(KeyCode::Enter),
+        T0 + 14,
+    );
+    assert!(fx.is_empty(), "nothing to save, no call to move: {fx:?}");
+    assert_eq!(s.audio.microphone, None);
+    assert!(s
+        .info
+        .as_ref()
+        .is_some_and(|i| i.text.contains("used with --audio system")));
+    // Esc while listing closes the picker; a late list does not reopen it.
+    open_microphone_picker(&mut s);
+    reduce(
+        &mut s,
+        crate::app::reduce_tests::code(KeyCode::Esc),
+        T0 + 15,
+    );
+    reduce(&mut s, Action::Devices(devices()), T0 + 16);
+    assert_eq!(s.dialog, None);
+}
