@@ -20,6 +20,9 @@ use super::sound::{self, Player};
 use super::{BridgeCmd, HeardDigit, Mix, Sound, RATE};
 use crate::server::center::Command;
 
+/// The recording's write buffer: one second of stereo 16-bit audio.
+const RECORDING_BUFFER: usize = RATE as usize * 2 * 2;
+
 /// Frames a jitter buffer may hold (200 ms).
 const MAX_DEPTH: usize = 10;
 
@@ -92,7 +95,11 @@ impl Task {
                     Some(BridgeCmd::Mix(m)) => self.set_mix(m).await,
                     Some(BridgeCmd::Leg { user, peer }) => self.add_leg(user, peer).await,
                 },
-                _ = tick.tick() => self.tick().await,
+                due = tick.tick() => {
+                    self.tick().await;
+                    let late = tokio::time::Instant::now().saturating_duration_since(due);
+                    super::punctuality::record(late.as_micros() as u64);
+                }
             }
         }
         self.finish().await;
@@ -112,7 +119,10 @@ impl Task {
             bits_per_sample: 16,
             sample_format: hound::SampleFormat::Int,
         };
-        match hound::WavWriter::create(path, spec) {
+        // A second of audio per write: a write a second per session rather
+        // than one every few frames.
+        let file = File::create(path).map(|f| BufWriter::with_capacity(RECORDING_BUFFER, f));
+        match file.and_then(|f| hound::WavWriter::new(f, spec).map_err(std::io::Error::other)) {
             Ok(w) => self.wav = Some(w),
             Err(e) => {
                 tracing::warn!(session = %self.sid, path = %path.display(), error = %e, "cannot write the recording")
@@ -344,16 +354,16 @@ impl Task {
             let n = frame_len(RATE);
             let left = customer_says.as_ref().map(|h| h.pcm.as_slice());
             let right = mix_pcm(&customer_hears);
-            let mut ok = true;
+            // hound's 16-bit writer: one bounds check for the frame, not
+            // one call per sample.
+            let mut frame = w.get_i16_writer(2 * n as u32);
             for i in 0..n {
                 let l = left.and_then(|l| l.get(i)).copied().unwrap_or(0);
                 let r = right.get(i).copied().unwrap_or(0);
-                if w.write_sample(l).is_err() || w.write_sample(r).is_err() {
-                    ok = false;
-                    break;
-                }
+                frame.write_sample(l);
+                frame.write_sample(r);
             }
-            if ok {
+            if frame.flush().is_ok() {
                 self.frames_recorded += 1;
             } else {
                 tracing::warn!(session = %self.sid, "recording write failed; recording stops");

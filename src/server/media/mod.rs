@@ -102,10 +102,121 @@ impl Bridge {
     }
 }
 
+/// How punctually the bridges of this process send their frames: every
+/// 20 ms tick of every bridge counts, and its lateness is the time from the
+/// moment it was due to the moment its frames were handed to the peer
+/// connections.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TickStats {
+    /// Ticks run.
+    pub ticks: u64,
+    /// Ticks whose frames went out more than 20 ms after they were due.
+    pub late: u64,
+    /// The worst lateness seen, in microseconds.
+    pub worst_us: u64,
+    /// Lateness histogram: `buckets[i]` counts ticks late by `i` ms (the
+    /// last bucket: 99 ms or more).
+    pub buckets: Vec<u64>,
+}
+
+impl TickStats {
+    /// The lateness (ms, bucket resolution) under which `p` (0..1) of the
+    /// ticks fell; 0 when there were none.
+    pub fn percentile_ms(&self, p: f64) -> u64 {
+        if self.ticks == 0 {
+            return 0;
+        }
+        let want = (self.ticks as f64 * p).ceil() as u64;
+        let mut seen = 0;
+        for (ms, n) in self.buckets.iter().enumerate() {
+            seen += n;
+            if seen >= want.max(1) {
+                return ms as u64;
+            }
+        }
+        self.buckets.len() as u64
+    }
+}
+
+/// The counters behind [`tick_stats`] (process-wide, lock-free).
+pub(crate) mod punctuality {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+    static TICKS: AtomicU64 = AtomicU64::new(0);
+    static LATE: AtomicU64 = AtomicU64::new(0);
+    static WORST_US: AtomicU64 = AtomicU64::new(0);
+    static BUCKETS: [AtomicU64; 100] = [const { AtomicU64::new(0) }; 100];
+
+    pub(crate) fn record(late_us: u64) {
+        TICKS.fetch_add(1, Relaxed);
+        if late_us > 20_000 {
+            LATE.fetch_add(1, Relaxed);
+        }
+        WORST_US.fetch_max(late_us, Relaxed);
+        let i = ((late_us / 1000) as usize).min(BUCKETS.len() - 1);
+        BUCKETS[i].fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn read() -> super::TickStats {
+        let mut s = super::TickStats {
+            ticks: TICKS.load(Relaxed),
+            late: LATE.load(Relaxed),
+            worst_us: WORST_US.load(Relaxed),
+            ..Default::default()
+        };
+        s.buckets = BUCKETS.iter().map(|b| b.load(Relaxed)).collect();
+        s
+    }
+
+    pub(crate) fn reset() {
+        TICKS.store(0, Relaxed);
+        LATE.store(0, Relaxed);
+        WORST_US.store(0, Relaxed);
+        for b in &BUCKETS {
+            b.store(0, Relaxed);
+        }
+    }
+}
+
+/// The bridges' punctuality since the process started (or the last reset).
+pub fn tick_stats() -> TickStats {
+    punctuality::read()
+}
+
+/// Start counting [`tick_stats`] afresh (benchmarks measure a window).
+pub fn reset_tick_stats() {
+    punctuality::reset()
+}
+
 /// A DTMF digit a seat sent in-band (RFC 4733) on a session's audio.
 #[derive(Debug)]
 pub struct HeardDigit {
     pub session: String,
     pub user: String,
     pub digit: char,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TickStats;
+
+    #[test]
+    fn tick_percentiles_come_from_the_histogram() {
+        let mut buckets = vec![0; 100];
+        buckets[0] = 90;
+        buckets[3] = 9;
+        buckets[42] = 1;
+        let s = TickStats {
+            ticks: 100,
+            late: 1,
+            worst_us: 42_500,
+            buckets,
+        };
+        assert_eq!(s.percentile_ms(0.5), 0);
+        assert_eq!(s.percentile_ms(0.9), 0);
+        assert_eq!(s.percentile_ms(0.95), 3);
+        assert_eq!(s.percentile_ms(0.99), 3);
+        assert_eq!(s.percentile_ms(1.0), 42);
+        assert_eq!(TickStats::default().percentile_ms(0.5), 0, "no ticks");
+    }
 }
