@@ -20,9 +20,12 @@
 //! returns [`SpeechError::Unavailable`] naming what is missing; the caller
 //! reports it once and carries on with text. See docs/SPEECH.md.
 
+pub mod asr;
+mod ffi;
 pub mod vad;
 pub mod wer;
 
+pub use asr::{Model, ModelConfig, Recognizer};
 pub use vad::{Vad, VadConfig, VadEvent};
 pub use wer::{wer, word_errors};
 
