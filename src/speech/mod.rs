@@ -23,11 +23,13 @@
 pub mod asr;
 mod ffi;
 pub mod stream;
+pub mod tts;
 pub mod vad;
 pub mod wer;
 
 pub use asr::{Model, ModelConfig, Recognizer};
 pub use stream::{spawn_leg, AsrEvent, AsrPool, LegHandle, LegRecognizer};
+pub use tts::{Tts, Voice};
 pub use vad::{Vad, VadConfig, VadEvent};
 pub use wer::{wer, word_errors};
 
