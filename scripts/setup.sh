@@ -4,9 +4,13 @@
 set -euo pipefail
 
 packages=(
-  pkg-config       # finds the C libraries below
-  cmake            # builds the bundled Opus codec
-  libasound2-dev   # ALSA, for audio devices
+  pkg-config         # finds the C libraries below
+  cmake              # builds the bundled Opus codec
+  libasound2-dev     # ALSA, for audio devices
+  libpocketsphinx3   # speech recognition, opened at run time by src/speech/asr.rs
+  libsphinxbase3     # pocketsphinx's support library, opened at run time too
+  pocketsphinx-en-us # the US English model pocketsphinx recognises with
+  flite              # text to speech for simulated callers, src/speech/tts.rs
 )
 
 missing=()

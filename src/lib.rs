@@ -11,4 +11,5 @@ pub mod protocol;
 pub mod records_cli;
 pub mod server;
 pub mod sim;
+pub mod speech;
 pub mod ui;

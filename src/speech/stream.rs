@@ -1,0 +1,953 @@
+//! A leg's live transcript: voice activity plus recognition, and the worker
+//! threads that run it off the audio task.
+//!
+//! # Events
+//!
+//! [`LegRecognizer`] turns a leg's frames into [`AsrEvent`]s, one sentence
+//! per voice-activity segment ([`super::vad`]):
+//!
+//! - slice 0 ([`SLICE_START`]): a sentence began. Sent when the recogniser
+//!   first has words for it (its first non-empty partial), not at the
+//!   voice onset, so that a noise that turns out to have no words sends
+//!   nothing at all. Its `start_ms` is still the onset's time.
+//! - slice 1 ([`SLICE_PARTIAL`]): the sentence's text so far, each time it
+//!   changes (looked at every [`PARTIAL_EVERY_FRAMES`] frames).
+//! - slice 2 ([`SLICE_FINAL`]): the sentence's final text, when the
+//!   segment ends.
+//!
+//! So every sentence that has a 0 ends with a 2, in order, and a segment
+//! whose final text is empty (noise, a cough) sends nothing: a 0 without
+//! partials goes out just before its 2. Should the final text come back
+//! empty after partials were sent (rare), the 2 carries the last partial.
+//! Indexes count the sentences sent, from 0, with no gaps. Times are in ms
+//! from the stream's start, counting frames: frame *n* covers
+//! [20·n, 20·n + 20).
+//!
+//! # Threads
+//!
+//! Recognition costs a fraction of a core per talking leg, too much for the
+//! 20 ms audio task. [`spawn_leg`] hands a leg to an [`AsrPool`]: a fixed
+//! set of worker threads (by default one per core, [`AsrPool::global`])
+//! serving every leg. [`LegHandle::push`] copies the frame into the leg's
+//! unbounded queue and, if the leg is not already waiting for a worker,
+//! puts it on the pool's run queue; it never blocks and never drops audio.
+//! A worker takes a leg, decodes up to [`TURN_FRAMES`] of its frames and
+//! puts it back at the end of the run queue if more are waiting, so that
+//! one busy leg does not starve the others; a leg is only ever on one
+//! worker at a time. When a leg is behind (more than [`BEHIND_FRAMES`]
+//! frames waiting) its partials are skipped — every frame is still
+//! decoded, so the finals are unchanged — until it has caught up.
+//!
+//! The leg's recogniser is made on the worker, not in `spawn_leg`, so the
+//! audio task never waits for a model to load (the [`Model`] keeps the
+//! decoders of finished legs, so this is usually free). Dropping the
+//! [`LegHandle`] ends the leg: the worker decodes what is queued, sends the
+//! open sentence's final, and gives the decoder back.
+
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+use super::asr::{Model, Recognizer};
+use super::vad::{Vad, VadConfig, VadEvent};
+use super::{SpeechError, FRAME_MS, FRAME_SAMPLES};
+
+/// `slice_type` of a sentence's start.
+pub const SLICE_START: u8 = 0;
+/// `slice_type` of a sentence's text so far.
+pub const SLICE_PARTIAL: u8 = 1;
+/// `slice_type` of a sentence's final text.
+pub const SLICE_FINAL: u8 = 2;
+
+/// Frames between two looks at the partial text (100 ms).
+pub const PARTIAL_EVERY_FRAMES: u32 = 5;
+/// Frames waiting beyond which a leg's partials are skipped (100 ms).
+pub const BEHIND_FRAMES: usize = 5;
+/// Frames a worker decodes for one leg before serving the next (1 s).
+pub const TURN_FRAMES: usize = 50;
+
+/// One step of a leg's transcript. See the module's documentation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AsrEvent {
+    /// The sentence's number in the leg, from 0.
+    pub index: u32,
+    /// [`SLICE_START`], [`SLICE_PARTIAL`] or [`SLICE_FINAL`].
+    pub slice_type: u8,
+    /// Where the sentence's speech starts, ms from the stream's start.
+    pub start_ms: u64,
+    /// The end of the audio the text covers (a start: `start_ms`; a
+    /// partial: the frames decoded so far; a final: the end of the last
+    /// voiced frame).
+    pub end_ms: u64,
+    /// The words, lowercase; empty for a start.
+    pub text: String,
+}
+
+/// What a [`LegRecognizer`] needs of a recogniser: [`Recognizer`], or a
+/// stand-in in tests.
+pub(crate) trait Engine: Send {
+    fn start(&mut self) -> Result<(), SpeechError>;
+    fn feed(&mut self, pcm: &[i16]) -> Result<(), SpeechError>;
+    fn partial(&mut self) -> Option<String>;
+    fn finish(&mut self) -> String;
+}
+
+impl Engine for Recognizer {
+    fn start(&mut self) -> Result<(), SpeechError> {
+        Recognizer::start(self)
+    }
+    fn feed(&mut self, pcm: &[i16]) -> Result<(), SpeechError> {
+        Recognizer::feed(self, pcm)
+    }
+    fn partial(&mut self) -> Option<String> {
+        Recognizer::partial(self)
+    }
+    fn finish(&mut self) -> String {
+        Recognizer::finish(self)
+    }
+}
+
+/// The open sentence.
+struct Sentence {
+    start_ms: u64,
+    /// Its 0 has been sent.
+    announced: bool,
+    last_partial: String,
+    frames_since_partial: u32,
+}
+
+/// Voice activity plus a recogniser for one leg, on the caller's thread.
+/// [`spawn_leg`] runs one on a worker.
+pub struct LegRecognizer {
+    vad: Vad,
+    engine: Box<dyn Engine>,
+    /// The last frames, for the next sentence's pre-roll: (index, samples).
+    lookback: VecDeque<(u64, Vec<i16>)>,
+    lookback_len: usize,
+    /// Samples short of a whole frame, waiting for the next push.
+    rest: Vec<i16>,
+    frames: u64,
+    sentence: Option<Sentence>,
+    next_index: u32,
+    partials: bool,
+}
+
+impl std::fmt::Debug for LegRecognizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LegRecognizer")
+            .field("frames", &self.frames)
+            .field("in_sentence", &self.sentence.is_some())
+            .field("next_index", &self.next_index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LegRecognizer {
+    /// A leg's recogniser with the default voice-activity settings.
+    pub fn new(model: &Arc<Model>) -> Result<LegRecognizer, SpeechError> {
+        LegRecognizer::with_vad(model, VadConfig::default())
+    }
+
+    /// A leg's recogniser with these voice-activity settings.
+    pub fn with_vad(model: &Arc<Model>, vad: VadConfig) -> Result<LegRecognizer, SpeechError> {
+        Ok(LegRecognizer::with_engine(
+            Box::new(model.recognizer()?),
+            vad,
+        ))
+    }
+
+    pub(crate) fn with_engine(engine: Box<dyn Engine>, vad: VadConfig) -> LegRecognizer {
+        let vad = Vad::new(vad);
+        let lookback_len = vad.lookback_frames();
+        LegRecognizer {
+            vad,
+            engine,
+            lookback: VecDeque::with_capacity(lookback_len),
+            lookback_len,
+            rest: Vec::new(),
+            frames: 0,
+            sentence: None,
+            next_index: 0,
+            partials: true,
+        }
+    }
+
+    /// Whether partials (slice 1) are computed; on by default. Turning them
+    /// off saves the recogniser's look at its best guess every 100 ms; a
+    /// sentence then sends its 0 just before its 2.
+    pub fn set_partials(&mut self, on: bool) {
+        self.partials = on;
+    }
+
+    /// Time decoded so far, ms from the stream's start.
+    pub fn now_ms(&self) -> u64 {
+        self.frames * FRAME_MS
+    }
+
+    /// Whether a sentence is open.
+    pub fn in_sentence(&self) -> bool {
+        self.sentence.is_some()
+    }
+
+    /// The voice-activity segmenter (its floor and last level, for display).
+    pub fn vad(&self) -> &Vad {
+        &self.vad
+    }
+
+    /// Takes audio (16 kHz mono, normally one 20 ms frame of 320 samples;
+    /// other lengths are cut into frames, a remainder waits for the next
+    /// call) and returns the events it causes.
+    pub fn push(&mut self, pcm: &[i16]) -> Vec<AsrEvent> {
+        let mut out = Vec::new();
+        if self.rest.is_empty() && pcm.len() == FRAME_SAMPLES {
+            self.frame(pcm, &mut out);
+            return out;
+        }
+        self.rest.extend_from_slice(pcm);
+        let rest = std::mem::take(&mut self.rest);
+        let mut chunks = rest.chunks_exact(FRAME_SAMPLES);
+        for f in &mut chunks {
+            self.frame(f, &mut out);
+        }
+        self.rest = chunks.remainder().to_vec();
+        out
+    }
+
+    /// Ends the stream: the open sentence, if any, ends at its last voiced
+    /// frame and its final is returned. A remainder shorter than a frame is
+    /// dropped.
+    pub fn finish(&mut self) -> Vec<AsrEvent> {
+        let mut out = Vec::new();
+        self.rest.clear();
+        if let Some(VadEvent::SpeechEnd { at_ms }) = self.vad.finish() {
+            self.close(at_ms, &mut out);
+        }
+        out
+    }
+
+    fn frame(&mut self, f: &[i16], out: &mut Vec<AsrEvent>) {
+        let i = self.frames;
+        self.frames += 1;
+        self.remember(i, f);
+        match self.vad.push(f) {
+            Some(VadEvent::SpeechStart {
+                at_ms,
+                audio_from_ms,
+            }) => {
+                if let Err(e) = self.engine.start() {
+                    tracing::warn!(error = %e, "speech: cannot start a sentence");
+                }
+                let from = audio_from_ms / FRAME_MS;
+                for (j, frame) in &self.lookback {
+                    if *j >= from {
+                        if let Err(e) = self.engine.feed(frame) {
+                            tracing::debug!(error = %e, "speech: frame not decoded");
+                        }
+                    }
+                }
+                self.sentence = Some(Sentence {
+                    start_ms: at_ms,
+                    announced: false,
+                    last_partial: String::new(),
+                    frames_since_partial: 0,
+                });
+            }
+            Some(VadEvent::SpeechEnd { at_ms }) => {
+                self.feed(f);
+                self.close(at_ms, out);
+            }
+            None => {
+                if self.sentence.is_some() {
+                    self.feed(f);
+                    self.maybe_partial(out);
+                }
+            }
+        }
+    }
+
+    fn feed(&mut self, f: &[i16]) {
+        if self.sentence.is_some() {
+            if let Err(e) = self.engine.feed(f) {
+                tracing::debug!(error = %e, "speech: frame not decoded");
+            }
+        }
+    }
+
+    /// Keeps the frame for a later pre-roll, reusing the oldest buffer.
+    fn remember(&mut self, i: u64, f: &[i16]) {
+        let mut buf = if self.lookback.len() >= self.lookback_len {
+            self.lookback
+                .pop_front()
+                .map(|(_, b)| b)
+                .unwrap_or_default()
+        } else {
+            Vec::with_capacity(FRAME_SAMPLES)
+        };
+        buf.clear();
+        buf.extend_from_slice(f);
+        self.lookback.push_back((i, buf));
+    }
+
+    fn maybe_partial(&mut self, out: &mut Vec<AsrEvent>) {
+        let now = self.now_ms();
+        let Some(s) = self.sentence.as_mut() else {
+            return;
+        };
+        s.frames_since_partial += 1;
+        if !self.partials || s.frames_since_partial < PARTIAL_EVERY_FRAMES {
+            return;
+        }
+        s.frames_since_partial = 0;
+        let Some(text) = self.engine.partial() else {
+            return;
+        };
+        if text == s.last_partial {
+            return;
+        }
+        if !s.announced {
+            s.announced = true;
+            out.push(AsrEvent {
+                index: self.next_index,
+                slice_type: SLICE_START,
+                start_ms: s.start_ms,
+                end_ms: s.start_ms,
+                text: String::new(),
+            });
+        }
+        out.push(AsrEvent {
+            index: self.next_index,
+            slice_type: SLICE_PARTIAL,
+            start_ms: s.start_ms,
+            end_ms: now.max(s.start_ms),
+            text: text.clone(),
+        });
+        s.last_partial = text;
+    }
+
+    fn close(&mut self, end_ms: u64, out: &mut Vec<AsrEvent>) {
+        let Some(s) = self.sentence.take() else {
+            return;
+        };
+        let mut text = self.engine.finish();
+        if text.is_empty() {
+            if !s.announced {
+                return;
+            }
+            text = s.last_partial;
+        }
+        if !s.announced {
+            out.push(AsrEvent {
+                index: self.next_index,
+                slice_type: SLICE_START,
+                start_ms: s.start_ms,
+                end_ms: s.start_ms,
+                text: String::new(),
+            });
+        }
+        out.push(AsrEvent {
+            index: self.next_index,
+            slice_type: SLICE_FINAL,
+            start_ms: s.start_ms,
+            end_ms: end_ms.max(s.start_ms),
+            text,
+        });
+        self.next_index += 1;
+    }
+}
+
+/// What a leg's queue carries.
+enum Msg {
+    Frame(Vec<i16>),
+    End,
+}
+
+type MakeLeg = Box<dyn FnOnce() -> Result<LegRecognizer, SpeechError> + Send>;
+type OnEvent = Box<dyn Fn(AsrEvent) + Send>;
+
+enum LegState {
+    /// Not started: the recogniser is made by the first worker to serve it.
+    New(MakeLeg),
+    Running(Box<LegRecognizer>),
+    /// Ended, or could not start: frames are dropped.
+    Done,
+}
+
+/// A leg's side that only its current worker touches.
+struct LegWork {
+    rx: mpsc::Receiver<Msg>,
+    state: LegState,
+    on_event: OnEvent,
+}
+
+/// A leg as the pool sees it.
+struct Leg {
+    /// Messages sent and not yet taken by a worker.
+    pending: AtomicUsize,
+    /// On the run queue or on a worker.
+    scheduled: AtomicBool,
+    partials_skipped: AtomicU64,
+    work: Mutex<LegWork>,
+    run: mpsc::Sender<Arc<Leg>>,
+}
+
+impl Leg {
+    /// Puts the leg on the run queue unless it already is (or is on a
+    /// worker, which will see the new message before letting it go).
+    fn schedule(self: &Arc<Self>) {
+        if !self.scheduled.swap(true, Ordering::SeqCst) {
+            // Fails only when every worker is gone; nothing to do then.
+            let _ = self.run.send(Arc::clone(self));
+        }
+    }
+
+    /// One turn on a worker.
+    fn serve(self: &Arc<Self>) {
+        let mut work = self.work.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let mut budget = TURN_FRAMES;
+            while budget > 0 {
+                let Ok(msg) = work.rx.try_recv() else {
+                    break;
+                };
+                let waiting = self
+                    .pending
+                    .fetch_sub(1, Ordering::SeqCst)
+                    .saturating_sub(1);
+                match msg {
+                    Msg::Frame(f) => {
+                        budget -= 1;
+                        let behind = waiting > BEHIND_FRAMES;
+                        if behind {
+                            self.partials_skipped.fetch_add(1, Ordering::Relaxed);
+                        }
+                        work.frame(&f, !behind);
+                    }
+                    Msg::End => work.end(),
+                }
+            }
+            if budget == 0 && self.pending.load(Ordering::SeqCst) > 0 {
+                // More to do: to the back of the queue, still scheduled.
+                drop(work);
+                let _ = self.run.send(Arc::clone(self));
+                return;
+            }
+            self.scheduled.store(false, Ordering::SeqCst);
+            // A push between the last try_recv and the store above saw the
+            // leg scheduled and left it to us: take it back if so.
+            if self.pending.load(Ordering::SeqCst) == 0
+                || self.scheduled.swap(true, Ordering::SeqCst)
+            {
+                return;
+            }
+        }
+    }
+}
+
+impl LegWork {
+    fn frame(&mut self, f: &[i16], partials: bool) {
+        if let LegState::New(_) = self.state {
+            let LegState::New(make) = std::mem::replace(&mut self.state, LegState::Done) else {
+                return;
+            };
+            match make() {
+                Ok(r) => self.state = LegState::Running(Box::new(r)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "speech: no recogniser for a leg; its audio goes untranscribed");
+                }
+            }
+        }
+        if let LegState::Running(r) = &mut self.state {
+            r.set_partials(partials);
+            for e in r.push(f) {
+                (self.on_event)(e);
+            }
+        }
+    }
+
+    fn end(&mut self) {
+        if let LegState::Running(mut r) = std::mem::replace(&mut self.state, LegState::Done) {
+            for e in r.finish() {
+                (self.on_event)(e);
+            }
+        }
+    }
+}
+
+/// Worker threads that run legs' recognition. See the module's
+/// documentation.
+#[derive(Debug)]
+pub struct AsrPool {
+    run: mpsc::Sender<Arc<Leg>>,
+    threads: usize,
+}
+
+impl std::fmt::Debug for Leg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Leg")
+            .field("pending", &self.pending.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl AsrPool {
+    /// A pool of `threads` workers (at least one). The workers end when the
+    /// pool and every leg it served are gone.
+    pub fn new(threads: usize) -> AsrPool {
+        let (tx, rx) = mpsc::channel::<Arc<Leg>>();
+        let rx = Arc::new(Mutex::new(rx));
+        let mut started = 0;
+        for n in 0..threads.max(1) {
+            let rx = Arc::clone(&rx);
+            let spawned = std::thread::Builder::new()
+                .name(format!("ccdesk-asr-{n}"))
+                .spawn(move || worker(&rx));
+            match spawned {
+                Ok(_) => started += 1,
+                Err(e) => tracing::error!(error = %e, "speech: cannot start a recognition worker"),
+            }
+        }
+        AsrPool {
+            run: tx,
+            threads: started,
+        }
+    }
+
+    /// The process's pool, one worker per core, started on first use.
+    pub fn global() -> &'static AsrPool {
+        static GLOBAL: OnceLock<AsrPool> = OnceLock::new();
+        GLOBAL.get_or_init(|| {
+            let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+            AsrPool::new(n)
+        })
+    }
+
+    /// Worker threads running.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Starts a leg: its frames go to [`LegHandle::push`], its events to
+    /// `on_event` (called on a worker thread, in order; keep it short, e.g.
+    /// a channel send).
+    pub fn spawn_leg(
+        &self,
+        model: &Arc<Model>,
+        on_event: impl Fn(AsrEvent) + Send + 'static,
+    ) -> LegHandle {
+        self.spawn_leg_with(model, VadConfig::default(), on_event)
+    }
+
+    /// [`AsrPool::spawn_leg`] with these voice-activity settings.
+    pub fn spawn_leg_with(
+        &self,
+        model: &Arc<Model>,
+        vad: VadConfig,
+        on_event: impl Fn(AsrEvent) + Send + 'static,
+    ) -> LegHandle {
+        let model = Arc::clone(model);
+        self.spawn_with(
+            Box::new(move || LegRecognizer::with_vad(&model, vad)),
+            Box::new(on_event),
+        )
+    }
+
+    fn spawn_with(&self, make: MakeLeg, on_event: OnEvent) -> LegHandle {
+        let (tx, rx) = mpsc::channel();
+        let leg = Arc::new(Leg {
+            pending: AtomicUsize::new(0),
+            scheduled: AtomicBool::new(false),
+            partials_skipped: AtomicU64::new(0),
+            work: Mutex::new(LegWork {
+                rx,
+                state: LegState::New(make),
+                on_event,
+            }),
+            run: self.run.clone(),
+        });
+        LegHandle { leg, tx }
+    }
+}
+
+fn worker(rx: &Mutex<mpsc::Receiver<Arc<Leg>>>) {
+    loop {
+        let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(leg) = next else {
+            return;
+        };
+        if std::panic::catch_unwind(AssertUnwindSafe(|| leg.serve())).is_err() {
+            // A panic in a callback: drop that leg, keep the worker.
+            tracing::error!("speech: a leg's recognition panicked; its transcript stops");
+            let mut work = leg.work.lock().unwrap_or_else(PoisonError::into_inner);
+            work.state = LegState::Done;
+            while work.rx.try_recv().is_ok() {
+                leg.pending.fetch_sub(1, Ordering::SeqCst);
+            }
+            leg.scheduled.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Starts a leg on the process's pool ([`AsrPool::global`]).
+pub fn spawn_leg(model: &Arc<Model>, on_event: impl Fn(AsrEvent) + Send + 'static) -> LegHandle {
+    AsrPool::global().spawn_leg(model, on_event)
+}
+
+/// The audio task's end of a leg. Dropping it ends the leg (the open
+/// sentence's final still comes).
+#[derive(Debug)]
+pub struct LegHandle {
+    leg: Arc<Leg>,
+    tx: mpsc::Sender<Msg>,
+}
+
+impl LegHandle {
+    /// Queues a frame (16 kHz mono, normally 320 samples). Never blocks,
+    /// never drops audio.
+    pub fn push(&self, frame: &[i16]) {
+        self.send(Msg::Frame(frame.to_vec()));
+    }
+
+    /// Frames queued and not yet decoded.
+    pub fn backlog(&self) -> usize {
+        self.leg.pending.load(Ordering::SeqCst)
+    }
+
+    /// Frames whose partial look was skipped because the leg was behind.
+    pub fn partials_skipped(&self) -> u64 {
+        self.leg.partials_skipped.load(Ordering::Relaxed)
+    }
+
+    fn send(&self, msg: Msg) {
+        // Counted before it is sent, so a worker never takes more than
+        // the count says.
+        self.leg.pending.fetch_add(1, Ordering::SeqCst);
+        if self.tx.send(msg).is_err() {
+            self.leg.pending.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        self.leg.schedule();
+    }
+}
+
+impl Drop for LegHandle {
+    fn drop(&mut self) {
+        self.send(Msg::End);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A recogniser that "hears" one word per 10 voiced frames fed: "w1",
+    /// "w1 w2", …; and nothing for a sentence shorter than 10 frames.
+    #[derive(Default)]
+    struct Counting {
+        fed: usize,
+        started: usize,
+    }
+
+    impl Engine for Counting {
+        fn start(&mut self) -> Result<(), SpeechError> {
+            self.fed = 0;
+            self.started += 1;
+            Ok(())
+        }
+        fn feed(&mut self, pcm: &[i16]) -> Result<(), SpeechError> {
+            if super::super::vad::frame_db(pcm) > -40.0 {
+                self.fed += 1;
+            }
+            Ok(())
+        }
+        fn partial(&mut self) -> Option<String> {
+            let n = self.fed / 10;
+            (n > 0).then(|| words(n))
+        }
+        fn finish(&mut self) -> String {
+            words(self.fed / 10)
+        }
+    }
+
+    fn words(n: usize) -> String {
+        (1..=n)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn loud() -> Vec<i16> {
+        (0..FRAME_SAMPLES)
+            .map(|i| if i % 20 < 10 { 8000 } else { -8000 })
+            .collect()
+    }
+
+    fn quiet() -> Vec<i16> {
+        vec![0; FRAME_SAMPLES]
+    }
+
+    /// 1 s silence, then for each `n`: `n` loud frames and 1 s of silence.
+    fn script(bursts: &[usize]) -> Vec<Vec<i16>> {
+        let mut f = vec![quiet(); 50];
+        for &n in bursts {
+            f.extend(std::iter::repeat_n(loud(), n));
+            f.extend(std::iter::repeat_n(quiet(), 50));
+        }
+        f
+    }
+
+    fn leg() -> LegRecognizer {
+        LegRecognizer::with_engine(Box::<Counting>::default(), VadConfig::default())
+    }
+
+    /// Checks the event grammar: per sentence 0, 1*, 2; indexes from 0 in
+    /// order; times sane. Returns the finals.
+    fn check(events: &[AsrEvent]) -> Vec<AsrEvent> {
+        let mut finals = Vec::new();
+        let mut open: Option<&AsrEvent> = None;
+        let mut next = 0;
+        let mut last_end = 0;
+        for e in events {
+            match e.slice_type {
+                SLICE_START => {
+                    assert!(open.is_none(), "0 inside a sentence: {events:?}");
+                    assert_eq!(e.index, next, "{events:?}");
+                    assert!(e.start_ms >= last_end, "{events:?}");
+                    assert!(e.text.is_empty());
+                    open = Some(e);
+                }
+                SLICE_PARTIAL | SLICE_FINAL => {
+                    let s = open.expect("1 or 2 without a 0");
+                    assert_eq!(e.index, s.index);
+                    assert_eq!(e.start_ms, s.start_ms);
+                    assert!(e.end_ms > e.start_ms, "{e:?}");
+                    assert!(!e.text.is_empty());
+                    if e.slice_type == SLICE_FINAL {
+                        open = None;
+                        next += 1;
+                        last_end = e.end_ms;
+                        finals.push(e.clone());
+                    }
+                }
+                t => panic!("slice type {t}"),
+            }
+        }
+        assert!(open.is_none(), "sentence without a 2: {events:?}");
+        finals
+    }
+
+    #[test]
+    fn sentences_give_start_partials_final_in_order() {
+        let mut l = leg();
+        let mut ev = Vec::new();
+        for f in script(&[40, 25, 60]) {
+            ev.extend(l.push(&f));
+        }
+        ev.extend(l.finish());
+        let finals = check(&ev);
+        let texts: Vec<&str> = finals.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(texts, ["w1 w2 w3 w4", "w1 w2", "w1 w2 w3 w4 w5 w6"]);
+        // Exact times: the first burst is frames 50..90.
+        assert_eq!((finals[0].start_ms, finals[0].end_ms), (1000, 1800));
+        let partials = ev.iter().filter(|e| e.slice_type == SLICE_PARTIAL).count();
+        assert!(partials >= 6, "{ev:?}");
+        // Partials only when the text changes.
+        for w in ev.windows(2) {
+            if w[0].slice_type == SLICE_PARTIAL && w[1].slice_type == SLICE_PARTIAL {
+                assert_ne!(w[0].text, w[1].text);
+            }
+        }
+    }
+
+    #[test]
+    fn a_wordless_segment_sends_nothing_and_takes_no_index() {
+        let mut l = leg();
+        let mut ev = Vec::new();
+        // 6 loud frames: a segment, but no word.
+        for f in script(&[6, 30]) {
+            ev.extend(l.push(&f));
+        }
+        let finals = check(&ev);
+        assert_eq!(finals.len(), 1);
+        assert_eq!(finals[0].index, 0);
+        assert_eq!(finals[0].text, "w1 w2 w3");
+    }
+
+    #[test]
+    fn without_partials_the_start_comes_with_the_final() {
+        let mut l = leg();
+        l.set_partials(false);
+        let mut ev = Vec::new();
+        for f in script(&[40]) {
+            ev.extend(l.push(&f));
+        }
+        assert_eq!(
+            ev.iter().map(|e| e.slice_type).collect::<Vec<_>>(),
+            [SLICE_START, SLICE_FINAL]
+        );
+        check(&ev);
+    }
+
+    #[test]
+    fn odd_sized_pushes_are_cut_into_frames() {
+        let all: Vec<i16> = script(&[40, 30]).concat();
+        let mut a = leg();
+        let mut ea = Vec::new();
+        for c in all.chunks(333) {
+            ea.extend(a.push(c));
+        }
+        let mut b = leg();
+        let mut eb = Vec::new();
+        for c in all.chunks(FRAME_SAMPLES) {
+            eb.extend(b.push(c));
+        }
+        assert_eq!(ea, eb);
+        assert_eq!(a.now_ms(), b.now_ms());
+    }
+
+    #[test]
+    fn finish_closes_the_open_sentence() {
+        let mut l = leg();
+        let mut ev = Vec::new();
+        for f in script(&[]) {
+            ev.extend(l.push(&f));
+        }
+        for _ in 0..30 {
+            ev.extend(l.push(&loud()));
+        }
+        assert!(l.in_sentence());
+        ev.extend(l.finish());
+        let finals = check(&ev);
+        assert_eq!(finals.len(), 1);
+        assert_eq!(finals[0].end_ms, 1600);
+    }
+
+    fn counting_leg(pool: &AsrPool, tx: mpsc::Sender<AsrEvent>) -> LegHandle {
+        pool.spawn_with(
+            Box::new(|| Ok(leg())),
+            Box::new(move |e| {
+                let _ = tx.send(e);
+            }),
+        )
+    }
+
+    /// Receives until the channel closes (the leg ended), with a deadline.
+    fn collect(rx: &mpsc::Receiver<AsrEvent>) -> Vec<AsrEvent> {
+        let mut ev = Vec::new();
+        loop {
+            match rx.recv_timeout(Duration::from_secs(10)) {
+                Ok(e) => ev.push(e),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return ev,
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!("leg did not end: {ev:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn pool_legs_give_the_same_finals_as_inline() {
+        let pool = AsrPool::new(2);
+        assert_eq!(pool.threads(), 2);
+        let frames = script(&[40, 25, 60, 33]);
+        let mut inline = leg();
+        let mut want = Vec::new();
+        for f in &frames {
+            want.extend(inline.push(f));
+        }
+        want.extend(inline.finish());
+        let want = check(&want);
+
+        // Many legs at once, every frame pushed in a burst (so the workers
+        // are behind and skip partials), then the handles dropped.
+        let mut legs = Vec::new();
+        for _ in 0..12 {
+            let (tx, rx) = mpsc::channel();
+            let h = counting_leg(&pool, tx);
+            for f in &frames {
+                h.push(f);
+            }
+            legs.push((h, rx));
+        }
+        for (h, rx) in legs {
+            drop(h);
+            let got = collect(&rx);
+            assert_eq!(check(&got), want);
+        }
+    }
+
+    #[test]
+    fn dropping_the_handle_ends_an_open_sentence() {
+        let pool = AsrPool::new(1);
+        let (tx, rx) = mpsc::channel();
+        let h = counting_leg(&pool, tx);
+        for f in script(&[]) {
+            h.push(&f);
+        }
+        for _ in 0..30 {
+            h.push(&loud());
+        }
+        drop(h);
+        let finals = check(&collect(&rx));
+        assert_eq!(finals.len(), 1);
+        assert_eq!(finals[0].text, "w1 w2 w3");
+    }
+
+    #[test]
+    fn a_behind_leg_skips_partials_but_not_frames() {
+        let pool = AsrPool::new(1);
+        let (tx, rx) = mpsc::channel();
+        // Hold the only worker until every frame is queued.
+        let (gate_tx, gate_rx) = mpsc::channel::<()>();
+        let blocker = pool.spawn_with(
+            Box::new(move || {
+                let _ = gate_rx.recv_timeout(Duration::from_secs(10));
+                Ok(leg())
+            }),
+            Box::new(|_| {}),
+        );
+        blocker.push(&quiet());
+        let h = counting_leg(&pool, tx);
+        for f in script(&[40]) {
+            h.push(&f);
+        }
+        assert!(h.backlog() > BEHIND_FRAMES);
+        let _ = gate_tx.send(());
+        let skipped = {
+            drop(blocker);
+            // Wait for the final, then read the count before ending the leg.
+            let mut ev = Vec::new();
+            while !ev.iter().any(|e: &AsrEvent| e.slice_type == SLICE_FINAL) {
+                ev.push(
+                    rx.recv_timeout(Duration::from_secs(10))
+                        .expect("final in time"),
+                );
+            }
+            assert_eq!(check(&ev)[0].text, "w1 w2 w3 w4");
+            assert!(!ev.iter().any(|e| e.slice_type == SLICE_PARTIAL), "{ev:?}");
+            h.partials_skipped()
+        };
+        assert!(skipped > 0);
+        drop(h);
+        assert!(collect(&rx).is_empty());
+    }
+
+    #[test]
+    fn a_panicking_callback_loses_its_leg_not_the_worker() {
+        let pool = AsrPool::new(1);
+        let bad = pool.spawn_with(Box::new(|| Ok(leg())), Box::new(|_| panic!("callback")));
+        for f in script(&[40]) {
+            bad.push(&f);
+        }
+        let (tx, rx) = mpsc::channel();
+        let good = counting_leg(&pool, tx);
+        for f in script(&[40]) {
+            good.push(&f);
+        }
+        drop(good);
+        assert_eq!(check(&collect(&rx)).len(), 1);
+        drop(bad);
+    }
+}
