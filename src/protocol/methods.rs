@@ -106,6 +106,17 @@ pub struct TextParams {
     pub text: String,
 }
 
+/// `Customer.say`: what the customer says, and (extension) the voice it is
+/// spoken in on a session with audio.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SayParams {
+    pub session_id: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<String>,
+}
+
 /// `Media.offer`: a WebRTC offer for a session's audio (non-trickle: the
 /// SDP carries the ICE candidates). The result is [`MediaAnswer`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -302,7 +313,7 @@ methods! {
     "Media.offer" => MediaOffer(MediaOfferParams), Seat;
     "Customer.call" => CustomerCall(CustomerCallParams), Trunk;
     "Customer.hangUp" => CustomerHangUp(SessionParams), Trunk;
-    "Customer.say" => CustomerSay(TextParams), Trunk;
+    "Customer.say" => CustomerSay(SayParams), Trunk;
     "Customer.sendMessage" => CustomerSendMessage(TextParams), Trunk;
     "Customer.answer" => CustomerAnswer(SessionParams), Trunk;
     "Customer.reject" => CustomerReject(SessionParams), Trunk;

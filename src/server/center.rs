@@ -16,8 +16,8 @@ use crate::protocol::*;
 use super::agent::Agent;
 use super::clock::Clock;
 use super::config::{Role, ServerConfig};
-use super::media::{self, Bridge, HeardDigit, Mix, Sound};
-use super::records::{RecordStore, SessionRecord};
+use super::media::{self, Bridge, BridgeCmd, HeardDigit, Mix, Sound};
+use super::records::{RecordStore, SessionRecord, TranscriptLine};
 use super::routing;
 use super::session::{EndInfo, Monitor, Session, TransferRecord, Utterance, MAX_MESSAGES};
 
@@ -55,6 +55,18 @@ pub enum Command {
     },
     /// A seat sent a DTMF digit in its audio.
     MediaDigit(HeardDigit),
+    /// The recogniser heard one side of a session say something.
+    Asr {
+        session: String,
+        flow: Flow,
+        result: AsrResult,
+    },
+    /// A sentence the customer was to say could not be spoken: it goes out
+    /// as text (the `asr` text path).
+    SayAsText {
+        session: String,
+        text: String,
+    },
 }
 
 struct Conn {
@@ -135,6 +147,7 @@ pub struct Center {
     /// still ends when every connection has gone).
     me: Option<mpsc::WeakUnboundedSender<Command>>,
     recordings: Option<std::path::PathBuf>,
+    speech: crate::server::speech::Speech,
 }
 
 /// Handle to a running center.
@@ -173,7 +186,9 @@ impl Center {
         } else {
             None
         };
+        let speech = crate::server::speech::Speech::load(&cfg.speech);
         Center {
+            speech,
             cfg,
             clock,
             records,
@@ -253,6 +268,12 @@ impl Center {
             }
             Command::Disconnected { conn } => self.disconnected(conn),
             Command::MediaDigit(d) => self.heard_digit(d),
+            Command::Asr {
+                session,
+                flow,
+                result,
+            } => self.heard_speech(&session, flow, result),
+            Command::SayAsText { session, text } => self.speak(&session, Flow::In, &text),
         }
         self.dispatch();
         self.sync_media();
@@ -1024,6 +1045,36 @@ impl Center {
         }
     }
 
+    /// What the recogniser heard on a session's audio: to the parties and
+    /// the monitors, and the finals to the session's record.
+    fn heard_speech(&mut self, sid: &str, flow: Flow, result: AsrResult) {
+        let Some(s) = self.sessions.get_mut(sid) else {
+            return;
+        };
+        if s.is_ended() {
+            return;
+        }
+        if result.slice_type == 2 {
+            s.transcript.push(TranscriptLine {
+                flow,
+                index: result.index,
+                start_time: result.start_time,
+                end_time: result.end_time,
+                text: result.text.clone(),
+            });
+        }
+        let parties = s.parties();
+        let ev = Event::Asr {
+            session_id: sid.to_string(),
+            flow,
+            result,
+        };
+        for p in &parties {
+            self.emit_to_user(p, &ev);
+        }
+        self.emit_to_monitors(sid, &ev);
+    }
+
     /// Emit the next slice of the sentence being spoken.
     fn speak_step(&mut self, sid: &str) {
         let word_ms = self.cfg.center.asr_word_ms;
@@ -1066,6 +1117,13 @@ impl Center {
             let flow = u.flow;
             if slice_type == 2 {
                 s.speech.pop_front();
+                s.transcript.push(TranscriptLine {
+                    flow,
+                    index: result.index,
+                    start_time: result.start_time,
+                    end_time: result.end_time,
+                    text: result.text.clone(),
+                });
             }
             let more = !s.speech.is_empty();
             let parties = s.parties();
@@ -1205,7 +1263,31 @@ impl Center {
                     )));
                 }
                 check_text(&p.text)?;
-                self.speak(&p.session_id, Flow::In, &p.text);
+                // The caller's number picks the voice (the nickname for VoIP).
+                let caller = s
+                    .call_in
+                    .caller_phone_number
+                    .clone()
+                    .or_else(|| s.call_in.nickname.clone())
+                    .unwrap_or_default();
+                let voice = self
+                    .speech
+                    .voice(p.voice.as_deref(), &caller)
+                    .map_err(|m| ProtoError::bad_request(format!("parameter `voice`: {m}")))?;
+                // Spoken into the call when it has audio and a voice; the
+                // recogniser then writes the transcript. Otherwise (and
+                // when nothing recognises it) the words go out as text.
+                let spoken = self.speech.tts.is_some()
+                    && self.bridges.get(&p.session_id).is_some_and(|b| {
+                        b.tx.send(BridgeCmd::Say {
+                            text: p.text.clone(),
+                            voice,
+                        })
+                        .is_ok()
+                    });
+                if !spoken || self.speech.model.is_none() {
+                    self.speak(&p.session_id, Flow::In, &p.text);
+                }
                 Ok(None)
             }
             Request::CustomerSendMessage(p) => self.customer_message(conn, p),
@@ -1360,7 +1442,15 @@ impl Center {
                 .me
                 .clone()
                 .unwrap_or_else(|| mpsc::unbounded_channel().0.downgrade());
-            let bridge = Bridge::spawn(&sid, recording.clone(), me);
+            let now = self.clock.instant();
+            let since_start = self.sessions.get(&sid).map_or(0, |s| s.elapsed_ms(now));
+            let bridge = Bridge::spawn(
+                &sid,
+                recording.clone(),
+                me,
+                self.speech.clone(),
+                since_start,
+            );
             if let Some(s) = self.sessions.get_mut(&sid) {
                 s.recording = recording;
             }
@@ -2500,5 +2590,6 @@ fn record_of(s: &Session) -> SessionRecord {
         missed_offers: s.missed_offers,
         transfers: s.transfers.clone(),
         recording: s.recording.as_ref().map(|p| p.display().to_string()),
+        transcript: s.transcript.clone(),
     }
 }

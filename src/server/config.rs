@@ -18,6 +18,8 @@ pub struct ServerConfig {
     #[serde(default)]
     pub media: MediaSection,
     #[serde(default)]
+    pub speech: SpeechSection,
+    #[serde(default)]
     pub skill_groups: Vec<SkillGroup>,
     #[serde(default)]
     pub users: Vec<User>,
@@ -43,6 +45,30 @@ impl Default for MediaSection {
             enabled: true,
             ip: None,
             record: true,
+        }
+    }
+}
+
+/// Speech on calls with audio: the customer's side speaks (flite) and both
+/// sides are recognised (pocketsphinx) into `asr` events.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpeechSection {
+    /// `Customer.say` on a session with audio is spoken into the call.
+    pub synthesis: bool,
+    /// The audio of each side is recognised into the transcript.
+    pub recognition: bool,
+    /// The recogniser's model directory (laid out as Debian's
+    /// pocketsphinx-en-us); unset: `CCDESK_ASR_MODEL`, else Debian's.
+    pub model: Option<PathBuf>,
+}
+
+impl Default for SpeechSection {
+    fn default() -> Self {
+        SpeechSection {
+            synthesis: true,
+            recognition: true,
+            model: None,
         }
     }
 }
@@ -230,6 +256,12 @@ impl ServerConfig {
             if dir.is_relative() {
                 let base = path.parent().unwrap_or(Path::new("."));
                 cfg.server.data_dir = Some(base.join(dir));
+            }
+        }
+        if let Some(dir) = &cfg.speech.model {
+            if dir.is_relative() {
+                let base = path.parent().unwrap_or(Path::new("."));
+                cfg.speech.model = Some(base.join(dir));
             }
         }
         Ok(cfg)

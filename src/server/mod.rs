@@ -11,6 +11,7 @@ pub mod media;
 pub mod records;
 pub mod routing;
 pub mod session;
+pub mod speech;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;

@@ -41,6 +41,22 @@ pub struct SessionRecord {
     /// the session had audio through the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording: Option<String>,
+    /// The final sentences of the transcript (`asr` sliceType 2), both
+    /// flows, in the order they were said.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transcript: Vec<TranscriptLine>,
+}
+
+/// One final sentence of a session's transcript.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptLine {
+    pub flow: crate::protocol::Flow,
+    pub index: u32,
+    /// Milliseconds from the session's first accept.
+    pub start_time: u64,
+    pub end_time: u64,
+    pub text: String,
 }
 
 /// Where records go. The server writes through this, so tests can supply a
@@ -80,7 +96,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     sub_reason    TEXT,
     missed_offers INTEGER NOT NULL,
     transfers     TEXT NOT NULL,
-    recording     TEXT
+    recording     TEXT,
+    transcript    TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_ended_at ON sessions(ended_at);
 ";
@@ -110,6 +127,16 @@ impl SqliteRecords {
                     format!("cannot add the recording column in {}", path.display())
                 })?;
         }
+        // ... and before transcripts were kept, this one.
+        let has_transcript = conn
+            .prepare("SELECT transcript FROM sessions LIMIT 0")
+            .is_ok();
+        if !has_transcript {
+            conn.execute_batch("ALTER TABLE sessions ADD COLUMN transcript TEXT")
+                .with_context(|| {
+                    format!("cannot add the transcript column in {}", path.display())
+                })?;
+        }
         Ok(SqliteRecords {
             conn,
             path: path.to_path_buf(),
@@ -125,7 +152,7 @@ impl SqliteRecords {
         let mut stmt = self.conn.prepare(
             "SELECT session_id, type, direction, skill_group, agents, caller, callee, created_at,
                     offered_at, accepted_at, ended_at, hold_ms, acw_ms, close_by, main_reason,
-                    sub_reason, missed_offers, transfers, recording
+                    sub_reason, missed_offers, transfers, recording, transcript
              FROM sessions WHERE ended_at >= ?1 ORDER BY ended_at, session_id",
         )?;
         let rows = stmt.query_map(params![since_ms as i64], |r| {
@@ -151,6 +178,10 @@ impl SqliteRecords {
                 missed_offers: r.get::<_, i64>(16)? as u32,
                 transfers: serde_json::from_str(&transfers).unwrap_or_default(),
                 recording: r.get(18)?,
+                transcript: r
+                    .get::<_, Option<String>>(19)?
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or_default(),
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -180,8 +211,8 @@ impl RecordStore for SqliteRecords {
         self.conn.execute(
             "INSERT OR REPLACE INTO sessions (session_id, type, direction, skill_group, agents,
                 caller, callee, created_at, offered_at, accepted_at, ended_at, hold_ms, acw_ms,
-                close_by, main_reason, sub_reason, missed_offers, transfers, recording)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                close_by, main_reason, sub_reason, missed_offers, transfers, recording, transcript)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
             params![
                 r.session_id,
                 r.kind,
@@ -202,6 +233,11 @@ impl RecordStore for SqliteRecords {
                 r.missed_offers as i64,
                 serde_json::to_string(&r.transfers)?,
                 r.recording,
+                if r.transcript.is_empty() {
+                    None
+                } else {
+                    Some(serde_json::to_string(&r.transcript)?)
+                },
             ],
         )?;
         Ok(())
@@ -250,6 +286,13 @@ mod tests {
                 at: 5,
             }],
             recording: Some("/data/recordings/s-1.wav".into()),
+            transcript: vec![TranscriptLine {
+                flow: crate::protocol::Flow::In,
+                index: 0,
+                start_time: 1200,
+                end_time: 2900,
+                text: "my card was stolen".into(),
+            }],
         }
     }
 
@@ -268,6 +311,7 @@ mod tests {
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].acw_ms, Some(1500));
         assert_eq!(all[0].transfers, rec("s-1", 100).transfers);
+        assert_eq!(all[0].transcript, rec("s-1", 100).transcript);
         assert_eq!(db.list(150).unwrap().len(), 1);
         assert_eq!(db.get("s-2").unwrap().unwrap().agents, vec!["alice", "bob"]);
         assert!(db.get("nope").unwrap().is_none());
@@ -278,17 +322,22 @@ mod tests {
     }
 
     #[test]
-    fn an_old_database_gains_the_recording_column() {
+    fn an_old_database_gains_the_recording_and_transcript_columns() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("records.sqlite3");
         {
             let c = Connection::open(&path).unwrap();
-            c.execute_batch(&SCHEMA.replace(",\n    recording     TEXT", ""))
-                .unwrap();
+            let old = SCHEMA
+                .replace(",\n    transcript    TEXT", "")
+                .replace(",\n    recording     TEXT", "");
+            c.execute_batch(&old).unwrap();
             assert!(c.prepare("SELECT recording FROM sessions").is_err());
+            assert!(c.prepare("SELECT transcript FROM sessions").is_err());
         }
         let mut db = SqliteRecords::open(&path).unwrap();
         db.save(&rec("s-1", 100)).unwrap();
-        assert!(db.get("s-1").unwrap().unwrap().recording.is_some());
+        let got = db.get("s-1").unwrap().unwrap();
+        assert!(got.recording.is_some());
+        assert_eq!(got.transcript.len(), 1);
     }
 }

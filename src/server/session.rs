@@ -99,6 +99,8 @@ pub struct Session {
     pub sound: Option<(u32, crate::server::media::Sound)>,
     /// Where the audio is being recorded (once it has audio).
     pub recording: Option<std::path::PathBuf>,
+    /// The transcript's final sentences, for the session's record.
+    pub transcript: Vec<crate::server::records::TranscriptLine>,
 }
 
 /// Chat lines kept per session for the snapshot.
@@ -153,6 +155,7 @@ impl Session {
             end: None,
             sound: None,
             recording: None,
+            transcript: Vec::new(),
         }
     }
 

@@ -27,6 +27,10 @@ pub fn config(edit: impl FnOnce(&mut ServerConfig)) -> ServerConfig {
     let mut cfg = ServerConfig::parse(CONFIG).expect("shipped config parses");
     cfg.server.ping_interval = 0;
     cfg.center.asr_word_ms = 0;
+    // The transcript from text, as the protocol's tests expect; the speech
+    // tests turn recognition and synthesis back on.
+    cfg.speech.recognition = false;
+    cfg.speech.synthesis = false;
     edit(&mut cfg);
     cfg
 }

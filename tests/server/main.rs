@@ -9,6 +9,7 @@ mod login;
 mod media;
 mod records;
 mod routing;
+mod speech;
 mod status;
 mod supervision;
 mod transcript;

@@ -22,8 +22,8 @@ use super::harness::*;
 const RATE: u32 = 16_000;
 
 /// One seat's audio for a session, as the terminal runs it.
-struct SeatAudio {
-    cmd: mpsc::UnboundedSender<CallCmd>,
+pub(crate) struct SeatAudio {
+    pub(crate) cmd: mpsc::UnboundedSender<CallCmd>,
     events: mpsc::UnboundedReceiver<CallEvent>,
     heard: Arc<Mutex<Vec<i16>>>,
 }
@@ -50,7 +50,7 @@ async fn next_event<T>(
 impl SeatAudio {
     /// Start the call audio of `client` in `sid` playing `source`, send the
     /// offer with `Media.offer`, and wait until it is connected.
-    async fn start(client: &Client, sid: &str, source: Vec<i16>) -> SeatAudio {
+    pub(crate) async fn start(client: &Client, sid: &str, source: Vec<i16>) -> SeatAudio {
         let heard = Arc::new(Mutex::new(Vec::new()));
         let (tx, mut events) = mpsc::unbounded_channel();
         let cmd = call::spawn(
@@ -97,7 +97,7 @@ impl SeatAudio {
     }
 
     /// Wait until `ms` more of audio has been played out (media time).
-    async fn play_out(&self, ms: u32) {
+    pub(crate) async fn play_out(&self, ms: u32) {
         let target = self.heard_len() + (RATE / 1000 * ms) as usize;
         self.until(|h| h.len() >= target, "audio to play out").await;
     }
@@ -119,7 +119,7 @@ impl SeatAudio {
         }
     }
 
-    fn heard(&self) -> Vec<i16> {
+    pub(crate) fn heard(&self) -> Vec<i16> {
         self.heard.lock().map(|h| h.clone()).unwrap_or_default()
     }
 }
@@ -178,7 +178,7 @@ fn read_recording(path: &str) -> (Vec<i16>, Vec<i16>) {
 }
 
 /// The session's recording, once the bridge has finished it: (left, right).
-async fn finished_recording(s: &TestServer, sid: &str) -> (Vec<i16>, Vec<i16>) {
+pub(crate) async fn finished_recording(s: &TestServer, sid: &str) -> (Vec<i16>, Vec<i16>) {
     let rec = s.records().get(sid).expect("db").expect("record");
     let path = rec.recording.expect("a recording in the record");
     assert!(path.ends_with(&format!("{sid}.wav")), "{path}");

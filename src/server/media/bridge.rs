@@ -16,9 +16,23 @@ use crate::media::jitter::{JitterBuffer, Playout};
 use crate::media::rtc::{Peer, RtpIn, RtpWriter};
 use crate::media::{frame_len, FRAME_MS};
 
-use super::sound::{self, Player};
+use super::sound::{self, Clip, Player};
 use super::{BridgeCmd, HeardDigit, Mix, Sound, RATE};
+use crate::protocol::{AsrResult, Flow};
 use crate::server::center::Command;
+use crate::server::speech::Speech;
+use crate::speech::{AsrEvent, LegHandle, Voice};
+
+/// A sentence synthesised for the customer: its number in the order said,
+/// the text, and the sound (or why there is none).
+type Said = (u64, String, Result<Clip, String>);
+
+/// The transcript of the two sides: what the customer says (IN) and what
+/// the seats say to the customer (OUT).
+struct Transcribe {
+    inbound: LegHandle,
+    outbound: LegHandle,
+}
 
 /// The recording's write buffer: one second of stereo 16-bit audio.
 const RECORDING_BUFFER: usize = RATE as usize * 2 * 2;
@@ -58,6 +72,17 @@ pub(super) struct Task {
     frames_recorded: u64,
     silence: Bytes,
     epoch: Instant,
+    speech: Speech,
+    /// Where the session was (ms from its first accept) when the bridge started.
+    since_start_ms: u64,
+    asr: Option<Transcribe>,
+    said_tx: mpsc::UnboundedSender<Said>,
+    said_rx: mpsc::UnboundedReceiver<Said>,
+    /// Sentences synthesised and waiting their turn, by number.
+    ready: std::collections::BTreeMap<u64, (String, Result<Clip, String>)>,
+    /// The number of the next sentence to say, and of the next to play.
+    say_next: u64,
+    say_play: u64,
 }
 
 impl Task {
@@ -65,8 +90,19 @@ impl Task {
         sid: String,
         recording: Option<PathBuf>,
         center: mpsc::WeakUnboundedSender<Command>,
+        speech: Speech,
+        since_start_ms: u64,
     ) -> Task {
+        let (said_tx, said_rx) = mpsc::unbounded_channel();
         Task {
+            speech,
+            since_start_ms,
+            asr: None,
+            said_tx,
+            said_rx,
+            ready: Default::default(),
+            say_next: 0,
+            say_play: 0,
             sid,
             recording,
             center,
@@ -94,7 +130,11 @@ impl Task {
                     None | Some(BridgeCmd::End) => break,
                     Some(BridgeCmd::Mix(m)) => self.set_mix(m).await,
                     Some(BridgeCmd::Leg { user, peer }) => self.add_leg(user, peer).await,
+                    Some(BridgeCmd::Say { text, voice }) => self.synthesize(text, voice),
                 },
+                Some((n, text, clip)) = self.said_rx.recv() => {
+                    self.ready.insert(n, (text, clip));
+                }
                 due = tick.tick() => {
                     self.tick().await;
                     let late = tokio::time::Instant::now().saturating_duration_since(due);
@@ -161,6 +201,80 @@ impl Task {
             self.hold.stop();
         }
         self.mix = mix;
+    }
+
+    /// Synthesise a sentence off the audio task; it joins the queue in the
+    /// order it was said.
+    fn synthesize(&mut self, text: String, voice: Voice) {
+        let n = self.say_next;
+        self.say_next += 1;
+        let tts = self.speech.tts.clone();
+        let tx = self.said_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let clip = match tts {
+                None => Err("text to speech is not available".to_string()),
+                Some(t) => t
+                    .synthesize(&text, voice)
+                    .map_err(|e| e.to_string())
+                    .and_then(|pcm| Clip::from_pcm(pcm).map_err(|e| e.to_string())),
+            };
+            let _ = tx.send((n, text, clip));
+        });
+    }
+
+    /// When nothing else plays, the next sentence in order starts; one that
+    /// could not be synthesised goes back to the center as text.
+    fn next_sentence(&mut self) {
+        while !self.voice.is_playing() {
+            let Some((text, clip)) = self.ready.remove(&self.say_play) else {
+                return;
+            };
+            self.say_play += 1;
+            match clip {
+                Ok(c) => self.voice.start(c, false),
+                Err(why) => {
+                    tracing::warn!(session = %self.sid, %why, "cannot speak; sent as text");
+                    if let Some(tx) = self.center.upgrade() {
+                        let _ = tx.send(Command::SayAsText {
+                            session: self.sid.clone(),
+                            text,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The two recognition legs, started with the first frame of a call
+    /// that has a customer (internal calls are not transcribed).
+    fn start_transcript(&mut self) {
+        let Some(model) = &self.speech.model else {
+            return;
+        };
+        let offset = self.since_start_ms + self.epoch.elapsed().as_millis() as u64;
+        let leg = |flow: Flow| {
+            let center = self.center.clone();
+            let sid = self.sid.clone();
+            crate::speech::spawn_leg(model, move |e: AsrEvent| {
+                if let Some(tx) = center.upgrade() {
+                    let _ = tx.send(Command::Asr {
+                        session: sid.clone(),
+                        flow,
+                        result: AsrResult {
+                            index: e.index,
+                            slice_type: e.slice_type,
+                            start_time: offset + e.start_ms,
+                            end_time: offset + e.end_ms,
+                            text: e.text,
+                        },
+                    });
+                }
+            })
+        };
+        self.asr = Some(Transcribe {
+            inbound: leg(Flow::In),
+            outbound: leg(Flow::Out),
+        });
     }
 
     async fn add_leg(&mut self, user: String, mut peer: Peer) {
@@ -278,6 +392,10 @@ impl Task {
         }
 
         let held = self.mix.held;
+        self.next_sentence();
+        if self.asr.is_none() && self.mix.customer && self.speech.model.is_some() {
+            self.start_transcript();
+        }
         let customer_says = if self.mix.customer {
             self.voice.next_frame().map(|(pcm, p)| Heard {
                 pcm,
@@ -347,6 +465,24 @@ impl Task {
                 }
             };
             leg.writer.send_frame(packet).await;
+        }
+
+        // The transcript: every frame of both sides, silence included (the
+        // recogniser's clock is the frame count).
+        if let Some(asr) = &self.asr {
+            let n = frame_len(RATE);
+            let quiet = vec![0i16; n];
+            asr.inbound.push(
+                customer_says
+                    .as_ref()
+                    .map_or(quiet.as_slice(), |h| h.pcm.as_slice()),
+            );
+            let seats: Vec<&Heard> = talking.iter().map(|(_, h)| *h).collect();
+            if seats.is_empty() {
+                asr.outbound.push(&quiet);
+            } else {
+                asr.outbound.push(&mix_pcm(&seats));
+            }
         }
 
         // The recording: left the customer, right what the customer hears.

@@ -64,6 +64,12 @@ pub enum BridgeCmd {
         user: String,
         peer: Peer,
     },
+    /// The customer says `text` in `voice` (synthesised off the audio task,
+    /// played after what is already queued).
+    Say {
+        text: String,
+        voice: crate::speech::Voice,
+    },
     /// The session ended: close the peers, finish the recording.
     End,
 }
@@ -78,13 +84,24 @@ pub struct Bridge {
 impl Bridge {
     /// Start the bridge of session `sid`. `recording` is the file to write
     /// (its folder is created); `center` gets the DTMF digits heard.
+    /// `speech` says which engines run; `since_start_ms` is how far into
+    /// the session (from its first accept) the bridge starts, for the
+    /// transcript's times.
     pub fn spawn(
         sid: &str,
         recording: Option<PathBuf>,
         center: mpsc::WeakUnboundedSender<Command>,
+        speech: crate::server::speech::Speech,
+        since_start_ms: u64,
     ) -> Bridge {
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = bridge::Task::new(sid.to_string(), recording.clone(), center);
+        let task = bridge::Task::new(
+            sid.to_string(),
+            recording.clone(),
+            center,
+            speech,
+            since_start_ms,
+        );
         tokio::spawn(task.run(rx));
         Bridge {
             tx,
