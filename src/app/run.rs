@@ -114,6 +114,10 @@ pub trait Pilot: Send {
     /// The key last returned by `next` was pressed; what it starts, in words
     /// (for the status pane), when it starts something.
     fn pressed(&mut self, now: u64) -> Option<String>;
+    /// Lines to say now, as (session id, text), into calls with audio.
+    fn speak(&mut self, _state: &State, _now: u64) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 /// No screen at all (headless demo runs): frames are counted, nothing drawn.
@@ -241,6 +245,7 @@ where
         actions: act_tx.clone(),
         audio: HashMap::new(),
         media_ip: media_ip(&link_cfg.url),
+        tts: None,
     };
     let link_task = tokio::spawn(link::run(link_cfg, act_tx, req_rx));
     let mut budget = FrameBudget::new(Instant::now(), pace);
@@ -264,6 +269,11 @@ where
             break;
         }
         let now_ms = clock.now_ms();
+        if let Some(p) = pilot.as_mut() {
+            for (sid, text) in p.speak(&state, now_ms) {
+                io.say(sid, text);
+            }
+        }
         let tick_at = Instant::now() + Duration::from_millis(next_tick(&state, now_ms) - now_ms);
         let planned = pilot.as_mut().and_then(|p| p.next(&state, now_ms));
         let pilot_at = match planned {
@@ -337,6 +347,42 @@ struct Io {
     actions: mpsc::UnboundedSender<Action>,
     audio: HashMap<String, mpsc::UnboundedSender<CallCmd>>,
     media_ip: IpAddr,
+    /// Text to speech for the autopilot: probed on first use; None after
+    /// it turned out missing (said once).
+    tts: Option<Option<crate::speech::Tts>>,
+}
+
+impl Io {
+    /// Say `text` in session `sid`'s audio: synthesised off the loop, then
+    /// mixed into the microphone stream by the call's audio task.
+    fn say(&mut self, sid: String, text: String) {
+        let Some(call) = self.audio.get(&sid).cloned() else {
+            return;
+        };
+        let tts = match &self.tts {
+            Some(t) => t.clone(),
+            None => {
+                let probed = crate::speech::Tts::probe();
+                if let Err(e) = &probed {
+                    let _ = self
+                        .actions
+                        .send(Action::Note(format!("the autopilot cannot speak: {e}")));
+                }
+                let t = probed.ok();
+                self.tts = Some(t.clone());
+                t
+            }
+        };
+        let Some(tts) = tts else { return };
+        tokio::task::spawn_blocking(move || {
+            match tts.synthesize(&text, crate::speech::Voice::Slt) {
+                Ok(pcm) => {
+                    let _ = call.send(CallCmd::Say(pcm));
+                }
+                Err(e) => tracing::warn!(error = %e, "the autopilot cannot say a line"),
+            }
+        });
+    }
 }
 
 /// The address audio sockets bind: loopback for a server on this machine,

@@ -35,7 +35,37 @@ pub enum CallCmd {
     Hold(bool),
     /// Send these digits in-band (RFC 4733), one after another.
     Digits(String),
+    /// Speak: mix these samples (16 kHz mono) into what the microphone
+    /// sends, after anything still being said (the demo's autopilot talks
+    /// this way).
+    Say(Vec<i16>),
     Stop,
+}
+
+/// The speech still to be mixed into the microphone, at the capture rate.
+#[derive(Default)]
+struct Speaking {
+    pending: VecDeque<i16>,
+}
+
+impl Speaking {
+    fn queue(&mut self, pcm16k: &[i16], rate: u32) {
+        self.pending
+            .extend(super::device::resample(pcm16k, 16_000, rate));
+    }
+
+    /// The frame with the next stretch of speech added in (saturating).
+    fn mix(&mut self, frame: &[i16]) -> Option<Vec<i16>> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        Some(
+            frame
+                .iter()
+                .map(|&s| s.saturating_add(self.pending.pop_front().unwrap_or(0)))
+                .collect(),
+        )
+    }
 }
 
 /// How a call's audio is doing (for the status pane).
@@ -167,6 +197,7 @@ where
     let mut muted = false;
     let mut held = false;
     let mut digits = VecDeque::new();
+    let mut speaking = Speaking::default();
     loop {
         match rx.recv().await {
             Some(CallCmd::Answer(sdp)) => {
@@ -176,6 +207,7 @@ where
             Some(CallCmd::Mute(m)) => muted = m,
             Some(CallCmd::Hold(h)) => held = h,
             Some(CallCmd::Digits(d)) => digits.extend(d.chars()),
+            Some(CallCmd::Say(pcm)) => speaking.queue(&pcm, audio.capture.rate),
             Some(CallCmd::Stop) | None => {
                 peer.close().await;
                 return Ok(());
@@ -216,10 +248,12 @@ where
                 Some(CallCmd::Mute(m)) => sender.muted = m,
                 Some(CallCmd::Hold(h)) => sender.held = h,
                 Some(CallCmd::Digits(d)) => sender.digits.extend(d.chars()),
+                Some(CallCmd::Say(pcm)) => speaking.queue(&pcm, audio.capture.rate),
                 Some(CallCmd::Stop) | None => break,
             },
             frame = audio.capture.frames.recv() => {
                 let Some(frame) = frame else { break };
+                let frame = speaking.mix(&frame).unwrap_or(frame);
                 mic_dbfs = analysis::dbfs(&frame);
                 sender.frame(&frame).await;
             }

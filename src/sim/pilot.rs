@@ -32,6 +32,8 @@ pub struct Autopilot {
     log: Option<Timeline>,
     user: String,
     errors_seen: Option<(u64, String)>,
+    /// Lines said, by session and line number.
+    said: HashSet<(String, usize)>,
 }
 
 fn ch(c: char) -> KeyEvent {
@@ -83,6 +85,7 @@ impl Autopilot {
             log,
             user: user.to_string(),
             errors_seen: None,
+            said: HashSet::new(),
         }
     }
 
@@ -343,6 +346,33 @@ impl Pilot for Autopilot {
         }
         self.planned = None;
         self.decide(state, now)
+    }
+
+    fn speak(&mut self, state: &State, now: u64) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for s in &state.sessions {
+            // Voice calls whose audio is up in this terminal.
+            let up =
+                state.audio.calls.get(&s.id).is_some_and(|c| {
+                    c.stats.state == Some(crate::media::rtc::PeerState::Connected)
+                });
+            let Some(answered) = s.accepted_at else {
+                continue;
+            };
+            if !up || s.phase != Phase::Talking {
+                continue;
+            }
+            for (i, line) in self.cfg.say.iter().enumerate() {
+                let due = answered + (line.after.max(0.0) * 1000.0) as u64;
+                if now >= due && self.said.insert((s.id.clone(), i)) {
+                    if let Some(l) = &self.log {
+                        l.log(&self.user, format!("says \"{}\"", line.say));
+                    }
+                    out.push((s.id.clone(), line.say.clone()));
+                }
+            }
+        }
+        out
     }
 
     fn pressed(&mut self, now: u64) -> Option<String> {

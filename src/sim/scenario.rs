@@ -264,6 +264,23 @@ pub struct Autopilot {
     /// (an agent or a skill group).
     #[serde(default)]
     pub transfer: Vec<TransferRule>,
+    /// What the agent says on a voice call with audio, `after` seconds from
+    /// the answer (spoken with flite into the call's microphone stream).
+    #[serde(default = "default_lines")]
+    pub say: Vec<Line>,
+}
+
+fn default_lines() -> Vec<Line> {
+    vec![
+        Line {
+            after: 0.5,
+            say: "Thank you for calling. How can I help you today?".into(),
+        },
+        Line {
+            after: 9.0,
+            say: "Let me check that for you.".into(),
+        },
+    ]
 }
 
 fn one_and_half() -> f64 {
@@ -288,6 +305,7 @@ impl Default for Autopilot {
             replies: default_replies(),
             call_out: Vec::new(),
             transfer: Vec::new(),
+            say: default_lines(),
         }
     }
 }

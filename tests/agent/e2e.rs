@@ -624,6 +624,11 @@ fn the_autopilot_plays_the_agent_through_its_keys() {
     p.wait_for("the customer's words in the transcript", WAIT, |s| {
         s.to_lowercase().contains("need to change the address")
     });
+    // The autopilot speaks its lines into the call's microphone stream; the
+    // server recognises them as the agent's side (OUT).
+    p.wait_for("the agent's words in the transcript", WAIT, |s| {
+        s.contains("OUT") && s.contains("thank you for calling")
+    });
     p.key("q");
     p.wait_text("Quit anyway?");
     p.key("y");
