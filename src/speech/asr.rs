@@ -7,7 +7,10 @@
 //!
 //! Making a decoder loads the language model and the dictionary (about
 //! 0.4 s and 100 MB), so the model keeps the decoders of finished legs and
-//! hands them to the next ones: a new leg usually starts at no cost.
+//! hands them to the next ones: a new leg usually starts at no cost. A
+//! decoder handed on is reset to as new first (pocketsphinx adapts its
+//! cepstral mean to the line as it goes; the next caller starts from the
+//! model's), so a leg's transcript does not depend on the legs before it.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -169,9 +172,17 @@ impl Model {
     /// A recogniser for one leg: an idle decoder when there is one, else a
     /// new one (about 0.4 s).
     pub fn recognizer(self: &Arc<Self>) -> Result<Recognizer, SpeechError> {
-        let decoder = match self.take_idle() {
-            Some(d) => d,
-            None => Decoder::new(&self.api, &self.args)?,
+        let decoder = loop {
+            match self.take_idle() {
+                // A decoder that cannot be reset is dropped: a new one is
+                // better than one tuned to the last caller.
+                Some(mut d) => {
+                    if d.reset_stream() {
+                        break d;
+                    }
+                }
+                None => break Decoder::new(&self.api, &self.args)?,
+            }
         };
         Ok(Recognizer {
             model: Arc::clone(self),
@@ -200,6 +211,9 @@ impl Model {
     }
 
     fn give_back(&self, d: Decoder) {
+        if !d.resettable() {
+            return;
+        }
         if let Ok(mut v) = self.idle.lock() {
             if v.len() < MAX_IDLE {
                 v.push(d);
