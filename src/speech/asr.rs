@@ -34,10 +34,14 @@ pub struct ModelConfig {
     /// The pronunciation dictionary (`-dict`).
     pub dict: PathBuf,
     /// Further pocketsphinx options, as option and value
-    /// (`("-beam", "1e-48")`). The defaults ([`ModelConfig::default`]) turn
-    /// the flat-lexicon second pass off: it doubles the decoding cost and
-    /// runs at the end of a sentence, adding to the final's latency, for
-    /// no gain in accuracy on our test sentences (docs/SPEECH.md).
+    /// (`("-beam", "1e-48")`). The defaults ([`ModelConfig::default`]) halve
+    /// the decoding cost for next to no loss of accuracy on our test
+    /// sentences (`make bench-asr`, `asr_bench --tune`; docs/SPEECH.md):
+    /// no flat-lexicon second pass (`-fwdflat no`: it runs when a sentence
+    /// ends, delaying its final), at most 2000 active HMMs and 5 word
+    /// exits a frame (`-maxhmmpf 2000 -maxwpf 5`, which also bounds the
+    /// worst case), and a phone lookahead window of 5 frames
+    /// (`-pl_window 5`).
     pub options: Vec<(String, String)>,
 }
 
@@ -57,7 +61,15 @@ impl ModelConfig {
             hmm: dir.join("en-us"),
             lm: dir.join("en-us.lm.bin"),
             dict: dir.join("cmudict-en-us.dict"),
-            options: vec![("-fwdflat".into(), "no".into())],
+            options: [
+                ("-fwdflat", "no"),
+                ("-maxhmmpf", "2000"),
+                ("-maxwpf", "5"),
+                ("-pl_window", "5"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
         }
     }
 
