@@ -1,7 +1,7 @@
 # ccdesk — the README's commands. `make setup` installs system packages.
 CARGO ?= cargo
 
-.PHONY: setup demo supervise serve test lint bench bench-idle bench-agent bench-render bench-supervise bench-media
+.PHONY: setup demo supervise serve test lint bench bench-idle bench-agent bench-render bench-supervise bench-media bench-asr
 
 setup:
 	@scripts/setup.sh
@@ -45,6 +45,10 @@ bench-supervise: setup
 ## Call audio: latency through the server, concurrent sessions relayed, codec CPU.
 bench-media: setup
 	$(CARGO) run --release --example media_bench -- $(or $(SESSIONS),150) 20
+
+## Speech recognition: real-time factor, word error rate per voice, legs at real time, latency.
+bench-asr: setup
+	$(CARGO) run --release --example asr_bench -- $(or $(LEGS),16) 20
 
 ## Drawing a busy 120x40 screen (criterion).
 bench-render: setup

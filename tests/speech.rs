@@ -285,3 +285,32 @@ fn a_missing_model_directory_is_unavailable() {
         other => panic!("expected Unavailable, got {other:?}"),
     }
 }
+
+/// A decoder handed from one leg to the next is reset: the same audio
+/// gives the same transcript on a reused decoder as on a new one, even
+/// after a leg in a very different voice (kal, 8 kHz).
+#[test]
+fn a_reused_decoder_starts_afresh() {
+    let model = Model::load(ModelConfig::default()).expect(MISSING);
+    let tts = tts();
+    let (slt, _) = conversation(&tts, Voice::Slt);
+    let (kal, _) = conversation(&tts, Voice::Kal);
+    let transcript = |pcm: &[i16]| -> Vec<String> {
+        let mut leg = LegRecognizer::new(&model).expect("a recogniser");
+        let mut events = Vec::new();
+        for f in pcm.chunks(FRAME_SAMPLES) {
+            events.extend(leg.push(f));
+        }
+        events.extend(leg.finish());
+        events
+            .into_iter()
+            .filter(|e| e.slice_type == SLICE_FINAL)
+            .map(|e| e.text)
+            .collect()
+    };
+    assert_eq!(model.idle_decoders(), 1);
+    let fresh = transcript(&slt);
+    transcript(&kal);
+    assert_eq!(model.idle_decoders(), 1, "one decoder, reused");
+    assert_eq!(transcript(&slt), fresh);
+}

@@ -7,7 +7,10 @@
 //!
 //! Making a decoder loads the language model and the dictionary (about
 //! 0.4 s and 100 MB), so the model keeps the decoders of finished legs and
-//! hands them to the next ones: a new leg usually starts at no cost.
+//! hands them to the next ones: a new leg usually starts at no cost. A
+//! decoder handed on is reset to as new first (pocketsphinx adapts its
+//! cepstral mean to the line as it goes; the next caller starts from the
+//! model's), so a leg's transcript does not depend on the legs before it.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -31,10 +34,14 @@ pub struct ModelConfig {
     /// The pronunciation dictionary (`-dict`).
     pub dict: PathBuf,
     /// Further pocketsphinx options, as option and value
-    /// (`("-beam", "1e-48")`). The defaults ([`ModelConfig::default`]) turn
-    /// the flat-lexicon second pass off: it doubles the decoding cost and
-    /// runs at the end of a sentence, adding to the final's latency, for
-    /// no gain in accuracy on our test sentences (docs/SPEECH.md).
+    /// (`("-beam", "1e-48")`). The defaults ([`ModelConfig::default`]) halve
+    /// the decoding cost for next to no loss of accuracy on our test
+    /// sentences (`make bench-asr`, `asr_bench --tune`; docs/SPEECH.md):
+    /// no flat-lexicon second pass (`-fwdflat no`: it runs when a sentence
+    /// ends, delaying its final), at most 2000 active HMMs and 5 word
+    /// exits a frame (`-maxhmmpf 2000 -maxwpf 5`, which also bounds the
+    /// worst case), and a phone lookahead window of 5 frames
+    /// (`-pl_window 5`).
     pub options: Vec<(String, String)>,
 }
 
@@ -54,7 +61,15 @@ impl ModelConfig {
             hmm: dir.join("en-us"),
             lm: dir.join("en-us.lm.bin"),
             dict: dir.join("cmudict-en-us.dict"),
-            options: vec![("-fwdflat".into(), "no".into())],
+            options: [
+                ("-fwdflat", "no"),
+                ("-maxhmmpf", "2000"),
+                ("-maxwpf", "5"),
+                ("-pl_window", "5"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
         }
     }
 
@@ -169,9 +184,17 @@ impl Model {
     /// A recogniser for one leg: an idle decoder when there is one, else a
     /// new one (about 0.4 s).
     pub fn recognizer(self: &Arc<Self>) -> Result<Recognizer, SpeechError> {
-        let decoder = match self.take_idle() {
-            Some(d) => d,
-            None => Decoder::new(&self.api, &self.args)?,
+        let decoder = loop {
+            match self.take_idle() {
+                // A decoder that cannot be reset is dropped: a new one is
+                // better than one tuned to the last caller.
+                Some(mut d) => {
+                    if d.reset_stream() {
+                        break d;
+                    }
+                }
+                None => break Decoder::new(&self.api, &self.args)?,
+            }
         };
         Ok(Recognizer {
             model: Arc::clone(self),
@@ -200,6 +223,9 @@ impl Model {
     }
 
     fn give_back(&self, d: Decoder) {
+        if !d.resettable() {
+            return;
+        }
         if let Ok(mut v) = self.idle.lock() {
             if v.len() < MAX_IDLE {
                 v.push(d);

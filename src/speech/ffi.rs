@@ -36,6 +36,43 @@ pub(super) struct ArgT {
     _opaque: [u8; 0],
 }
 
+/// The start of sphinxbase's `feat_t` (`sphinxbase/feat.h`), up to the
+/// cepstral mean normaliser. Read only to reset that normaliser when a
+/// decoder moves to a new leg ([`Decoder::reset_stream`]); the offsets
+/// (`cepsize` at 16, `cmn_struct` at 88 on x86-64) were checked against
+/// Debian 12's header with `offsetof`, and a decoder whose values do not
+/// look right is simply not reused.
+#[repr(C)]
+struct FeatHead {
+    refcount: c_int,
+    name: *mut c_char,
+    cepsize: i32,
+    n_stream: i32,
+    stream_len: *mut u32,
+    window_size: i32,
+    n_sv: i32,
+    sv_len: *mut u32,
+    subvecs: *mut *mut i32,
+    sv_buf: *mut f32,
+    sv_dim: i32,
+    cmn: c_int,
+    varnorm: i32,
+    agc: c_int,
+    compute_feat: *mut c_void,
+    cmn_struct: *mut CmnT,
+}
+
+/// sphinxbase's `cmn_t` (`sphinxbase/cmn.h`; `mfcc_t` is `float` in
+/// Debian's build, which is not `FIXED_POINT`).
+#[repr(C)]
+pub(super) struct CmnT {
+    cmn_mean: *mut f32,
+    cmn_var: *mut f32,
+    sum: *mut f32,
+    nframe: i32,
+    veclen: i32,
+}
+
 /// The shared objects Debian 12 ships (packages `libsphinxbase3`,
 /// `libpocketsphinx3`), then the development symlinks as a fallback.
 const SPHINXBASE: &[&str] = &["libsphinxbase.so.3", "libsphinxbase.so"];
@@ -52,6 +89,10 @@ type PsStartUtt = unsafe extern "C" fn(*mut PsDecoder) -> c_int;
 type PsProcessRaw = unsafe extern "C" fn(*mut PsDecoder, *const i16, usize, c_int, c_int) -> c_int;
 type PsEndUtt = unsafe extern "C" fn(*mut PsDecoder) -> c_int;
 type PsGetHyp = unsafe extern "C" fn(*mut PsDecoder, *mut i32) -> *const c_char;
+type PsStartStream = unsafe extern "C" fn(*mut PsDecoder) -> c_int;
+type PsGetFeat = unsafe extern "C" fn(*mut PsDecoder) -> *mut c_void;
+type CmnLiveGet = unsafe extern "C" fn(*mut CmnT, *mut f32);
+type CmnLiveSet = unsafe extern "C" fn(*mut CmnT, *const f32);
 
 /// The opened libraries and the functions taken from them. The function
 /// pointers stay valid as long as this value lives: every [`Decoder`]
@@ -66,6 +107,10 @@ pub(super) struct Api {
     ps_process_raw: PsProcessRaw,
     ps_end_utt: PsEndUtt,
     ps_get_hyp: PsGetHyp,
+    ps_start_stream: PsStartStream,
+    ps_get_feat: PsGetFeat,
+    cmn_live_get: CmnLiveGet,
+    cmn_live_set: CmnLiveSet,
     // Dropped last (fields drop in order): the pointers above point into them.
     _pocketsphinx: Library,
     _sphinxbase: Library,
@@ -128,6 +173,10 @@ impl Api {
                 ps_process_raw: sym(&pocketsphinx, "ps_process_raw")?,
                 ps_end_utt: sym(&pocketsphinx, "ps_end_utt")?,
                 ps_get_hyp: sym(&pocketsphinx, "ps_get_hyp")?,
+                ps_start_stream: sym(&pocketsphinx, "ps_start_stream")?,
+                ps_get_feat: sym(&pocketsphinx, "ps_get_feat")?,
+                cmn_live_get: sym(&sphinxbase, "cmn_live_get")?,
+                cmn_live_set: sym(&sphinxbase, "cmn_live_set")?,
                 _pocketsphinx: pocketsphinx,
                 _sphinxbase: sphinxbase,
             }))
@@ -143,6 +192,9 @@ impl Api {
 pub(super) struct Decoder {
     api: Arc<Api>,
     ps: NonNull<PsDecoder>,
+    /// The cepstral mean normaliser and its state when the decoder was
+    /// new, to start each leg from; `None` when it could not be found.
+    cmn: Option<(NonNull<CmnT>, Vec<f32>)>,
     /// The option strings. sphinxbase keeps pointers to the option names
     /// (its hash table's keys) rather than copies, so they must outlive
     /// the configuration, which the decoder holds until `ps_free`.
@@ -201,11 +253,39 @@ impl Decoder {
                 "pocketsphinx could not load the model (ps_init failed)".into(),
             ));
         };
+        // SAFETY: `ps` is a live decoder.
+        let cmn = unsafe { find_cmn(api, ps) };
         Ok(Decoder {
             api: Arc::clone(api),
             ps,
+            cmn,
             _argv: argv,
         })
+    }
+
+    /// Whether [`Decoder::reset_stream`] can bring it back to as new.
+    pub(super) fn resettable(&self) -> bool {
+        self.cmn.is_some()
+    }
+
+    /// Readies the decoder for a new leg: a new stream (noise statistics
+    /// reset) and the cepstral mean back to the model's initial one.
+    /// pocketsphinx adapts that mean across utterances, which helps within
+    /// a leg (one speaker, one line) but would start the next leg from the
+    /// last caller's line. Returns false when it cannot be reset.
+    pub(super) fn reset_stream(&mut self) -> bool {
+        let Some((cmn, init)) = &self.cmn else {
+            return false;
+        };
+        // SAFETY: `ps` is live and not in an utterance (the caller ended
+        // it); `cmn` belongs to it and `init` has its `veclen` values.
+        unsafe {
+            if (self.api.ps_start_stream)(self.ps.as_ptr()) < 0 {
+                return false;
+            }
+            (self.api.cmn_live_set)(cmn.as_ptr(), init.as_ptr());
+        }
+        true
     }
 
     /// Starts an utterance.
@@ -253,6 +333,34 @@ impl Decoder {
                 Some(std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned())
             }
         }
+    }
+}
+
+/// The decoder's cepstral mean normaliser and its current (initial) mean,
+/// if its layout looks as expected: a cepstrum of 1 to 64 coefficients and
+/// a normaliser of the same length.
+///
+/// # Safety
+/// `ps` must be a live decoder.
+unsafe fn find_cmn(api: &Api, ps: NonNull<PsDecoder>) -> Option<(NonNull<CmnT>, Vec<f32>)> {
+    // SAFETY: `ps_get_feat` returns the decoder's own feature computer (or
+    // NULL); its head is laid out as `FeatHead` (checked above), and the
+    // normaliser it points to as `CmnT`.
+    unsafe {
+        let feat = (api.ps_get_feat)(ps.as_ptr()).cast::<FeatHead>();
+        let feat = feat.as_ref()?;
+        let size = feat.cepsize;
+        if !(1..=64).contains(&size) {
+            return None;
+        }
+        let cmn = NonNull::new(feat.cmn_struct)?;
+        let c = cmn.as_ref();
+        if c.veclen != size || c.cmn_mean.is_null() {
+            return None;
+        }
+        let mut init = vec![0f32; size as usize];
+        (api.cmn_live_get)(cmn.as_ptr(), init.as_mut_ptr());
+        init.iter().all(|x| x.is_finite()).then_some((cmn, init))
     }
 }
 
