@@ -118,18 +118,22 @@ pub(super) struct Api {
 
 /// Opens the first of `names` that loads, or says which were tried.
 fn open(names: &[&str], package: &str) -> Result<Library, SpeechError> {
-    let mut last = String::new();
+    // The first name's error says most (the others are fallbacks).
+    let mut first = None;
     for name in names {
         // SAFETY: these libraries' initialisers only set up their own
         // state; nothing else runs on load.
         match unsafe { Library::new(name) } {
             Ok(lib) => return Ok(lib),
-            Err(e) => last = e.to_string(),
+            Err(e) => {
+                first.get_or_insert_with(|| e.to_string());
+            }
         }
     }
     Err(SpeechError::Unavailable(format!(
-        "{} not found (install the Debian package {package}): {last}",
+        "{} not found (install the Debian package {package}): {}",
         names.first().copied().unwrap_or("library"),
+        first.unwrap_or_default(),
     )))
 }
 
@@ -370,6 +374,26 @@ impl Drop for Decoder {
         // configuration, after which `_argv` may go.
         unsafe {
             (self.api.ps_free)(self.ps.as_ptr());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_library_is_unavailable_and_named_with_its_package() {
+        match open(
+            &["libccdesk-none.so.9", "libccdesk-none.so"],
+            "ccdesk-none9",
+        ) {
+            Err(SpeechError::Unavailable(m)) => {
+                assert!(m.contains("libccdesk-none.so.9"), "{m}");
+                assert!(m.contains("ccdesk-none9"), "{m}");
+            }
+            Err(e) => panic!("expected Unavailable, got {e:?}"),
+            Ok(_) => panic!("opened a library that does not exist"),
         }
     }
 }

@@ -12,7 +12,7 @@
 //!   final events per sentence) and a pool of worker threads that runs
 //!   them off the audio task ([`spawn_leg`], [`LegHandle`]).
 //! - [`tts`]: flite, run as a program ([`Tts`], [`Voice`]).
-//! - [`wer`]: word error rate.
+//! - [`mod@wer`]: word error rate.
 //!
 //! Neither engine is linked in: pocketsphinx is opened with `dlopen` and
 //! flite is a program on `PATH`, so ccdesk builds and runs without them.

@@ -10,9 +10,9 @@
 //! [`Voice::for_profile`] gives each simulated caller (by profile name) a
 //! voice that does not change between runs or machines: an FNV-1a hash of
 //! the name's UTF-8 bytes picks one of [`Voice::RECOGNISED`], the voices
-//! pocketsphinx transcribes well (word error rate under 10 % on our test
-//! sentences; docs/SPEECH.md has the figures). `kal` (8 kHz, the weakest
-//! for the recogniser) is never picked; it can still be asked for by name.
+//! pocketsphinx transcribes well (word error rate 2–5 % on our test
+//! sentences; docs/SPEECH.md has the figures). `kal` (8 kHz, about 30 %)
+//! is never picked; it can still be asked for by name.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -23,7 +23,7 @@ use super::{SpeechError, RATE};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Voice {
-    /// US English, female (clustergen, 16 kHz). The recogniser's best.
+    /// US English, female (clustergen, 16 kHz).
     Slt,
     /// US English, male (diphone, 16 kHz).
     Kal16,

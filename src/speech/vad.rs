@@ -132,7 +132,7 @@ impl Default for Vad {
 }
 
 /// The energy of a frame in dBFS (mean square relative to full scale),
-/// [`SILENCE_DB`] for silence or an empty frame.
+/// -100 dB for silence or an empty frame.
 pub fn frame_db(frame: &[i16]) -> f32 {
     if frame.is_empty() {
         return SILENCE_DB;
