@@ -42,9 +42,10 @@ bench-supervise: setup
 	$(CARGO) build --release
 	$(CARGO) run --release --example supervise_bench
 
-## Call audio: latency through the server, concurrent sessions relayed, codec CPU.
+## Call audio: latency through the server, concurrent sessions relayed, codec CPU
+## (RECORD=norecord: without recordings).
 bench-media: setup
-	$(CARGO) run --release --example media_bench -- $(or $(SESSIONS),150) 20
+	$(CARGO) run --release --example media_bench -- $(or $(SESSIONS),300) 20 $(RECORD)
 
 ## Speech recognition: real-time factor, word error rate per voice, legs at real time, latency.
 bench-asr: setup

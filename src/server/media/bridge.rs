@@ -333,6 +333,21 @@ impl Task {
     /// One 20 ms step.
     async fn tick(&mut self) {
         let now_ms = self.epoch.elapsed().as_secs_f64() * 1000.0;
+        self.next_sentence();
+        // The samples are needed to record, to transcribe, or to mix two
+        // or more voices for someone; else every packet passes unchanged.
+        let unmuted = self.mix.talkers.iter().filter(|(_, m)| !m).count();
+        let voice = usize::from(self.mix.customer && self.voice.is_playing() && !self.mix.held);
+        let sources = unmuted + voice;
+        let someone_hears_two = self
+            .mix
+            .talkers
+            .iter()
+            .any(|(_, muted)| sources - usize::from(!muted) >= 2)
+            || (!self.mix.listeners.is_empty() && sources >= 2);
+        let need_pcm = self.wav.is_some()
+            || (self.mix.customer && self.speech.model.is_some())
+            || someone_hears_two;
         // What each seat said this frame.
         let mut said: HashMap<String, Heard> = HashMap::new();
         let mut digits = Vec::new();
@@ -359,10 +374,15 @@ impl Task {
             }
             let heard = match leg.jitter.pop() {
                 Playout::Packet(p) => {
-                    let pcm = leg
-                        .decoder
-                        .decode(&p)
-                        .unwrap_or_else(|_| leg.decoder.conceal());
+                    // Decoded only when something needs the samples; a
+                    // packet passed on unchanged needs none.
+                    let pcm = if need_pcm {
+                        leg.decoder
+                            .decode(&p)
+                            .unwrap_or_else(|_| leg.decoder.conceal())
+                    } else {
+                        Vec::new()
+                    };
                     Some(Heard {
                         pcm,
                         packet: Some(Bytes::from(p)),
@@ -392,7 +412,6 @@ impl Task {
         }
 
         let held = self.mix.held;
-        self.next_sentence();
         if self.asr.is_none() && self.mix.customer && self.speech.model.is_some() {
             self.start_transcript();
         }
