@@ -245,7 +245,7 @@ where
         actions: act_tx.clone(),
         audio: HashMap::new(),
         media_ip: media_ip(&link_cfg.url),
-        tts: None,
+        tts: Default::default(),
     };
     let link_task = tokio::spawn(link::run(link_cfg, act_tx, req_rx));
     let mut budget = FrameBudget::new(Instant::now(), pace);
@@ -347,34 +347,30 @@ struct Io {
     actions: mpsc::UnboundedSender<Action>,
     audio: HashMap<String, mpsc::UnboundedSender<CallCmd>>,
     media_ip: IpAddr,
-    /// Text to speech for the autopilot: probed on first use; None after
-    /// it turned out missing (said once).
-    tts: Option<Option<crate::speech::Tts>>,
+    /// Text to speech for the autopilot: probed on first use (None when
+    /// missing, said once).
+    tts: std::sync::Arc<std::sync::OnceLock<Option<crate::speech::Tts>>>,
 }
 
 impl Io {
     /// Say `text` in session `sid`'s audio: synthesised off the loop, then
     /// mixed into the microphone stream by the call's audio task.
-    fn say(&mut self, sid: String, text: String) {
+    fn say(&self, sid: String, text: String) {
         let Some(call) = self.audio.get(&sid).cloned() else {
             return;
         };
-        let tts = match &self.tts {
-            Some(t) => t.clone(),
-            None => {
-                let probed = crate::speech::Tts::probe();
-                if let Err(e) = &probed {
-                    let _ = self
-                        .actions
-                        .send(Action::Note(format!("the autopilot cannot speak: {e}")));
-                }
-                let t = probed.ok();
-                self.tts = Some(t.clone());
-                t
-            }
-        };
-        let Some(tts) = tts else { return };
+        let cell = self.tts.clone();
+        let actions = self.actions.clone();
         tokio::task::spawn_blocking(move || {
+            let tts = cell.get_or_init(|| {
+                crate::speech::Tts::probe()
+                    .map_err(|e| {
+                        let note = format!("the autopilot cannot speak: {e}");
+                        let _ = actions.send(Action::Note(note));
+                    })
+                    .ok()
+            });
+            let Some(tts) = tts else { return };
             match tts.synthesize(&text, crate::speech::Voice::Slt) {
                 Ok(pcm) => {
                     let _ = call.send(CallCmd::Say(pcm));

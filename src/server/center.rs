@@ -272,7 +272,7 @@ impl Center {
                 session,
                 flow,
                 result,
-            } => self.heard_speech(&session, flow, result),
+            } => self.send_asr(&session, flow, result),
             Command::SayAsText { session, text } => self.speak(&session, Flow::In, &text),
         }
         self.dispatch();
@@ -1045,9 +1045,9 @@ impl Center {
         }
     }
 
-    /// What the recogniser heard on a session's audio: to the parties and
-    /// the monitors, and the finals to the session's record.
-    fn heard_speech(&mut self, sid: &str, flow: Flow, result: AsrResult) {
+    /// One `asr` slice, recognised or from text: to the parties and the
+    /// monitors, and the finals to the session's record.
+    fn send_asr(&mut self, sid: &str, flow: Flow, result: AsrResult) {
         let Some(s) = self.sessions.get_mut(sid) else {
             return;
         };
@@ -1117,25 +1117,9 @@ impl Center {
             let flow = u.flow;
             if slice_type == 2 {
                 s.speech.pop_front();
-                s.transcript.push(TranscriptLine {
-                    flow,
-                    index: result.index,
-                    start_time: result.start_time,
-                    end_time: result.end_time,
-                    text: result.text.clone(),
-                });
             }
             let more = !s.speech.is_empty();
-            let parties = s.parties();
-            let ev = Event::Asr {
-                session_id: sid.to_string(),
-                flow,
-                result,
-            };
-            for p in &parties {
-                self.emit_to_user(p, &ev);
-            }
-            self.emit_to_monitors(sid, &ev);
+            self.send_asr(sid, flow, result);
             if !more {
                 return;
             }

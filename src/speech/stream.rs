@@ -310,13 +310,7 @@ impl LegRecognizer {
         }
         if !s.announced {
             s.announced = true;
-            out.push(AsrEvent {
-                index: self.next_index,
-                slice_type: SLICE_START,
-                start_ms: s.start_ms,
-                end_ms: s.start_ms,
-                text: String::new(),
-            });
+            out.push(Self::start_event(self.next_index, s.start_ms));
         }
         out.push(AsrEvent {
             index: self.next_index,
@@ -326,6 +320,17 @@ impl LegRecognizer {
             text: text.clone(),
         });
         s.last_partial = text;
+    }
+
+    /// Sentence `index`'s 0 (no text yet).
+    fn start_event(index: u32, start_ms: u64) -> AsrEvent {
+        AsrEvent {
+            index,
+            slice_type: SLICE_START,
+            start_ms,
+            end_ms: start_ms,
+            text: String::new(),
+        }
     }
 
     fn close(&mut self, end_ms: u64, out: &mut Vec<AsrEvent>) {
@@ -340,13 +345,7 @@ impl LegRecognizer {
             text = s.last_partial;
         }
         if !s.announced {
-            out.push(AsrEvent {
-                index: self.next_index,
-                slice_type: SLICE_START,
-                start_ms: s.start_ms,
-                end_ms: s.start_ms,
-                text: String::new(),
-            });
+            out.push(Self::start_event(self.next_index, s.start_ms));
         }
         out.push(AsrEvent {
             index: self.next_index,

@@ -248,7 +248,11 @@ fn read_wav(path: &Path) -> Result<Vec<i16>, SpeechError> {
         .collect::<Result<_, _>>()
         .map_err(bad)?;
     let mono = to_mono(&samples, spec.channels);
-    Ok(resample(&mono, spec.sample_rate, RATE))
+    Ok(crate::media::device::resample(
+        &mono,
+        spec.sample_rate,
+        RATE,
+    ))
 }
 
 /// Averages interleaved channels.
@@ -260,28 +264,6 @@ fn to_mono(samples: &[i16], channels: u16) -> Vec<i16> {
     samples
         .chunks_exact(n)
         .map(|c| (c.iter().map(|&s| i32::from(s)).sum::<i32>() / n as i32) as i16)
-        .collect()
-}
-
-/// Resamples by linear interpolation. Good enough for speech going up
-/// (8 → 16 kHz: the band above 4 kHz stays empty, as on a telephone line);
-/// going down it does not filter, so it is meant for small steps only.
-pub fn resample(samples: &[i16], from: u32, to: u32) -> Vec<i16> {
-    if from == to || from == 0 || to == 0 || samples.is_empty() {
-        return samples.to_vec();
-    }
-    let out_len = (samples.len() as u64 * u64::from(to) / u64::from(from)) as usize;
-    let step = f64::from(from) / f64::from(to);
-    let last = samples.len() - 1;
-    (0..out_len)
-        .map(|i| {
-            let pos = i as f64 * step;
-            let k = (pos as usize).min(last);
-            let frac = pos - k as f64;
-            let a = f64::from(samples[k]);
-            let b = f64::from(samples[(k + 1).min(last)]);
-            (a + (b - a) * frac).round() as i16
-        })
         .collect()
 }
 
@@ -367,6 +349,7 @@ mod tests {
 
     #[test]
     fn resampling_doubles_and_interpolates() {
+        use crate::media::device::resample;
         assert_eq!(
             resample(&[0, 100, 200], 8_000, 16_000),
             [0, 50, 100, 150, 200, 200]

@@ -489,16 +489,12 @@ impl Task {
         // The transcript: every frame of both sides, silence included (the
         // recogniser's clock is the frame count).
         if let Some(asr) = &self.asr {
-            let n = frame_len(RATE);
-            let quiet = vec![0i16; n];
-            asr.inbound.push(
-                customer_says
-                    .as_ref()
-                    .map_or(quiet.as_slice(), |h| h.pcm.as_slice()),
-            );
+            const QUIET: [i16; crate::speech::FRAME_SAMPLES] = [0; crate::speech::FRAME_SAMPLES];
+            asr.inbound
+                .push(customer_says.as_ref().map_or(&QUIET[..], |h| &h.pcm));
             let seats: Vec<&Heard> = talking.iter().map(|(_, h)| *h).collect();
             if seats.is_empty() {
-                asr.outbound.push(&quiet);
+                asr.outbound.push(&QUIET);
             } else {
                 asr.outbound.push(&mix_pcm(&seats));
             }
