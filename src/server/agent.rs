@@ -4,8 +4,8 @@ use tokio::time::Instant;
 
 use crate::protocol::AgentStatus;
 
-use super::center::ConnId;
 use super::config::Role;
+use super::conn::ConnId;
 
 #[derive(Debug, Clone)]
 pub struct Agent {

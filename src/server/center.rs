@@ -16,22 +16,14 @@ use crate::protocol::*;
 use super::agent::Agent;
 use super::clock::Clock;
 use super::config::{Role, ServerConfig};
-use super::media::{self, Bridge, BridgeCmd, HeardDigit, Mix, Sound};
-use super::records::{RecordStore, SessionRecord, TranscriptLine};
+use super::media::{self, Bridge, BridgeCmd, BridgeEvent, HeardDigit, Mix, Report, Sound};
+use super::records::{RecordStore, SessionRecord, TranscriptLine, TransferRecord};
 use super::routing;
-use super::session::{EndInfo, Monitor, Session, TransferRecord, Utterance, MAX_MESSAGES};
+use super::session::{EndInfo, Monitor, Session, Utterance, MAX_MESSAGES};
 
 mod board;
 
-pub type ConnId = u64;
-
-/// What the center sends a connection.
-#[derive(Debug, Clone)]
-pub enum Outbound {
-    Text(Arc<str>),
-    /// Send what is queued, then close the connection.
-    Close,
-}
+pub use super::conn::{ConnId, Outbound};
 
 /// What connections tell the center.
 #[allow(clippy::large_enum_variant)]
@@ -67,6 +59,24 @@ pub enum Command {
         session: String,
         text: String,
     },
+}
+
+impl From<BridgeEvent> for Command {
+    fn from(ev: BridgeEvent) -> Command {
+        match ev {
+            BridgeEvent::Digit(d) => Command::MediaDigit(d),
+            BridgeEvent::Asr {
+                session,
+                flow,
+                result,
+            } => Command::Asr {
+                session,
+                flow,
+                result,
+            },
+            BridgeEvent::SayAsText { session, text } => Command::SayAsText { session, text },
+        }
+    }
 }
 
 struct Conn {
@@ -1426,12 +1436,17 @@ impl Center {
                 .me
                 .clone()
                 .unwrap_or_else(|| mpsc::unbounded_channel().0.downgrade());
+            let report: Report = Arc::new(move |ev: BridgeEvent| {
+                if let Some(tx) = me.upgrade() {
+                    let _ = tx.send(Command::from(ev));
+                }
+            });
             let now = self.clock.instant();
             let since_start = self.sessions.get(&sid).map_or(0, |s| s.elapsed_ms(now));
             let bridge = Bridge::spawn(
                 &sid,
                 recording.clone(),
-                me,
+                report,
                 self.speech.clone(),
                 since_start,
             );

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod center;
 pub mod clock;
 pub mod config;
+pub mod conn;
 pub mod connection;
 pub mod kpi;
 pub mod media;

@@ -8,7 +8,18 @@ use anyhow::Context;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::session::TransferRecord;
+/// Where a session was sent on: for the record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferRecord {
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_skill_group: Option<String>,
+    /// Unix ms.
+    pub at: u64,
+}
 
 /// One ended session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

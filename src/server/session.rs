@@ -9,20 +9,8 @@ use crate::protocol::{
     CallIn, CallType, ChatMessage, CloseBy, Direction, Flow, SessionSnapshot, SessionState,
 };
 
-use super::center::ConnId;
-
-/// Where a session was sent on: for the record.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TransferRecord {
-    pub from: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to_user: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to_skill_group: Option<String>,
-    /// Unix ms.
-    pub at: u64,
-}
+use super::conn::ConnId;
+use super::records::{TranscriptLine, TransferRecord};
 
 /// A sentence being spoken through the text transcript path.
 #[derive(Debug, Clone)]
@@ -100,7 +88,7 @@ pub struct Session {
     /// Where the audio is being recorded (once it has audio).
     pub recording: Option<std::path::PathBuf>,
     /// The transcript's final sentences, for the session's record.
-    pub transcript: Vec<crate::server::records::TranscriptLine>,
+    pub transcript: Vec<TranscriptLine>,
 }
 
 /// Chat lines kept per session for the snapshot.

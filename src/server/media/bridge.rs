@@ -17,9 +17,8 @@ use crate::media::rtc::{Peer, RtpIn, RtpWriter};
 use crate::media::{frame_len, FRAME_MS};
 
 use super::sound::{self, Clip, Player};
-use super::{BridgeCmd, HeardDigit, Mix, Sound, RATE};
+use super::{BridgeCmd, BridgeEvent, HeardDigit, Mix, Report, Sound, RATE};
 use crate::protocol::{AsrResult, Flow};
-use crate::server::center::Command;
 use crate::server::speech::Speech;
 use crate::speech::{AsrEvent, LegHandle, Voice};
 
@@ -62,7 +61,7 @@ struct Leg {
 pub(super) struct Task {
     sid: String,
     recording: Option<PathBuf>,
-    center: mpsc::WeakUnboundedSender<Command>,
+    report: Report,
     mix: Mix,
     legs: HashMap<String, Leg>,
     voice: Player,
@@ -89,7 +88,7 @@ impl Task {
     pub(super) fn new(
         sid: String,
         recording: Option<PathBuf>,
-        center: mpsc::WeakUnboundedSender<Command>,
+        report: Report,
         speech: Speech,
         since_start_ms: u64,
     ) -> Task {
@@ -105,7 +104,7 @@ impl Task {
             say_play: 0,
             sid,
             recording,
-            center,
+            report,
             mix: Mix::default(),
             legs: HashMap::new(),
             voice: Player::default(),
@@ -234,12 +233,10 @@ impl Task {
                 Ok(c) => self.voice.start(c, false),
                 Err(why) => {
                     tracing::warn!(session = %self.sid, %why, "cannot speak; sent as text");
-                    if let Some(tx) = self.center.upgrade() {
-                        let _ = tx.send(Command::SayAsText {
-                            session: self.sid.clone(),
-                            text,
-                        });
-                    }
+                    (self.report)(BridgeEvent::SayAsText {
+                        session: self.sid.clone(),
+                        text,
+                    });
                 }
             }
         }
@@ -253,22 +250,20 @@ impl Task {
         };
         let offset = self.since_start_ms + self.epoch.elapsed().as_millis() as u64;
         let leg = |flow: Flow| {
-            let center = self.center.clone();
+            let report = self.report.clone();
             let sid = self.sid.clone();
             crate::speech::spawn_leg(model, move |e: AsrEvent| {
-                if let Some(tx) = center.upgrade() {
-                    let _ = tx.send(Command::Asr {
-                        session: sid.clone(),
-                        flow,
-                        result: AsrResult {
-                            index: e.index,
-                            slice_type: e.slice_type,
-                            start_time: offset + e.start_ms,
-                            end_time: offset + e.end_ms,
-                            text: e.text,
-                        },
-                    });
-                }
+                report(BridgeEvent::Asr {
+                    session: sid.clone(),
+                    flow,
+                    result: AsrResult {
+                        index: e.index,
+                        slice_type: e.slice_type,
+                        start_time: offset + e.start_ms,
+                        end_time: offset + e.end_ms,
+                        text: e.text,
+                    },
+                });
             })
         };
         self.asr = Some(Transcribe {
@@ -402,13 +397,11 @@ impl Task {
             }
         }
         for (user, digit) in digits {
-            if let Some(tx) = self.center.upgrade() {
-                let _ = tx.send(Command::MediaDigit(HeardDigit {
-                    session: self.sid.clone(),
-                    user,
-                    digit,
-                }));
-            }
+            (self.report)(BridgeEvent::Digit(HeardDigit {
+                session: self.sid.clone(),
+                user,
+                digit,
+            }));
         }
 
         let held = self.mix.held;

@@ -15,13 +15,12 @@ mod bridge;
 pub mod sound;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
 use crate::media::rtc::Peer;
-use crate::protocol::ToneSpec;
-
-use super::center::Command;
+use crate::protocol::{AsrResult, Flow, ToneSpec};
 
 /// The server mixes and records at 16 kHz (wideband speech; what speech
 /// recognisers take).
@@ -74,6 +73,27 @@ pub enum BridgeCmd {
     End,
 }
 
+/// What a bridge has to tell whoever runs it (the center maps it to a
+/// command of its own).
+#[derive(Debug)]
+pub enum BridgeEvent {
+    /// A seat sent a DTMF digit in its audio.
+    Digit(HeardDigit),
+    /// The recogniser heard one side of the session say something.
+    Asr {
+        session: String,
+        flow: Flow,
+        result: AsrResult,
+    },
+    /// A sentence the customer was to say could not be synthesised: it is
+    /// to go out as text.
+    SayAsText { session: String, text: String },
+}
+
+/// Where a bridge sends its [`BridgeEvent`]s (called from the bridge's
+/// task and from recognition threads).
+pub type Report = Arc<dyn Fn(BridgeEvent) + Send + Sync>;
+
 /// The center's handle on a session's bridge.
 pub struct Bridge {
     pub tx: mpsc::UnboundedSender<BridgeCmd>,
@@ -83,14 +103,15 @@ pub struct Bridge {
 
 impl Bridge {
     /// Start the bridge of session `sid`. `recording` is the file to write
-    /// (its folder is created); `center` gets the DTMF digits heard.
+    /// (its folder is created); `report` hears the DTMF digits, the
+    /// recognised speech and the sentences that could not be spoken.
     /// `speech` says which engines run; `since_start_ms` is how far into
     /// the session (from its first accept) the bridge starts, for the
     /// transcript's times.
     pub fn spawn(
         sid: &str,
         recording: Option<PathBuf>,
-        center: mpsc::WeakUnboundedSender<Command>,
+        report: Report,
         speech: crate::server::speech::Speech,
         since_start_ms: u64,
     ) -> Bridge {
@@ -98,7 +119,7 @@ impl Bridge {
         let task = bridge::Task::new(
             sid.to_string(),
             recording.clone(),
-            center,
+            report,
             speech,
             since_start_ms,
         );
