@@ -1,0 +1,183 @@
+//! The audio of sessions: `Media.offer`, the bridges told who is in each
+//! call, and DTMF heard in a seat's audio.
+
+use super::*;
+
+impl Center {
+    /// `Media.offer`: check who asks, then negotiate off the actor; the
+    /// answer goes straight to the connection when it exists.
+    pub(super) fn media_offer(
+        &mut self,
+        conn: ConnId,
+        id: Value,
+        p: MediaOfferParams,
+    ) -> Result<(), ProtoError> {
+        let Some(c) = self.conns.get(&conn) else {
+            return Err(ProtoError::unauthorized("log in first"));
+        };
+        let user = c.user.clone();
+        let tx = c.tx.clone();
+        if !self.cfg.media.enabled {
+            return Err(ProtoError::invalid_state(
+                "audio is off on this server (media.enabled = false)",
+            ));
+        }
+        let s = self.sessions.get(&p.session_id).ok_or_else(|| {
+            ProtoError::not_found(format!("session {} does not exist", p.session_id))
+        })?;
+        if !s.kind.is_voice() {
+            return Err(ProtoError::invalid_state(format!(
+                "session {} is a chat: it has no audio",
+                s.id
+            )));
+        }
+        if s.is_ended() {
+            return Err(ProtoError::invalid_state(format!(
+                "session {} has ended",
+                s.id
+            )));
+        }
+        if !mix_of(s).has(&user) {
+            return Err(ProtoError::invalid_state(format!(
+                "`{user}` is not in the conversation of session {} (it is {}): audio starts once you are",
+                s.id,
+                s.state.as_str()
+            )));
+        }
+        let seat = self.cfg.seat_type(&user);
+        if !seat.audio_in_terminal() {
+            return Err(ProtoError::invalid_state(format!(
+                "`{user}` is a {} seat: the call's audio goes to the phone",
+                seat.as_str()
+            )));
+        }
+        if p.sdp.len() > 64 * 1024 {
+            return Err(ProtoError::bad_request(
+                "parameter `sdp` is longer than 64 KiB",
+            ));
+        }
+        let sid = p.session_id.clone();
+        if !self.bridges.contains_key(&sid) {
+            let recording = self
+                .recordings
+                .as_ref()
+                .map(|d| d.join(format!("{sid}.wav")));
+            let me = self
+                .me
+                .clone()
+                .unwrap_or_else(|| mpsc::unbounded_channel().0.downgrade());
+            let report: Report = Arc::new(move |ev: BridgeEvent| {
+                if let Some(tx) = me.upgrade() {
+                    let _ = tx.send(Command::from(ev));
+                }
+            });
+            let now = self.clock.instant();
+            let since_start = self.sessions.get(&sid).map_or(0, |s| s.elapsed_ms(now));
+            let bridge = Bridge::spawn(
+                &sid,
+                recording.clone(),
+                report,
+                self.speech.clone(),
+                since_start,
+            );
+            if let Some(s) = self.sessions.get_mut(&sid) {
+                s.recording = recording;
+            }
+            self.bridges.insert(sid.clone(), bridge);
+        }
+        self.sync_media();
+        let Some(bridge_tx) = self.bridges.get(&sid).map(|b| b.tx.clone()) else {
+            return Err(ProtoError::new(ErrorCode::Internal, "no media bridge"));
+        };
+        let ip = self.cfg.media_ip();
+        tokio::spawn(async move {
+            let answer = async {
+                let mut peer = crate::media::rtc::Peer::new(ip).await?;
+                let sdp = peer.accept_offer(&p.sdp).await?;
+                Ok::<_, crate::media::MediaError>((peer, sdp))
+            }
+            .await;
+            let resp = match answer {
+                Ok((peer, sdp)) => {
+                    let r = Response::ok(id, serde_json::to_value(MediaAnswer { sdp }).ok());
+                    let _ = bridge_tx.send(BridgeCmd::Leg { user, peer });
+                    r
+                }
+                Err(e) => {
+                    tracing::debug!(session = %sid, error = %e, "Media.offer refused");
+                    Response::error(id, &ProtoError::bad_request(format!("Media.offer: {e}")))
+                }
+            };
+            let _ = tx.send(Outbound::Text(resp.to_json().into())).await;
+        });
+        Ok(())
+    }
+
+    /// Tell each bridge who is in its call now; end the bridges of ended sessions.
+    pub(super) fn sync_media(&mut self) {
+        if self.bridges.is_empty() {
+            return;
+        }
+        let mut ended = Vec::new();
+        for (sid, b) in self.bridges.iter_mut() {
+            match self.sessions.get(sid) {
+                Some(s) if !s.is_ended() => b.update(mix_of(s)),
+                _ => ended.push(sid.clone()),
+            }
+        }
+        for sid in ended {
+            if let Some(b) = self.bridges.remove(&sid) {
+                let _ = b.tx.send(BridgeCmd::End);
+            }
+        }
+    }
+
+    /// A digit in a seat's audio: to the trunk, as `Call.sendDigits` would.
+    pub(super) fn heard_digit(&mut self, d: HeardDigit) {
+        let Some(s) = self.sessions.get(&d.session) else {
+            return;
+        };
+        if s.state != SessionState::Talking || !s.is_party(&d.user) {
+            return;
+        }
+        tracing::debug!(session = %d.session, user = %d.user, digit = %d.digit, "DTMF heard in the audio");
+        self.emit_to_trunk(
+            &d.session,
+            &Event::Digits {
+                session_id: d.session.clone(),
+                dtmf_text: d.digit.to_string(),
+            },
+        );
+    }
+}
+
+/// Who is in a session's call, for its media bridge.
+pub(super) fn mix_of(s: &Session) -> Mix {
+    let mut talkers = Vec::new();
+    if !s.is_ended() {
+        if let Some(c) = &s.caller_agent {
+            talkers.push((c.clone(), s.caller_mic_muted));
+        }
+        if let Some(a) = &s.agent {
+            let in_call = matches!(
+                s.state,
+                SessionState::Talking | SessionState::Held | SessionState::Dialing
+            );
+            if in_call && !talkers.iter().any(|(u, _)| u == a) {
+                talkers.push((a.clone(), s.mic_muted));
+            }
+        }
+    }
+    Mix {
+        customer: s.kind != CallType::Internal,
+        talkers,
+        listeners: s
+            .monitors
+            .iter()
+            .filter(|m| !m.text_only)
+            .map(|m| m.user.clone())
+            .collect(),
+        held: s.state == SessionState::Held,
+        sound: s.sound.clone(),
+    }
+}

@@ -1,0 +1,570 @@
+//! The center: ONE task owns all state (agents, sessions, queues) and handles
+//! commands one at a time. Connections send it commands; it answers through
+//! each connection's outbound queue. Every reply goes out before the events
+//! the request caused.
+
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::protocol::*;
+
+use super::agent::Agent;
+use super::clock::Clock;
+use super::config::{Role, ServerConfig};
+use super::media::{Bridge, BridgeCmd, BridgeEvent, HeardDigit, Mix, Report, Sound};
+use super::records::{RecordStore, SessionRecord, TranscriptLine, TransferRecord};
+use super::routing;
+use super::session::{EndInfo, Monitor, Session, Utterance, MAX_MESSAGES};
+
+mod agent;
+mod board;
+mod call;
+mod chat;
+mod customer;
+mod end;
+mod login;
+mod media;
+mod offer;
+mod speech;
+mod supervisor;
+mod video;
+
+use self::offer::Withdraw;
+
+pub use super::conn::{ConnId, Outbound};
+
+/// What connections tell the center.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Command {
+    Login {
+        conn: ConnId,
+        id: Value,
+        user: String,
+        role: Role,
+        enable_shared: bool,
+        tx: mpsc::Sender<Outbound>,
+    },
+    Request {
+        conn: ConnId,
+        id: Value,
+        req: Request,
+    },
+    Disconnected {
+        conn: ConnId,
+    },
+    /// A seat sent a DTMF digit in its audio.
+    MediaDigit(HeardDigit),
+    /// The recogniser heard one side of a session say something.
+    Asr {
+        session: String,
+        flow: Flow,
+        result: AsrResult,
+    },
+    /// A sentence the customer was to say could not be spoken: it goes out
+    /// as text (the `asr` text path).
+    SayAsText {
+        session: String,
+        text: String,
+    },
+}
+
+impl From<BridgeEvent> for Command {
+    fn from(ev: BridgeEvent) -> Command {
+        match ev {
+            BridgeEvent::Digit(d) => Command::MediaDigit(d),
+            BridgeEvent::Asr {
+                session,
+                flow,
+                result,
+            } => Command::Asr {
+                session,
+                flow,
+                result,
+            },
+            BridgeEvent::SayAsText { session, text } => Command::SayAsText { session, text },
+        }
+    }
+}
+
+struct Conn {
+    user: String,
+    role: Role,
+    tab_uuid: String,
+    shared: bool,
+    tx: mpsc::Sender<Outbound>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TimerKind {
+    Ring {
+        session: String,
+        gen: u64,
+    },
+    Dial {
+        session: String,
+        gen: u64,
+    },
+    MaxLength {
+        session: String,
+    },
+    Speech {
+        session: String,
+    },
+    AfterCallWork {
+        agent: String,
+        gen: u64,
+    },
+    Grace {
+        agent: String,
+        gen: u64,
+    },
+    /// The wallboard's minute: history moves on (while someone subscribes).
+    BoardMinute,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Timer {
+    at: Instant,
+    seq: u64,
+    kind: TimerKind,
+}
+
+impl Ord for Timer {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // BinaryHeap is a max-heap: the earliest timer must compare greatest.
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+impl PartialOrd for Timer {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+type Reply = Result<Option<Value>, ProtoError>;
+
+pub struct Center {
+    cfg: Arc<ServerConfig>,
+    clock: Clock,
+    records: Box<dyn RecordStore>,
+    conns: HashMap<ConnId, Conn>,
+    trunks: Vec<ConnId>,
+    agents: HashMap<String, Agent>,
+    members: HashMap<String, Vec<String>>,
+    sessions: HashMap<String, Session>,
+    queues: HashMap<String, VecDeque<String>>,
+    timers: BinaryHeap<Timer>,
+    seq: u64,
+    id_prefix: String,
+    outbox: Vec<(ConnId, Outbound)>,
+    board: board::Board,
+    /// The audio of sessions that have it, by session id.
+    bridges: HashMap<String, Bridge>,
+    /// Our own command queue, for bridges to report to (weak: the center
+    /// still ends when every connection has gone).
+    me: Option<mpsc::WeakUnboundedSender<Command>>,
+    recordings: Option<std::path::PathBuf>,
+    speech: crate::server::speech::Speech,
+}
+
+/// Handle to a running center.
+#[derive(Clone)]
+pub struct CenterHandle {
+    pub tx: mpsc::UnboundedSender<Command>,
+}
+
+impl Center {
+    pub fn new(cfg: Arc<ServerConfig>, clock: Clock, records: Box<dyn RecordStore>) -> Center {
+        let now = clock.instant();
+        let mut agents = HashMap::new();
+        let mut members: HashMap<String, Vec<String>> = HashMap::new();
+        for g in &cfg.skill_groups {
+            members.insert(g.id.clone(), Vec::new());
+        }
+        for u in cfg.users.iter().filter(|u| u.role.is_seat()) {
+            agents.insert(
+                u.id.clone(),
+                Agent::new(u.id.clone(), u.role, u.skill_groups.clone(), now),
+            );
+            for g in &u.skill_groups {
+                members.entry(g.clone()).or_default().push(u.id.clone());
+            }
+        }
+        let queues = cfg
+            .skill_groups
+            .iter()
+            .map(|g| (g.id.clone(), VecDeque::new()))
+            .collect();
+        // Random per run, so ids never repeat across restarts.
+        let id_prefix = radix36(rand::random::<u32>() as u64);
+        let board = board::Board::new(cfg.center.service_level_threshold, clock.now_ms());
+        let recordings = if cfg.media.record {
+            records.recordings_dir()
+        } else {
+            None
+        };
+        let speech = crate::server::speech::Speech::load(&cfg.speech);
+        Center {
+            speech,
+            cfg,
+            clock,
+            records,
+            conns: HashMap::new(),
+            trunks: Vec::new(),
+            agents,
+            members,
+            sessions: HashMap::new(),
+            queues,
+            timers: BinaryHeap::new(),
+            seq: 0,
+            id_prefix,
+            outbox: Vec::new(),
+            board,
+            bridges: HashMap::new(),
+            me: None,
+            recordings,
+        }
+    }
+
+    /// Start the actor; it runs until every handle is dropped.
+    pub fn spawn(mut self) -> CenterHandle {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.me = Some(tx.downgrade());
+        tokio::spawn(self.run(rx));
+        CenterHandle { tx }
+    }
+
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        let sleep = tokio::time::sleep_until(Instant::now());
+        tokio::pin!(sleep);
+        loop {
+            let next = self.timers.peek().map(|t| t.at);
+            if let Some(at) = next {
+                sleep.as_mut().reset(at);
+            }
+            tokio::select! {
+                biased;
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.handle(cmd),
+                    None => break,
+                },
+                _ = &mut sleep, if next.is_some() => self.fire_due(),
+            }
+        }
+    }
+
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Login {
+                conn,
+                id,
+                user,
+                role,
+                enable_shared,
+                tx,
+            } => self.login(conn, id, user, role, enable_shared, tx),
+            Command::Request { conn, id, req } => {
+                let method = req.method();
+                let reply = match req {
+                    // Answered by the negotiation task, once the answer exists.
+                    Request::MediaOffer(p) => self.media_offer(conn, id.clone(), p).err().map(Err),
+                    req => Some(self.request(conn, &req)),
+                };
+                if let Some(reply) = reply {
+                    if let Err(e) = &reply {
+                        tracing::debug!(conn, method, error = %e.message, "request refused");
+                    }
+                    let resp = match reply {
+                        Ok(data) => Response::ok(id, data),
+                        Err(e) => Response::error(id, &e),
+                    };
+                    self.send_now(conn, Outbound::Text(resp.to_json().into()));
+                }
+            }
+            Command::Disconnected { conn } => self.disconnected(conn),
+            Command::MediaDigit(d) => self.heard_digit(d),
+            Command::Asr {
+                session,
+                flow,
+                result,
+            } => self.send_asr(&session, flow, result),
+            Command::SayAsText { session, text } => self.speak(&session, Flow::In, &text),
+        }
+        self.dispatch();
+        self.sync_media();
+        self.observe();
+        self.publish();
+        self.flush();
+    }
+
+    fn fire_due(&mut self) {
+        let now = self.clock.instant();
+        while self.timers.peek().is_some_and(|t| t.at <= now) {
+            if let Some(t) = self.timers.pop() {
+                self.fire(t.kind);
+            }
+        }
+        self.dispatch();
+        self.sync_media();
+        self.observe();
+        self.publish();
+        self.flush();
+    }
+
+    fn schedule(&mut self, after: Duration, kind: TimerKind) {
+        self.seq += 1;
+        self.timers.push(Timer {
+            at: self.clock.instant() + after,
+            seq: self.seq,
+            kind,
+        });
+    }
+
+    /// Send directly (replies), ahead of queued events.
+    fn send_now(&mut self, conn: ConnId, msg: Outbound) {
+        self.deliver(conn, msg);
+    }
+
+    fn deliver(&mut self, conn: ConnId, msg: Outbound) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        if let Err(e) = c.tx.try_send(msg) {
+            match e {
+                mpsc::error::TrySendError::Full(_) => {
+                    tracing::warn!(conn, user = %c.user, "connection does not read its frames; dropping it");
+                }
+                mpsc::error::TrySendError::Closed(_) => {}
+            }
+            // Either way the connection is gone for us.
+            self.disconnected(conn);
+        }
+    }
+
+    fn flush(&mut self) {
+        // Delivering can disconnect a slow peer, which can queue more events.
+        while !self.outbox.is_empty() {
+            let batch = std::mem::take(&mut self.outbox);
+            for (conn, msg) in batch {
+                self.deliver(conn, msg);
+            }
+        }
+    }
+
+    fn emit_to_conns(&mut self, conns: &[ConnId], ev: &Event) {
+        if conns.is_empty() {
+            return;
+        }
+        let text: Arc<str> = ev.to_json().into();
+        for &c in conns {
+            self.outbox.push((c, Outbound::Text(text.clone())));
+        }
+    }
+
+    fn emit_to_user(&mut self, user: &str, ev: &Event) {
+        let tabs = self
+            .agents
+            .get(user)
+            .map(|a| a.tabs.clone())
+            .unwrap_or_default();
+        self.emit_to_conns(&tabs, ev);
+    }
+
+    fn emit_to_monitors(&mut self, session: &str, ev: &Event) {
+        let users: Vec<String> = self
+            .sessions
+            .get(session)
+            .map(|s| s.monitors.iter().map(|m| m.user.clone()).collect())
+            .unwrap_or_default();
+        let mut tabs = Vec::new();
+        for u in users {
+            if let Some(a) = self.agents.get(&u) {
+                tabs.extend(a.tabs.iter().copied());
+            }
+        }
+        self.emit_to_conns(&tabs, ev);
+    }
+
+    fn emit_to_trunk(&mut self, session: &str, ev: &Event) {
+        if let Some(t) = self.sessions.get(session).and_then(|s| s.trunk) {
+            self.emit_to_conns(&[t], ev);
+        }
+    }
+
+    fn tab_of(&self, conn: ConnId) -> Option<String> {
+        self.conns.get(&conn).map(|c| c.tab_uuid.clone())
+    }
+
+    fn new_session_id(&mut self) -> String {
+        self.seq += 1;
+        format!("s-{}-{}", self.id_prefix, self.seq)
+    }
+
+    fn ring_left(&self, s: &Session) -> Option<u64> {
+        if s.state != SessionState::Ringing {
+            return None;
+        }
+        let gen = s.ring_gen;
+        let deadline = self.timers.iter().find_map(|t| match &t.kind {
+            TimerKind::Ring { session, gen: g } if *session == s.id && *g == gen => Some(t.at),
+            _ => None,
+        })?;
+        Some(
+            deadline
+                .saturating_duration_since(self.clock.instant())
+                .as_secs(),
+        )
+    }
+
+    fn snapshot_for(&self, sid: &str, viewer: &str) -> Option<SessionSnapshot> {
+        let s = self.sessions.get(sid)?;
+        Some(s.snapshot(viewer, self.ring_left(s)))
+    }
+
+    /// Tell every party's tabs how the session stands now.
+    fn emit_session_updated(&mut self, sid: &str) {
+        let Some(s) = self.sessions.get(sid) else {
+            return;
+        };
+        for user in s.parties() {
+            if let Some(snap) = self.snapshot_for(sid, &user) {
+                self.emit_to_user(&user, &Event::SessionUpdated(snap));
+            }
+        }
+    }
+
+    // ----- timers and requests, handed to the namespaces ----------------------
+
+    fn fire(&mut self, kind: TimerKind) {
+        match kind {
+            TimerKind::Ring { session, gen } => self.ring_expired(&session, gen),
+            TimerKind::Dial { session, gen } => self.dial_expired(&session, gen),
+            TimerKind::MaxLength { session } => self.max_length_reached(&session),
+            TimerKind::Speech { session } => self.speak_step(&session),
+            TimerKind::BoardMinute => self.board_minute(),
+            TimerKind::AfterCallWork { agent, gen } => self.after_call_work_ended(&agent, gen),
+            TimerKind::Grace { agent, gen } => self.grace_ended(&agent, gen),
+        }
+    }
+
+    /// A request from a logged-in connection, handed to its SDK namespace.
+    fn request(&mut self, conn: ConnId, req: &Request) -> Reply {
+        let Some(c) = self.conns.get(&conn) else {
+            return Err(ProtoError::unauthorized("log in first"));
+        };
+        let user = c.user.clone();
+        let namespace = req.method().split_once('.').map(|(ns, _)| ns);
+        match (namespace, req) {
+            (Some("Call"), _) => self.call_request(conn, &user, req),
+            (Some("Chat"), _) => self.chat_request(conn, &user, req),
+            (Some("Video"), _) => self.video_request(conn, &user, req),
+            (Some("Agent"), _) => self.agent_request(&user, req),
+            (Some("Supervisor"), _) => self.supervisor_request(conn, &user, req),
+            (Some("Customer"), _) => self.customer_request(conn, req),
+            (_, Request::Login(_)) => Err(ProtoError::invalid_state(
+                "this connection is already logged in",
+            )),
+            // `handle` gives Media.offer to `media_offer`, never here.
+            (_, other) => Err(misrouted(other)),
+        }
+    }
+}
+
+/// Which SDK namespace a method came from: it decides the session types it may act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ns {
+    Call,
+    Chat,
+    Video,
+}
+
+impl Ns {
+    fn check(self, s: &Session) -> Result<(), ProtoError> {
+        let ok = match self {
+            Ns::Call => s.kind != CallType::Im,
+            Ns::Chat => s.kind == CallType::Im,
+            Ns::Video => s.kind == CallType::Video,
+        };
+        if ok {
+            return Ok(());
+        }
+        let hint = match s.kind {
+            CallType::Im => "Chat.*",
+            CallType::Video => "Video.* or Call.*",
+            _ => "Call.*",
+        };
+        Err(ProtoError::invalid_state(format!(
+            "session {} is of type {}: use {hint}",
+            s.id,
+            s.kind.as_str()
+        )))
+    }
+    fn transfer_name(self) -> &'static str {
+        match self {
+            Ns::Call => "Call.transfer",
+            Ns::Chat => "Chat.transfer",
+            Ns::Video => "Video.transfer",
+        }
+    }
+}
+
+pub(super) fn availability(a: &Agent) -> String {
+    if a.tabs.is_empty() {
+        "not connected".into()
+    } else if let Some(s) = &a.active {
+        format!("in session {s}")
+    } else if let Some(s) = &a.offer {
+        format!("being offered session {s}")
+    } else {
+        format!("status {}", a.status.as_str())
+    }
+}
+
+pub(super) fn check_text(text: &str) -> Result<(), ProtoError> {
+    if text.trim().is_empty() {
+        return Err(ProtoError::bad_request("parameter `text` is empty"));
+    }
+    if text.chars().count() > 4096 {
+        return Err(ProtoError::bad_request(
+            "parameter `text` is longer than 4096 characters",
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn valid_number(n: &str) -> bool {
+    !n.is_empty()
+        && n.chars().count() <= 32
+        && n.chars().any(|c| c.is_ascii_digit())
+        && n.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '*' | '#'))
+}
+
+pub(super) fn radix36(mut n: u64) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A request handed to a namespace that is not its own (a bug, answered
+/// rather than panicking).
+pub(super) fn misrouted(req: &Request) -> ProtoError {
+    ProtoError::new(
+        ErrorCode::Internal,
+        format!("{} is answered by its own path", req.method()),
+    )
+}
