@@ -191,7 +191,14 @@ pub struct CustomerCallParams {
     pub callee_remark: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// Queue priority (extension): 0 (the default) to 100; higher is
+    /// offered first, first come first served within a priority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u32>,
 }
+
+/// The highest `Customer.call` priority.
+pub const MAX_PRIORITY: u32 = 100;
 
 /// The result of `login`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

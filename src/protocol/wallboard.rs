@@ -47,6 +47,22 @@ pub struct BoardGroup {
     pub free: u32,
     /// Members connected and not offline.
     pub staffed: u32,
+    /// Sessions of other groups that overflowed here and wait (also
+    /// counted in their own group's `waiting`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub overflow_in: u32,
+    /// Where this group's sessions overflow, and after how many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overflow_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overflow_after: Option<u64>,
+    /// Seconds a session may wait before it ends (`queueTimeout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_wait: Option<u64>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One live (not ended) session on the wallboard.
@@ -72,6 +88,12 @@ pub struct BoardSession {
     pub started_at: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_at: Option<u64>,
+    /// Its queue priority (`Customer.call`), when above 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub priority: u32,
+    /// The group it overflowed to while it waited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overflow_to: Option<String>,
 }
 
 /// The center's figures for today (server local time). See docs/PROTOCOL.md,

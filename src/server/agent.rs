@@ -37,6 +37,9 @@ pub struct Agent {
     /// Sessions this supervisor monitors, and the one with audio.
     pub monitoring: Vec<String>,
     pub audio_monitor: Option<String>,
+    /// Let an offer ring out or declined one: no offers until then
+    /// (`center.no_answer_delay`); cleared by the timer that ends it.
+    pub no_answer_until: Option<Instant>,
 }
 
 impl Agent {
@@ -60,6 +63,7 @@ impl Agent {
             acw_for: None,
             monitoring: Vec::new(),
             audio_monitor: None,
+            no_answer_until: None,
         }
     }
 
@@ -69,6 +73,12 @@ impl Agent {
             && self.offer.is_none()
             && self.active.is_none()
             && !self.tabs.is_empty()
+    }
+
+    /// Can be offered a waiting session now: available, and not waiting
+    /// out a no-answer delay.
+    pub fn offerable(&self) -> bool {
+        self.available() && self.no_answer_until.is_none()
     }
 
     pub fn in_group(&self, group: &str) -> bool {

@@ -150,6 +150,9 @@ pub struct CenterSection {
     /// Seconds within which an answer counts toward the service level
     /// (the wallboard's figures).
     pub service_level_threshold: u64,
+    /// Seconds an agent who let an offer ring out, or declined it, is not
+    /// offered anything; 0: offered again at once.
+    pub no_answer_delay: u64,
 }
 
 impl Default for CenterSection {
@@ -167,6 +170,7 @@ impl Default for CenterSection {
             asr_word_ms: 250,
             max_ended_sessions: 20,
             service_level_threshold: 20,
+            no_answer_delay: 5,
         }
     }
 }
@@ -177,6 +181,17 @@ pub struct SkillGroup {
     pub id: String,
     #[serde(default)]
     pub name: Option<String>,
+    /// Seconds a session waits before the agents of `overflow_to` may be
+    /// offered it too (its own group's agents still may).
+    #[serde(default)]
+    pub overflow_after: Option<u64>,
+    /// The skill group sessions overflow to.
+    #[serde(default)]
+    pub overflow_to: Option<String>,
+    /// Seconds a session may wait before it ends, closeBy `admin`,
+    /// mainReason `queueTimeout`.
+    #[serde(default)]
+    pub max_wait: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -293,6 +308,26 @@ impl ServerConfig {
                 bail!("skill_groups: id `{}` appears twice", g.id);
             }
         }
+        for g in &self.skill_groups {
+            match (&g.overflow_after, &g.overflow_to) {
+                (Some(_), Some(to)) => {
+                    if to == &g.id {
+                        bail!("skill_groups: `{}` overflows to itself", g.id);
+                    }
+                    if !groups.contains(to.as_str()) {
+                        bail!(
+                            "skill_groups: `{}` overflows to `{to}`, which is not in skill_groups",
+                            g.id
+                        );
+                    }
+                }
+                (None, None) => {}
+                _ => bail!(
+                    "skill_groups: `{}` needs both overflow_after and overflow_to, or neither",
+                    g.id
+                ),
+            }
+        }
         let mut users = HashSet::new();
         for u in &self.users {
             if u.id.is_empty() {
@@ -350,6 +385,10 @@ impl ServerConfig {
         self.user(id).map(|u| u.seat_type).unwrap_or_default()
     }
 
+    pub fn skill_group(&self, id: &str) -> Option<&SkillGroup> {
+        self.skill_groups.iter().find(|g| g.id == id)
+    }
+
     pub fn user(&self, id: &str) -> Option<&User> {
         self.users.iter().find(|u| u.id == id)
     }
@@ -393,5 +432,30 @@ mod tests {
         let e = ServerConfig::parse(&format!("{MIN}[[users]]\nid = \"a\"\nrole = \"boss\"\n"))
             .unwrap_err();
         assert!(format!("{e:#}").contains("boss"), "{e:#}");
+    }
+
+    #[test]
+    fn overflow_must_name_another_group_and_come_with_its_delay() {
+        let groups = "[[skill_groups]]\nid = \"a\"\n[[skill_groups]]\nid = \"b\"\n";
+        let with = |extra: &str| {
+            ServerConfig::parse(&format!(
+                "{MIN}{groups}[[skill_groups]]\nid = \"c\"\n{extra}"
+            ))
+        };
+        let cfg = with("overflow_after = 30\noverflow_to = \"a\"\nmax_wait = 600\n").unwrap();
+        let c = cfg.skill_group("c").unwrap();
+        assert_eq!(
+            (c.overflow_after, c.overflow_to.as_deref(), c.max_wait),
+            (Some(30), Some("a"), Some(600))
+        );
+        for (extra, names) in [
+            ("overflow_after = 30\noverflow_to = \"zz\"\n", "`zz`"),
+            ("overflow_after = 30\noverflow_to = \"c\"\n", "itself"),
+            ("overflow_after = 30\n", "both"),
+            ("overflow_to = \"a\"\n", "both"),
+        ] {
+            let e = with(extra).unwrap_err();
+            assert!(e.to_string().contains(names), "{extra}: {e}");
+        }
     }
 }

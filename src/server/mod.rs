@@ -13,6 +13,7 @@ pub mod records;
 pub mod routing;
 pub mod session;
 pub mod speech;
+pub mod tracked;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;

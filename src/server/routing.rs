@@ -1,82 +1,366 @@
 //! The ACD strategy: which waiting session goes to which free agent.
-//! Oldest waiting session first; within its skill group, the agent who has
-//! been free the longest, preferring agents who have not already let this
-//! session's offer time out.
+//!
+//! Highest priority first, then the session waiting longest; within its
+//! skill group, the agent who has been free the longest, preferring agents
+//! who have not already let this session's offer ring out, and never one
+//! who declined it.
+//!
+//! Both sides are kept ordered as things change, so that making an offer
+//! costs O(log n) in the number of agents and sessions, not a walk over the
+//! floor: [`Queues`] holds each skill group's waiting sessions in offer
+//! order (and the groups' heads in the same order), [`Floor`] holds each
+//! group's offerable agents by how long they have been free, with the
+//! counts the wallboard shows.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use tokio::time::Instant;
 
 use super::agent::Agent;
-use super::session::Session;
 
-/// Choose the agent for a waiting session of `group`.
-pub fn pick_agent<'a>(
-    group: &str,
-    members: &[String],
-    agents: &'a HashMap<String, Agent>,
-    declined: &[String],
-    refused: &[String],
-) -> Option<&'a Agent> {
-    let candidates = members
-        .iter()
-        .filter_map(|id| agents.get(id))
-        .filter(|a| a.available() && a.in_group(group) && !refused.contains(&a.id));
-    let mut fresh: Option<&Agent> = None;
-    let mut any: Option<&Agent> = None;
-    for a in candidates {
-        let older = |best: Option<&Agent>| {
-            best.is_none_or(|b| (a.free_since, &a.id) < (b.free_since, &b.id))
+/// A session's place in the queues: higher `priority` first, then the
+/// moment it first queued, then a sequence number (the order of arrival).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QueueKey {
+    priority: Reverse<u32>,
+    pub at: Instant,
+    pub seq: u64,
+}
+
+impl QueueKey {
+    pub fn new(priority: u32, at: Instant, seq: u64) -> QueueKey {
+        QueueKey {
+            priority: Reverse(priority),
+            at,
+            seq,
+        }
+    }
+    pub fn priority(&self) -> u32 {
+        self.priority.0
+    }
+}
+
+/// Where a queued session waits.
+#[derive(Debug, Clone)]
+struct Waiting {
+    key: QueueKey,
+    /// Its own skill group (first), then groups it overflowed to.
+    groups: Vec<String>,
+    /// When it arrived (unix ms), for the wallboard's "oldest waiting".
+    created_ms: u64,
+}
+
+#[derive(Debug, Default)]
+struct GroupQueue {
+    /// Every session that may be offered to this group's agents, in offer order.
+    order: BTreeMap<QueueKey, String>,
+    /// The group's own sessions (not those overflowing into it), by arrival.
+    own: BTreeSet<(u64, String)>,
+}
+
+/// Every skill group's queue.
+#[derive(Debug, Default)]
+pub struct Queues {
+    groups: HashMap<String, GroupQueue>,
+    waiting: HashMap<String, Waiting>,
+    /// The first session of each non-empty queue, in offer order.
+    heads: BTreeSet<(QueueKey, String)>,
+}
+
+/// What the wallboard shows of one queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueStats {
+    /// The group's own sessions waiting.
+    pub waiting: u32,
+    /// Sessions of other groups that overflowed here and wait.
+    pub overflow_in: u32,
+    /// When the group's longest-waiting own session arrived (unix ms).
+    pub oldest_since: Option<u64>,
+}
+
+impl Queues {
+    pub fn new<'a>(groups: impl IntoIterator<Item = &'a str>) -> Queues {
+        let mut q = Queues::default();
+        for g in groups {
+            q.groups.insert(g.to_string(), GroupQueue::default());
+        }
+        q
+    }
+
+    pub fn has_group(&self, group: &str) -> bool {
+        self.groups.contains_key(group)
+    }
+
+    /// Sessions waiting, in all queues together (each counted once).
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    pub fn is_queued(&self, sid: &str) -> bool {
+        self.waiting.contains_key(sid)
+    }
+
+    /// The groups `sid` waits in (its own first), empty when not queued.
+    pub fn groups_of(&self, sid: &str) -> &[String] {
+        self.waiting.get(sid).map_or(&[], |w| &w.groups)
+    }
+
+    /// Queue `sid` in `groups` (its own group first) at `key`. Returns the
+    /// groups whose queue changed. A session already queued keeps its place.
+    pub fn enqueue(
+        &mut self,
+        sid: &str,
+        key: QueueKey,
+        groups: &[String],
+        created_ms: u64,
+    ) -> Vec<String> {
+        if self.waiting.contains_key(sid) {
+            return Vec::new();
+        }
+        let groups: Vec<String> = groups
+            .iter()
+            .filter(|g| self.groups.contains_key(g.as_str()))
+            .cloned()
+            .collect();
+        if groups.is_empty() {
+            return Vec::new();
+        }
+        for (i, g) in groups.iter().enumerate() {
+            self.insert(g, sid, key, (i == 0).then_some(created_ms));
+        }
+        self.waiting.insert(
+            sid.to_string(),
+            Waiting {
+                key,
+                groups: groups.clone(),
+                created_ms,
+            },
+        );
+        groups
+    }
+
+    /// A queued session may now also be offered to `group`'s agents.
+    /// Returns whether anything changed.
+    pub fn overflow(&mut self, sid: &str, group: &str) -> bool {
+        if !self.groups.contains_key(group) {
+            return false;
+        }
+        let Some(w) = self.waiting.get_mut(sid) else {
+            return false;
         };
-        if older(any) {
-            any = Some(a);
+        if w.groups.iter().any(|g| g == group) {
+            return false;
         }
-        if !declined.contains(&a.id) && older(fresh) {
-            fresh = Some(a);
+        w.groups.push(group.to_string());
+        let key = w.key;
+        self.insert(group, sid, key, None);
+        true
+    }
+
+    /// Take `sid` out of every queue. Returns the groups whose queue changed.
+    pub fn remove(&mut self, sid: &str) -> Vec<String> {
+        let Some(w) = self.waiting.remove(sid) else {
+            return Vec::new();
+        };
+        for (i, g) in w.groups.iter().enumerate() {
+            let Some(q) = self.groups.get_mut(g) else {
+                continue;
+            };
+            let head_before = q.order.first_key_value().map(|(k, _)| *k);
+            q.order.remove(&w.key);
+            if i == 0 {
+                q.own.remove(&(w.created_ms, sid.to_string()));
+            }
+            let head_after = q.order.first_key_value().map(|(k, _)| *k);
+            if head_before != head_after {
+                if let Some(k) = head_before {
+                    self.heads.remove(&(k, g.clone()));
+                }
+                if let Some(k) = head_after {
+                    self.heads.insert((k, g.clone()));
+                }
+            }
+        }
+        w.groups
+    }
+
+    fn insert(&mut self, group: &str, sid: &str, key: QueueKey, own: Option<u64>) {
+        let Some(q) = self.groups.get_mut(group) else {
+            return;
+        };
+        let head_before = q.order.first_key_value().map(|(k, _)| *k);
+        q.order.insert(key, sid.to_string());
+        if let Some(created) = own {
+            q.own.insert((created, sid.to_string()));
+        }
+        if head_before.is_none_or(|h| key < h) {
+            if let Some(h) = head_before {
+                self.heads.remove(&(h, group.to_string()));
+            }
+            self.heads.insert((key, group.to_string()));
         }
     }
-    fresh.or(any)
-}
 
-/// Insert a session into a queue, keeping it ordered by when it first queued.
-pub fn enqueue(
-    queue: &mut VecDeque<String>,
-    sessions: &HashMap<String, Session>,
-    id: &str,
-    key: (Instant, u64),
-) {
-    if queue.iter().any(|s| s == id) {
-        return;
+    /// Each non-empty queue's first session, in offer order: (group, session).
+    pub fn heads(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.heads.iter().filter_map(|(k, g)| {
+            let sid = self.groups.get(g)?.order.get(k)?;
+            Some((g.as_str(), sid.as_str()))
+        })
     }
-    let pos = queue
-        .iter()
-        .position(|s| sessions.get(s).is_some_and(|other| other.queue_key > key))
-        .unwrap_or(queue.len());
-    queue.insert(pos, id.to_string());
+
+    pub fn stats(&self, group: &str) -> QueueStats {
+        let Some(q) = self.groups.get(group) else {
+            return QueueStats::default();
+        };
+        QueueStats {
+            waiting: q.own.len() as u32,
+            overflow_in: (q.order.len() - q.own.len()) as u32,
+            oldest_since: q.own.first().map(|(at, _)| *at),
+        }
+    }
 }
 
-/// The next offer to make: the oldest queue head that has an agent for it.
-pub fn next_offer(
-    queues: &HashMap<String, VecDeque<String>>,
-    members: &HashMap<String, Vec<String>>,
-    agents: &HashMap<String, Agent>,
-    sessions: &HashMap<String, Session>,
+/// What the floor index last saw of an agent.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Seen {
+    /// In the groups' free lists, since when.
+    offerable: Option<Instant>,
+    staffed: bool,
+    groups: Vec<String>,
+}
+
+/// Each skill group's offerable agents, longest free first, and how many
+/// of its agents are staffed; updated agent by agent as they change.
+#[derive(Debug, Default)]
+pub struct Floor {
+    free: HashMap<String, BTreeSet<(Instant, String)>>,
+    staffed: HashMap<String, u32>,
+    seen: HashMap<String, Seen>,
+}
+
+/// Logged in and not offline: counts as staffed on the wallboard.
+pub fn staffed(a: &Agent) -> bool {
+    !a.tabs.is_empty() && a.status != crate::protocol::AgentStatus::Offline
+}
+
+impl Floor {
+    /// Take `a` as it is now. Returns the groups whose free or staffed
+    /// count changed (for the wallboard).
+    pub fn update(&mut self, a: &Agent) -> Vec<String> {
+        let now = Seen {
+            offerable: a.offerable().then_some(a.free_since),
+            staffed: staffed(a),
+            groups: a.groups.clone(),
+        };
+        let before = self.seen.get(&a.id).cloned().unwrap_or_default();
+        if before == now {
+            return Vec::new();
+        }
+        let mut touched = Vec::new();
+        for g in &before.groups {
+            if let Some(since) = before.offerable {
+                if let Some(set) = self.free.get_mut(g) {
+                    set.remove(&(since, a.id.clone()));
+                }
+            }
+            if before.staffed {
+                if let Some(n) = self.staffed.get_mut(g) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+            touched.push(g.clone());
+        }
+        for g in &now.groups {
+            if let Some(since) = now.offerable {
+                self.free
+                    .entry(g.clone())
+                    .or_default()
+                    .insert((since, a.id.clone()));
+            }
+            if now.staffed {
+                *self.staffed.entry(g.clone()).or_default() += 1;
+            }
+            if !touched.contains(g) {
+                touched.push(g.clone());
+            }
+        }
+        self.seen.insert(a.id.clone(), now);
+        touched
+    }
+
+    /// Agents of `group` who can be offered a session now.
+    pub fn free(&self, group: &str) -> u32 {
+        self.free.get(group).map_or(0, |s| s.len() as u32)
+    }
+
+    /// Agents of `group` logged in and not offline.
+    pub fn staffed(&self, group: &str) -> u32 {
+        self.staffed.get(group).copied().unwrap_or(0)
+    }
+
+    /// The agent of `group` to offer a session to: the longest free who has
+    /// not let it ring out (`declined`), else the longest free of those who
+    /// have; never one who declined it outright (`refused`). Looks at no
+    /// more agents than the two lists name, plus one.
+    pub fn pick(&self, group: &str, declined: &[String], refused: &[String]) -> Option<&str> {
+        let set = self.free.get(group)?;
+        let mut fallback = None;
+        for (_, id) in set {
+            if refused.contains(id) {
+                continue;
+            }
+            if declined.contains(id) {
+                fallback = fallback.or(Some(id.as_str()));
+                continue;
+            }
+            return Some(id);
+        }
+        fallback
+    }
+}
+
+/// The next offer to make: the session first in offer order, over all
+/// queues, that one of its group's offerable agents may take. A session
+/// none of them may take (each let it ring out or declined it) does not
+/// hold up the sessions behind it. `refusals` gives a session's
+/// `declined` and `refused` lists (see [`Floor::pick`]). Returns
+/// (session, agent).
+///
+/// Groups with nobody offerable cost nothing; within a group the walk
+/// stops at the first session that can be offered, so it only passes
+/// sessions refused by every agent free now.
+pub fn next_offer<'a>(
+    queues: &Queues,
+    floor: &Floor,
+    refusals: impl Fn(&str) -> Option<(&'a [String], &'a [String])>,
 ) -> Option<(String, String)> {
-    let mut best: Option<((Instant, u64), String, String)> = None;
-    for (group, queue) in queues {
-        let Some(head) = queue.front().and_then(|id| sessions.get(id)) else {
+    let mut best: Option<(QueueKey, &str, &str)> = None;
+    for (head, group) in &queues.heads {
+        if best.is_some_and(|(k, _, _)| k < *head) {
+            break;
+        }
+        if floor.free(group) == 0 {
+            continue;
+        }
+        let Some(q) = queues.groups.get(group) else {
             continue;
         };
-        if best.as_ref().is_some_and(|(k, _, _)| *k <= head.queue_key) {
-            continue;
-        }
-        let empty = Vec::new();
-        let m = members.get(group).unwrap_or(&empty);
-        if let Some(agent) = pick_agent(group, m, agents, &head.declined, &head.refused) {
-            best = Some((head.queue_key, head.id.clone(), agent.id.clone()));
+        for (key, sid) in &q.order {
+            if best.is_some_and(|(k, _, _)| k < *key) {
+                break;
+            }
+            let Some((declined, refused)) = refusals(sid) else {
+                continue;
+            };
+            if let Some(agent) = floor.pick(group, declined, refused) {
+                best = Some((*key, sid, agent));
+                break;
+            }
         }
     }
-    best.map(|(_, s, a)| (s, a))
+    best.map(|(_, s, a)| (s.to_string(), a.to_string()))
 }
 
 #[cfg(test)]
@@ -84,6 +368,7 @@ mod tests {
     use super::*;
     use crate::protocol::{AgentStatus, CallType, Direction};
     use crate::server::config::Role;
+    use crate::server::session::Session;
     use std::time::Duration;
 
     fn agent(id: &str, free_for: u64, now: Instant) -> Agent {
@@ -94,6 +379,14 @@ mod tests {
         a
     }
 
+    fn floor_of(agents: &HashMap<String, Agent>) -> Floor {
+        let mut f = Floor::default();
+        for a in agents.values() {
+            f.update(a);
+        }
+        f
+    }
+
     #[tokio::test(start_paused = true)]
     async fn longest_idle_first_and_declined_last() {
         let now = Instant::now() + Duration::from_secs(1000);
@@ -101,83 +394,173 @@ mod tests {
         for (id, idle) in [("a", 10), ("b", 50), ("c", 30)] {
             agents.insert(id.to_string(), agent(id, idle, now));
         }
-        let members: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(
-            pick_agent("g", &members, &agents, &[], &[]).unwrap().id,
-            "b"
-        );
-        assert_eq!(
-            pick_agent("g", &members, &agents, &["b".into()], &[])
-                .unwrap()
-                .id,
-            "c"
-        );
+        let mut floor = floor_of(&agents);
+        assert_eq!(floor.pick("g", &[], &[]), Some("b"));
+        assert_eq!(floor.pick("g", &["b".into()], &[]), Some("c"));
         // Everyone declined: still offered, to the longest idle.
-        let all: Vec<String> = members.clone();
-        assert_eq!(
-            pick_agent("g", &members, &agents, &all, &[]).unwrap().id,
-            "b"
-        );
+        let all: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(floor.pick("g", &all, &[]), Some("b"));
         // Agents who declined it are never offered it.
-        assert_eq!(
-            pick_agent("g", &members, &agents, &[], &["b".into()])
-                .unwrap()
-                .id,
-            "c"
-        );
+        assert_eq!(floor.pick("g", &[], &["b".into()]), Some("c"));
+        assert_eq!(floor.free("g"), 3);
+        assert_eq!(floor.staffed("g"), 3);
         // Busy, ringing, not free or disconnected agents get nothing.
-        agents.get_mut("b").unwrap().active = Some("s".into());
-        agents.get_mut("c").unwrap().offer = Some("s".into());
-        agents.get_mut("a").unwrap().tabs.clear();
-        assert!(pick_agent("g", &members, &agents, &[], &[]).is_none());
-        agents.get_mut("a").unwrap().tabs.push(2);
-        agents.get_mut("a").unwrap().status = AgentStatus::Rest;
-        assert!(pick_agent("g", &members, &agents, &[], &[]).is_none());
+        let change = |agents: &mut HashMap<String, Agent>, id: &str, f: &dyn Fn(&mut Agent)| {
+            f(agents.get_mut(id).unwrap());
+        };
+        change(&mut agents, "b", &|a| a.active = Some("s".into()));
+        change(&mut agents, "c", &|a| a.offer = Some("s".into()));
+        change(&mut agents, "a", &|a| a.tabs.clear());
+        for id in ["a", "b", "c"] {
+            assert_eq!(floor.update(&agents[id]), vec!["g".to_string()]);
+        }
+        assert_eq!(floor.pick("g", &[], &[]), None);
+        assert_eq!((floor.free("g"), floor.staffed("g")), (0, 2));
+        change(&mut agents, "a", &|a| {
+            a.tabs.push(2);
+            a.status = AgentStatus::Rest;
+        });
+        floor.update(&agents["a"]);
+        assert_eq!(floor.pick("g", &[], &[]), None);
+        // Waiting out a no-answer delay: free, but not offered anything.
+        change(&mut agents, "a", &|a| {
+            a.status = AgentStatus::Free;
+            a.no_answer_until = Some(now);
+        });
+        floor.update(&agents["a"]);
+        assert_eq!(floor.pick("g", &[], &[]), None);
+        change(&mut agents, "a", &|a| a.no_answer_until = None);
+        floor.update(&agents["a"]);
+        assert_eq!(floor.pick("g", &[], &[]), Some("a"));
+        // Unchanged: nothing to tell the wallboard.
+        assert!(floor.update(&agents["a"]).is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn picking_walks_only_past_the_agents_it_must_skip() {
+        // 10,000 free agents; the session was declined by the three longest
+        // free: the fourth is picked without looking at the rest.
+        let now = Instant::now() + Duration::from_secs(100_000);
+        let mut floor = Floor::default();
+        for i in 0..10_000u64 {
+            floor.update(&agent(&format!("a{i}"), 50_000 - i, now));
+        }
+        let declined: Vec<String> = vec!["a0".into(), "a2".into()];
+        let refused: Vec<String> = vec!["a1".into()];
+        assert_eq!(floor.pick("g", &declined, &refused), Some("a3"));
+        assert_eq!(floor.free("g"), 10_000);
+    }
+
+    fn session(id: &str, at: Instant, seq: u64) -> Session {
+        Session::new(
+            id.to_string(),
+            CallType::Phone,
+            Direction::Inbound,
+            at,
+            seq * 1000,
+            seq,
+        )
     }
 
     #[tokio::test(start_paused = true)]
     async fn oldest_session_first_across_groups() {
         let now = Instant::now();
         let mut sessions = HashMap::new();
-        let mut queues: HashMap<String, VecDeque<String>> = HashMap::new();
+        let mut queues = Queues::new(["x", "y"]);
         for (i, (id, g)) in [("s1", "x"), ("s2", "y"), ("s3", "x")].iter().enumerate() {
-            let s = Session::new(
-                id.to_string(),
-                CallType::Phone,
-                Direction::Inbound,
-                now + Duration::from_secs(i as u64),
-                0,
-                i as u64,
-            );
-            let key = s.queue_key;
+            let s = session(id, now + Duration::from_secs(i as u64), i as u64);
+            queues.enqueue(id, s.queue_key, &[g.to_string()], s.created_ms);
             sessions.insert(id.to_string(), s);
-            let q = queues.entry(g.to_string()).or_default();
-            enqueue(q, &sessions, id, key);
         }
         let mut agents = HashMap::new();
         let mut a = agent("a", 5, now + Duration::from_secs(10));
         a.groups = vec!["x".into(), "y".into()];
         agents.insert("a".to_string(), a);
-        let members: HashMap<String, Vec<String>> = [
-            ("x".to_string(), vec!["a".to_string()]),
-            ("y".to_string(), vec!["a".to_string()]),
-        ]
-        .into();
+        let floor = floor_of(&agents);
         assert_eq!(
-            next_offer(&queues, &members, &agents, &sessions),
+            next_offer(&queues, &floor, |sid| sessions
+                .get(sid)
+                .map(|s: &Session| (&s.declined[..], &s.refused[..]))),
             Some(("s1".into(), "a".into()))
         );
-        queues.get_mut("x").unwrap().pop_front();
+        assert_eq!(queues.remove("s1"), vec!["x".to_string()]);
         assert_eq!(
-            next_offer(&queues, &members, &agents, &sessions),
+            next_offer(&queues, &floor, |sid| sessions
+                .get(sid)
+                .map(|s: &Session| (&s.declined[..], &s.refused[..]))),
             Some(("s2".into(), "a".into()))
         );
         // Re-queued sessions go back to their place, not to the end.
-        let key = sessions["s1"].queue_key;
-        enqueue(queues.get_mut("x").unwrap(), &sessions, "s1", key);
+        let s1 = &sessions["s1"];
+        queues.enqueue("s1", s1.queue_key, &["x".into()], s1.created_ms);
+        let order: Vec<&str> = queues.heads().map(|(_, s)| s).collect();
+        assert_eq!(order, vec!["s1", "s2"]);
+        assert_eq!(queues.stats("x").waiting, 2);
+        assert_eq!(queues.stats("x").oldest_since, Some(0));
+        assert_eq!(queues.waiting(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_session_nobody_free_may_take_does_not_hold_up_the_queue() {
+        let now = Instant::now() + Duration::from_secs(100);
+        let mut sessions = HashMap::new();
+        let mut queues = Queues::new(["g"]);
+        for (i, id) in ["s1", "s2"].iter().enumerate() {
+            let s = session(id, now + Duration::from_secs(i as u64), i as u64);
+            queues.enqueue(id, s.queue_key, &["g".to_string()], s.created_ms);
+            sessions.insert(id.to_string(), s);
+        }
+        // The only free agent declined s1: s2 is offered to her.
+        if let Some(s1) = sessions.get_mut("s1") {
+            s1.refused.push("a".into());
+        }
+        let mut agents = HashMap::new();
+        agents.insert("a".to_string(), agent("a", 5, now));
+        let floor = floor_of(&agents);
+        let next = next_offer(&queues, &floor, |sid| {
+            sessions
+                .get(sid)
+                .map(|s: &Session| (&s.declined[..], &s.refused[..]))
+        });
+        assert_eq!(next, Some(("s2".into(), "a".into())));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn priority_first_then_first_come_and_overflow_joins_in_order() {
+        let now = Instant::now();
+        let mut q = Queues::new(["x", "y"]);
+        let k = |p: u32, s: u64| QueueKey::new(p, now + Duration::from_secs(s), s);
+        q.enqueue("old", k(0, 1), &["x".into()], 1);
+        q.enqueue("vip", k(5, 3), &["x".into()], 3);
+        q.enqueue("vip2", k(5, 4), &["x".into()], 4);
+        q.enqueue("y1", k(0, 2), &["y".into()], 2);
+        let heads: Vec<(&str, &str)> = q.heads().collect();
+        assert_eq!(heads, vec![("x", "vip"), ("y", "y1")]);
+        // `old` overflows to y, where it is older than y1.
+        assert!(q.overflow("old", "y"));
+        assert!(!q.overflow("old", "y"), "once");
+        assert!(!q.overflow("old", "nowhere"));
+        let heads: Vec<(&str, &str)> = q.heads().collect();
+        assert_eq!(heads, vec![("x", "vip"), ("y", "old")]);
         assert_eq!(
-            queues["x"],
-            VecDeque::from(vec!["s1".to_string(), "s3".to_string()])
+            q.stats("y"),
+            QueueStats {
+                waiting: 1,
+                overflow_in: 1,
+                oldest_since: Some(2)
+            }
         );
+        assert_eq!(q.stats("x").oldest_since, Some(1));
+        // Offered from y: gone from both queues.
+        assert_eq!(q.remove("old"), vec!["x".to_string(), "y".to_string()]);
+        assert_eq!(q.stats("x").waiting, 2);
+        assert_eq!(q.stats("y").overflow_in, 0);
+        let heads: Vec<(&str, &str)> = q.heads().collect();
+        assert_eq!(heads, vec![("x", "vip"), ("y", "y1")]);
+        for s in ["vip", "vip2", "y1"] {
+            q.remove(s);
+        }
+        assert_eq!(q.heads().count(), 0);
+        assert_eq!(q.waiting(), 0);
     }
 }

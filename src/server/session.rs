@@ -11,6 +11,7 @@ use crate::protocol::{
 
 use super::conn::ConnId;
 use super::records::{TranscriptLine, TransferRecord};
+use super::routing::QueueKey;
 
 /// A sentence being spoken through the text transcript path.
 #[derive(Debug, Clone)]
@@ -54,8 +55,17 @@ pub struct Session {
     pub caller_agent: Option<String>,
     /// The agent the session is offered to while ringing.
     pub ringing_to: Option<String>,
-    /// Position in the queue: when it first queued, and a tie-breaker.
-    pub queue_key: (Instant, u64),
+    /// Position in the queues: priority, when it first queued, and a tie-breaker.
+    pub queue_key: QueueKey,
+    /// When the offer ringing now rings out.
+    pub ring_deadline: Option<Instant>,
+    /// Bumped whenever it starts waiting in a skill group (arrival, transfer
+    /// to a group), so a stale overflow or maximum-wait timer is ignored.
+    pub wait_gen: u64,
+    /// It waited `max_wait` while ringing: it ends if it comes back to the queue.
+    pub wait_over: bool,
+    /// The group it overflowed to (its group's `overflow_to`), once it has.
+    pub overflow: Option<String>,
     pub created: Instant,
     pub created_ms: u64,
     pub offered_ms: Option<u64>,
@@ -118,7 +128,11 @@ impl Session {
             agent: None,
             caller_agent: None,
             ringing_to: None,
-            queue_key: (now, seq),
+            queue_key: QueueKey::new(0, now, seq),
+            ring_deadline: None,
+            wait_gen: 0,
+            wait_over: false,
+            overflow: None,
             created: now,
             created_ms: now_ms,
             offered_ms: None,

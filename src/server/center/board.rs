@@ -2,19 +2,21 @@
 //! and `Supervisor.subscribe` (a snapshot, then a delta after every command
 //! or timer that changed something a subscriber sees).
 //!
-//! Deltas are found by comparing the rows now with the rows last sent, so
-//! no code path that changes an agent or a session can forget to publish.
-//! The comparison only runs while someone is subscribed.
+//! Deltas are found by comparing rows with the rows last sent, so no code
+//! path that changes an agent or a session can forget to publish; only the
+//! rows of the agents, sessions and groups the command changed are built
+//! and compared (the center's `Tracked` maps say which), so a command costs
+//! the same on a floor of ten seats or ten thousand. The comparison only
+//! runs while someone is subscribed.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{Local, TimeZone};
-use tokio::time::Instant;
 
 use super::{Center, ConnId, TimerKind};
 use crate::protocol::*;
-use crate::server::kpi::Kpi;
+use crate::server::kpi::{Kpi, OpenTime};
 use crate::server::session::Session;
 
 const MINUTE_MS: u64 = 60_000;
@@ -30,8 +32,11 @@ pub(super) struct Board {
     sessions: HashMap<String, BoardSession>,
     kpis: Option<Kpis>,
     point: Option<HistoryPoint>,
-    /// Every seat's status and since when, as last seen (for occupancy).
-    seen: HashMap<String, (AgentStatus, Instant)>,
+    /// Every seat's status and since when (unix ms), as last seen; seats
+    /// never seen are offline since the start.
+    seen: HashMap<String, (AgentStatus, u64)>,
+    /// The seen intervals, summed for occupancy.
+    open: OpenTime,
     queue_seen: u32,
     /// The minute timer is set (while someone is subscribed).
     ticking: bool,
@@ -71,6 +76,7 @@ impl Board {
             kpis: None,
             point: None,
             seen: HashMap::new(),
+            open: OpenTime::default(),
             queue_seen: 0,
             ticking: false,
         }
@@ -81,8 +87,16 @@ impl Board {
         if now_ms >= self.kpi.day_end() {
             let (start, end) = local_day(now_ms);
             self.kpi.roll_day(start, end);
+            // Every interval still open began before the new day.
+            self.open.restart_at(self.kpi.day_start());
         }
         &mut self.kpi
+    }
+
+    /// Today's figures at `now_ms`.
+    fn figures(&mut self, now_ms: u64) -> Kpis {
+        self.kpi_at(now_ms);
+        self.kpi.figures_with(now_ms, &self.open)
     }
 }
 
@@ -115,31 +129,19 @@ impl Center {
     }
 
     fn board_group(&self, id: &str) -> BoardGroup {
-        let queue = self.queues.get(id);
-        let members = self.members.get(id).map(Vec::as_slice).unwrap_or(&[]);
-        let member = |m: &String| self.agents.get(m);
+        let q = self.queues.stats(id);
+        let cfg = self.cfg.skill_group(id);
         BoardGroup {
             skill_group_id: id.to_string(),
-            name: self
-                .cfg
-                .skill_groups
-                .iter()
-                .find(|g| g.id == id)
-                .and_then(|g| g.name.clone()),
-            waiting: queue.map_or(0, |q| q.len()) as u32,
-            oldest_since: queue
-                .and_then(|q| q.iter().filter_map(|s| self.sessions.get(s)).next())
-                .map(|s| s.created_ms),
-            free: members
-                .iter()
-                .filter_map(member)
-                .filter(|a| a.available())
-                .count() as u32,
-            staffed: members
-                .iter()
-                .filter_map(member)
-                .filter(|a| !a.tabs.is_empty() && a.status != AgentStatus::Offline)
-                .count() as u32,
+            name: cfg.and_then(|g| g.name.clone()),
+            waiting: q.waiting,
+            oldest_since: q.oldest_since,
+            free: self.floor.free(id),
+            staffed: self.floor.staffed(id),
+            overflow_in: q.overflow_in,
+            overflow_to: cfg.and_then(|g| g.overflow_to.clone()),
+            overflow_after: cfg.and_then(|g| g.overflow_after),
+            max_wait: cfg.and_then(|g| g.max_wait),
         }
     }
 
@@ -175,14 +177,9 @@ impl Center {
             caller,
             started_at: s.created_ms,
             accepted_at: s.accepted_ms,
+            priority: s.queue_key.priority(),
+            overflow_to: s.overflow.clone(),
         }
-    }
-
-    fn open_intervals(&self) -> Vec<(AgentStatus, u64)> {
-        self.agents
-            .values()
-            .map(|a| (a.status, self.clock.wall_ms(a.status_since)))
-            .collect()
     }
 
     /// The whole wallboard as it stands.
@@ -207,43 +204,41 @@ impl Center {
             .map(Center::board_session)
             .collect();
         sessions.sort_by(|a, b| (a.started_at, &a.session_id).cmp(&(b.started_at, &b.session_id)));
-        let open = self.open_intervals();
-        let kpi = self.board.kpi_at(now_ms);
+        let kpis = self.board.figures(now_ms);
         Wallboard {
             agents,
             groups,
             sessions,
-            kpis: kpi.figures(now_ms, &open),
-            history: kpi.history(now_ms),
+            kpis,
+            history: self.board.kpi.history(now_ms),
         }
     }
 
     // ----- what happens -----------------------------------------------------
 
     /// Feed the figures what changed that no single call site reports: the
-    /// queue length and every seat's status intervals. Runs after every
-    /// command and timer.
+    /// queue length and the status intervals of the seats this command
+    /// changed. Runs after every command and timer.
     pub(super) fn observe(&mut self) {
         let now_ms = self.clock.now_ms();
-        let waiting: u32 = self.queues.values().map(|q| q.len() as u32).sum();
+        let day_start = self.board.kpi_at(now_ms).day_start();
+        let waiting = self.queues.waiting() as u32;
         let mut closed = Vec::new();
-        for a in self.agents.values() {
-            let now = (a.status, a.status_since);
-            match self.board.seen.get_mut(&a.id) {
-                Some(before) if *before != now => {
-                    closed.push((before.0, before.1, a.status_since));
-                    *before = now;
-                }
-                Some(_) => {}
-                None => {
-                    self.board.seen.insert(a.id.clone(), now);
-                }
+        for id in &self.changes.agents {
+            let Some(a) = self.agents.get(id) else {
+                continue;
+            };
+            let now = (a.status, self.clock.wall_ms(a.status_since));
+            let before = self.board.seen.insert(id.clone(), now);
+            if before == Some(now) {
+                continue;
             }
+            if let Some((st, from)) = before {
+                closed.push((st, from, now.1));
+                self.board.open.close(st, from.max(day_start));
+            }
+            self.board.open.open(now.0, now.1.max(day_start));
         }
-        let closed: Vec<(AgentStatus, u64, u64)> = closed
-            .into_iter()
-            .map(|(st, from, to)| (st, self.clock.wall_ms(from), self.clock.wall_ms(to)))
-            .collect();
         let queue_changed = waiting != self.board.queue_seen;
         self.board.queue_seen = waiting;
         let kpi = self.board.kpi_at(now_ms);
@@ -334,13 +329,40 @@ impl Center {
         self.schedule_board_minute();
     }
 
-    /// Send subscribers what changed since the last delta.
+    /// Send subscribers what this command changed: the rows of the agents,
+    /// groups and sessions it touched that differ from those last sent.
     pub(super) fn publish(&mut self) {
         if self.board.subscribers.is_empty() {
             return;
         }
-        let now = self.wallboard();
-        let d = self.board.record(now);
+        let now_ms = self.clock.now_ms();
+        let mut ids: Vec<&String> = self.changes.agents.iter().collect();
+        ids.sort();
+        let agents: Vec<BoardAgent> = ids
+            .into_iter()
+            .filter_map(|id| self.board_agent(id))
+            .collect();
+        let groups: Vec<BoardGroup> = self
+            .cfg
+            .skill_groups
+            .iter()
+            .filter(|g| self.changes.groups.contains(&g.id))
+            .map(|g| self.board_group(&g.id))
+            .collect();
+        let mut sessions = Vec::new();
+        let mut gone = Vec::new();
+        for sid in &self.changes.sessions {
+            match self.sessions.get(sid).filter(|s| !s.is_ended()) {
+                Some(s) => sessions.push(Center::board_session(s)),
+                None => gone.push(sid.clone()),
+            }
+        }
+        sessions.sort_by(|a, b| (a.started_at, &a.session_id).cmp(&(b.started_at, &b.session_id)));
+        let kpis = self.board.figures(now_ms);
+        let point = self.board.kpi.history(now_ms).pop();
+        let d = self
+            .board
+            .changed_rows(agents, groups, sessions, gone, kpis, point);
         if !d.is_empty() {
             let subs = self.board.subscribers.clone();
             self.emit_to_conns(&subs, &Event::Wallboard(d));
@@ -349,6 +371,40 @@ impl Center {
 }
 
 impl Board {
+    /// Take these rows (the changed ones) as sent; what differs from the
+    /// rows sent before. `gone`: sessions that ended or went away.
+    fn changed_rows(
+        &mut self,
+        agents: Vec<BoardAgent>,
+        groups: Vec<BoardGroup>,
+        sessions: Vec<BoardSession>,
+        gone: Vec<String>,
+        kpis: Kpis,
+        point: Option<HistoryPoint>,
+    ) -> WallboardDelta {
+        let mut ended: Vec<String> = gone
+            .into_iter()
+            .filter(|id| self.sessions.remove(id).is_some())
+            .collect();
+        ended.sort();
+        let mut d = WallboardDelta {
+            agents: changed(&mut self.agents, agents, |a| &a.user_id),
+            groups: changed(&mut self.groups, groups, |g| &g.skill_group_id),
+            sessions: changed(&mut self.sessions, sessions, |s| &s.session_id),
+            ended,
+            ..WallboardDelta::default()
+        };
+        if self.kpis.as_ref().map(counters) != Some(counters(&kpis)) {
+            self.kpis = Some(kpis.clone());
+            d.kpis = Some(kpis);
+        }
+        if point != self.point {
+            self.point = point.clone();
+            d.history.extend(point);
+        }
+        d
+    }
+
     /// Take `w` as the rows sent; what differs from the rows sent before.
     fn record(&mut self, w: Wallboard) -> WallboardDelta {
         let live: HashSet<&str> = w.sessions.iter().map(|s| s.session_id.as_str()).collect();

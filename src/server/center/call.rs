@@ -342,7 +342,7 @@ impl Center {
         let sid = s.id.clone();
         match &target {
             Target::Group(g) => {
-                if !self.queues.contains_key(g) {
+                if !self.queues.has_group(g) {
                     return Err(ProtoError::not_found(format!(
                         "skill group `{g}` does not exist"
                     )));
@@ -403,7 +403,7 @@ impl Center {
         self.release_agent(user, &sid, true);
         match target {
             Target::User(u) => self.offer(&sid, &u),
-            Target::Group(_) => self.queue_session(&sid),
+            Target::Group(_) => self.start_waiting(&sid),
         }
         Ok(None)
     }
@@ -419,7 +419,7 @@ impl Center {
             return Err(ProtoError::bad_request("Call.startOutboundCall: parameter `phoneNumber` must be 1 to 32 of digits, +, -, spaces, ( ) * #"));
         }
         if let Some(g) = &p.skill_group_id {
-            if !self.queues.contains_key(g) {
+            if !self.queues.has_group(g) {
                 return Err(ProtoError::not_found(format!(
                     "skill group `{g}` does not exist"
                 )));

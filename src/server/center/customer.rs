@@ -124,10 +124,16 @@ impl Center {
                 ))),
             }
         };
-        if !self.queues.contains_key(&p.skill_group_id) {
+        if !self.queues.has_group(&p.skill_group_id) {
             return Err(ProtoError::not_found(format!(
                 "skill group `{}` does not exist",
                 crate::protocol::shorten_for_error(&p.skill_group_id)
+            )));
+        }
+        let priority = p.priority.unwrap_or(0);
+        if priority > MAX_PRIORITY {
+            return Err(ProtoError::bad_request(format!(
+                "Customer.call: parameter `priority` must be 0 to {MAX_PRIORITY}, not {priority}"
             )));
         }
         let mut call_in = CallIn {
@@ -187,11 +193,9 @@ impl Center {
         s.call_in = call_in;
         s.trunk = Some(conn);
         s.group = Some(p.skill_group_id.clone());
-        let key = s.queue_key;
+        s.queue_key = routing::QueueKey::new(priority, now, s.queue_key.seq);
         self.sessions.insert(sid.clone(), s);
-        if let Some(q) = self.queues.get_mut(&p.skill_group_id) {
-            routing::enqueue(q, &self.sessions, &sid, key);
-        }
+        self.start_waiting(&sid);
         self.kpi_offered();
         Ok(Some(json!({ "sessionId": sid })))
     }

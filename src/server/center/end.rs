@@ -23,6 +23,7 @@ impl Center {
         }
         let was_talking = s.in_progress();
         self.kpi_ended(sid);
+        self.dequeue(sid);
         let Some(s) = self.sessions.get_mut(sid) else {
             return Ok(());
         };
@@ -37,11 +38,6 @@ impl Center {
             at_ms: now_ms,
         });
         let rec = record_of(s);
-        if let Some(g) = &s.group {
-            if let Some(q) = self.queues.get_mut(g) {
-                q.retain(|x| x != sid);
-            }
-        }
         let saved = self.records.save(&rec).map_err(|e| {
             tracing::error!(session = %sid, error = %e, "could not write the session record");
             ProtoError::internal(format!(

@@ -85,7 +85,9 @@ impl Center {
             }
             self.bridges.insert(sid.clone(), bridge);
         }
-        self.sync_media();
+        if let (Some(b), Some(s)) = (self.bridges.get_mut(&sid), self.sessions.get(&sid)) {
+            b.update(mix_of(s));
+        }
         let Some(bridge_tx) = self.bridges.get(&sid).map(|b| b.tx.clone()) else {
             return Err(ProtoError::new(ErrorCode::Internal, "no media bridge"));
         };
@@ -114,20 +116,22 @@ impl Center {
     }
 
     /// Tell each bridge who is in its call now; end the bridges of ended sessions.
+    /// Only the sessions this command changed are looked at.
     pub(super) fn sync_media(&mut self) {
         if self.bridges.is_empty() {
             return;
         }
-        let mut ended = Vec::new();
-        for (sid, b) in self.bridges.iter_mut() {
+        for sid in &self.changes.sessions {
+            let Some(b) = self.bridges.get_mut(sid) else {
+                continue;
+            };
             match self.sessions.get(sid) {
                 Some(s) if !s.is_ended() => b.update(mix_of(s)),
-                _ => ended.push(sid.clone()),
-            }
-        }
-        for sid in ended {
-            if let Some(b) = self.bridges.remove(&sid) {
-                let _ = b.tx.send(BridgeCmd::End);
+                _ => {
+                    if let Some(b) = self.bridges.remove(sid) {
+                        let _ = b.tx.send(BridgeCmd::End);
+                    }
+                }
             }
         }
     }

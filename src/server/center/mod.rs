@@ -3,7 +3,7 @@
 //! each connection's outbound queue. Every reply goes out before the events
 //! the request caused.
 
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,8 +18,9 @@ use super::clock::Clock;
 use super::config::{Role, ServerConfig};
 use super::media::{Bridge, BridgeCmd, BridgeEvent, HeardDigit, Mix, Report, Sound};
 use super::records::{RecordStore, SessionRecord, TranscriptLine, TransferRecord};
-use super::routing;
+use super::routing::{self, Floor, Queues};
 use super::session::{EndInfo, Monitor, Session, Utterance, MAX_MESSAGES};
+use super::tracked::Tracked;
 
 mod agent;
 mod board;
@@ -126,6 +127,21 @@ enum TimerKind {
     },
     /// The wallboard's minute: history moves on (while someone subscribes).
     BoardMinute,
+    /// An agent's no-answer delay (set at `at`) is over.
+    NoAnswerDelay {
+        agent: String,
+        at: Instant,
+    },
+    /// A session has waited its group's `overflow_after`.
+    Overflow {
+        session: String,
+        gen: u64,
+    },
+    /// A session has waited its group's `max_wait`.
+    MaxWait {
+        session: String,
+        gen: u64,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -155,10 +171,14 @@ pub struct Center {
     records: Box<dyn RecordStore>,
     conns: HashMap<ConnId, Conn>,
     trunks: Vec<ConnId>,
-    agents: HashMap<String, Agent>,
-    members: HashMap<String, Vec<String>>,
-    sessions: HashMap<String, Session>,
-    queues: HashMap<String, VecDeque<String>>,
+    agents: Tracked<Agent>,
+    sessions: Tracked<Session>,
+    /// Each skill group's waiting sessions, in offer order.
+    queues: Queues,
+    /// Each skill group's offerable agents, longest free first.
+    floor: Floor,
+    /// What the command being handled changed, for what follows it.
+    changes: Changes,
     timers: BinaryHeap<Timer>,
     seq: u64,
     id_prefix: String,
@@ -173,6 +193,15 @@ pub struct Center {
     speech: crate::server::speech::Speech,
 }
 
+/// What one command (or timer) changed: the figures, the wallboard and
+/// the media bridges look at these alone.
+#[derive(Debug, Default)]
+struct Changes {
+    agents: HashSet<String>,
+    sessions: HashSet<String>,
+    groups: HashSet<String>,
+}
+
 /// Handle to a running center.
 #[derive(Clone)]
 pub struct CenterHandle {
@@ -182,25 +211,15 @@ pub struct CenterHandle {
 impl Center {
     pub fn new(cfg: Arc<ServerConfig>, clock: Clock, records: Box<dyn RecordStore>) -> Center {
         let now = clock.instant();
-        let mut agents = HashMap::new();
-        let mut members: HashMap<String, Vec<String>> = HashMap::new();
-        for g in &cfg.skill_groups {
-            members.insert(g.id.clone(), Vec::new());
-        }
+        let mut agents = Tracked::new();
+        let mut floor = Floor::default();
         for u in cfg.users.iter().filter(|u| u.role.is_seat()) {
-            agents.insert(
-                u.id.clone(),
-                Agent::new(u.id.clone(), u.role, u.skill_groups.clone(), now),
-            );
-            for g in &u.skill_groups {
-                members.entry(g.clone()).or_default().push(u.id.clone());
-            }
+            let a = Agent::new(u.id.clone(), u.role, u.skill_groups.clone(), now);
+            floor.update(&a);
+            agents.insert(u.id.clone(), a);
         }
-        let queues = cfg
-            .skill_groups
-            .iter()
-            .map(|g| (g.id.clone(), VecDeque::new()))
-            .collect();
+        agents.take_changed();
+        let queues = Queues::new(cfg.skill_groups.iter().map(|g| g.id.as_str()));
         // Random per run, so ids never repeat across restarts.
         let id_prefix = radix36(rand::random::<u32>() as u64);
         let board = board::Board::new(cfg.center.service_level_threshold, clock.now_ms());
@@ -218,9 +237,10 @@ impl Center {
             conns: HashMap::new(),
             trunks: Vec::new(),
             agents,
-            members,
-            sessions: HashMap::new(),
+            sessions: Tracked::new(),
             queues,
+            floor,
+            changes: Changes::default(),
             timers: BinaryHeap::new(),
             seq: 0,
             id_prefix,
@@ -296,11 +316,7 @@ impl Center {
             } => self.send_asr(&session, flow, result),
             Command::SayAsText { session, text } => self.speak(&session, Flow::In, &text),
         }
-        self.dispatch();
-        self.sync_media();
-        self.observe();
-        self.publish();
-        self.flush();
+        self.settle();
     }
 
     fn fire_due(&mut self) {
@@ -310,11 +326,32 @@ impl Center {
                 self.fire(t.kind);
             }
         }
+        self.settle();
+    }
+
+    /// What follows every command and timer: the offers that can be made
+    /// now, the media bridges told who is in their call, the figures and
+    /// the wallboard brought up to date — each looking only at what
+    /// changed — and the outbox sent.
+    fn settle(&mut self) {
         self.dispatch();
+        self.changes.sessions.extend(self.sessions.take_changed());
         self.sync_media();
         self.observe();
         self.publish();
+        self.changes = Changes::default();
         self.flush();
+    }
+
+    /// Bring the floor's free lists up to date with the agents changed
+    /// since the last look.
+    fn reindex(&mut self) {
+        for id in self.agents.take_changed() {
+            if let Some(a) = self.agents.get(&id) {
+                self.changes.groups.extend(self.floor.update(a));
+            }
+            self.changes.agents.insert(id);
+        }
     }
 
     fn schedule(&mut self, after: Duration, kind: TimerKind) {
@@ -410,11 +447,7 @@ impl Center {
         if s.state != SessionState::Ringing {
             return None;
         }
-        let gen = s.ring_gen;
-        let deadline = self.timers.iter().find_map(|t| match &t.kind {
-            TimerKind::Ring { session, gen: g } if *session == s.id && *g == gen => Some(t.at),
-            _ => None,
-        })?;
+        let deadline = s.ring_deadline?;
         Some(
             deadline
                 .saturating_duration_since(self.clock.instant())
@@ -450,6 +483,9 @@ impl Center {
             TimerKind::BoardMinute => self.board_minute(),
             TimerKind::AfterCallWork { agent, gen } => self.after_call_work_ended(&agent, gen),
             TimerKind::Grace { agent, gen } => self.grace_ended(&agent, gen),
+            TimerKind::NoAnswerDelay { agent, at } => self.no_answer_delay_ended(&agent, at),
+            TimerKind::Overflow { session, gen } => self.overflow(&session, gen),
+            TimerKind::MaxWait { session, gen } => self.max_wait_reached(&session, gen),
         }
     }
 
