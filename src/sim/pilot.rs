@@ -34,6 +34,9 @@ pub struct Autopilot {
     errors_seen: Option<(u64, String)>,
     /// Lines said, by session and line number.
     said: HashSet<(String, usize)>,
+    /// The call-out last dialled, until its call is placed: refused (an
+    /// offer rang in first, say), it is tried again when idle.
+    dialled: Option<String>,
 }
 
 fn ch(c: char) -> KeyEvent {
@@ -86,6 +89,7 @@ impl Autopilot {
             user: user.to_string(),
             errors_seen: None,
             said: HashSet::new(),
+            dialled: None,
         }
     }
 
@@ -124,6 +128,9 @@ impl Autopilot {
             );
         }
         self.seen.remove("!close");
+        if state.sessions.iter().any(|s| s.phase == Phase::Dialing) {
+            self.dialled = None; // placed
+        }
         let active = state.has_active();
         // Offers.
         let ringing: Vec<Session> = state
@@ -338,6 +345,11 @@ impl Pilot for Autopilot {
                 if let Some(l) = &self.log {
                     l.log(&self.user, format!("sees an error: {}", e.text));
                 }
+                if e.text.starts_with("Call.startOutboundCall") {
+                    if let Some(sit) = self.dialled.take() {
+                        self.done.remove(&sit);
+                    }
+                }
                 self.errors_seen = Some(key);
             }
         }
@@ -384,6 +396,9 @@ impl Pilot for Autopilot {
             if sit.starts_with("reply:") {
                 self.replies += 1;
             }
+            if sit.starts_with("callout:") {
+                self.dialled = Some(sit.clone());
+            }
             if !sit.starts_with('!') {
                 self.done.insert(sit);
             } else {
@@ -402,6 +417,51 @@ impl Pilot for Autopilot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_call_back_is_dialled_again_when_idle() {
+        use crate::app::keymap::Keymap;
+        use crate::app::state::{Link, Notice};
+        let cfg = Config {
+            call_out: vec![super::super::scenario::CallOut {
+                at: 0.0,
+                number: "5550142".into(),
+            }],
+            ..Config::default()
+        };
+        let mut pilot = Autopilot::new(cfg, 0, "alice", None);
+        let mut state = State::new("ws://x".into(), "alice".into(), Keymap::default(), 0);
+        state.link = Link::Online { since: 0 };
+        state.status = Some(AgentStatus::Free);
+        let dial = |pilot: &mut Autopilot, state: &State, now: u64| {
+            let Some((_, first)) = pilot.next(state, now) else {
+                return 0;
+            };
+            assert_eq!(first, bound(state, Command::CallOut));
+            let mut keys = 1;
+            pilot.pressed(now);
+            while pilot.next(state, now).is_some() && pilot.queue.front().is_some() {
+                pilot.pressed(now);
+                keys += 1;
+            }
+            keys
+        };
+        // The number, then Enter, after the call-out key.
+        assert_eq!(dial(&mut pilot, &state, 1000), 1 + 7 + 1);
+        assert!(pilot.next(&state, 2000).is_none(), "dialled once");
+        // The server refuses it (an offer rang in first): dialled again.
+        state.errors.push_back(Notice {
+            at: 2100,
+            text: "Call.startOutboundCall: you are being offered session s-1".into(),
+        });
+        assert_eq!(dial(&mut pilot, &state, 3000), 9);
+        // Another error is not about it: nothing more.
+        state.errors.push_back(Notice {
+            at: 3100,
+            text: "Call.hold: session s-2 is held".into(),
+        });
+        assert!(pilot.next(&state, 4000).is_none());
+    }
 
     #[test]
     fn finds_the_digit_a_caller_asks_for() {
