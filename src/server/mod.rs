@@ -14,6 +14,7 @@ pub mod routing;
 pub mod session;
 pub mod speech;
 pub mod tracked;
+pub mod writer;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;

@@ -1,6 +1,8 @@
 //! Session records: every ended session is written to SQLite before its end
-//! is acknowledged. WAL mode with synchronous=NORMAL: a committed record
-//! survives a crash of the process.
+//! is acknowledged. The center does not write them itself: its writer
+//! (`server::writer`) commits them in batches on a thread of its own. WAL
+//! mode with synchronous=FULL: a committed batch is on disk (one fsync per
+//! batch), so it survives a crash of the process or of the machine.
 
 use std::path::{Path, PathBuf};
 
@@ -70,12 +72,41 @@ pub struct TranscriptLine {
     pub text: String,
 }
 
+/// One write to the records.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// An ended session (replaces an earlier record of it).
+    Save(Box<SessionRecord>),
+    /// After-call work to add to a recorded session.
+    AddAcw { session_id: String, acw_ms: u64 },
+}
+
+impl Write {
+    pub fn session_id(&self) -> &str {
+        match self {
+            Write::Save(r) => &r.session_id,
+            Write::AddAcw { session_id, .. } => session_id,
+        }
+    }
+}
+
 /// Where records go. The server writes through this, so tests can supply a
 /// store that fails.
 pub trait RecordStore: Send {
     fn save(&mut self, rec: &SessionRecord) -> anyhow::Result<()>;
     /// Add after-call work to a recorded session.
     fn add_acw(&mut self, session_id: &str, acw_ms: u64) -> anyhow::Result<()>;
+    /// Apply `batch` in order, all or nothing where the store can (one
+    /// transaction); the first error otherwise. The default applies each.
+    fn write_batch(&mut self, batch: &[&Write]) -> anyhow::Result<()> {
+        for w in batch {
+            match w {
+                Write::Save(r) => self.save(r)?,
+                Write::AddAcw { session_id, acw_ms } => self.add_acw(session_id, *acw_ms)?,
+            }
+        }
+        Ok(())
+    }
     /// Where audio recordings go (None: not recorded).
     fn recordings_dir(&self) -> Option<PathBuf> {
         None
@@ -125,7 +156,7 @@ impl SqliteRecords {
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open records database {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)
             .with_context(|| format!("cannot create tables in {}", path.display()))?;
         // Databases written before recordings existed lack the column.
@@ -219,7 +250,34 @@ impl SqliteRecords {
 
 impl RecordStore for SqliteRecords {
     fn save(&mut self, r: &SessionRecord) -> anyhow::Result<()> {
-        self.conn.execute(
+        save_on(&self.conn, r)
+    }
+
+    fn add_acw(&mut self, session_id: &str, acw_ms: u64) -> anyhow::Result<()> {
+        add_acw_on(&self.conn, session_id, acw_ms)
+    }
+
+    /// One transaction: one fsync for the whole batch.
+    fn write_batch(&mut self, batch: &[&Write]) -> anyhow::Result<()> {
+        let tx = self.conn.transaction()?;
+        for w in batch {
+            match w {
+                Write::Save(r) => save_on(&tx, r)?,
+                Write::AddAcw { session_id, acw_ms } => add_acw_on(&tx, session_id, *acw_ms)?,
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn recordings_dir(&self) -> Option<PathBuf> {
+        self.path.parent().map(|d| d.join("recordings"))
+    }
+}
+
+fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {
+    {
+        conn.execute(
             "INSERT OR REPLACE INTO sessions (session_id, type, direction, skill_group, agents,
                 caller, callee, created_at, offered_at, accepted_at, ended_at, hold_ms, acw_ms,
                 close_by, main_reason, sub_reason, missed_offers, transfers, recording, transcript)
@@ -251,20 +309,16 @@ impl RecordStore for SqliteRecords {
                 },
             ],
         )?;
-        Ok(())
     }
+    Ok(())
+}
 
-    fn add_acw(&mut self, session_id: &str, acw_ms: u64) -> anyhow::Result<()> {
-        self.conn.execute(
-            "UPDATE sessions SET acw_ms = COALESCE(acw_ms, 0) + ?2 WHERE session_id = ?1",
-            params![session_id, acw_ms as i64],
-        )?;
-        Ok(())
-    }
-
-    fn recordings_dir(&self) -> Option<PathBuf> {
-        self.path.parent().map(|d| d.join("recordings"))
-    }
+fn add_acw_on(conn: &Connection, session_id: &str, acw_ms: u64) -> anyhow::Result<()> {
+    conn.execute(
+        "UPDATE sessions SET acw_ms = COALESCE(acw_ms, 0) + ?2 WHERE session_id = ?1",
+        params![session_id, acw_ms as i64],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -41,9 +41,10 @@ impl Center {
                     // written with the session's record.
                     Some(s) => s.acw_ms += ms,
                     None => {
-                        if let Err(e) = self.records.add_acw(&sid, ms) {
-                            tracing::error!(session = %sid, error = %e, "could not record after-call work");
-                        }
+                        self.write_record(Write::AddAcw {
+                            session_id: sid.clone(),
+                            acw_ms: ms,
+                        });
                     }
                 }
             }

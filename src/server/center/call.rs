@@ -171,9 +171,11 @@ impl Center {
             SessionState::Queued | SessionState::Ringing if !s.is_party(user) => {
                 Err(ProtoError::forbidden(format!("session {sid} is not yours")))
             }
-            _ => self
-                .end_session(sid, CloseBy::Seat, None, None)
-                .map(|_| None),
+            _ => {
+                let ticket = self.end_session(sid, CloseBy::Seat, None, None);
+                self.reply_after(ticket, sid);
+                Ok(None)
+            }
         }
     }
 

@@ -9,8 +9,9 @@ impl Center {
             Request::CustomerCall(p) => self.customer_call(conn, p),
             Request::CustomerHangUp(p) => {
                 self.trunk_session(conn, &p.session_id)?;
-                self.end_session(&p.session_id, CloseBy::Client, None, None)
-                    .map(|_| None)
+                let ticket = self.end_session(&p.session_id, CloseBy::Client, None, None);
+                self.reply_after(ticket, &p.session_id);
+                Ok(None)
             }
             Request::CustomerSay(p) => {
                 let s = self.trunk_session(conn, &p.session_id)?;
@@ -85,13 +86,14 @@ impl Center {
                         s.id
                     )));
                 }
-                self.end_session(
+                let ticket = self.end_session(
                     &p.session_id,
                     CloseBy::Client,
                     Some("rejected".into()),
                     None,
-                )
-                .map(|_| None)
+                );
+                self.reply_after(ticket, &p.session_id);
+                Ok(None)
             }
             other => Err(misrouted(other)),
         }

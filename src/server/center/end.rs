@@ -4,28 +4,30 @@
 use super::*;
 
 impl Center {
-    /// End a session: write its record, tell everyone, free its agents.
-    /// The error is the record's: the session ends regardless.
+    /// End a session: hand its record to the writer, tell everyone (once
+    /// the record is durable), free its agents. Returns the record's ticket
+    /// (0 when there was nothing to end): a request that ended it passes it
+    /// to `reply_after`, so that its reply says if the record was lost.
     pub(super) fn end_session(
         &mut self,
         sid: &str,
         close_by: CloseBy,
         main: Option<String>,
         sub: Option<String>,
-    ) -> Result<(), ProtoError> {
+    ) -> u64 {
         let now = self.clock.instant();
         let now_ms = self.clock.wall_ms(now);
         let Some(s) = self.sessions.get_mut(sid) else {
-            return Ok(());
+            return 0;
         };
         if s.is_ended() {
-            return Ok(());
+            return 0;
         }
         let was_talking = s.in_progress();
         self.kpi_ended(sid);
         self.dequeue(sid);
         let Some(s) = self.sessions.get_mut(sid) else {
-            return Ok(());
+            return 0;
         };
         s.stop_hold(now);
         s.state = SessionState::Ended;
@@ -38,15 +40,8 @@ impl Center {
             at_ms: now_ms,
         });
         let rec = record_of(s);
-        let saved = self.records.save(&rec).map_err(|e| {
-            tracing::error!(session = %sid, error = %e, "could not write the session record");
-            ProtoError::internal(format!(
-                "session {sid} ended but its record could not be written: {e}"
-            ))
-        });
-        if saved.is_ok() {
-            tracing::info!(session = %sid, close_by = close_by.as_str(), "session ended and recorded");
-        }
+        let ticket = self.write_record(Write::Save(Box::new(rec)));
+        tracing::info!(session = %sid, close_by = close_by.as_str(), ticket, "session ended");
         let ev = Event::SessionEnded(SessionEnded {
             session_id: sid.to_string(),
             close_by,
@@ -69,7 +64,7 @@ impl Center {
             self.release_agent(&p, sid, customer && was_talking);
         }
         self.prune(sid);
-        saved
+        ticket
     }
 
     /// An agent is done with a session: after-call work, or back to work.

@@ -107,9 +107,9 @@ impl Center {
             sessions,
         };
         // statusChanged queued above must follow the reply and `ready`.
-        let queued = std::mem::take(&mut self.outbox);
+        let queued = self.outbox.take_queued();
         self.reply_login(conn, id, result, tab_uuid);
-        self.outbox.extend(queued);
+        self.outbox.requeue(queued);
     }
 
     pub(super) fn reply_login(
@@ -129,6 +129,7 @@ impl Center {
 
     pub(super) fn disconnected(&mut self, conn: ConnId) {
         self.unsubscribe(conn);
+        self.forget_held(conn);
         let Some(c) = self.conns.remove(&conn) else {
             return;
         };

@@ -17,10 +17,11 @@ use super::agent::Agent;
 use super::clock::Clock;
 use super::config::{Role, ServerConfig};
 use super::media::{Bridge, BridgeCmd, BridgeEvent, HeardDigit, Mix, Report, Sound};
-use super::records::{RecordStore, SessionRecord, TranscriptLine, TransferRecord};
+use super::records::{RecordStore, SessionRecord, TranscriptLine, TransferRecord, Write};
 use super::routing::{self, Floor, Queues};
 use super::session::{EndInfo, Monitor, Session, Utterance, MAX_MESSAGES};
 use super::tracked::Tracked;
+use super::writer::{self, Durable};
 
 mod agent;
 mod board;
@@ -31,6 +32,7 @@ mod end;
 mod login;
 mod media;
 mod offer;
+mod outbox;
 mod speech;
 mod supervisor;
 mod video;
@@ -73,6 +75,8 @@ pub enum Command {
         session: String,
         text: String,
     },
+    /// The records writer has written (or failed) every record up to a ticket.
+    RecordsDurable(Durable),
 }
 
 impl From<BridgeEvent> for Command {
@@ -168,7 +172,9 @@ type Reply = Result<Option<Value>, ProtoError>;
 pub struct Center {
     cfg: Arc<ServerConfig>,
     clock: Clock,
-    records: Box<dyn RecordStore>,
+    /// The records' store, until `spawn` hands it to the writer.
+    store: Option<Box<dyn RecordStore>>,
+    writer: Option<writer::RecordWriter>,
     conns: HashMap<ConnId, Conn>,
     trunks: Vec<ConnId>,
     agents: Tracked<Agent>,
@@ -182,7 +188,7 @@ pub struct Center {
     timers: BinaryHeap<Timer>,
     seq: u64,
     id_prefix: String,
-    outbox: Vec<(ConnId, Outbound)>,
+    outbox: outbox::Outbox,
     board: board::Board,
     /// The audio of sessions that have it, by session id.
     bridges: HashMap<String, Bridge>,
@@ -233,7 +239,8 @@ impl Center {
             speech,
             cfg,
             clock,
-            records,
+            store: Some(records),
+            writer: None,
             conns: HashMap::new(),
             trunks: Vec::new(),
             agents,
@@ -244,7 +251,7 @@ impl Center {
             timers: BinaryHeap::new(),
             seq: 0,
             id_prefix,
-            outbox: Vec::new(),
+            outbox: outbox::Outbox::default(),
             board,
             bridges: HashMap::new(),
             me: None,
@@ -256,6 +263,7 @@ impl Center {
     pub fn spawn(mut self) -> CenterHandle {
         let (tx, rx) = mpsc::unbounded_channel();
         self.me = Some(tx.downgrade());
+        self.start_writer(tx.downgrade());
         tokio::spawn(self.run(rx));
         CenterHandle { tx }
     }
@@ -280,6 +288,7 @@ impl Center {
     }
 
     fn handle(&mut self, cmd: Command) {
+        self.outbox.begin();
         match cmd {
             Command::Login {
                 conn,
@@ -300,11 +309,7 @@ impl Center {
                     if let Err(e) = &reply {
                         tracing::debug!(conn, method, error = %e.message, "request refused");
                     }
-                    let resp = match reply {
-                        Ok(data) => Response::ok(id, data),
-                        Err(e) => Response::error(id, &e),
-                    };
-                    self.send_now(conn, Outbound::Text(resp.to_json().into()));
+                    self.reply(conn, id, reply);
                 }
             }
             Command::Disconnected { conn } => self.disconnected(conn),
@@ -315,11 +320,13 @@ impl Center {
                 result,
             } => self.send_asr(&session, flow, result),
             Command::SayAsText { session, text } => self.speak(&session, Flow::In, &text),
+            Command::RecordsDurable(d) => self.records_durable(d),
         }
         self.settle();
     }
 
     fn fire_due(&mut self) {
+        self.outbox.begin();
         let now = self.clock.instant();
         while self.timers.peek().is_some_and(|t| t.at <= now) {
             if let Some(t) = self.timers.pop() {
@@ -363,11 +370,6 @@ impl Center {
         });
     }
 
-    /// Send directly (replies), ahead of queued events.
-    fn send_now(&mut self, conn: ConnId, msg: Outbound) {
-        self.deliver(conn, msg);
-    }
-
     fn deliver(&mut self, conn: ConnId, msg: Outbound) {
         let Some(c) = self.conns.get(&conn) else {
             return;
@@ -384,23 +386,13 @@ impl Center {
         }
     }
 
-    fn flush(&mut self) {
-        // Delivering can disconnect a slow peer, which can queue more events.
-        while !self.outbox.is_empty() {
-            let batch = std::mem::take(&mut self.outbox);
-            for (conn, msg) in batch {
-                self.deliver(conn, msg);
-            }
-        }
-    }
-
     fn emit_to_conns(&mut self, conns: &[ConnId], ev: &Event) {
         if conns.is_empty() {
             return;
         }
         let text: Arc<str> = ev.to_json().into();
         for &c in conns {
-            self.outbox.push((c, Outbound::Text(text.clone())));
+            self.queue(c, Outbound::Text(text.clone()));
         }
     }
 
