@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use ccdesk::speech::stream::SLICE_FINAL;
+use ccdesk::speech::leg::SLICE_FINAL;
 use ccdesk::speech::vad::frame_db;
 use ccdesk::speech::{
     word_errors, AsrEvent, AsrPool, LegRecognizer, Model, ModelConfig, Tts, Voice, FRAME_SAMPLES,

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use ccdesk::speech::stream::{SLICE_FINAL, SLICE_PARTIAL, SLICE_START};
+use ccdesk::speech::leg::{SLICE_FINAL, SLICE_PARTIAL, SLICE_START};
 use ccdesk::speech::vad::frame_db;
 use ccdesk::speech::{
     spawn_leg, word_errors, AsrEvent, AsrPool, LegRecognizer, Model, ModelConfig, SpeechError, Tts,

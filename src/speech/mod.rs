@@ -8,9 +8,10 @@
 //!   leg's audio into sentences.
 //! - [`asr`]: pocketsphinx, opened at run time ([`Model`], one
 //!   [`Recognizer`] per leg).
-//! - [`stream`]: the two together ([`LegRecognizer`]: start, partial and
-//!   final events per sentence) and a pool of worker threads that runs
-//!   them off the audio task ([`spawn_leg`], [`LegHandle`]).
+//! - [`leg`]: the two together ([`LegRecognizer`]: start, partial and
+//!   final events per sentence).
+//! - [`stream`]: a pool of worker threads that runs legs off the audio
+//!   task ([`spawn_leg`], [`LegHandle`]).
 //! - [`tts`]: flite, run as a program ([`Tts`], [`Voice`]).
 //! - [`mod@wer`]: word error rate.
 //!
@@ -22,13 +23,15 @@
 
 pub mod asr;
 mod ffi;
+pub mod leg;
 pub mod stream;
 pub mod tts;
 pub mod vad;
 pub mod wer;
 
 pub use asr::{Model, ModelConfig, Recognizer};
-pub use stream::{spawn_leg, AsrEvent, AsrPool, LegHandle, LegRecognizer};
+pub use leg::{AsrEvent, LegRecognizer};
+pub use stream::{spawn_leg, AsrPool, LegHandle};
 pub use tts::{Tts, Voice};
 pub use vad::{Vad, VadConfig, VadEvent};
 pub use wer::{wer, word_errors};
