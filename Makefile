@@ -43,9 +43,9 @@ bench-supervise: setup
 	$(CARGO) run --release --example supervise_bench
 
 ## Call audio: latency through the server, concurrent sessions relayed, codec CPU
-## (RECORD=norecord: without recordings).
+## (RECORD=norecord: without recordings; SPEECH=speech: memory per recognised call).
 bench-media: setup
-	$(CARGO) run --release --example media_bench -- $(or $(SESSIONS),300) 20 $(RECORD)
+	$(CARGO) run --release --example media_bench -- $(or $(SESSIONS),300) 20 $(RECORD) $(SPEECH)
 
 ## Speech recognition: real-time factor, word error rate per voice, legs at real time, latency.
 bench-asr: setup

@@ -12,14 +12,21 @@
 //! 3. the terminal's CPU per call: Opus encode + decode of one second of
 //!    speech at 48 kHz.
 //!
-//! Run: `cargo run --release --example media_bench -- [sessions] [seconds]`
-//! (default 300 sessions for 20 s). The server runs in this process on a
-//! runtime of its own (threads named `ccdesk-server`, so its CPU is counted
-//! apart); the agents' side shares the two cores with it, so the agents'
-//! lateness is pessimistic. The server's own punctuality (from the moment a
-//! frame is due to the moment it is handed to the peer connection) is
-//! reported too. Recording is on; speech is off (recognition is measured by
-//! `make bench-asr`).
+//! 4. with `speech`: the server's memory per recognised call. Recognition
+//!    is on; the calls come up silent, then each agent talks (a second of
+//!    speech in every four, at staggered moments), then all fall silent:
+//!    the process's RSS above what it was before the calls, at each stage.
+//!
+//! Run: `cargo run --release --example media_bench -- [sessions] [seconds]
+//! [norecord] [speech] [quick]` (default 300 sessions for 20 s). The server
+//! runs in this process on a runtime of its own (threads named
+//! `ccdesk-server`, so its CPU is counted apart); the agents' side shares
+//! the two cores with it, so the agents' lateness is pessimistic. The
+//! server's own punctuality (from the moment a frame is due to the moment
+//! it is handed to the peer connection) is reported too. Recording is on
+//! unless `norecord`; speech is off unless `speech` (recognition's speed is
+//! measured by `make bench-asr`). `quick` (what CI runs): the latency
+//! stage for 2 s, and the other stages with 4 sessions for 2 s.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -42,12 +49,12 @@ use tokio::sync::mpsc;
 const SECRET: &str = "media-bench-secret-0123456789";
 const RATE: u32 = 48_000;
 
-fn config(agents: usize, record: bool) -> anyhow::Result<ServerConfig> {
+fn config(agents: usize, record: bool, speech: bool) -> anyhow::Result<ServerConfig> {
     let mut cfg = format!(
         "[server]\nping_interval = 0\nrate_limit_per_second = 100000\nrate_limit_burst = 100000\noutbound_queue = 100000\n\
          [auth]\nsecret = \"{SECRET}\"\n\
          [center]\nring_timeout = 60\nafter_call_work = 0\nmax_session_length = 0\n\
-         [speech]\nrecognition = false\nsynthesis = false\n\
+         [speech]\nrecognition = {speech}\nsynthesis = false\n\
          [media]\nrecord = {record}\n\
          [[users]]\nid = \"trunk\"\nrole = \"trunk\"\n"
     );
@@ -350,6 +357,134 @@ async fn scale(url: &str, sessions: usize, seconds: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The process's resident memory, MiB.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+/// Memory per recognised call: `calls` calls with audio, recognition on;
+/// silent, then talking in turns for `seconds`, then silent again.
+async fn speech_memory(url: &str, calls: usize, seconds: u64) -> anyhow::Result<()> {
+    let before = rss_mib();
+    let trunk = login(url, "trunk").await?;
+    let finals = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut agents = Vec::new();
+    let mut sids = Vec::new();
+    for i in 0..calls {
+        let mut a = login(url, &format!("a{i}")).await?;
+        let v = trunk
+            .call(
+                "Customer.call",
+                json!({"type": "phone", "skillGroupId": format!("g{i}"), "calleePhoneNumber": "4000", "callerPhoneNumber": "+15550000"}),
+            )
+            .await?
+            .context("no session")?;
+        let sid = v["sessionId"].as_str().context("sessionId")?.to_string();
+        next_session(&mut a, "callIn").await?;
+        a.call("Call.accept", json!({"sessionId": sid})).await?;
+        // Count the recognised sentences the agent is sent.
+        let mut events = std::mem::replace(&mut a.events, mpsc::unbounded_channel().1);
+        let finals = finals.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = events.recv().await {
+                if let Event::Asr { result, .. } = ev {
+                    if result.slice_type == 2 {
+                        finals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            }
+        });
+        agents.push(Arc::new(a));
+        sids.push(sid);
+    }
+    let mut writers = Vec::new();
+    let mut peers = Vec::new();
+    for (a, sid) in agents.iter().zip(&sids) {
+        let p = peer(a, sid).await?;
+        writers.push(p.writer()?);
+        peers.push(p);
+    }
+    let silence = Bytes::from(ccdesk::media::codec::silence_packet(RATE)?);
+    let speech = {
+        let pcm = ccdesk::server::media::sound::read_wav(include_bytes!("../assets/greeting.wav"))?;
+        let pcm = ccdesk::media::device::resample(&pcm, 16_000, RATE);
+        let mut enc = Encoder::new(RATE)?;
+        let mut frames = Vec::new();
+        for f in pcm.chunks_exact(960).take(50) {
+            frames.push(Bytes::from(enc.encode(f)?));
+        }
+        Arc::new(frames)
+    };
+    let settle = Duration::from_secs(3);
+    let start = Instant::now();
+    let talk_from = start + settle;
+    let talk_until = talk_from + Duration::from_secs(seconds);
+    let end = talk_until + settle;
+    let mut tasks = Vec::new();
+    for (i, mut w) in writers.into_iter().enumerate() {
+        let (speech, silence) = (speech.clone(), silence.clone());
+        // Each talks one second in every four, staggered.
+        let offset = (i as u64 * 200) % 4000;
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            let mut n = 0u64;
+            while Instant::now() < end {
+                tick.tick().await;
+                let now = Instant::now();
+                let into = (n * 20 + 4000 - offset) % 4000;
+                let talking = now >= talk_from && now < talk_until && into < 1000;
+                let frame = if talking {
+                    speech[(into / 20) as usize % speech.len()].clone()
+                } else {
+                    silence.clone()
+                };
+                w.send_frame(frame).await;
+                n += 1;
+            }
+        }));
+    }
+    tokio::time::sleep_until(talk_from.into()).await;
+    let silent = rss_mib();
+    let mut peak: f64 = silent;
+    while Instant::now() < talk_until {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        peak = peak.max(rss_mib());
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let after = rss_mib();
+    drop(peers);
+    let per = |mib: f64| (mib - before) / calls.max(1) as f64;
+    println!(
+        "speech: {calls} calls with audio and recognition; RSS {before:.1} MiB before the calls"
+    );
+    println!(
+        "  calls up, silent:      +{:.1} MiB ({:.2} MiB a call)",
+        silent - before,
+        per(silent)
+    );
+    println!(
+        "  talking in turns, {seconds} s: peak +{:.1} MiB ({:.2} MiB a call); {} sentences recognised",
+        peak - before,
+        per(peak),
+        finals.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    println!(
+        "  silent again:          +{:.1} MiB ({:.2} MiB a call)",
+        after - before,
+        per(after)
+    );
+    Ok(())
+}
+
 /// The server's threads' CPU time (its runtime's threads are named
 /// `ccdesk-server`), from /proc/self/task/*/stat.
 fn server_cpu_seconds() -> f64 {
@@ -405,9 +540,16 @@ fn codec_cost() -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1);
-    let sessions: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(300);
-    let seconds: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(20);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let word = |w: &str| args.iter().any(|a| a == w);
+    let mut numbers = args.iter().filter_map(|a| a.parse::<u64>().ok());
+    let quick = word("quick");
+    let mut sessions = numbers.next().unwrap_or(300) as usize;
+    let mut seconds = numbers.next().unwrap_or(20);
+    if quick {
+        sessions = sessions.min(4);
+        seconds = seconds.min(2);
+    }
     codec_cost()?;
     // The server on a runtime of its own (threads named ccdesk-server, so
     // its CPU can be told apart), the agents on another.
@@ -422,10 +564,11 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let dir = tempfile::tempdir()?;
-    // A third argument `norecord` turns recording off (then the server
-    // decodes only what it must mix).
-    let record = args.next().as_deref() != Some("norecord");
-    let cfg = config(sessions.max(2), record)?;
+    // `norecord` turns recording off (then the server decodes only what it
+    // must mix); `speech` turns recognition on and measures memory.
+    let record = !word("norecord");
+    let speech = word("speech");
+    let cfg = config(sessions.max(2), record, speech)?;
     let server = server_rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let records = Box::new(SqliteRecords::open_dir(dir.path())?);
@@ -433,8 +576,12 @@ fn main() -> anyhow::Result<()> {
     })?;
     let url = format!("ws://{}/ws", server.addr);
     load_rt.block_on(async {
-        latency(&url, 10).await?;
-        scale(&url, sessions, seconds).await
+        latency(&url, if quick { 2 } else { 10 }).await?;
+        if speech {
+            speech_memory(&url, sessions, seconds).await
+        } else {
+            scale(&url, sessions, seconds).await
+        }
     })?;
     server_rt.block_on(async { server.stop() });
     Ok(())

@@ -314,3 +314,55 @@ fn a_reused_decoder_starts_afresh() {
     assert_eq!(model.idle_decoders(), 1, "one decoder, reused");
     assert_eq!(transcript(&slt), fresh);
 }
+
+/// Opening the model makes no decoder; decoders are made when asked for,
+/// up to the limit, and freed when given back beyond those kept idle.
+#[test]
+fn decoders_are_made_on_demand_within_the_limit() {
+    use ccdesk::speech::asr::DecoderLimits;
+    let model = Model::open(
+        ModelConfig::default(),
+        DecoderLimits {
+            max: 1,
+            keep_idle: 0,
+        },
+    )
+    .expect(MISSING);
+    assert_eq!(model.live_decoders(), 0, "opening makes none");
+    let first = model
+        .try_recognizer()
+        .expect("pocketsphinx takes the model")
+        .expect("one may be made");
+    assert_eq!(model.live_decoders(), 1);
+    assert!(
+        model.try_recognizer().expect("no error").is_none(),
+        "a second is beyond the limit"
+    );
+    drop(first);
+    assert_eq!(
+        (model.live_decoders(), model.idle_decoders()),
+        (0, 0),
+        "freed"
+    );
+    // A leg takes one only while its speaker speaks.
+    let tts = tts();
+    let (pcm, _) = conversation(&tts, Voice::Slt);
+    let mut leg = LegRecognizer::new(&model).expect("a leg");
+    let mut finals = 0;
+    let mut held = false;
+    for f in pcm.chunks(FRAME_SAMPLES) {
+        finals += leg
+            .push(f)
+            .iter()
+            .filter(|e| e.slice_type == SLICE_FINAL)
+            .count();
+        held |= model.live_decoders() == 1;
+    }
+    finals += leg
+        .finish()
+        .iter()
+        .filter(|e| e.slice_type == SLICE_FINAL)
+        .count();
+    assert!(held && finals >= 2, "held {held}, {finals} finals");
+    assert_eq!(model.live_decoders(), 0, "given back after the last final");
+}

@@ -61,6 +61,12 @@ pub struct SpeechSection {
     /// The recogniser's model directory (laid out as Debian's
     /// pocketsphinx-en-us); unset: `CCDESK_ASR_MODEL`, else Debian's.
     pub model: Option<PathBuf>,
+    /// Decoders (about 95 MB each) in existence at most: one per person
+    /// speaking at the same moment; a sentence that starts when all are
+    /// busy waits for one.
+    pub max_decoders: usize,
+    /// Decoders kept for the next sentence when one ends; more are freed.
+    pub idle_decoders: usize,
 }
 
 impl Default for SpeechSection {
@@ -69,6 +75,8 @@ impl Default for SpeechSection {
             synthesis: true,
             recognition: true,
             model: None,
+            max_decoders: 8,
+            idle_decoders: 2,
         }
     }
 }
@@ -356,6 +364,12 @@ impl ServerConfig {
         }
         if self.server.rate_limit_per_second == 0 || self.server.rate_limit_burst == 0 {
             bail!("server.rate_limit_per_second and server.rate_limit_burst must be above 0");
+        }
+        if self.speech.max_decoders == 0 {
+            bail!("speech.max_decoders must be above 0");
+        }
+        if self.speech.idle_decoders > self.speech.max_decoders {
+            bail!("speech.idle_decoders must not be above speech.max_decoders");
         }
         if self.server.outbound_queue == 0 {
             bail!("server.outbound_queue must be above 0");

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::speech::asr::DecoderLimits;
 use crate::speech::{Model, ModelConfig, Tts, Voice};
 
 use super::config::SpeechSection;
@@ -28,9 +29,12 @@ impl std::fmt::Debug for Speech {
 }
 
 impl Speech {
-    /// Probe the engines `cfg` turns on (about half a second for the
-    /// recogniser's model). Never fails: an engine that cannot start is
-    /// left out, with one warning saying why and what happens instead.
+    /// Probe the engines `cfg` turns on: flite's voices, and whether
+    /// pocketsphinx and its model's files are there. No decoder is made:
+    /// the model is loaded when a call's first sentence needs one, and
+    /// decoders then come and go with the people speaking, within
+    /// `max_decoders`. Never fails: an engine that cannot start is left
+    /// out, with one warning saying why and what happens instead.
     pub fn load(cfg: &SpeechSection) -> Speech {
         let tts = if cfg.synthesis {
             match Tts::probe() {
@@ -51,9 +55,16 @@ impl Speech {
                 Some(dir) => ModelConfig::in_dir(dir),
                 None => ModelConfig::from_env(),
             };
-            match Model::load(mc) {
+            let limits = DecoderLimits {
+                max: cfg.max_decoders,
+                keep_idle: cfg.idle_decoders,
+            };
+            match Model::open(mc, limits) {
                 Ok(m) => {
-                    tracing::info!("speech: calls with audio are transcribed by pocketsphinx");
+                    tracing::info!(
+                        max_decoders = cfg.max_decoders,
+                        "speech: calls with audio are transcribed by pocketsphinx"
+                    );
                     Some(m)
                 }
                 Err(e) => {

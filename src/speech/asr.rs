@@ -6,11 +6,18 @@
 //! [`Recognizer::feed`], [`Recognizer::partial`], [`Recognizer::finish`]).
 //!
 //! Making a decoder loads the language model and the dictionary (about
-//! 0.4 s and 100 MB), so the model keeps the decoders of finished legs and
-//! hands them to the next ones: a new leg usually starts at no cost. A
-//! decoder handed on is reset to as new first (pocketsphinx adapts its
-//! cepstral mean to the line as it goes; the next caller starts from the
-//! model's), so a leg's transcript does not depend on the legs before it.
+//! 0.4 s and 95 MB), so the model keeps a few decoders that were given
+//! back and hands them to the next user: a sentence usually starts at no
+//! cost. A decoder handed on is reset to as new first (pocketsphinx adapts
+//! its cepstral mean to the line as it goes; the next caller starts from
+//! the model's), so a leg's transcript does not depend on the legs before
+//! it; a leg carries its own line's mean from sentence to sentence
+//! ([`Recognizer::line`], [`Recognizer::resume_line`]).
+//!
+//! [`Model::open`] makes no decoder: memory follows how many decoders are
+//! in use. [`DecoderLimits`] bounds them: at most `max` exist at once
+//! ([`Model::try_recognizer`] says when none is free), and at most
+//! `keep_idle` are kept when given back.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -21,8 +28,24 @@ use super::SpeechError;
 /// Where Debian's `pocketsphinx-en-us` puts the US English model.
 pub const DEBIAN_MODEL_DIR: &str = "/usr/share/pocketsphinx/model/en-us";
 
-/// Idle decoders a model keeps for later legs; more are freed.
-const MAX_IDLE: usize = 32;
+/// How many decoders a model may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecoderLimits {
+    /// Decoders in existence at once, in use or idle (0: no limit).
+    /// [`Model::try_recognizer`] refuses beyond it.
+    pub max: usize,
+    /// Decoders kept when given back, for the next user; more are freed.
+    pub keep_idle: usize,
+}
+
+impl Default for DecoderLimits {
+    fn default() -> DecoderLimits {
+        DecoderLimits {
+            max: 0,
+            keep_idle: 32,
+        }
+    }
+}
 
 /// Where the model is and how to decode.
 #[derive(Clone, Debug, PartialEq)]
@@ -144,13 +167,23 @@ pub struct Model {
     api: Arc<Api>,
     config: ModelConfig,
     args: Vec<(String, String)>,
-    idle: Mutex<Vec<Decoder>>,
+    limits: DecoderLimits,
+    /// Decoders in existence (in use or idle), and the idle ones.
+    decoders: Mutex<Pool>,
+}
+
+#[derive(Default)]
+struct Pool {
+    live: usize,
+    idle: Vec<Decoder>,
 }
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Model")
             .field("config", &self.config)
+            .field("limits", &self.limits)
+            .field("live", &self.live_decoders())
             .field("idle", &self.idle_decoders())
             .finish()
     }
@@ -164,16 +197,30 @@ impl Model {
     /// file is missing, [`SpeechError::Recognition`] when pocketsphinx
     /// refuses the options or the model.
     pub fn load(config: ModelConfig) -> Result<Arc<Model>, SpeechError> {
+        let model = Model::open(config, DecoderLimits::default())?;
+        model.prewarm(1)?;
+        Ok(model)
+    }
+
+    /// Opens pocketsphinx and checks that the model's files are there,
+    /// without making a decoder (cheap; no memory for the model until a
+    /// decoder is needed). A model pocketsphinx refuses shows only when
+    /// the first decoder is made.
+    pub fn open(config: ModelConfig, limits: DecoderLimits) -> Result<Arc<Model>, SpeechError> {
         let api = Api::load()?;
         config.check_files()?;
         let args = config.args()?;
-        let first = Decoder::new(&api, &args)?;
         Ok(Arc::new(Model {
             api,
             config,
             args,
-            idle: Mutex::new(vec![first]),
+            limits,
+            decoders: Mutex::new(Pool::default()),
         }))
+    }
+
+    pub fn limits(&self) -> DecoderLimits {
+        self.limits
     }
 
     /// The configuration it was loaded with.
@@ -181,56 +228,114 @@ impl Model {
         &self.config
     }
 
-    /// A recogniser for one leg: an idle decoder when there is one, else a
-    /// new one (about 0.4 s).
+    /// A recogniser: an idle decoder when there is one, else a new one
+    /// (about 0.4 s), whatever the limit.
     pub fn recognizer(self: &Arc<Self>) -> Result<Recognizer, SpeechError> {
+        self.get(false)?
+            .ok_or_else(|| SpeechError::Recognition("no decoder".into()))
+    }
+
+    /// A recogniser within the limit: an idle decoder, else a new one while
+    /// fewer than `max` exist, else `None` (all in use).
+    pub fn try_recognizer(self: &Arc<Self>) -> Result<Option<Recognizer>, SpeechError> {
+        self.get(true)
+    }
+
+    fn get(self: &Arc<Self>, limited: bool) -> Result<Option<Recognizer>, SpeechError> {
         let decoder = loop {
-            match self.take_idle() {
+            let mut pool = self.pool();
+            match pool.idle.pop() {
                 // A decoder that cannot be reset is dropped: a new one is
                 // better than one tuned to the last caller.
                 Some(mut d) => {
                     if d.reset_stream() {
                         break d;
                     }
+                    pool.live = pool.live.saturating_sub(1);
                 }
-                None => break Decoder::new(&self.api, &self.args)?,
+                None => {
+                    if limited && self.limits.max > 0 && pool.live >= self.limits.max {
+                        return Ok(None);
+                    }
+                    // Counted before it exists, so that two threads cannot
+                    // both pass the limit; made outside the lock.
+                    pool.live += 1;
+                    drop(pool);
+                    match Decoder::new(&self.api, &self.args) {
+                        Ok(d) => break d,
+                        Err(e) => {
+                            self.forget_one();
+                            return Err(e);
+                        }
+                    }
+                }
             }
         };
-        Ok(Recognizer {
+        Ok(Some(Recognizer {
             model: Arc::clone(self),
             decoder: Some(decoder),
             in_utt: false,
-        })
+        }))
     }
 
-    /// Makes decoders ahead of time until `n` are idle, so that the next
-    /// `n` legs start at no cost.
+    /// Makes decoders ahead of time until `n` are idle (at most
+    /// `keep_idle`), so that the next `n` users start at no cost.
     pub fn prewarm(&self, n: usize) -> Result<(), SpeechError> {
-        while self.idle_decoders() < n.min(MAX_IDLE) {
-            let d = Decoder::new(&self.api, &self.args)?;
-            self.give_back(d);
+        while self.idle_decoders() < n.min(self.limits.keep_idle) {
+            self.pool().live += 1;
+            match Decoder::new(&self.api, &self.args) {
+                Ok(d) => self.give_back(d),
+                Err(e) => {
+                    self.forget_one();
+                    return Err(e);
+                }
+            }
         }
         Ok(())
     }
 
-    /// Decoders kept for later legs.
+    /// Decoders kept for later users.
     pub fn idle_decoders(&self) -> usize {
-        self.idle.lock().map(|v| v.len()).unwrap_or(0)
+        self.pool().idle.len()
     }
 
-    fn take_idle(&self) -> Option<Decoder> {
-        self.idle.lock().ok().and_then(|mut v| v.pop())
+    /// Decoders in existence: in use, or idle.
+    pub fn live_decoders(&self) -> usize {
+        self.pool().live
+    }
+
+    fn pool(&self) -> std::sync::MutexGuard<'_, Pool> {
+        self.decoders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A decoder is freed.
+    fn forget_one(&self) {
+        let mut pool = self.pool();
+        pool.live = pool.live.saturating_sub(1);
     }
 
     fn give_back(&self, d: Decoder) {
-        if !d.resettable() {
+        let mut pool = self.pool();
+        if d.resettable() && pool.idle.len() < self.limits.keep_idle {
+            pool.idle.push(d);
             return;
         }
-        if let Ok(mut v) = self.idle.lock() {
-            if v.len() < MAX_IDLE {
-                v.push(d);
-            }
-        }
+        pool.live = pool.live.saturating_sub(1);
+        drop(pool);
+        drop(d);
+        trim_heap();
+    }
+}
+
+/// Gives the memory of a freed decoder back to the system: glibc keeps
+/// freed heap pages otherwise, and a decoder is tens of megabytes.
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -310,6 +415,20 @@ impl Recognizer {
         self.in_utt
     }
 
+    /// What the decoder has learnt of the line (its cepstral mean), for
+    /// the same leg's next sentence on another decoder.
+    pub fn line(&self) -> Option<Vec<f32>> {
+        self.decoder.as_ref()?.current_cmn()
+    }
+
+    /// Starts from a line learnt by [`Recognizer::line`] instead of the
+    /// model's initial one.
+    pub fn resume_line(&mut self, line: &[f32]) {
+        if let Some(d) = self.decoder.as_mut() {
+            d.set_cmn(line);
+        }
+    }
+
     fn decoder(&mut self) -> Result<&mut Decoder, SpeechError> {
         self.decoder
             .as_mut()
@@ -322,6 +441,9 @@ impl Drop for Recognizer {
         if let Some(mut d) = self.decoder.take() {
             if self.in_utt && d.end_utt().is_err() {
                 // Unknown state: free it rather than hand it on.
+                drop(d);
+                self.model.forget_one();
+                trim_heap();
                 return;
             }
             self.model.give_back(d);

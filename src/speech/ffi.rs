@@ -292,6 +292,29 @@ impl Decoder {
         true
     }
 
+    /// The cepstral mean now (what the decoder has learnt of the line).
+    pub(super) fn current_cmn(&self) -> Option<Vec<f32>> {
+        let (cmn, init) = self.cmn.as_ref()?;
+        let mut now = vec![0f32; init.len()];
+        // SAFETY: `cmn` belongs to the live decoder and has `veclen`
+        // (= `init.len()`) values.
+        unsafe { (self.api.cmn_live_get)(cmn.as_ptr(), now.as_mut_ptr()) };
+        now.iter().all(|x| x.is_finite()).then_some(now)
+    }
+
+    /// Sets the cepstral mean (one learnt on another decoder of the same
+    /// model); ignored unless it has the right length and finite values.
+    pub(super) fn set_cmn(&mut self, mean: &[f32]) {
+        let Some((cmn, init)) = &self.cmn else {
+            return;
+        };
+        if mean.len() != init.len() || !mean.iter().all(|x| x.is_finite()) {
+            return;
+        }
+        // SAFETY: as in `current_cmn`; `mean` has `veclen` values.
+        unsafe { (self.api.cmn_live_set)(cmn.as_ptr(), mean.as_ptr()) };
+    }
+
     /// Starts an utterance.
     pub(super) fn start_utt(&mut self) -> Result<(), SpeechError> {
         // SAFETY: `ps` is live and used by this thread only.

@@ -67,6 +67,50 @@ pub(crate) trait Engine: Send {
     fn feed(&mut self, pcm: &[i16]) -> Result<(), SpeechError>;
     fn partial(&mut self) -> Option<String>;
     fn finish(&mut self) -> String;
+    /// What it has learnt of the line, for the leg's next sentence.
+    fn line(&self) -> Option<Vec<f32>> {
+        None
+    }
+    /// Start from a line learnt before.
+    fn resume_line(&mut self, _line: &[f32]) {}
+}
+
+/// Where a leg gets a recogniser when a sentence starts, and gives it
+/// back when the sentence's final is out.
+pub(crate) trait Engines: Send {
+    /// A recogniser, or `None` while none is free.
+    fn take(&mut self) -> Result<Option<Box<dyn Engine>>, SpeechError>;
+    fn give(&mut self, engine: Box<dyn Engine>);
+}
+
+/// A model's decoders, within its limits: a decoder given back goes back
+/// to the model (kept idle, or freed).
+struct FromModel(Arc<Model>);
+
+impl Engines for FromModel {
+    fn take(&mut self) -> Result<Option<Box<dyn Engine>>, SpeechError> {
+        Ok(self
+            .0
+            .try_recognizer()?
+            .map(|r| Box::new(r) as Box<dyn Engine>))
+    }
+    fn give(&mut self, engine: Box<dyn Engine>) {
+        drop(engine);
+    }
+}
+
+/// One recogniser, kept by the leg between sentences.
+#[cfg(test)]
+struct One(Option<Box<dyn Engine>>);
+
+#[cfg(test)]
+impl Engines for One {
+    fn take(&mut self) -> Result<Option<Box<dyn Engine>>, SpeechError> {
+        Ok(self.0.take())
+    }
+    fn give(&mut self, engine: Box<dyn Engine>) {
+        self.0 = Some(engine);
+    }
 }
 
 impl Engine for Recognizer {
@@ -82,6 +126,12 @@ impl Engine for Recognizer {
     fn finish(&mut self) -> String {
         Recognizer::finish(self)
     }
+    fn line(&self) -> Option<Vec<f32>> {
+        Recognizer::line(self)
+    }
+    fn resume_line(&mut self, line: &[f32]) {
+        Recognizer::resume_line(self, line)
+    }
 }
 
 /// The open sentence.
@@ -91,13 +141,29 @@ struct Sentence {
     announced: bool,
     last_partial: String,
     frames_since_partial: u32,
+    /// Making a recogniser failed: no more tries for this sentence.
+    no_engine: bool,
 }
 
 /// Voice activity plus a recogniser for one leg, on the caller's thread.
 /// [`super::spawn_leg`] runs one on a worker.
+///
+/// The recogniser is taken when a sentence starts (the voice onset) and
+/// given back after its final, so a leg holds a decoder only while its
+/// speaker speaks. If none is free at the onset (the model's limit), the
+/// sentence's frames wait and the leg tries again at every frame; a
+/// sentence that ends before one is free goes untranscribed (counted in
+/// [`LegRecognizer::missed`], and logged).
 pub struct LegRecognizer {
     vad: Vad,
-    engine: Box<dyn Engine>,
+    engines: Box<dyn Engines>,
+    /// The open sentence's recogniser, once it has one.
+    engine: Option<Box<dyn Engine>>,
+    /// The open sentence's frames while it has no recogniser.
+    waiting: Vec<Vec<i16>>,
+    /// What the last recogniser learnt of the line.
+    line: Option<Vec<f32>>,
+    missed: u64,
     /// The last frames, for the next sentence's pre-roll: (index, samples).
     lookback: VecDeque<(u64, Vec<i16>)>,
     lookback_len: usize,
@@ -125,20 +191,31 @@ impl LegRecognizer {
         LegRecognizer::with_vad(model, VadConfig::default())
     }
 
-    /// A leg's recogniser with these voice-activity settings.
+    /// A leg's recogniser with these voice-activity settings. Its decoders
+    /// come from `model`, one per sentence, within the model's limits.
     pub fn with_vad(model: &Arc<Model>, vad: VadConfig) -> Result<LegRecognizer, SpeechError> {
-        Ok(LegRecognizer::with_engine(
-            Box::new(model.recognizer()?),
+        Ok(LegRecognizer::with_engines(
+            Box::new(FromModel(Arc::clone(model))),
             vad,
         ))
     }
 
+    /// A leg with one recogniser of its own, used for every sentence.
+    #[cfg(test)]
     pub(crate) fn with_engine(engine: Box<dyn Engine>, vad: VadConfig) -> LegRecognizer {
+        LegRecognizer::with_engines(Box::new(One(Some(engine))), vad)
+    }
+
+    pub(crate) fn with_engines(engines: Box<dyn Engines>, vad: VadConfig) -> LegRecognizer {
         let vad = Vad::new(vad);
         let lookback_len = vad.lookback_frames();
         LegRecognizer {
             vad,
-            engine,
+            engines,
+            engine: None,
+            waiting: Vec::new(),
+            line: None,
+            missed: 0,
             lookback: VecDeque::with_capacity(lookback_len),
             lookback_len,
             rest: Vec::new(),
@@ -164,6 +241,17 @@ impl LegRecognizer {
     /// Whether a sentence is open.
     pub fn in_sentence(&self) -> bool {
         self.sentence.is_some()
+    }
+
+    /// Sentences that went untranscribed: they ended before a recogniser
+    /// was free.
+    pub fn missed(&self) -> u64 {
+        self.missed
+    }
+
+    /// Whether it holds a recogniser now (only while a sentence is open).
+    pub fn holds_recogniser(&self) -> bool {
+        self.engine.is_some()
     }
 
     /// The voice-activity segmenter (its floor and last level, for display).
@@ -211,23 +299,21 @@ impl LegRecognizer {
                 at_ms,
                 audio_from_ms,
             }) => {
-                if let Err(e) = self.engine.start() {
-                    tracing::warn!(error = %e, "speech: cannot start a sentence");
-                }
                 let from = audio_from_ms / FRAME_MS;
-                for (j, frame) in &self.lookback {
-                    if *j >= from {
-                        if let Err(e) = self.engine.feed(frame) {
-                            tracing::debug!(error = %e, "speech: frame not decoded");
-                        }
-                    }
-                }
+                self.waiting = self
+                    .lookback
+                    .iter()
+                    .filter(|(j, _)| *j >= from)
+                    .map(|(_, f)| f.clone())
+                    .collect();
                 self.sentence = Some(Sentence {
                     start_ms: at_ms,
                     announced: false,
                     last_partial: String::new(),
                     frames_since_partial: 0,
+                    no_engine: false,
                 });
+                self.take_engine();
             }
             Some(VadEvent::SpeechEnd { at_ms }) => {
                 self.feed(f);
@@ -243,11 +329,52 @@ impl LegRecognizer {
     }
 
     fn feed(&mut self, f: &[i16]) {
-        if self.sentence.is_some() {
-            if let Err(e) = self.engine.feed(f) {
+        if self.sentence.is_none() {
+            return;
+        }
+        match self.engine.as_mut() {
+            Some(engine) => {
+                if let Err(e) = engine.feed(f) {
+                    tracing::debug!(error = %e, "speech: frame not decoded");
+                }
+            }
+            None => {
+                self.waiting.push(f.to_vec());
+                self.take_engine();
+            }
+        }
+    }
+
+    /// The open sentence gets a recogniser if one is free: it starts from
+    /// the line the leg has learnt and is fed the frames that waited.
+    fn take_engine(&mut self) {
+        let Some(s) = self.sentence.as_mut() else {
+            return;
+        };
+        if self.engine.is_some() || s.no_engine {
+            return;
+        }
+        let mut engine = match self.engines.take() {
+            Ok(Some(e)) => e,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "speech: no recogniser for a sentence; it goes untranscribed");
+                s.no_engine = true;
+                return;
+            }
+        };
+        if let Some(line) = &self.line {
+            engine.resume_line(line);
+        }
+        if let Err(e) = engine.start() {
+            tracing::warn!(error = %e, "speech: cannot start a sentence");
+        }
+        for f in self.waiting.drain(..) {
+            if let Err(e) = engine.feed(&f) {
                 tracing::debug!(error = %e, "speech: frame not decoded");
             }
         }
+        self.engine = Some(engine);
     }
 
     /// Keeps the frame for a later pre-roll, reusing the oldest buffer.
@@ -275,7 +402,7 @@ impl LegRecognizer {
             return;
         }
         s.frames_since_partial = 0;
-        let Some(text) = self.engine.partial() else {
+        let Some(text) = self.engine.as_mut().and_then(|e| e.partial()) else {
             return;
         };
         if text == s.last_partial {
@@ -310,7 +437,25 @@ impl LegRecognizer {
         let Some(s) = self.sentence.take() else {
             return;
         };
-        let mut text = self.engine.finish();
+        let mut text = match self.engine.take() {
+            Some(mut engine) => {
+                let text = engine.finish();
+                if let Some(line) = engine.line() {
+                    self.line = Some(line);
+                }
+                self.engines.give(engine);
+                text
+            }
+            None => {
+                self.missed += 1;
+                tracing::warn!(
+                    ms = end_ms.saturating_sub(s.start_ms),
+                    "speech: every recogniser was busy for a whole sentence; it goes untranscribed ([speech] max_decoders)"
+                );
+                self.waiting.clear();
+                String::new()
+            }
+        };
         if text.is_empty() {
             if !s.announced {
                 return;
@@ -437,6 +582,182 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+    use std::sync::Mutex;
+
+    /// Recognisers shared by several legs, as a model's limited pool is.
+    #[derive(Clone, Default)]
+    struct Stock(Arc<Mutex<Vec<Box<dyn Engine>>>>);
+
+    impl Stock {
+        fn of(n: usize) -> Stock {
+            let s = Stock::default();
+            for _ in 0..n {
+                s.0.lock().unwrap().push(Box::<Counting>::default());
+            }
+            s
+        }
+        fn free(&self) -> usize {
+            self.0.lock().unwrap().len()
+        }
+        fn leg(&self) -> LegRecognizer {
+            LegRecognizer::with_engines(Box::new(self.clone()), VadConfig::default())
+        }
+    }
+
+    impl Engines for Stock {
+        fn take(&mut self) -> Result<Option<Box<dyn Engine>>, SpeechError> {
+            Ok(self.0.lock().unwrap().pop())
+        }
+        fn give(&mut self, engine: Box<dyn Engine>) {
+            self.0.lock().unwrap().push(engine);
+        }
+    }
+
+    /// `quiet` frames of silence, `n` loud, then a second of silence.
+    fn burst_at(quiet_frames: usize, n: usize) -> Vec<Vec<i16>> {
+        let mut f = vec![quiet(); quiet_frames];
+        f.extend(std::iter::repeat_n(loud(), n));
+        f.extend(std::iter::repeat_n(quiet(), 50));
+        f
+    }
+
+    fn texts(events: &[AsrEvent]) -> Vec<String> {
+        check(events).into_iter().map(|e| e.text).collect()
+    }
+
+    #[test]
+    fn a_recogniser_is_held_only_while_a_sentence_is_open() {
+        let stock = Stock::of(1);
+        let mut l = stock.leg();
+        let mut ev = Vec::new();
+        let mut held_frames = 0;
+        for f in script(&[40, 25]) {
+            ev.extend(l.push(&f));
+            if l.holds_recogniser() {
+                held_frames += 1;
+                assert_eq!(stock.free(), 0);
+            } else {
+                assert_eq!(stock.free(), 1, "given back after each final");
+            }
+        }
+        ev.extend(l.finish());
+        assert_eq!(texts(&ev), ["w1 w2 w3 w4", "w1 w2"]);
+        // The bursts and their hangovers, not the 1 s silences around them.
+        assert!((65..100).contains(&held_frames), "{held_frames}");
+        assert_eq!(l.missed(), 0);
+    }
+
+    #[test]
+    fn a_sentence_that_must_wait_for_a_recogniser_loses_nothing() {
+        // One recogniser, two legs: b starts speaking while a holds it and
+        // goes on after a's final; b's frames wait, then are all decoded.
+        let stock = Stock::of(1);
+        let (mut a, mut b) = (stock.leg(), stock.leg());
+        let fa = burst_at(50, 40);
+        let fb = burst_at(70, 80);
+        let (mut ea, mut eb) = (Vec::new(), Vec::new());
+        let mut b_waited = false;
+        for i in 0..fa.len().max(fb.len()) {
+            if let Some(f) = fa.get(i) {
+                ea.extend(a.push(f));
+            }
+            if let Some(f) = fb.get(i) {
+                eb.extend(b.push(f));
+                b_waited |= b.in_sentence() && !b.holds_recogniser();
+            }
+        }
+        ea.extend(a.finish());
+        eb.extend(b.finish());
+        assert!(b_waited, "b had to wait");
+        // As if each had had a recogniser of its own.
+        let mut alone = leg();
+        let mut e_alone = Vec::new();
+        for f in &fb {
+            e_alone.extend(alone.push(f));
+        }
+        e_alone.extend(alone.finish());
+        assert_eq!(texts(&ea), ["w1 w2 w3 w4"]);
+        assert_eq!(texts(&eb), texts(&e_alone));
+        assert_eq!(check(&eb)[0].start_ms, check(&e_alone)[0].start_ms);
+        assert_eq!(stock.free(), 1);
+    }
+
+    #[test]
+    fn a_sentence_over_before_a_recogniser_is_free_is_counted_as_missed() {
+        let stock = Stock::of(1);
+        let (mut a, mut b) = (stock.leg(), stock.leg());
+        let fa = burst_at(50, 100);
+        let fb = burst_at(70, 30); // over while a still speaks
+        let mut eb = Vec::new();
+        for i in 0..fa.len().max(fb.len()) {
+            if let Some(f) = fa.get(i) {
+                a.push(f);
+            }
+            if let Some(f) = fb.get(i) {
+                eb.extend(b.push(f));
+            }
+        }
+        eb.extend(b.finish());
+        assert!(eb.is_empty(), "{eb:?}");
+        assert_eq!(b.missed(), 1);
+        assert_eq!(a.missed(), 0);
+    }
+
+    /// Learns one step of "line" per sentence; remembers where it started.
+    #[derive(Default)]
+    struct Liner {
+        line: f32,
+        resumed: Arc<Mutex<Vec<f32>>>,
+        inner: Counting,
+    }
+
+    impl Engine for Liner {
+        fn start(&mut self) -> Result<(), SpeechError> {
+            self.inner.start()
+        }
+        fn feed(&mut self, pcm: &[i16]) -> Result<(), SpeechError> {
+            self.inner.feed(pcm)
+        }
+        fn partial(&mut self) -> Option<String> {
+            self.inner.partial()
+        }
+        fn finish(&mut self) -> String {
+            self.line += 1.0;
+            self.inner.finish()
+        }
+        fn line(&self) -> Option<Vec<f32>> {
+            Some(vec![self.line])
+        }
+        fn resume_line(&mut self, line: &[f32]) {
+            self.line = line[0];
+            self.resumed.lock().unwrap().push(line[0]);
+        }
+    }
+
+    #[test]
+    fn the_line_learnt_in_one_sentence_starts_the_next() {
+        // Fresh recognisers each sentence, as from a model's pool.
+        struct Fresh(Arc<Mutex<Vec<f32>>>);
+        impl Engines for Fresh {
+            fn take(&mut self) -> Result<Option<Box<dyn Engine>>, SpeechError> {
+                Ok(Some(Box::new(Liner {
+                    resumed: self.0.clone(),
+                    ..Liner::default()
+                })))
+            }
+            fn give(&mut self, _: Box<dyn Engine>) {}
+        }
+        let resumed = Arc::new(Mutex::new(Vec::new()));
+        let mut l =
+            LegRecognizer::with_engines(Box::new(Fresh(resumed.clone())), VadConfig::default());
+        let mut ev = Vec::new();
+        for f in script(&[30, 30, 30]) {
+            ev.extend(l.push(&f));
+        }
+        assert_eq!(texts(&ev).len(), 3);
+        // The first starts from the model's line, each next from the last.
+        assert_eq!(*resumed.lock().unwrap(), vec![1.0, 2.0]);
+    }
 
     #[test]
     fn sentences_give_start_partials_final_in_order() {
