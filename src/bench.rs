@@ -182,7 +182,7 @@ async fn echo_floor(rounds: usize) -> anyhow::Result<Vec<Duration>> {
     let mut out = Vec::with_capacity(rounds);
     for _ in 0..rounds {
         let t = Instant::now();
-        ws.send(Message::Text(frame.clone())).await?;
+        ws.send(Message::text(frame.clone())).await?;
         ws.next().await.context("echo closed")??;
         out.push(t.elapsed());
     }

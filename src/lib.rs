@@ -7,6 +7,7 @@ pub mod bench;
 pub mod client;
 pub mod demo;
 pub mod media;
+pub mod memory;
 pub mod protocol;
 pub mod records_cli;
 pub mod server;

@@ -86,7 +86,12 @@ pub struct Connection {
 
 impl Connection {
     pub async fn connect(url: &str) -> Result<Connection, ClientError> {
-        let (ws, _) = tokio_tungstenite::connect_async(url)
+        // Reads of 8 KiB at a time (tungstenite's default zeroes 128 KiB
+        // for each connection; the load generator opens thousands). A
+        // larger frame, a big wallboard snapshot say, still arrives whole.
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(8 * 1024);
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
             .await
             .map_err(|source| ClientError::Connect {
                 url: url.to_string(),
@@ -167,10 +172,10 @@ async fn run(
                     let id = next_id.fetch_add(1, Ordering::Relaxed);
                     pending.insert(id, reply);
                     let frame = json!({ "id": id, "method": method, "params": params }).to_string();
-                    if sink.send(Message::Text(frame)).await.is_err() { break; }
+                    if sink.send(Message::text(frame)).await.is_err() { break; }
                 }
                 Some(Cmd::Raw(text)) => {
-                    if sink.send(Message::Text(text)).await.is_err() { break; }
+                    if sink.send(Message::text(text)).await.is_err() { break; }
                 }
                 Some(Cmd::Close) | None => {
                     let _ = sink.send(Message::Close(None)).await;
@@ -184,10 +189,10 @@ async fn run(
                         let waiter = resp.id.as_u64().and_then(|id| pending.remove(&id));
                         match waiter {
                             Some(w) => { let _ = w.send(resp); }
-                            None => { let _ = unparsed.send(text); }
+                            None => { let _ = unparsed.send(text.to_string()); }
                         }
                     }
-                    Err(_) => { let _ = unparsed.send(text); }
+                    Err(_) => { let _ = unparsed.send(text.to_string()); }
                 },
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                 Some(Ok(_)) => {}

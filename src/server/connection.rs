@@ -40,13 +40,19 @@ const LOGIN_TIMEOUT: Duration = Duration::from_secs(20);
 /// stays open.
 const HARD_FRAME_LIMIT: usize = 4 << 20;
 
+/// Bytes read from a socket at a time. Frames are requests of a few
+/// hundred bytes, and most connections are idle agents: a small buffer
+/// (tungstenite's default is 128 KiB, allocated and zeroed for every
+/// connection) keeps ten thousand of them in a few megabytes. A larger
+/// frame still arrives whole: the buffer grows for it.
+const READ_BUFFER: usize = 1024;
+
 pub fn ws_config() -> WebSocketConfig {
-    WebSocketConfig {
-        max_message_size: Some(HARD_FRAME_LIMIT),
-        max_frame_size: Some(HARD_FRAME_LIMIT),
-        write_buffer_size: 0,
-        ..Default::default()
-    }
+    WebSocketConfig::default()
+        .max_message_size(Some(HARD_FRAME_LIMIT))
+        .max_frame_size(Some(HARD_FRAME_LIMIT))
+        .write_buffer_size(0)
+        .read_buffer_size(READ_BUFFER)
 }
 
 struct RateLimit {
@@ -151,7 +157,7 @@ pub async fn handle(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) {
                         tracing::debug!(conn, error = %e, "read failed");
                         if let tokio_tungstenite::tungstenite::Error::Capacity(_) = e {
                             let err = ProtoError::bad_request(format!("frame larger than {HARD_FRAME_LIMIT} bytes; closing"));
-                            let _ = sink.send(Message::Text(Response::error(Value::Null, &err).to_json())).await;
+                            let _ = sink.send(Message::text(Response::error(Value::Null, &err).to_json())).await;
                         }
                         break 'conn;
                     }
@@ -160,9 +166,9 @@ pub async fn handle(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) {
                 match frame {
                     Message::Text(text) => {
                         match on_text(&ctx, conn, &text, &mut phase, &mut limiter, &mut tx) {
-                            Step::Reply(r) => out.push(Message::Text(r.to_json())),
+                            Step::Reply(r) => out.push(Message::text(r.to_json())),
                             Step::ReplyAndClose(msgs) => {
-                                out.extend(msgs.into_iter().map(Message::Text));
+                                out.extend(msgs.into_iter().map(Message::text));
                                 close = true;
                             }
                             Step::Forwarded => {}
@@ -170,7 +176,7 @@ pub async fn handle(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) {
                     }
                     Message::Binary(_) => {
                         let err = ProtoError::bad_request("binary frames are not part of the protocol: send JSON text frames");
-                        out.push(Message::Text(Response::error(Value::Null, &err).to_json()));
+                        out.push(Message::text(Response::error(Value::Null, &err).to_json()));
                     }
                     Message::Close(_) => break 'conn,
                     Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
@@ -183,7 +189,7 @@ pub async fn handle(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) {
                         // Drain what is queued into one flush.
                         while let Some(m) = next.take() {
                             match m {
-                                Outbound::Text(t) => out.push(Message::Text(t.to_string())),
+                                Outbound::Text(t) => out.push(Message::text(t.to_string())),
                                 Outbound::Close => { close = true; break; }
                             }
                             if out.len() >= 64 { break; }
@@ -198,16 +204,16 @@ pub async fn handle(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) {
                     tracing::info!(conn, "peer silent for two ping intervals; dropping it");
                     break 'conn;
                 }
-                out.push(Message::Ping(Vec::new()));
+                out.push(Message::Ping(Default::default()));
             }
             _ = &mut login_deadline, if matches!(phase, Phase::LoggedOut) => {
                 let err = ProtoError::unauthorized(format!("no login within {} seconds", LOGIN_TIMEOUT.as_secs()));
-                out.push(Message::Text(Response::error(Value::Null, &err).to_json()));
+                out.push(Message::text(Response::error(Value::Null, &err).to_json()));
                 close = true;
             }
             _ = sleep_until_opt(expires) => {
                 let ev = Event::TokenExpired { message: "the login token has expired: log in again with a new token".into() };
-                out.push(Message::Text(ev.to_json()));
+                out.push(Message::text(ev.to_json()));
                 close = true;
             }
         }

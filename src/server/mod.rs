@@ -46,6 +46,8 @@ impl Server {
         let cfg = Arc::new(cfg);
         let clock = Clock::new();
         let center = Center::new(cfg.clone(), clock, records).spawn();
+        // Parsing a large config leaves freed heap behind: hand it back.
+        crate::memory::give_back();
         let ctx = Arc::new(ServerCtx {
             cfg,
             clock,

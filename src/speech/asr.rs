@@ -329,14 +329,9 @@ impl Model {
     }
 }
 
-/// Gives the memory of a freed decoder back to the system: glibc keeps
-/// freed heap pages otherwise, and a decoder is tens of megabytes.
+/// A freed decoder's tens of megabytes go back to the system.
 fn trim_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks the allocator's own free lists.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    crate::memory::give_back();
 }
 
 /// One decoder, decoding one utterance at a time; one per leg.

@@ -49,7 +49,7 @@ impl Raw {
         }
     }
     async fn ask(&mut self, text: String) -> Response {
-        self.send(Message::Text(text)).await;
+        self.send(Message::text(text)).await;
         self.response().await
     }
     async fn bad(&mut self, text: &str) -> (Value, String) {
@@ -107,7 +107,7 @@ async fn broken_frames_get_bad_request_and_the_connection_stays_open() {
     let big = json!({"id": 10, "method": "Chat.sendMessage", "params": {"sessionId": "x", "text": "y".repeat(MAX_FRAME_BYTES)}}).to_string();
     let (_, msg) = r.bad(&big).await;
     assert!(msg.contains("larger than"), "{msg}");
-    r.send(Message::Binary(vec![1, 2, 3])).await;
+    r.send(Message::binary(vec![1, 2, 3])).await;
     let resp = r.response().await;
     assert_eq!(resp.error_code, Some(ErrorCode::BadRequest));
     assert!(resp.error_msg.unwrap().contains("binary"));
@@ -121,7 +121,7 @@ async fn a_frame_too_big_for_the_socket_closes_only_that_connection() {
     other.expect("statusChanged").await;
     let mut r = Raw::login(&s, "alice").await;
     let huge = "x".repeat(5 << 20);
-    let _ = r.ws.send(Message::Text(huge)).await;
+    let _ = r.ws.send(Message::text(huge)).await;
     // The server answers what it can and closes; nothing else is affected.
     let mut closed = false;
     while let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(10), r.ws.next()).await {
@@ -247,7 +247,7 @@ async fn garbage_on_one_connection_does_not_disturb_others() {
         "\u{0}\u{1}",
         "{\"id\":1,\"method\":\"login\",\"params\":{\"userId\":5}}",
     ] {
-        junk.send(Message::Text(text.into())).await;
+        junk.send(Message::text(text)).await;
         let r = junk.response().await;
         assert_eq!(r.status, Status::Error, "{text:?}");
     }
