@@ -1,7 +1,7 @@
 # ccdesk — the README's commands. `make setup` installs system packages.
 CARGO ?= cargo
 
-.PHONY: setup demo supervise serve test lint bench bench-idle bench-agent bench-render bench-supervise bench-media bench-asr
+.PHONY: setup demo supervise serve test lint bench bench-idle bench-miss bench-agent bench-render bench-supervise bench-media bench-asr bench-quick
 
 setup:
 	@scripts/setup.sh
@@ -18,19 +18,38 @@ supervise: setup
 serve: setup
 	$(CARGO) run --release -- serve --config config/server.toml
 
-## Formatting, lints and every test.
+## Formatting, lints, every test, and every benchmark in its quick mode.
 test: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --all-targets
+	$(MAKE) --no-print-directory bench-quick
 
-## Load benchmark: 1,000 agents, 200 calls/s (see docs/BENCHMARKS.md).
+## Every benchmark cut down to seconds, on the debug build the tests made:
+## each must complete and print its figures, so none silently stops working.
+## (bench-render's quick mode is `cargo test --all-targets`, which runs each
+## criterion benchmark once.)
+bench-quick:
+	$(CARGO) run -q -- bench --quick
+	$(CARGO) run -q -- bench --quick --idle 200
+	$(CARGO) run -q -- bench --quick --miss
+	$(CARGO) run -q --example agent_bench -- quick
+	$(CARGO) run -q --example supervise_bench -- quick
+	$(CARGO) run -q --example media_bench -- quick
+	$(CARGO) run -q --example media_bench -- quick speech
+	$(CARGO) run -q --example asr_bench -- quick
+
+## Load benchmark: 1,000 agents, 200 calls/s (AGENTS=, RATE=, DURATION= change them; docs/BENCHMARKS.md).
 bench: setup
-	$(CARGO) run --release -- bench --agents 1000 --rate 200 --duration 30
+	$(CARGO) run --release -- bench --agents $(or $(AGENTS),1000) --rate $(or $(RATE),200) --duration $(or $(DURATION),30)
 
 ## Memory of 10,000 idle agent connections.
 bench-idle: setup
 	$(CARGO) run --release -- bench --idle 10000
+
+## After an offer rings out, how soon a colleague who becomes free gets it.
+bench-miss: setup
+	$(CARGO) run --release -- bench --miss
 
 ## Agent terminal: key-to-screen latency, memory, idle frames (real binary in a pty).
 bench-agent: setup

@@ -6,7 +6,13 @@
 //! - resident memory of the agent process during a call;
 //! - frames drawn and CPU used while nothing happens.
 //!
-//! Run: `make bench-agent` (builds the release binary first).
+//! Run: `make bench-agent` (builds the release binary first). With
+//! `quick` (what CI runs, against the binary of the same profile): ten of
+//! each key and one-second idle windows, to check it completes.
+//!
+//! The transcript is filled with `Customer.say` as text: the server's
+//! speech is off here, so the screen shows the words the trunk sent (with
+//! speech on, they would be spoken into the call and recognised).
 
 #[path = "../tests/agent/pty.rs"]
 mod pty;
@@ -102,6 +108,8 @@ fn toggle_help(p: &pty::Pty, n: usize, pace: Option<Duration>) -> Vec<Duration> 
 }
 
 fn main() {
+    let quick = std::env::args().any(|a| a == "quick");
+    let (keys, sentences, idle_secs) = if quick { (10, 10, 1) } else { (300, 60, 5) };
     let exe = std::env::current_exe().expect("exe");
     let bin: PathBuf = exe
         .parent()
@@ -117,6 +125,9 @@ fn main() {
     let mut cfg = ServerConfig::parse(CONFIG).expect("config");
     cfg.server.ping_interval = 0;
     cfg.center.asr_word_ms = 0;
+    // The transcript from the trunk's text, not recognised speech.
+    cfg.speech.synthesis = false;
+    cfg.speech.recognition = false;
     let dir = tempfile::tempdir().expect("tempdir");
     let records = SqliteRecords::open_dir(dir.path()).expect("records");
     let now = std::time::SystemTime::now()
@@ -160,7 +171,7 @@ fn main() {
     .expect("spawn");
     let pid = p.pid().expect("pid");
     p.wait_text("online");
-    idle(&p, pid, 5, "idle, logged in, no session");
+    idle(&p, pid, idle_secs, "idle, logged in, no session");
 
     let r = rt
         .block_on(trunk.call(
@@ -175,19 +186,19 @@ fn main() {
     p.wait_text("ringing");
     p.key("a");
     p.wait_text("talking");
-    for i in 0..60 {
+    for i in 0..sentences {
         rt.block_on(trunk.call(
             "Customer.say",
             json!({"sessionId": sid, "text": format!("sentence {i} of a long complaint about the bill that goes on")}),
         ))
         .expect("say");
     }
-    p.wait_text("sentence 59 of a long complaint");
+    p.wait_text(&format!("sentence {} of a long complaint", sentences - 1));
 
     // An agent presses at most about ten keys a second.
     let pace = Duration::from_millis(100);
     let mut hold = Vec::new();
-    for i in 0..300 {
+    for i in 0..keys {
         std::thread::sleep(pace);
         let t0 = Instant::now();
         p.key("o");
@@ -200,11 +211,11 @@ fn main() {
         }
         hold.push(t0.elapsed());
     }
-    let help = toggle_help(&p, 300, Some(pace));
+    let help = toggle_help(&p, keys, Some(pace));
     report("key o (hold/unhold via server) -> screen", hold);
     report("key ? (help, local) -> screen", help);
     // Unpaced: keys as fast as the screen answers (the frame rate cap shows).
-    let burst = toggle_help(&p, 100, None);
+    let burst = toggle_help(&p, keys / 3, None);
     report("key ? unpaced (30 frames/s cap applies)", burst);
     println!(
         "{:<44} VmRSS {} KiB, VmHWM {} KiB",
@@ -212,7 +223,7 @@ fn main() {
         proc_status(pid, "VmRSS:").unwrap_or(0),
         proc_status(pid, "VmHWM:").unwrap_or(0)
     );
-    idle(&p, pid, 5, "idle during a call (call timer ticks)");
+    idle(&p, pid, idle_secs, "idle during a call (call timer ticks)");
     rt.block_on(trunk.call("Customer.hangUp", json!({"sessionId": sid})))
         .expect("hang up");
     let _ = rt.block_on(async {

@@ -15,7 +15,8 @@
 //! second apart (about 75 % speech: busier than a real call's leg).
 //!
 //! Run: `cargo run --release --example asr_bench -- [max legs] [seconds]`
-//! (default 16 legs, 20 s per step); `make bench-asr`. With `--tune` first
+//! (default 16 legs, 20 s per step); `make bench-asr`; `quick` (what CI
+//! runs): one leg, 2 s steps. With `--tune` first
 //! it compares decoding options instead (one stream per voice); with
 //! `ASR_BENCH_DEBUG` set it prints every final of step 3.
 
@@ -400,6 +401,11 @@ fn main() -> anyhow::Result<()> {
     let tune = args.first().is_some_and(|a| a == "--tune");
     if tune {
         args.remove(0);
+    }
+    // `quick` (what CI runs): one leg, 2 s steps.
+    if let Some(i) = args.iter().position(|a| a == "quick") {
+        args.remove(i);
+        args.splice(0..0, ["1".to_string(), "2".to_string()]);
     }
     let max_legs: usize = args.first().map_or(Ok(16), |s| s.parse())?;
     let secs: f64 = args.get(1).map_or(Ok(20.0), |s| s.parse())?;

@@ -8,7 +8,9 @@
 //! same with `--full-redraw`, which clears and redraws the whole screen every
 //! frame, for comparison.
 //!
-//! Run: `make bench-supervise` (builds the release binary first).
+//! Run: `make bench-supervise` (builds the release binary first). With
+//! `quick` (what CI runs, against the binary of the same profile): a 3 s
+//! window after 5 s, to check it completes.
 //! Environment: BENCH_SECONDS (window, default 60), BENCH_WARMUP (default
 //! 30), BENCH_SIZE (`80x24` default, or e.g. `120x40`).
 
@@ -119,8 +121,9 @@ fn main() {
         .and_then(|d| d.parent())
         .map(|d| d.join("ccdesk"))
         .expect("target dir");
-    let window = env_u64("BENCH_SECONDS", 60);
-    let warmup = env_u64("BENCH_WARMUP", 30);
+    let quick = std::env::args().any(|a| a == "quick");
+    let window = env_u64("BENCH_SECONDS", if quick { 3 } else { 60 });
+    let warmup = env_u64("BENCH_WARMUP", if quick { 5 } else { 30 });
     let size = std::env::var("BENCH_SIZE")
         .ok()
         .and_then(|s| {
@@ -135,6 +138,7 @@ fn main() {
     let mut rows = Vec::new();
     for full in [false, true] {
         let f = measure(&bin, size, full, warmup, window);
+        assert!(f.frames > 0, "no frame drawn in the window");
         let per_min = f.bytes as f64 * 60.0 / f.secs;
         println!(
             "{:<28} {:>5} frames  {:>9} bytes  {:>9.0} bytes/min  {:>6.0} bytes/frame",

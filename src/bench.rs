@@ -4,7 +4,10 @@
 //! latency, request → response latency, calls/s sustained and the server's
 //! resident memory; beside it, a bare tokio-tungstenite echo round trip as the
 //! floor. `--idle N` instead holds N logged-in idle agent connections and
-//! reports the server's memory.
+//! reports the server's memory. `--miss` measures how soon a colleague who
+//! becomes free gets a session whose offer rang out elsewhere. `--quick`
+//! cuts every mode down to seconds (what CI runs: it completes, prints its
+//! figures, and fails if a call failed).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -41,6 +44,38 @@ pub struct BenchArgs {
     /// Round trips of the bare WebSocket echo floor.
     #[arg(long, default_value_t = 5000)]
     pub echo_rounds: usize,
+    /// Instead of calls: after an offer rings out at one agent, how soon a
+    /// colleague who becomes free gets the session (with the no-answer
+    /// delay, and without it, as before it existed).
+    #[arg(long)]
+    pub miss: bool,
+    /// Pairs of agents measured at once in `--miss` (each pair a skill group).
+    #[arg(long, default_value_t = 20)]
+    pub pairs: usize,
+    /// Rounds of `--miss` (each about 7 s).
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Seconds, not minutes: few agents, a short run (CI checks that every
+    /// mode completes and prints its figures).
+    #[arg(long)]
+    pub quick: bool,
+}
+
+impl BenchArgs {
+    /// The arguments cut down for `--quick`.
+    fn quickened(mut self) -> BenchArgs {
+        if self.quick {
+            self.agents = self.agents.min(50);
+            self.rate = self.rate.min(50.0);
+            self.duration = self.duration.min(2);
+            self.talk_ms = self.talk_ms.min(200);
+            self.idle = self.idle.map(|n| n.min(200));
+            self.echo_rounds = self.echo_rounds.min(200);
+            self.pairs = self.pairs.min(4);
+            self.rounds = self.rounds.min(1);
+        }
+        self
+    }
 }
 
 const SECRET: &str = "bench-secret-0123456789";
@@ -65,7 +100,7 @@ pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
 fn summary(name: &str, mut v: Vec<Duration>) -> String {
     v.sort();
     format!(
-        "{name:<34} n={:<7} p50={:>7.3} ms  p99={:>7.3} ms  max={:>8.3} ms",
+        "{name:<46} n={:<7} p50={:>7.3} ms  p99={:>7.3} ms  max={:>8.3} ms",
         v.len(),
         percentile(&v, 50.0),
         percentile(&v, 99.0),
@@ -88,21 +123,31 @@ impl Drop for ServerProc {
     }
 }
 
+/// The bench server's config: `[center]` keys in `center`, then groups and
+/// users (`[[skill_groups]]`, `[[users]]` tables).
+fn bench_config(center: &str, tables: &str) -> String {
+    format!(
+        "[server]\ndata_dir = \"data\"\nping_interval = 0\nrate_limit_per_second = 100000\nrate_limit_burst = 100000\noutbound_queue = 100000\n\
+         [auth]\nsecret = \"{SECRET}\"\n\
+         [center]\nafter_call_work = 0\nmax_session_length = 0\nmax_ended_sessions = 5\n{center}\
+         [[users]]\nid = \"trunk\"\nrole = \"trunk\"\n{tables}"
+    )
+}
+
+/// `n` agents a0.. in skill group `bench`.
+fn load_config(agents: usize) -> String {
+    let mut tables = String::from("[[skill_groups]]\nid = \"bench\"\n");
+    for i in 0..agents {
+        tables.push_str(&format!(
+            "[[users]]\nid = \"a{i}\"\nrole = \"agent\"\nskill_groups = [\"bench\"]\n"
+        ));
+    }
+    bench_config("ring_timeout = 30\n", &tables)
+}
+
 impl ServerProc {
-    fn start(agents: usize) -> anyhow::Result<ServerProc> {
+    fn start(cfg: String) -> anyhow::Result<ServerProc> {
         let dir = tempfile::tempdir()?;
-        let mut cfg = format!(
-            "[server]\ndata_dir = \"data\"\nping_interval = 0\nrate_limit_per_second = 100000\nrate_limit_burst = 100000\noutbound_queue = 100000\n\
-             [auth]\nsecret = \"{SECRET}\"\n\
-             [center]\nring_timeout = 30\nafter_call_work = 0\nmax_session_length = 0\nmax_ended_sessions = 5\n\
-             [[skill_groups]]\nid = \"bench\"\n\
-             [[users]]\nid = \"trunk\"\nrole = \"trunk\"\n"
-        );
-        for i in 0..agents {
-            cfg.push_str(&format!(
-                "[[users]]\nid = \"a{i}\"\nrole = \"agent\"\nskill_groups = [\"bench\"]\n"
-            ));
-        }
         let path = dir.path().join("server.toml");
         std::fs::write(&path, cfg)?;
         let exe = std::env::current_exe()?;
@@ -145,6 +190,7 @@ impl ServerProc {
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let args = args.quickened();
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         println!(
@@ -155,6 +201,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         );
         let echo = echo_floor(args.echo_rounds).await?;
         println!("{}", summary("floor: bare websocket echo rtt", echo));
+        if args.miss {
+            return miss(&args).await;
+        }
         match args.idle {
             Some(n) => idle(n).await,
             None => load(&args).await,
@@ -211,7 +260,7 @@ async fn connect_agents(url: &str, ids: Vec<String>) -> anyhow::Result<Vec<(Stri
 }
 
 async fn idle(n: usize) -> anyhow::Result<()> {
-    let server = ServerProc::start(n)?;
+    let server = ServerProc::start(load_config(n))?;
     let (before, _) = server.rss_kib();
     let t = Instant::now();
     let conns = connect_agents(&server.url, (0..n).map(|i| format!("a{i}")).collect()).await?;
@@ -227,13 +276,19 @@ async fn idle(n: usize) -> anyhow::Result<()> {
     println!("server RSS: {:.1} MiB before, {:.1} MiB with {} idle agents (peak {:.1} MiB), {:.1} KiB per connection",
         before as f64 / 1024.0, rss as f64 / 1024.0, conns.len(), peak as f64 / 1024.0,
         (rss.saturating_sub(before)) as f64 / conns.len().max(1) as f64);
+    if conns.len() != n || rss == 0 {
+        bail!(
+            "{} of {n} agents logged in; RSS read {rss} KiB",
+            conns.len()
+        );
+    }
     Ok(())
 }
 
 type Stamps = Arc<Mutex<HashMap<String, Instant>>>;
 
 async fn load(args: &BenchArgs) -> anyhow::Result<()> {
-    let server = ServerProc::start(args.agents)?;
+    let server = ServerProc::start(load_config(args.agents))?;
     let agents = connect_agents(
         &server.url,
         (0..args.agents).map(|i| format!("a{i}")).collect(),
@@ -380,7 +435,142 @@ async fn load(args: &BenchArgs) -> anyhow::Result<()> {
     for t in agent_tasks {
         t.abort();
     }
+    let failed = errors.load(std::sync::atomic::Ordering::Relaxed);
+    if failed > 0 || done < total {
+        bail!("{done} of {total} calls completed, {failed} requests failed");
+    }
     Ok(())
+}
+
+/// After an offer rings out at one agent, how soon a colleague who
+/// becomes free gets the session: `pairs` skill groups of two agents (one
+/// lets every offer ring, the other comes back from a break 100 ms after
+/// the miss), `rounds` times; once with the no-answer delay (default 5 s),
+/// once with none, which is how the center behaved before it had one.
+async fn miss(args: &BenchArgs) -> anyhow::Result<()> {
+    for delay in [5, 0] {
+        let mut lat = miss_run(args, delay).await?;
+        lat.sort();
+        let label = if delay > 0 {
+            format!("after a miss, colleague gets it (delay {delay} s)")
+        } else {
+            "after a miss, colleague gets it (no delay)".to_string()
+        };
+        println!("{}", summary(&label, lat));
+    }
+    Ok(())
+}
+
+async fn miss_run(args: &BenchArgs, delay: u64) -> anyhow::Result<Vec<Duration>> {
+    let mut tables = String::new();
+    for i in 0..args.pairs {
+        tables.push_str(&format!(
+            "[[skill_groups]]\nid = \"g{i}\"\n\
+             [[users]]\nid = \"m{i}\"\nrole = \"agent\"\nskill_groups = [\"g{i}\"]\n\
+             [[users]]\nid = \"c{i}\"\nrole = \"agent\"\nskill_groups = [\"g{i}\"]\n"
+        ));
+    }
+    let center = format!("ring_timeout = 1\nmax_missed_offers = 0\nno_answer_delay = {delay}\n");
+    let server = ServerProc::start(bench_config(&center, &tables))?;
+    let trunk = Arc::new(Connection::connect(&server.url).await?);
+    trunk
+        .login(
+            "trunk",
+            &auth::issue(SECRET, "trunk", now_secs(), 3600),
+            false,
+        )
+        .await?;
+    let mut tasks = Vec::new();
+    for i in 0..args.pairs {
+        let (url, trunk, rounds) = (server.url.clone(), trunk.clone(), args.rounds);
+        tasks.push(tokio::spawn(async move {
+            miss_pair(&url, &trunk, i, rounds, delay).await
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.extend(t.await??);
+    }
+    Ok(out)
+}
+
+/// The next event named `name` (others are skipped), within 30 s.
+async fn next_event(c: &mut Connection, name: &str) -> anyhow::Result<Event> {
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(30), c.events.recv())
+            .await
+            .with_context(|| format!("no {name}"))?
+            .context("connection closed")?;
+        if ev.name() == name {
+            return Ok(ev);
+        }
+    }
+}
+
+/// One pair's rounds: the latencies from the colleague's `free` to its callIn.
+async fn miss_pair(
+    url: &str,
+    trunk: &Connection,
+    i: usize,
+    rounds: usize,
+    delay: u64,
+) -> anyhow::Result<Vec<Duration>> {
+    let connect = |id: String| async move {
+        let c = Connection::connect(url).await?;
+        c.login(&id, &auth::issue(SECRET, &id, now_secs(), 3600), false)
+            .await?;
+        anyhow::Ok(c)
+    };
+    let mut misser = connect(format!("m{i}")).await?;
+    let mut colleague = connect(format!("c{i}")).await?;
+    let mut out = Vec::new();
+    for _ in 0..rounds {
+        colleague
+            .call(
+                "Agent.setStatus",
+                json!({"status": "rest", "restReason": "Meal"}),
+            )
+            .await?;
+        let v = trunk
+            .call(
+                "Customer.call",
+                json!({"type": "phone", "skillGroupId": format!("g{i}"), "calleePhoneNumber": "4000"}),
+            )
+            .await?
+            .context("no session")?;
+        let sid = v["sessionId"].as_str().context("sessionId")?.to_string();
+        next_event(&mut misser, "callIn").await?;
+        next_event(&mut misser, "autoTransfer").await?;
+        // The colleague comes back from the break a moment later.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let t = Instant::now();
+        colleague
+            .call("Agent.setStatus", json!({"status": "free"}))
+            .await?;
+        let Event::CallIn(ci) = next_event(&mut colleague, "callIn").await? else {
+            bail!("not a callIn");
+        };
+        out.push(t.elapsed());
+        if ci.session_id != sid {
+            bail!(
+                "the colleague was offered {} instead of {sid}",
+                ci.session_id
+            );
+        }
+        colleague
+            .call("Call.accept", json!({"sessionId": sid}))
+            .await?;
+        colleague
+            .call("Call.hungUp", json!({"sessionId": sid}))
+            .await?;
+        // Without a delay the session rang at the misser again meanwhile.
+        while misser.events.try_recv().is_ok() {}
+        // The misser's delay runs out before the next round.
+        tokio::time::sleep(Duration::from_millis(delay * 1000 + 300)).await;
+        while misser.events.try_recv().is_ok() {}
+        while colleague.events.try_recv().is_ok() {}
+    }
+    Ok(out)
 }
 
 fn record(
