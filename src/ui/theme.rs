@@ -215,6 +215,15 @@ impl Theme {
             .title(ratatui::text::Span::styled(title, self.title()))
     }
 
+    /// Where something goes (an overflow to another group).
+    pub fn goes_to(&self) -> &'static str {
+        if self.unicode {
+            "→"
+        } else {
+            ">"
+        }
+    }
+
     pub fn ellipsis(&self) -> &'static str {
         if self.unicode {
             "…"

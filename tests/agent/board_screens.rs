@@ -687,6 +687,57 @@ fn board_wallboard() {
     }
 }
 
+/// The wallboard with overflow and a priority caller: support overflows to
+/// sales after 30 s and lets sessions wait 10 minutes at most; the queued
+/// 139****7788 is priority 5 and has overflowed to sales.
+fn overflowing() -> State {
+    let (mut s, id) = subscribing();
+    let mut wall = wallboard();
+    wall["groups"][0]["overflowTo"] = json!("sales");
+    wall["groups"][0]["overflowAfter"] = json!(30);
+    wall["groups"][0]["maxWait"] = json!(600);
+    wall["groups"][1]["overflowIn"] = json!(1);
+    let sessions = wall["sessions"].as_array_mut().expect("sessions");
+    let vip = sessions
+        .iter_mut()
+        .find(|x| x["caller"] == "139****7788")
+        .expect("the queued caller");
+    vip["priority"] = json!(5);
+    vip["overflowTo"] = json!("sales");
+    answer_ok(&mut s, id, Some(wall), LOGIN_AT + SECOND);
+    press(&mut s, KeyCode::Tab, LOGIN_AT + 2 * SECOND);
+    tick(&mut s, NOW);
+    s
+}
+
+#[test]
+fn board_shows_overflow_and_priority() {
+    let s = overflowing();
+    let [narrow, wide] = snapshot(
+        "overflow",
+        "support overflows to sales after 30 s (max wait 10 min); a priority 5 caller has overflowed",
+        &s,
+    );
+    let t = text(&wide);
+    for needle in ["→sales 0:30", "+1", "10:00", "queued P5"] {
+        assert!(t.contains(needle), "{needle:?} in\n{t}");
+    }
+    // Wider, the sessions show their group and where they overflowed.
+    let t = text(&render(&s, 200, 40));
+    assert!(t.contains("support→sales"), "{t}");
+    // The priority is on the caller's row, at every size.
+    for buf in [&narrow, &wide] {
+        let y = row_in(buf, "Live sessions", "139****77");
+        let p5 = find_in(buf, pane(buf, "Live sessions"), "P5").map(|p| p.1);
+        assert_eq!(p5, Some(y), "{}", text(buf));
+    }
+    // At 80 columns a column too narrow for its text is left out, not cut.
+    assert!(!text(&narrow).contains("→sales …"));
+    // Without overflow or priorities those columns are not there at all.
+    let t = text(&render(&floor(), 120, 40));
+    assert!(!t.contains("Overflow") && !t.contains(" P5"), "{t}");
+}
+
 #[test]
 fn board_scrolls_to_the_selected_agent() {
     let mut s = floor();

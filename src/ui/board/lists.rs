@@ -199,12 +199,58 @@ pub(super) fn queues(f: &mut Frame, area: Rect, state: &State, b: &Board, theme:
     let names = list
         .iter()
         .map(|g| g.name.as_deref().unwrap_or(&g.skill_group_id));
-    let cols = [
-        Col::new("Group", widest(ids).clamp(5, 10), widest(names).min(24), 0),
-        Col::figures("Wait", 4, 0),
-        Col::figures("Oldest", 6, 0),
-        Col::figures("Free", 5, 1),
+    // Overflow and the maximum wait, when a group has them: sessions come in
+    // from other groups (In), where this group's go after how long
+    // (Overflow), how long one may wait (Max).
+    let overflow: Vec<String> = list
+        .iter()
+        .map(|g| match (&g.overflow_to, g.overflow_after) {
+            (Some(to), Some(after)) => {
+                format!(
+                    "{}{to} {}",
+                    theme.goes_to(),
+                    clock(after.saturating_mul(1000))
+                )
+            }
+            _ => String::new(),
+        })
+        .collect();
+    let max_wait: Vec<String> = list
+        .iter()
+        .map(|g| {
+            g.max_wait
+                .map_or_else(String::new, |s| clock(s.saturating_mul(1000)))
+        })
+        .collect();
+    let mut cols = vec![
+        (
+            QueueCol::Group,
+            Col::new("Group", widest(ids).clamp(5, 10), widest(names).min(24), 0),
+        ),
+        (QueueCol::Wait, Col::figures("Wait", 4, 0)),
+        (QueueCol::Oldest, Col::figures("Oldest", 6, 0)),
+        (QueueCol::Free, Col::figures("Free", 5, 1)),
     ];
+    let overflow_w = widest(overflow.iter().map(String::as_str));
+    if list
+        .iter()
+        .any(|g| g.overflow_in > 0 || g.overflow_to.is_some())
+    {
+        cols.push((QueueCol::In, Col::figures("In", 3, 2)));
+        cols.push((
+            QueueCol::Overflow,
+            // Whole or not at all.
+            Col::new("Overflow", overflow_w, overflow_w, 3),
+        ));
+    }
+    if list.iter().any(|g| g.max_wait.is_some()) {
+        cols.push((
+            QueueCol::Max,
+            Col::figures("Max", widest(max_wait.iter().map(String::as_str)), 4),
+        ));
+    }
+    let kinds: Vec<QueueCol> = cols.iter().map(|(k, _)| *k).collect();
+    let cols: Vec<Col> = cols.into_iter().map(|(_, c)| c).collect();
     table(
         f,
         area,
@@ -218,16 +264,19 @@ pub(super) fn queues(f: &mut Frame, area: Rect, state: &State, b: &Board, theme:
             let Some(g) = list.get(r) else {
                 return Span::raw("");
             };
-            match c {
-                0 => match &g.name {
+            let Some(kind) = kinds.get(c) else {
+                return Span::raw("");
+            };
+            match kind {
+                QueueCol::Group => match &g.name {
                     Some(n) if n.width() <= w => Span::raw(n.clone()),
                     _ => Span::raw(g.skill_group_id.clone()),
                 },
-                1 if g.waiting > 0 => {
+                QueueCol::Wait if g.waiting > 0 => {
                     Span::styled(g.waiting.to_string(), theme.info().patch(theme.bold()))
                 }
-                1 => Span::styled("0", theme.dim()),
-                2 => match oldest.get(r).copied().flatten() {
+                QueueCol::Wait => Span::styled("0", theme.dim()),
+                QueueCol::Oldest => match oldest.get(r).copied().flatten() {
                     Some(ms) => Span::styled(
                         clock(ms),
                         if ms > threshold {
@@ -238,7 +287,7 @@ pub(super) fn queues(f: &mut Frame, area: Rect, state: &State, b: &Board, theme:
                     ),
                     None => Span::styled("-", theme.dim()),
                 },
-                _ => Span::styled(
+                QueueCol::Free => Span::styled(
                     format!("{}/{}", g.free, g.staffed),
                     if g.free == 0 && g.waiting > 0 {
                         theme.error()
@@ -246,9 +295,32 @@ pub(super) fn queues(f: &mut Frame, area: Rect, state: &State, b: &Board, theme:
                         Style::default()
                     },
                 ),
+                QueueCol::In if g.overflow_in > 0 => Span::styled(
+                    format!("+{}", g.overflow_in),
+                    theme.info().patch(theme.bold()),
+                ),
+                QueueCol::In => Span::raw(""),
+                QueueCol::Overflow => {
+                    Span::styled(overflow.get(r).cloned().unwrap_or_default(), theme.dim())
+                }
+                QueueCol::Max => {
+                    Span::styled(max_wait.get(r).cloned().unwrap_or_default(), theme.dim())
+                }
             }
         },
     );
+}
+
+/// The queues table's columns (some only when a group uses them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QueueCol {
+    Group,
+    Wait,
+    Oldest,
+    Free,
+    In,
+    Overflow,
+    Max,
 }
 
 // ---------------------------------------------------------------- sessions
@@ -279,12 +351,30 @@ pub(super) fn sessions(f: &mut Frame, area: Rect, state: &State, b: &Board, them
     let kinds = list.iter().map(|s| theme.kind_label(s.kind));
     let agents = list.iter().map(|s| s.user_id.as_deref().unwrap_or("-"));
     let callers = list.iter().map(|s| s.caller.as_deref().unwrap_or("-"));
-    let state_w = 2 + widest(list.iter().map(|s| s.state.as_str()));
-    let group_w = widest(
-        list.iter()
-            .map(|s| s.skill_group_id.as_deref().unwrap_or("-")),
-    )
-    .min(12);
+    // The state, with the queue priority of a session that has one.
+    let states: Vec<String> = list
+        .iter()
+        .map(|s| {
+            if s.priority > 0 {
+                format!("{} P{}", s.state.as_str(), s.priority)
+            } else {
+                s.state.as_str().to_string()
+            }
+        })
+        .collect();
+    let state_w = 2 + widest(states.iter().map(String::as_str));
+    // The group, and where it overflowed to while it waited.
+    let groups: Vec<String> = list
+        .iter()
+        .map(|s| {
+            let g = s.skill_group_id.as_deref().unwrap_or("-");
+            match &s.overflow_to {
+                Some(to) => format!("{g}{}{to}", theme.goes_to()),
+                None => g.to_string(),
+            }
+        })
+        .collect();
+    let group_w = widest(groups.iter().map(String::as_str)).min(20);
     let ids = list.iter().map(|s| s.session_id.as_str());
     // The caller gets more before the optional columns come in on a wide pane.
     let caller_min = if area.width >= 60 { 16 } else { 10 };
@@ -324,7 +414,11 @@ pub(super) fn sessions(f: &mut Frame, area: Rect, state: &State, b: &Board, them
                 2 => Span::raw(s.user_id.clone().unwrap_or_else(|| "-".into())),
                 3 => Span::raw(s.caller.clone().unwrap_or_else(|| "-".into())),
                 4 => Span::styled(
-                    format!("{} {}", session_symbol(s, theme), s.state.as_str()),
+                    format!(
+                        "{} {}",
+                        session_symbol(s, theme),
+                        states.get(r).map_or("", String::as_str)
+                    ),
                     session_style(s, theme),
                 ),
                 5 => Span::raw(clocks.get(r).cloned().unwrap_or_default()),
@@ -332,10 +426,7 @@ pub(super) fn sessions(f: &mut Frame, area: Rect, state: &State, b: &Board, them
                     truncate_start(&s.session_id, w, theme.ellipsis()),
                     theme.dim(),
                 ),
-                _ => Span::styled(
-                    s.skill_group_id.clone().unwrap_or_else(|| "-".into()),
-                    theme.dim(),
-                ),
+                _ => Span::styled(groups.get(r).cloned().unwrap_or_default(), theme.dim()),
             }
         },
     );
