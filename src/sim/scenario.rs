@@ -168,6 +168,8 @@ pub struct Caller {
     pub client_data: Option<String>,
     /// Overrides the scenario's skill group.
     pub skill_group: Option<String>,
+    /// Queue priority (`Customer.call`'s `priority`): higher is offered first.
+    pub priority: Option<u32>,
     /// The session types this caller uses (default: any).
     #[serde(default)]
     pub kinds: Vec<Kind>,

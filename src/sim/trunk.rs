@@ -124,6 +124,9 @@ impl Trunk {
                 o.insert(k.to_string(), v);
             }
         };
+        if let Some(prio) = c.priority {
+            set(&mut p, "priority", json!(prio));
+        }
         match kind {
             Kind::Phone => {
                 set(&mut p, "calleePhoneNumber", json!(SERVICE_NUMBER));
