@@ -11,7 +11,9 @@
 //! routing path and no acknowledged end is lost if the process is killed.
 //!
 //! A batch that fails as a whole is written again one write at a time, so
-//! that the good records are kept and each failure names its session.
+//! that the good records are kept and each failure names its session. If
+//! the store panics, every write of that batch and every later one is
+//! reported failed (nothing waits for a report that never comes).
 
 use std::sync::Arc;
 
@@ -67,10 +69,11 @@ impl RecordWriter {
 }
 
 async fn run(
-    mut store: Box<dyn RecordStore>,
+    store: Box<dyn RecordStore>,
     mut rx: mpsc::UnboundedReceiver<(u64, Write)>,
     report: Report,
 ) {
+    let mut store = Some(store);
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -80,30 +83,43 @@ async fn run(
             }
         }
         let upto = batch.last().map_or(0, |(t, _)| *t);
+        let every: Vec<(u64, String)> = batch
+            .iter()
+            .map(|(t, w)| (*t, w.session_id().to_string()))
+            .collect();
+        let all_failed = |why: &str| {
+            every
+                .iter()
+                .map(|(ticket, sid)| Failed {
+                    ticket: *ticket,
+                    session_id: sid.clone(),
+                    error: why.to_string(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let Some(mut s) = store.take() else {
+            report(Durable {
+                upto,
+                failed: all_failed("the records writer failed earlier"),
+            });
+            continue;
+        };
         // On a blocking thread: tokio's paused clock does not move on while
         // it runs, so tests in virtual time see writes as instant.
         let done = tokio::task::spawn_blocking(move || {
-            let failed = write(store.as_mut(), &batch);
-            (store, failed)
+            let failed = write(s.as_mut(), &batch);
+            (s, failed)
         })
         .await;
         let failed = match done {
             Ok((s, failed)) => {
-                store = s;
+                store = Some(s);
                 failed
             }
             Err(e) => {
                 // The store panicked: nothing more can be written.
                 tracing::error!(error = %e, "the records writer failed");
-                report(Durable {
-                    upto,
-                    failed: vec![Failed {
-                        ticket: upto,
-                        session_id: String::new(),
-                        error: "the records writer failed".into(),
-                    }],
-                });
-                return;
+                all_failed("the records writer failed")
             }
         };
         report(Durable { upto, failed });
@@ -196,6 +212,46 @@ mod tests {
             recording: None,
             transcript: vec![],
         }
+    }
+
+    /// A store whose disk driver panics.
+    struct Panicky;
+    impl RecordStore for Panicky {
+        fn save(&mut self, _: &SessionRecord) -> anyhow::Result<()> {
+            panic!("the driver fell over")
+        }
+        fn add_acw(&mut self, _: &str, _: u64) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_store_fails_every_write_then_and_after() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let report: Report = Arc::new(move |d| {
+            let _ = tx.send(d);
+        });
+        let mut w = RecordWriter::spawn(Box::new(Panicky), report);
+        for id in ["s1", "s2"] {
+            w.submit(Write::Save(Box::new(record(id))));
+        }
+        let d = rx.recv().await.expect("a report");
+        assert_eq!(d.upto, 2);
+        let failed: Vec<(u64, &str)> = d
+            .failed
+            .iter()
+            .map(|f| (f.ticket, f.session_id.as_str()))
+            .collect();
+        assert_eq!(failed, vec![(1, "s1"), (2, "s2")]);
+        // Later writes are answered too, failed, instead of never.
+        w.submit(Write::AddAcw {
+            session_id: "s3".into(),
+            acw_ms: 5,
+        });
+        let d = rx.recv().await.expect("a report");
+        assert_eq!(d.upto, 3);
+        assert_eq!(d.failed.len(), 1);
+        assert!(d.failed[0].error.contains("failed earlier"));
     }
 
     #[tokio::test]

@@ -280,11 +280,28 @@ impl Model {
 
     /// Makes decoders ahead of time until `n` are idle (at most
     /// `keep_idle`), so that the next `n` users start at no cost.
+    /// A decoder that cannot be reset is never kept: then none are made
+    /// ahead, as each would be freed at once.
     pub fn prewarm(&self, n: usize) -> Result<(), SpeechError> {
-        while self.idle_decoders() < n.min(self.limits.keep_idle) {
-            self.pool().live += 1;
+        let mut want = n.min(self.limits.keep_idle);
+        if self.limits.max > 0 {
+            want = want.min(self.limits.max);
+        }
+        while self.idle_decoders() < want {
+            {
+                let mut pool = self.pool();
+                if self.limits.max > 0 && pool.live >= self.limits.max {
+                    return Ok(());
+                }
+                pool.live += 1;
+            }
             match Decoder::new(&self.api, &self.args) {
-                Ok(d) => self.give_back(d),
+                Ok(d) if d.resettable() => self.give_back(d),
+                Ok(d) => {
+                    drop(d);
+                    self.forget_one();
+                    return Ok(());
+                }
                 Err(e) => {
                     self.forget_one();
                     return Err(e);
@@ -398,6 +415,10 @@ impl Recognizer {
             return String::new();
         };
         if d.end_utt().is_err() {
+            // Unknown state: free it rather than hand it on.
+            self.decoder = None;
+            self.model.forget_one();
+            trim_heap();
             return String::new();
         }
         d.hyp()

@@ -324,3 +324,36 @@ async fn an_answered_session_is_not_ended_by_max_wait() {
     tokio::time::sleep(Duration::from_secs(30)).await;
     alice.ok("Call.hold", json!({"sessionId": id})).await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_answered_session_transferred_later_does_not_time_out_of_the_queue() {
+    let s = TestServer::paused(|c| {
+        c.center.ring_timeout = 20;
+        c.skill_groups
+            .iter_mut()
+            .find(|g| g.id == "support")
+            .expect("support")
+            .max_wait = Some(60);
+    })
+    .await;
+    let mut bob = ready_agent(&s, "bob").await;
+    rest(&mut bob).await;
+    let (id, alice, mut trunk) = talking(&s, "alice").await;
+    // 55 s into the call (the wait's 60 s would end during the next ring),
+    // alice hands it to bob, who lets it ring out.
+    tokio::time::sleep(Duration::from_secs(55)).await;
+    free(&mut bob).await;
+    alice
+        .ok("Call.transfer", json!({"sessionId": id, "userId": "bob"}))
+        .await;
+    assert_eq!(sid(&bob.wait_for("callIn").await), id);
+    assert_eq!(sid(&bob.expect("autoTransfer").await), id);
+    // The queue's wait ended when it was answered: it is not ended now.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    for ev in trunk.drain().await {
+        assert!(
+            !matches!(ev, Event::SessionEnded(_)),
+            "ended by a stale wait: {ev:?}"
+        );
+    }
+}

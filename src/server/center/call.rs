@@ -135,6 +135,9 @@ impl Center {
         };
         s.state = SessionState::Talking;
         s.ring_gen += 1;
+        // No longer waiting: a pending overflow or maximum-wait timer is stale.
+        s.wait_gen += 1;
+        s.wait_over = false;
         if s.accepted.is_none() {
             s.accepted = Some(now);
             s.accepted_ms = Some(now_ms);

@@ -135,13 +135,15 @@ impl Center {
         };
         if c.role == Role::Trunk {
             self.trunks.retain(|t| *t != conn);
-            let owned: Vec<String> = self
+            // In the order they were created, so a run ends them the same way.
+            let mut owned: Vec<(u64, String)> = self
                 .sessions
                 .values()
                 .filter(|s| s.trunk == Some(conn) && !s.is_ended())
-                .map(|s| s.id.clone())
+                .map(|s| (s.queue_key.seq, s.id.clone()))
                 .collect();
-            for sid in owned {
+            owned.sort();
+            for (_, sid) in owned {
                 if let Some(s) = self.sessions.get_mut(&sid) {
                     s.trunk = None;
                 }

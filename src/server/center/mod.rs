@@ -340,14 +340,23 @@ impl Center {
     /// now, the media bridges told who is in their call, the figures and
     /// the wallboard brought up to date — each looking only at what
     /// changed — and the outbox sent.
+    ///
+    /// Sending can drop a peer that does not read, which changes seats and
+    /// sessions (an offer withdrawn, a session ended): those changes are
+    /// settled at once too, not left for the next command.
     fn settle(&mut self) {
-        self.dispatch();
-        self.changes.sessions.extend(self.sessions.take_changed());
-        self.sync_media();
-        self.observe();
-        self.publish();
-        self.changes = Changes::default();
-        self.flush();
+        loop {
+            self.dispatch();
+            self.changes.sessions.extend(self.sessions.take_changed());
+            self.sync_media();
+            self.observe();
+            self.publish();
+            self.changes = Changes::default();
+            self.flush();
+            if !self.agents.any_changed() && !self.sessions.any_changed() {
+                break;
+            }
+        }
     }
 
     /// Bring the floor's free lists up to date with the agents changed
