@@ -88,6 +88,22 @@ async fn next_session(c: &mut Connection, name: &str) -> anyhow::Result<String> 
     }
 }
 
+/// A call from the trunk to group `g{i}`, answered by its agent `a`: the
+/// session id.
+async fn answered_call(trunk: &Connection, a: &mut Connection, i: usize) -> anyhow::Result<String> {
+    let v = trunk
+        .call(
+            "Customer.call",
+            json!({"type": "phone", "skillGroupId": format!("g{i}"), "calleePhoneNumber": "4000", "callerPhoneNumber": "+15550000"}),
+        )
+        .await?
+        .context("no session")?;
+    let sid = v["sessionId"].as_str().context("sessionId")?.to_string();
+    next_session(a, "callIn").await?;
+    a.call("Call.accept", json!({"sessionId": sid})).await?;
+    Ok(sid)
+}
+
 /// A bench-side audio peer for `sid`, negotiated through `c`.
 async fn peer(c: &Connection, sid: &str) -> anyhow::Result<Peer> {
     let mut p = Peer::new("127.0.0.1".parse()?).await?;
@@ -237,17 +253,7 @@ async fn scale(url: &str, sessions: usize, seconds: u64) -> anyhow::Result<()> {
     }
     let mut sids = Vec::new();
     for (i, a) in agents.iter_mut().enumerate() {
-        let v = trunk
-            .call(
-                "Customer.call",
-                json!({"type": "phone", "skillGroupId": format!("g{i}"), "calleePhoneNumber": "4000", "callerPhoneNumber": "+15550000"}),
-            )
-            .await?
-            .context("no session")?;
-        let sid = v["sessionId"].as_str().context("sessionId")?.to_string();
-        next_session(a, "callIn").await?;
-        a.call("Call.accept", json!({"sessionId": sid})).await?;
-        sids.push(sid);
+        sids.push(answered_call(&trunk, a, i).await?);
     }
     println!("{sessions} sessions talking; negotiating audio");
     let t = Instant::now();
@@ -269,16 +275,7 @@ async fn scale(url: &str, sessions: usize, seconds: u64) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
     // Agents talk: one pre-encoded second of speech, looped.
-    let speech = {
-        let pcm = ccdesk::server::media::sound::read_wav(include_bytes!("../assets/greeting.wav"))?;
-        let pcm = ccdesk::media::device::resample(&pcm, 16_000, RATE);
-        let mut enc = Encoder::new(RATE)?;
-        let mut frames = Vec::new();
-        for f in pcm.chunks_exact(960).take(50) {
-            frames.push(Bytes::from(enc.encode(f)?));
-        }
-        Arc::new(frames)
-    };
+    let speech = speech_frames()?;
     for sid in &sids {
         trunk
             .call(
@@ -357,6 +354,18 @@ async fn scale(url: &str, sessions: usize, seconds: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One second of the greeting, encoded: what the agents say, looped.
+fn speech_frames() -> anyhow::Result<Arc<Vec<Bytes>>> {
+    let pcm = ccdesk::server::media::sound::read_wav(include_bytes!("../assets/greeting.wav"))?;
+    let pcm = ccdesk::media::device::resample(&pcm, 16_000, RATE);
+    let mut enc = Encoder::new(RATE)?;
+    let mut frames = Vec::new();
+    for f in pcm.chunks_exact(960).take(50) {
+        frames.push(Bytes::from(enc.encode(f)?));
+    }
+    Ok(Arc::new(frames))
+}
+
 /// The process's resident memory, MiB.
 fn rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -379,16 +388,7 @@ async fn speech_memory(url: &str, calls: usize, seconds: u64) -> anyhow::Result<
     let mut sids = Vec::new();
     for i in 0..calls {
         let mut a = login(url, &format!("a{i}")).await?;
-        let v = trunk
-            .call(
-                "Customer.call",
-                json!({"type": "phone", "skillGroupId": format!("g{i}"), "calleePhoneNumber": "4000", "callerPhoneNumber": "+15550000"}),
-            )
-            .await?
-            .context("no session")?;
-        let sid = v["sessionId"].as_str().context("sessionId")?.to_string();
-        next_session(&mut a, "callIn").await?;
-        a.call("Call.accept", json!({"sessionId": sid})).await?;
+        let sid = answered_call(&trunk, &mut a, i).await?;
         // Count the recognised sentences the agent is sent.
         let mut events = std::mem::replace(&mut a.events, mpsc::unbounded_channel().1);
         let finals = finals.clone();
@@ -412,16 +412,7 @@ async fn speech_memory(url: &str, calls: usize, seconds: u64) -> anyhow::Result<
         peers.push(p);
     }
     let silence = Bytes::from(ccdesk::media::codec::silence_packet(RATE)?);
-    let speech = {
-        let pcm = ccdesk::server::media::sound::read_wav(include_bytes!("../assets/greeting.wav"))?;
-        let pcm = ccdesk::media::device::resample(&pcm, 16_000, RATE);
-        let mut enc = Encoder::new(RATE)?;
-        let mut frames = Vec::new();
-        for f in pcm.chunks_exact(960).take(50) {
-            frames.push(Bytes::from(enc.encode(f)?));
-        }
-        Arc::new(frames)
-    };
+    let speech = speech_frames()?;
     let settle = Duration::from_secs(3);
     let start = Instant::now();
     let talk_from = start + settle;

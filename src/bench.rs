@@ -238,6 +238,14 @@ async fn echo_floor(rounds: usize) -> anyhow::Result<Vec<Duration>> {
     Ok(out)
 }
 
+/// A connection logged in as `id`.
+async fn logged_in(url: &str, id: &str) -> anyhow::Result<Connection> {
+    let c = Connection::connect(url).await?;
+    c.login(id, &auth::issue(SECRET, id, now_secs(), 3600), false)
+        .await?;
+    Ok(c)
+}
+
 async fn connect_agents(url: &str, ids: Vec<String>) -> anyhow::Result<Vec<(String, Connection)>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(200) {
@@ -246,9 +254,7 @@ async fn connect_agents(url: &str, ids: Vec<String>) -> anyhow::Result<Vec<(Stri
             let url = url.to_string();
             let id = id.clone();
             tasks.push(tokio::spawn(async move {
-                let c = Connection::connect(&url).await?;
-                let token = auth::issue(SECRET, &id, now_secs(), 3600);
-                c.login(&id, &token, false).await?;
+                let c = logged_in(&url, &id).await?;
                 anyhow::Ok((id, c))
             }));
         }
@@ -343,14 +349,7 @@ async fn load(args: &BenchArgs) -> anyhow::Result<()> {
         }));
     }
 
-    let trunk = Arc::new(Connection::connect(&server.url).await?);
-    trunk
-        .login(
-            "trunk",
-            &auth::issue(SECRET, "trunk", now_secs(), 3600),
-            false,
-        )
-        .await?;
+    let trunk = Arc::new(logged_in(&server.url, "trunk").await?);
     let sent_at: Stamps = Arc::new(Mutex::new(HashMap::new()));
     let total = (args.rate * args.duration as f64).round() as u64;
     let period = Duration::from_secs_f64(1.0 / args.rate.max(0.001));
@@ -472,14 +471,7 @@ async fn miss_run(args: &BenchArgs, delay: u64) -> anyhow::Result<Vec<Duration>>
     }
     let center = format!("ring_timeout = 1\nmax_missed_offers = 0\nno_answer_delay = {delay}\n");
     let server = ServerProc::start(bench_config(&center, &tables))?;
-    let trunk = Arc::new(Connection::connect(&server.url).await?);
-    trunk
-        .login(
-            "trunk",
-            &auth::issue(SECRET, "trunk", now_secs(), 3600),
-            false,
-        )
-        .await?;
+    let trunk = Arc::new(logged_in(&server.url, "trunk").await?);
     let mut tasks = Vec::new();
     for i in 0..args.pairs {
         let (url, trunk, rounds) = (server.url.clone(), trunk.clone(), args.rounds);
@@ -515,14 +507,8 @@ async fn miss_pair(
     rounds: usize,
     delay: u64,
 ) -> anyhow::Result<Vec<Duration>> {
-    let connect = |id: String| async move {
-        let c = Connection::connect(url).await?;
-        c.login(&id, &auth::issue(SECRET, &id, now_secs(), 3600), false)
-            .await?;
-        anyhow::Ok(c)
-    };
-    let mut misser = connect(format!("m{i}")).await?;
-    let mut colleague = connect(format!("c{i}")).await?;
+    let mut misser = logged_in(url, &format!("m{i}")).await?;
+    let mut colleague = logged_in(url, &format!("c{i}")).await?;
     let mut out = Vec::new();
     for _ in 0..rounds {
         colleague

@@ -191,6 +191,15 @@ impl Session {
         out
     }
 
+    /// The seat a session is shown with: its handling seat, else the one it
+    /// rings at, else the calling agent of an internal call.
+    pub fn seat(&self) -> Option<String> {
+        self.agent
+            .clone()
+            .or_else(|| self.ringing_to.clone())
+            .or_else(|| self.caller_agent.clone())
+    }
+
     /// Stop the hold clock, if running.
     pub fn stop_hold(&mut self, now: Instant) {
         if let Some(start) = self.hold_started.take() {

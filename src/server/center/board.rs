@@ -168,11 +168,7 @@ impl Center {
             kind: s.kind,
             state: s.state,
             direction: s.direction,
-            user_id: s
-                .agent
-                .clone()
-                .or_else(|| s.ringing_to.clone())
-                .or_else(|| s.caller_agent.clone()),
+            user_id: s.seat(),
             skill_group_id: s.group.clone(),
             caller,
             started_at: s.created_ms,

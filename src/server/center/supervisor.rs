@@ -173,11 +173,7 @@ impl Center {
                 session_id: s.id.clone(),
                 kind: s.kind,
                 state: s.state,
-                user_id: s
-                    .agent
-                    .clone()
-                    .or_else(|| s.ringing_to.clone())
-                    .or_else(|| s.caller_agent.clone()),
+                user_id: s.seat(),
                 skill_group_id: s.group.clone(),
                 caller_phone_number: s.call_in.caller_phone_number.clone(),
                 started_at: s.created_ms,
