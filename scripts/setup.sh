@@ -11,6 +11,8 @@ packages=(
   libsphinxbase3     # pocketsphinx's support library, opened at run time too
   pocketsphinx-en-us # the US English model pocketsphinx recognises with
   flite              # text to speech for simulated callers, src/speech/tts.rs
+  sip-tester         # sipp: the independent SIP peer of the telephony tests
+  baresip-core       # baresip: a SIP softphone, a desk phone in tests
 )
 
 missing=()

@@ -144,7 +144,7 @@ pub fn init_file_logging() -> Option<PathBuf> {
         .open(&path)
         .ok()?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("CCDESK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rsipstack=warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)

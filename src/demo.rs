@@ -245,6 +245,8 @@ impl DemoCenter {
                     skill_groups: vec![sc.skill_group.clone()],
                     name: None,
                     seat_type: Default::default(),
+                    sip_password: None,
+                    mobile: None,
                 }),
             }
         }

@@ -36,6 +36,11 @@ enum Cmd {
         /// port. The bound address is the first line printed on stdout.
         #[arg(long)]
         listen: Option<String>,
+        /// Address SIP listens on, UDP and TCP (overrides sip.listen); port 0
+        /// picks a free port. With SIP on, the second line printed on stdout
+        /// is `sip:<address>`.
+        #[arg(long)]
+        sip: Option<String>,
     },
     /// Print a signed login token for a user of the server's config.
     Token {
@@ -135,12 +140,19 @@ fn main() -> ExitCode {
 fn run(command: Cmd) -> anyhow::Result<()> {
     match command {
         Cmd::Agent(_) | Cmd::Demo(_) | Cmd::Supervise(_) => Ok(()),
-        Cmd::Serve { config, listen } => {
+        Cmd::Serve {
+            config,
+            listen,
+            sip,
+        } => {
             init_stderr_logging();
             raise_fd_limit();
             let mut cfg = ServerConfig::load(&config)?;
             if let Some(l) = listen {
                 cfg.server.listen = l;
+            }
+            if let Some(s) = sip {
+                cfg.sip.listen = Some(s);
             }
             let addr = cfg.listen_addr()?;
             let dir = cfg.data_dir()?;
@@ -151,8 +163,12 @@ fn run(command: Cmd) -> anyhow::Result<()> {
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("cannot listen on {addr}"))?;
-                let server = Server::start(cfg, listener, Box::new(records))?;
+                let mut server = Server::start(cfg, listener, Box::new(records))?;
                 println!("ws://{}/ws", server.addr);
+                server.start_sip().await?;
+                if let Some(sip) = &server.sip {
+                    println!("sip:{}", sip.addr);
+                }
                 tracing::info!(addr = %server.addr, "serving");
                 tokio::select! {
                     _ = server_wait(server) => {}
@@ -229,8 +245,9 @@ fn parse_since(s: &str) -> anyhow::Result<u64> {
 }
 
 fn init_stderr_logging() {
+    // rsipstack logs every SIP packet at info: its warnings are enough.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rsipstack=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

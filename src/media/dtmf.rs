@@ -15,7 +15,7 @@
 
 use std::collections::VecDeque;
 
-use super::{FRAME_TS, RTP_CLOCK};
+use super::RTP_CLOCK;
 
 /// Dynamic RTP payload type negotiated for telephone-event.
 pub const PAYLOAD_TYPE: u8 = 101;
@@ -28,9 +28,6 @@ pub const END_REPEATS: usize = 3;
 
 /// Highest DTMF event code (`D`).
 const MAX_DTMF_EVENT: u8 = 15;
-
-/// RTP clock ticks per millisecond.
-const TICKS_PER_MS: u32 = RTP_CLOCK / 1000;
 
 /// One telephone-event payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,13 +99,21 @@ pub fn digit_of(event: u8) -> Option<char> {
 /// `tone_ms` is raised to at least 20 ms and capped at the 16-bit duration
 /// field (1365 ms at 48 kHz). `None` if `digit` is not a DTMF key.
 pub fn digit_packets(digit: char, tone_ms: u32) -> Option<Vec<(bool, [u8; 4])>> {
+    digit_packets_at(digit, tone_ms, RTP_CLOCK)
+}
+
+/// [`digit_packets`] on an RTP clock of `clock` Hz (8000 for a telephone
+/// line's G.711): durations count that clock's ticks, a packet every 20 ms.
+pub fn digit_packets_at(digit: char, tone_ms: u32, clock: u32) -> Option<Vec<(bool, [u8; 4])>> {
     let event = event_of(digit)?;
+    let per_ms = (clock / 1000).max(1);
+    let frame = per_ms * super::FRAME_MS;
     let total = tone_ms
-        .saturating_mul(TICKS_PER_MS)
-        .clamp(FRAME_TS, u32::from(u16::MAX));
+        .saturating_mul(per_ms)
+        .clamp(frame, u32::from(u16::MAX));
     // Lossless: clamped to u16::MAX just above.
     let total = u16::try_from(total).unwrap_or(u16::MAX);
-    let step = u16::try_from(FRAME_TS).unwrap_or(u16::MAX);
+    let step = u16::try_from(frame).unwrap_or(u16::MAX);
     let packet = |end: bool, duration: u16| {
         encode(&ToneEvent {
             event,
@@ -276,6 +281,19 @@ mod tests {
         assert!(events.iter().all(|e| e.event == 5 && e.volume == 10));
         assert_eq!(packets[0].1, [5, 10, 0x03, 0xc0]);
         assert_eq!(packets[7].1, [5, 0x8a, 0x12, 0xc0]);
+    }
+
+    #[test]
+    fn digit_packets_on_a_telephone_lines_clock() {
+        // 8 kHz (G.711): 160 ticks a frame; 60 ms = 480.
+        let p = digit_packets_at('9', 60, 8000).unwrap();
+        let d: Vec<u16> = p.iter().map(|(_, b)| decode(b).unwrap().duration).collect();
+        assert_eq!(d, [160, 320, 480, 480, 480, 480]);
+        assert!(p[0].0, "the first has the marker");
+        // The same digit at 48 kHz lasts six times the ticks.
+        let p48 = digit_packets_at('9', 60, 48_000).unwrap();
+        assert_eq!(decode(&p48[2].1).unwrap().duration, 2880);
+        assert_eq!(digit_packets_at('x', 60, 8000), None);
     }
 
     #[test]

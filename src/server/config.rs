@@ -20,6 +20,8 @@ pub struct ServerConfig {
     #[serde(default)]
     pub speech: SpeechSection,
     #[serde(default)]
+    pub sip: SipSection,
+    #[serde(default)]
     pub skill_groups: Vec<SkillGroup>,
     #[serde(default)]
     pub users: Vec<User>,
@@ -47,6 +49,63 @@ impl Default for MediaSection {
             record: true,
         }
     }
+}
+
+/// Telephony: SIP trunks in and out (see docs/TELEPHONY.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipSection {
+    /// The address SIP listens on, UDP and TCP; unset: no SIP.
+    pub listen: Option<String>,
+    /// The UDP ports calls' RTP may use, first and last (even ports are
+    /// taken, one a call).
+    pub rtp_ports: [u16; 2],
+    /// INVITEs a second the server takes before it answers 503.
+    pub max_invites_per_second: u32,
+    pub trunks: Vec<SipTrunk>,
+    pub numbers: Vec<SipNumber>,
+}
+
+impl Default for SipSection {
+    fn default() -> Self {
+        SipSection {
+            listen: None,
+            rtp_ports: [20000, 20999],
+            max_invites_per_second: 50,
+            trunks: Vec::new(),
+            numbers: Vec::new(),
+        }
+    }
+}
+
+/// A SIP trunk: a carrier, or a PBX in front of the center.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipTrunk {
+    pub id: String,
+    /// Where outbound INVITEs go, and where inbound ones are accepted from
+    /// (`host:port`).
+    pub address: String,
+    /// Digest credentials: answered when the trunk challenges an outbound
+    /// INVITE, and accepted from callers that are not at `address`.
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The caller number of outbound calls that name none.
+    #[serde(default)]
+    pub caller_id: Option<String>,
+}
+
+/// A dialled number (DID): INVITEs to it queue on a skill group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipNumber {
+    pub number: String,
+    pub skill_group: String,
+    /// Queue priority of its calls (as `Customer.call`'s).
+    #[serde(default)]
+    pub priority: Option<u32>,
 }
 
 /// Speech on calls with audio: the customer's side speaks (flite) and both
@@ -242,6 +301,12 @@ pub struct User {
     /// terminal only controls the call). Sessions carry it as `serverType`.
     #[serde(default)]
     pub seat_type: SeatType,
+    /// The password of the seat's SIP desk phone (it registers as the user id).
+    #[serde(default)]
+    pub sip_password: Option<String>,
+    /// The seat's mobile number, dialled through the trunk.
+    #[serde(default)]
+    pub mobile: Option<String>,
 }
 
 /// The SDK's serverType values.
@@ -365,6 +430,7 @@ impl ServerConfig {
         if self.server.rate_limit_per_second == 0 || self.server.rate_limit_burst == 0 {
             bail!("server.rate_limit_per_second and server.rate_limit_burst must be above 0");
         }
+        self.validate_sip(&groups)?;
         if self.speech.max_decoders == 0 {
             bail!("speech.max_decoders must be above 0");
         }
@@ -373,6 +439,57 @@ impl ServerConfig {
         }
         if self.server.outbound_queue == 0 {
             bail!("server.outbound_queue must be above 0");
+        }
+        Ok(())
+    }
+
+    fn validate_sip(&self, groups: &HashSet<&str>) -> anyhow::Result<()> {
+        let sip = &self.sip;
+        if let Some(l) = &sip.listen {
+            l.parse::<SocketAddr>()
+                .with_context(|| format!("sip.listen `{l}` is not an address:port"))?;
+        }
+        let [lo, hi] = sip.rtp_ports;
+        if lo == 0 || lo > hi || hi - lo < 1 {
+            bail!("sip.rtp_ports must be two ports, the first below the second, not [{lo}, {hi}]");
+        }
+        if sip.max_invites_per_second == 0 {
+            bail!("sip.max_invites_per_second must be above 0");
+        }
+        let mut ids = HashSet::new();
+        for t in &sip.trunks {
+            if t.id.is_empty() || !ids.insert(t.id.as_str()) {
+                bail!("sip.trunks: id `{}` is empty or appears twice", t.id);
+            }
+            if !t.address.contains(':') {
+                bail!(
+                    "sip.trunks: `{}` address `{}` must be host:port",
+                    t.id,
+                    t.address
+                );
+            }
+            if t.username.is_some() != t.password.is_some() {
+                bail!(
+                    "sip.trunks: `{}` needs both username and password, or neither",
+                    t.id
+                );
+            }
+        }
+        let mut numbers = HashSet::new();
+        for n in &sip.numbers {
+            if n.number.is_empty() || !numbers.insert(n.number.as_str()) {
+                bail!(
+                    "sip.numbers: number `{}` is empty or appears twice",
+                    n.number
+                );
+            }
+            if !groups.contains(n.skill_group.as_str()) {
+                bail!(
+                    "sip.numbers: `{}` queues on skill group `{}`, which is not in skill_groups",
+                    n.number,
+                    n.skill_group
+                );
+            }
         }
         Ok(())
     }

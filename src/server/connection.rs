@@ -340,6 +340,7 @@ fn on_text(
                 user: user.id.clone(),
                 role: user.role,
                 enable_shared: p.enable_shared,
+                dials: true,
                 tx,
             });
             Step::Forwarded

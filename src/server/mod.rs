@@ -12,6 +12,7 @@ pub mod media;
 pub mod records;
 pub mod routing;
 pub mod session;
+pub mod sip;
 pub mod speech;
 pub mod tracked;
 pub mod writer;
@@ -33,6 +34,9 @@ use self::records::RecordStore;
 pub struct Server {
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    ctx: Arc<ServerCtx>,
+    /// Telephony, once started ([`Server::start_sip`]).
+    pub sip: Option<sip::Sip>,
 }
 
 impl Server {
@@ -54,13 +58,30 @@ impl Server {
             center,
             next_conn: AtomicU64::new(1),
         });
-        let task = tokio::spawn(accept_loop(listener, ctx));
-        Ok(Server { addr, task })
+        let task = tokio::spawn(accept_loop(listener, ctx.clone()));
+        Ok(Server {
+            addr,
+            task,
+            ctx,
+            sip: None,
+        })
+    }
+
+    /// Start telephony, when the config has `[sip] listen`: an error names
+    /// what could not be set up (an address in use, say).
+    pub async fn start_sip(&mut self) -> anyhow::Result<()> {
+        let conn = self
+            .ctx
+            .next_conn
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.sip = sip::start(self.ctx.cfg.clone(), self.ctx.center.clone(), conn).await?;
+        Ok(())
     }
 
     /// Stop accepting; open connections end as their peers go.
-    pub fn stop(self) {
+    pub fn stop(mut self) {
         self.task.abort();
+        self.sip = None;
     }
 
     /// Wait until the accept loop ends (it runs until stopped).

@@ -66,6 +66,8 @@ pub struct Session {
     pub wait_over: bool,
     /// The group it overflowed to (its group's `overflow_to`), once it has.
     pub overflow: Option<String>,
+    /// The customer's side is a phone line (a SIP call) in the bridge.
+    pub line: bool,
     pub created: Instant,
     pub created_ms: u64,
     pub offered_ms: Option<u64>,
@@ -133,6 +135,7 @@ impl Session {
             wait_gen: 0,
             wait_over: false,
             overflow: None,
+            line: false,
             created: now,
             created_ms: now_ms,
             offered_ms: None,

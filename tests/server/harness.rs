@@ -19,6 +19,8 @@ pub struct TestServer {
     /// How long to wait for an event before failing: virtual time when the
     /// clock is paused, so it must outlast every server timer a test waits for.
     pub wait: Duration,
+    /// Where SIP listens, when the config turned it on.
+    pub sip: Option<std::net::SocketAddr>,
     _server: Server,
 }
 
@@ -63,9 +65,11 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let server = Server::start(cfg.clone(), listener, records).expect("server starts");
+        let mut server = Server::start(cfg.clone(), listener, records).expect("server starts");
+        server.start_sip().await.expect("SIP starts");
         TestServer {
             url: format!("ws://{}/ws", server.addr),
+            sip: server.sip.as_ref().map(|s| s.addr),
             cfg,
             dir,
             wait: Duration::from_secs(10),

@@ -10,6 +10,7 @@ mod media;
 mod queues;
 mod records;
 mod routing;
+mod sip;
 mod speech;
 mod status;
 mod supervision;

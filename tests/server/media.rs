@@ -103,7 +103,7 @@ impl SeatAudio {
     }
 
     /// Wait until `pred` holds for what was heard.
-    async fn until(&self, pred: impl Fn(&[i16]) -> bool, what: &str) {
+    pub(crate) async fn until(&self, pred: impl Fn(&[i16]) -> bool, what: &str) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         loop {
             let done = self.heard.lock().map(|h| pred(&h)).unwrap_or(false);

@@ -296,6 +296,12 @@ impl Center {
             dtmf_text: digits.to_string(),
         };
         self.emit_to_trunk(&p.session_id, &ev);
+        // A phone line hears them as RFC 4733 events.
+        if self.sessions.get(&p.session_id).is_some_and(|s| s.line) {
+            if let Some(b) = self.bridges.get(&p.session_id) {
+                let _ = b.tx.send(BridgeCmd::SendDigits(digits.to_string()));
+            }
+        }
         Ok(None)
     }
 
@@ -431,9 +437,14 @@ impl Center {
             }
         }
         self.can_place_call(user)?;
-        let trunk = *self.trunks.first().ok_or_else(|| {
-            ProtoError::invalid_state("no trunk is connected: outbound calls need one")
-        })?;
+        let trunk = self
+            .trunks
+            .iter()
+            .copied()
+            .find(|t| self.conns.get(t).is_some_and(|c| c.dials))
+            .ok_or_else(|| {
+                ProtoError::invalid_state("no trunk is connected: outbound calls need one")
+            })?;
         let caller = p
             .caller_phone_number
             .clone()

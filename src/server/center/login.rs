@@ -4,6 +4,7 @@
 use super::*;
 
 impl Center {
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn login(
         &mut self,
         conn: ConnId,
@@ -11,6 +12,7 @@ impl Center {
         user: String,
         role: Role,
         shared: bool,
+        dials: bool,
         tx: mpsc::Sender<Outbound>,
     ) {
         let tab_uuid = uuid::Uuid::new_v4().to_string();
@@ -31,6 +33,7 @@ impl Center {
                 role,
                 tab_uuid: tab_uuid.clone(),
                 shared,
+                dials,
                 tx,
             },
         );

@@ -57,37 +57,7 @@ impl Center {
             ));
         }
         let sid = p.session_id.clone();
-        if !self.bridges.contains_key(&sid) {
-            let recording = self
-                .recordings
-                .as_ref()
-                .map(|d| d.join(format!("{sid}.wav")));
-            let me = self
-                .me
-                .clone()
-                .unwrap_or_else(|| mpsc::unbounded_channel().0.downgrade());
-            let report: Report = Arc::new(move |ev: BridgeEvent| {
-                if let Some(tx) = me.upgrade() {
-                    let _ = tx.send(Command::from(ev));
-                }
-            });
-            let now = self.clock.instant();
-            let since_start = self.sessions.get(&sid).map_or(0, |s| s.elapsed_ms(now));
-            let bridge = Bridge::spawn(
-                &sid,
-                recording.clone(),
-                report,
-                self.speech.clone(),
-                since_start,
-            );
-            if let Some(s) = self.sessions.get_mut(&sid) {
-                s.recording = recording;
-            }
-            self.bridges.insert(sid.clone(), bridge);
-        }
-        if let (Some(b), Some(s)) = (self.bridges.get_mut(&sid), self.sessions.get(&sid)) {
-            b.update(mix_of(s));
-        }
+        self.ensure_bridge(&sid);
         let Some(bridge_tx) = self.bridges.get(&sid).map(|b| b.tx.clone()) else {
             return Err(ProtoError::new(ErrorCode::Internal, "no media bridge"));
         };
@@ -133,6 +103,80 @@ impl Center {
                     }
                 }
             }
+        }
+    }
+
+    /// The caller pressed a key on the phone line: the parties and the
+    /// monitors are told (`digits`, as a trunk is).
+    pub(super) fn customer_digit(&mut self, sid: &str, digit: char) {
+        let Some(s) = self.sessions.get(sid) else {
+            return;
+        };
+        if s.is_ended() {
+            return;
+        }
+        let parties = s.parties();
+        let ev = Event::Digits {
+            session_id: sid.to_string(),
+            dtmf_text: digit.to_string(),
+        };
+        for p in &parties {
+            self.emit_to_user(p, &ev);
+        }
+        self.emit_to_monitors(sid, &ev);
+    }
+
+    /// The session's bridge, started (recording, transcript) if it has
+    /// none yet, and told who is in the call.
+    pub(super) fn ensure_bridge(&mut self, sid: &str) {
+        let sid = sid.to_string();
+        if !self.bridges.contains_key(&sid) {
+            let recording = self
+                .recordings
+                .as_ref()
+                .map(|d| d.join(format!("{sid}.wav")));
+            let me = self
+                .me
+                .clone()
+                .unwrap_or_else(|| mpsc::unbounded_channel().0.downgrade());
+            let report: Report = Arc::new(move |ev: BridgeEvent| {
+                if let Some(tx) = me.upgrade() {
+                    let _ = tx.send(Command::from(ev));
+                }
+            });
+            let now = self.clock.instant();
+            let since_start = self.sessions.get(&sid).map_or(0, |s| s.elapsed_ms(now));
+            let bridge = Bridge::spawn(
+                &sid,
+                recording.clone(),
+                report,
+                self.speech.clone(),
+                since_start,
+            );
+            if let Some(s) = self.sessions.get_mut(&sid) {
+                s.recording = recording;
+            }
+            self.bridges.insert(sid.clone(), bridge);
+        }
+        if let (Some(b), Some(s)) = (self.bridges.get_mut(&sid), self.sessions.get(&sid)) {
+            b.update(mix_of(s));
+        }
+    }
+
+    /// The trunk gives a session's customer side as a phone line (a SIP
+    /// call's RTP): its bridge starts now, so the caller hears the queue's
+    /// music while waiting.
+    pub(super) fn customer_line(&mut self, conn: ConnId, sid: &str, line: Box<dyn CustomerLine>) {
+        if self.trunk_session(conn, sid).is_err() {
+            tracing::warn!(session = %sid, "a phone line for a session that is not this trunk's");
+            return;
+        }
+        if let Some(s) = self.sessions.get_mut(sid) {
+            s.line = true;
+        }
+        self.ensure_bridge(sid);
+        if let Some(b) = self.bridges.get(sid) {
+            let _ = b.tx.send(BridgeCmd::Line(line));
         }
     }
 
@@ -182,6 +226,7 @@ pub(super) fn mix_of(s: &Session) -> Mix {
             .map(|m| m.user.clone())
             .collect(),
         held: s.state == SessionState::Held,
+        waiting: matches!(s.state, SessionState::Queued | SessionState::Ringing),
         sound: s.sound.clone(),
     }
 }

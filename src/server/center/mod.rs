@@ -16,7 +16,7 @@ use crate::protocol::*;
 use super::agent::Agent;
 use super::clock::Clock;
 use super::config::{Role, ServerConfig};
-use super::media::{Bridge, BridgeCmd, BridgeEvent, HeardDigit, Mix, Report, Sound};
+use super::media::{Bridge, BridgeCmd, BridgeEvent, CustomerLine, HeardDigit, Mix, Report, Sound};
 use super::records::{RecordStore, SessionRecord, TranscriptLine, TransferRecord, Write};
 use super::routing::{self, Floor, Queues};
 use super::session::{EndInfo, Monitor, Session, Utterance, MAX_MESSAGES};
@@ -51,6 +51,8 @@ pub enum Command {
         user: String,
         role: Role,
         enable_shared: bool,
+        /// A trunk that places outbound calls (`dial`).
+        dials: bool,
         tx: mpsc::Sender<Outbound>,
     },
     Request {
@@ -77,6 +79,18 @@ pub enum Command {
     },
     /// The records writer has written (or failed) every record up to a ticket.
     RecordsDurable(Durable),
+    /// The caller on a session's phone line pressed a key.
+    CustomerDigit {
+        session: String,
+        digit: char,
+    },
+    /// A trunk connection gives a session's customer side as a phone line
+    /// (a SIP gateway's RTP).
+    CustomerLine {
+        conn: ConnId,
+        session: String,
+        line: Box<dyn CustomerLine>,
+    },
 }
 
 impl From<BridgeEvent> for Command {
@@ -93,6 +107,9 @@ impl From<BridgeEvent> for Command {
                 result,
             },
             BridgeEvent::SayAsText { session, text } => Command::SayAsText { session, text },
+            BridgeEvent::CustomerDigit { session, digit } => {
+                Command::CustomerDigit { session, digit }
+            }
         }
     }
 }
@@ -102,6 +119,8 @@ struct Conn {
     role: Role,
     tab_uuid: String,
     shared: bool,
+    /// A trunk that places outbound calls.
+    dials: bool,
     tx: mpsc::Sender<Outbound>,
 }
 
@@ -296,8 +315,9 @@ impl Center {
                 user,
                 role,
                 enable_shared,
+                dials,
                 tx,
-            } => self.login(conn, id, user, role, enable_shared, tx),
+            } => self.login(conn, id, user, role, enable_shared, dials, tx),
             Command::Request { conn, id, req } => {
                 let method = req.method();
                 let reply = match req {
@@ -321,6 +341,12 @@ impl Center {
             } => self.send_asr(&session, flow, result),
             Command::SayAsText { session, text } => self.speak(&session, Flow::In, &text),
             Command::RecordsDurable(d) => self.records_durable(d),
+            Command::CustomerDigit { session, digit } => self.customer_digit(&session, digit),
+            Command::CustomerLine {
+                conn,
+                session,
+                line,
+            } => self.customer_line(conn, &session, line),
         }
         self.settle();
     }

@@ -17,7 +17,7 @@ use crate::media::rtc::{Peer, RtpIn, RtpWriter};
 use crate::media::{frame_len, FRAME_MS};
 
 use super::sound::{self, Clip, Player};
-use super::{BridgeCmd, BridgeEvent, HeardDigit, Mix, Report, Sound, RATE};
+use super::{BridgeCmd, BridgeEvent, CustomerLine, HeardDigit, Mix, Report, Sound, RATE};
 use crate::protocol::{AsrResult, Flow};
 use crate::server::speech::Speech;
 use crate::speech::{AsrEvent, LegHandle, Voice};
@@ -66,6 +66,8 @@ pub(super) struct Task {
     legs: HashMap<String, Leg>,
     voice: Player,
     hold: Player,
+    /// The customer's phone line, when the customer is a SIP caller.
+    line: Option<Box<dyn CustomerLine>>,
     sound_gen: Option<u32>,
     wav: Option<hound::WavWriter<BufWriter<File>>>,
     frames_recorded: u64,
@@ -109,6 +111,7 @@ impl Task {
             legs: HashMap::new(),
             voice: Player::default(),
             hold: Player::default(),
+            line: None,
             sound_gen: None,
             wav: None,
             frames_recorded: 0,
@@ -129,6 +132,14 @@ impl Task {
                     None | Some(BridgeCmd::End) => break,
                     Some(BridgeCmd::Mix(m)) => self.set_mix(m).await,
                     Some(BridgeCmd::Leg { user, peer }) => self.add_leg(user, peer).await,
+                    Some(BridgeCmd::Line(line)) => self.line = Some(line),
+                    Some(BridgeCmd::SendDigits(digits)) => {
+                        if let Some(line) = self.line.as_mut() {
+                            for d in digits.chars() {
+                                line.send_digit(d);
+                            }
+                        }
+                    }
                     Some(BridgeCmd::Say { text, voice }) => self.synthesize(text, voice),
                 },
                 Some((n, text, clip)) = self.said_rx.recv() => {
@@ -191,12 +202,13 @@ impl Task {
                 }
             }
         }
-        if mix.held && !self.hold.is_playing() {
+        let music = mix.held || (mix.waiting && self.line.is_some());
+        if music && !self.hold.is_playing() {
             match sound::asset("hold") {
                 Ok(c) => self.hold.start(c, true),
                 Err(e) => tracing::warn!(error = %e, "no hold music"),
             }
-        } else if !mix.held {
+        } else if !music {
             self.hold.stop();
         }
         self.mix = mix;
@@ -342,7 +354,8 @@ impl Task {
             || (!self.mix.listeners.is_empty() && sources >= 2);
         let need_pcm = self.wav.is_some()
             || (self.mix.customer && self.speech.model.is_some())
-            || someone_hears_two;
+            || someone_hears_two
+            || self.line.is_some();
         // What each seat said this frame.
         let mut said: HashMap<String, Heard> = HashMap::new();
         let mut digits = Vec::new();
@@ -397,18 +410,33 @@ impl Task {
             }
         }
         for (user, digit) in digits {
+            // A seat's key press goes to the caller's phone line as it came.
+            if let Some(line) = self.line.as_mut() {
+                line.send_digit(digit);
+            }
             (self.report)(BridgeEvent::Digit(HeardDigit {
                 session: self.sid.clone(),
                 user,
                 digit,
             }));
         }
+        // What the caller said on the phone line, and the keys pressed.
+        let (line_says, line_digits) = match self.line.as_mut() {
+            Some(line) => (line.next_frame(), line.digits()),
+            None => (None, Vec::new()),
+        };
+        for digit in line_digits {
+            (self.report)(BridgeEvent::CustomerDigit {
+                session: self.sid.clone(),
+                digit,
+            });
+        }
 
         let held = self.mix.held;
         if self.asr.is_none() && self.mix.customer && self.speech.model.is_some() {
             self.start_transcript();
         }
-        let customer_says = if self.mix.customer {
+        let played = if self.mix.customer {
             self.voice.next_frame().map(|(pcm, p)| Heard {
                 pcm,
                 packet: Some(p),
@@ -416,7 +444,18 @@ impl Task {
         } else {
             None
         };
-        let music = if held {
+        // The customer's side: the phone line's caller, and what the
+        // server plays as the customer (both, mixed, when both sound).
+        let customer_says = match (played, line_says) {
+            (p, None) => p,
+            (None, Some(pcm)) => Some(Heard { pcm, packet: None }),
+            (Some(p), Some(pcm)) => Some(Heard {
+                pcm: mix_pcm(&[&p, &Heard { pcm, packet: None }]),
+                packet: None,
+            }),
+        };
+        let waiting = self.mix.waiting && self.line.is_some();
+        let music = if held || waiting {
             self.hold.next_frame().map(|(pcm, p)| Heard {
                 pcm,
                 packet: Some(p),
@@ -438,11 +477,14 @@ impl Task {
         let customer_voice = if held { None } else { customer_says.as_ref() };
 
         // What the customer hears.
-        let customer_hears: Vec<&Heard> = if held {
+        let customer_hears: Vec<&Heard> = if held || waiting {
             music.iter().collect()
         } else {
             talking.iter().map(|(_, h)| *h).collect()
         };
+        if let Some(line) = self.line.as_mut() {
+            line.send_frame(&mix_pcm(&customer_hears));
+        }
 
         // Send each seat what it hears.
         let silence = self.silence.clone();

@@ -44,6 +44,10 @@ pub struct Mix {
     pub listeners: Vec<String>,
     /// On hold: the customer hears hold music, nothing else is carried.
     pub held: bool,
+    /// Waiting for an agent (queued or ringing): the customer hears the
+    /// queue's music (a phone line's caller; a simulated customer hears
+    /// nothing either way).
+    pub waiting: bool,
     /// The sound the customer last asked to play, with a number that changes
     /// on every `Customer.play` (so the same sound twice plays twice).
     pub sound: Option<(u32, Sound)>,
@@ -55,9 +59,34 @@ impl Mix {
     }
 }
 
+/// The customer's side as a phone line (a SIP call's RTP): what the caller
+/// says, frame by frame, and what they are sent. The bridge calls it every
+/// 20 ms from its task; nothing here may block.
+pub trait CustomerLine: Send {
+    /// The caller's next 20 ms at [`RATE`], or `None` when nothing came in
+    /// time (heard as silence).
+    fn next_frame(&mut self) -> Option<Vec<i16>>;
+    /// Digits the caller pressed (RFC 4733) since the last call.
+    fn digits(&mut self) -> Vec<char>;
+    /// Send the caller 20 ms at [`RATE`].
+    fn send_frame(&mut self, pcm: &[i16]);
+    /// Send the caller a DTMF digit (RFC 4733, after what is queued).
+    fn send_digit(&mut self, digit: char);
+}
+
+impl std::fmt::Debug for dyn CustomerLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CustomerLine")
+    }
+}
+
 /// What the center tells a bridge.
 pub enum BridgeCmd {
     Mix(Mix),
+    /// The customer's side is this phone line (replaces an earlier one).
+    Line(Box<dyn CustomerLine>),
+    /// Digits to send the customer's phone line (`Call.sendDigits`).
+    SendDigits(String),
     /// A negotiated peer connection for `user` (replaces an earlier one).
     Leg {
         user: String,
@@ -88,6 +117,8 @@ pub enum BridgeEvent {
     /// A sentence the customer was to say could not be synthesised: it is
     /// to go out as text.
     SayAsText { session: String, text: String },
+    /// The caller on the customer's phone line pressed a key (RFC 4733).
+    CustomerDigit { session: String, digit: char },
 }
 
 /// Where a bridge sends its [`BridgeEvent`]s (called from the bridge's

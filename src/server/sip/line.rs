@@ -1,0 +1,363 @@
+//! A SIP call's audio: RTP over UDP with the peer, G.711 at 8 kHz, as the
+//! customer side of a session's bridge ([`CustomerLine`]).
+//!
+//! A task reads the socket and keeps only packets from the negotiated
+//! address; the bridge's 20 ms tick takes a frame out (through a jitter
+//! buffer, decoded and resampled to the bridge's 16 kHz) and sends one
+//! (resampled to 8 kHz, encoded). RFC 4733 telephone-events go both ways
+//! at the 8 kHz clock. Ports come from a pool (`[sip] rtp_ports`) and go
+//! back to it when the line is dropped.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use audio_codec_algorithms::{decode_alaw, decode_ulaw, encode_alaw, encode_ulaw};
+use bytes::Bytes;
+use rtc::shared::marshal::{Marshal, Unmarshal};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+use super::sdp::{Law, Media};
+use crate::media::device::resample;
+use crate::media::dtmf::{self, DtmfReceiver};
+use crate::media::jitter::{JitterBuffer, Playout};
+use crate::server::media::{CustomerLine, RATE};
+
+/// The telephone network's sample rate.
+pub const G711_RATE: u32 = 8_000;
+/// Samples in 20 ms at 8 kHz.
+const FRAME_8K: usize = 160;
+/// RTP timestamps here are at 8 kHz; the jitter buffer and the DTMF
+/// receiver count at 48 kHz.
+const TO_48K: u32 = 6;
+/// Packets waiting for the bridge before the reader drops them (a second).
+const QUEUE: usize = 50;
+/// Frames of jitter the line absorbs at most (200 ms).
+const MAX_DEPTH: usize = 10;
+/// How long a key press sent to the caller lasts.
+const TONE_MS: u32 = 160;
+
+/// The ports RTP may use, handed out and taken back.
+#[derive(Debug)]
+pub struct PortPool {
+    ip: IpAddr,
+    first: u16,
+    last: u16,
+    state: Mutex<PoolState>,
+}
+
+#[derive(Debug)]
+struct PoolState {
+    used: BTreeSet<u16>,
+    next: u16,
+}
+
+/// A port taken from the pool; it goes back when this is dropped.
+#[derive(Debug)]
+pub struct PortLease {
+    pool: Arc<PortPool>,
+    pub port: u16,
+}
+
+impl Drop for PortLease {
+    fn drop(&mut self) {
+        self.pool.lock().used.remove(&self.port);
+    }
+}
+
+impl PortPool {
+    pub fn new(ip: IpAddr, first: u16, last: u16) -> Arc<PortPool> {
+        let first = first + first % 2;
+        Arc::new(PortPool {
+            ip,
+            first,
+            last,
+            state: Mutex::new(PoolState {
+                used: BTreeSet::new(),
+                next: first,
+            }),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Ports in use.
+    pub fn in_use(&self) -> usize {
+        self.lock().used.len()
+    }
+
+    /// A socket bound to a free even port of the range.
+    pub async fn bind(self: &Arc<Self>) -> std::io::Result<(UdpSocket, PortLease)> {
+        let span = usize::from((self.last - self.first) / 2 + 1);
+        for _ in 0..span {
+            let port = {
+                let mut st = self.lock();
+                let port = st.next;
+                st.next = if port + 2 > self.last {
+                    self.first
+                } else {
+                    port + 2
+                };
+                if st.used.contains(&port) {
+                    continue;
+                }
+                st.used.insert(port);
+                port
+            };
+            let lease = PortLease {
+                pool: self.clone(),
+                port,
+            };
+            match UdpSocket::bind(SocketAddr::new(self.ip, port)).await {
+                Ok(s) => return Ok((s, lease)),
+                // Taken by something else on the machine: try the next.
+                Err(_) => continue,
+            }
+        }
+        Err(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            format!(
+                "no free RTP port in [{}, {}] on {}",
+                self.first, self.last, self.ip
+            ),
+        ))
+    }
+}
+
+/// A packet as the reader passes it on.
+struct In {
+    pt: u8,
+    seq: u16,
+    ts: u32,
+    payload: Bytes,
+    at: Instant,
+}
+
+/// One call's RTP with the peer.
+pub struct RtpLine {
+    socket: Arc<UdpSocket>,
+    remote: SocketAddr,
+    law: Law,
+    pt: u8,
+    dtmf_pt: Option<u8>,
+    rx: mpsc::Receiver<In>,
+    reader: tokio::task::JoinHandle<()>,
+    jitter: JitterBuffer,
+    dtmf_in: DtmfReceiver,
+    heard: Vec<char>,
+    epoch: Instant,
+    // Sending.
+    seq: u16,
+    ts: u32,
+    ssrc: u32,
+    started: bool,
+    /// Telephone-event packets to send, one a frame: (marker, payload, event timestamp).
+    dtmf_out: VecDeque<(bool, [u8; 4], u32)>,
+    _lease: PortLease,
+}
+
+impl RtpLine {
+    /// The line on `socket` (from [`PortPool::bind`]) with a peer whose SDP
+    /// said `media`.
+    pub fn new(socket: UdpSocket, lease: PortLease, media: &Media) -> RtpLine {
+        let socket = Arc::new(socket);
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let reader = tokio::spawn(read(socket.clone(), media.remote, tx));
+        RtpLine {
+            socket,
+            remote: media.remote,
+            law: media.law,
+            pt: media.pt,
+            dtmf_pt: media.dtmf_pt,
+            rx,
+            reader,
+            jitter: JitterBuffer::new(MAX_DEPTH),
+            dtmf_in: DtmfReceiver::new(),
+            heard: Vec::new(),
+            epoch: Instant::now(),
+            seq: rand::random(),
+            ts: rand::random(),
+            ssrc: rand::random(),
+            started: false,
+            dtmf_out: VecDeque::new(),
+            _lease: lease,
+        }
+    }
+
+    fn send(&mut self, pt: u8, marker: bool, ts: u32, payload: Bytes) {
+        let pkt = rtc::rtp::Packet {
+            header: rtc::rtp::Header {
+                version: 2,
+                marker,
+                payload_type: pt,
+                sequence_number: self.seq,
+                timestamp: ts,
+                ssrc: self.ssrc,
+                ..Default::default()
+            },
+            payload,
+        };
+        self.seq = self.seq.wrapping_add(1);
+        match pkt.marshal() {
+            // A full socket buffer drops the frame, as the network would.
+            Ok(b) => {
+                let _ = self.socket.try_send_to(&b, self.remote);
+            }
+            Err(e) => tracing::debug!(error = %e, "sip: an RTP packet not written"),
+        }
+    }
+}
+
+impl Drop for RtpLine {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+/// Read the socket until the line is dropped: RTP from the peer only.
+async fn read(socket: Arc<UdpSocket>, remote: SocketAddr, tx: mpsc::Sender<In>) {
+    let mut buf = vec![0u8; 1500];
+    loop {
+        let Ok((n, from)) = socket.recv_from(&mut buf).await else {
+            return;
+        };
+        // Only the negotiated peer is heard (its IP: NATs and some PBXes
+        // send from another port than they announced).
+        if from.ip() != remote.ip() {
+            continue;
+        }
+        let Some(data) = buf.get(..n) else { continue };
+        let Ok(p) = rtc::rtp::Packet::unmarshal(&mut &data[..]) else {
+            continue;
+        };
+        let packet = In {
+            pt: p.header.payload_type,
+            seq: p.header.sequence_number,
+            ts: p.header.timestamp,
+            payload: p.payload,
+            at: Instant::now(),
+        };
+        if tx.try_send(packet).is_err() && tx.is_closed() {
+            return;
+        }
+    }
+}
+
+impl CustomerLine for RtpLine {
+    fn next_frame(&mut self) -> Option<Vec<i16>> {
+        let now_ms = self.epoch.elapsed().as_secs_f64() * 1000.0;
+        while let Ok(p) = self.rx.try_recv() {
+            if Some(p.pt) == self.dtmf_pt {
+                self.jitter.push_event(p.seq);
+                if let Some(d) = self.dtmf_in.push(p.ts.wrapping_mul(TO_48K), &p.payload) {
+                    self.heard.push(d);
+                }
+            } else if p.pt == self.pt {
+                let at = p.at.saturating_duration_since(self.epoch).as_secs_f64() * 1000.0;
+                self.jitter.push(
+                    p.seq,
+                    p.ts.wrapping_mul(TO_48K),
+                    p.payload.to_vec(),
+                    at.min(now_ms),
+                );
+            }
+        }
+        match self.jitter.pop() {
+            Playout::Packet(p) => {
+                let pcm: Vec<i16> = match self.law {
+                    Law::Mu => p.iter().map(|b| decode_ulaw(*b)).collect(),
+                    Law::A => p.iter().map(|b| decode_alaw(*b)).collect(),
+                };
+                Some(resample(&pcm, G711_RATE, RATE))
+            }
+            // G.711 has no concealment: a lost frame is heard as silence.
+            Playout::Lost { .. } | Playout::Empty => None,
+        }
+    }
+
+    fn digits(&mut self) -> Vec<char> {
+        std::mem::take(&mut self.heard)
+    }
+
+    fn send_frame(&mut self, pcm: &[i16]) {
+        if let Some((marker, payload, ts)) = self.dtmf_out.pop_front() {
+            if let Some(pt) = self.dtmf_pt {
+                self.send(pt, marker, ts, Bytes::copy_from_slice(&payload));
+                // The end packets go out together, as RFC 4733 asks.
+                while self
+                    .dtmf_out
+                    .front()
+                    .is_some_and(|(_, p, _)| dtmf::decode(p).is_some_and(|e| e.end))
+                    && dtmf::decode(&payload).is_some_and(|e| e.end)
+                {
+                    if let Some((m, p, t)) = self.dtmf_out.pop_front() {
+                        self.send(pt, m, t, Bytes::copy_from_slice(&p));
+                    }
+                }
+            }
+            self.ts = self.ts.wrapping_add(FRAME_8K as u32);
+            return;
+        }
+        let pcm8 = resample(pcm, RATE, G711_RATE);
+        let mut payload: Vec<u8> = match self.law {
+            Law::Mu => pcm8.iter().map(|s| encode_ulaw(*s)).collect(),
+            Law::A => pcm8.iter().map(|s| encode_alaw(*s)).collect(),
+        };
+        // Silence pads a short frame.
+        let quiet = match self.law {
+            Law::Mu => encode_ulaw(0),
+            Law::A => encode_alaw(0),
+        };
+        payload.resize(FRAME_8K, quiet);
+        let marker = !self.started;
+        self.started = true;
+        let ts = self.ts;
+        self.send(self.pt, marker, ts, Bytes::from(payload));
+        self.ts = self.ts.wrapping_add(FRAME_8K as u32);
+    }
+
+    fn send_digit(&mut self, digit: char) {
+        if self.dtmf_pt.is_none() {
+            tracing::debug!(%digit, "sip: the peer takes no telephone-events; the key is not sent");
+            return;
+        }
+        let Some(packets) = dtmf::digit_packets_at(digit, TONE_MS, G711_RATE) else {
+            return;
+        };
+        // Every packet of an event carries the timestamp it started at.
+        let start = self
+            .ts
+            .wrapping_add(FRAME_8K as u32 * self.dtmf_out.len() as u32);
+        for (marker, payload) in packets {
+            self.dtmf_out.push_back((marker, payload, start));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn ports_are_even_reused_and_run_out_cleanly() {
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        // Four ports: two even ones. Pick a high range unlikely to be used.
+        let pool = PortPool::new(ip, 47100, 47103);
+        let (a, la) = pool.bind().await.unwrap();
+        let (_b, lb) = pool.bind().await.unwrap();
+        assert_eq!((la.port % 2, lb.port % 2), (0, 0));
+        assert_ne!(la.port, lb.port);
+        assert_eq!(pool.in_use(), 2);
+        let err = pool.bind().await.unwrap_err();
+        assert!(err.to_string().contains("no free RTP port"), "{err}");
+        drop(a);
+        drop(la);
+        assert_eq!(pool.in_use(), 1);
+        let (_c, lc) = pool.bind().await.unwrap();
+        assert_eq!(lc.port, 47100);
+    }
+}

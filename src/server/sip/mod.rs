@@ -1,0 +1,508 @@
+//! Telephony: ccdesk as a SIP back-to-back user agent (B2BUA) and media
+//! anchor, on rsipstack.
+//!
+//! The gateway is one more kind of customer side. It logs in to the center
+//! as a trunk over the center's own command channel ([`trunk::TrunkLink`])
+//! and speaks the protocol's `Customer.*` methods; the center never sees
+//! SIP. An INVITE from a configured trunk to a configured number becomes a
+//! `Customer.call`, answered at once; the call's RTP becomes the session's
+//! customer line in its media bridge ([`line::RtpLine`]), so the caller
+//! hears the queue's music while waiting, then the agent, and everything
+//! the bridge does (hold, mute, monitors, recording, recognition) works on
+//! it. The caller's BYE is `Customer.hangUp`; the session's end (an agent
+//! hanging up) is a BYE to the caller.
+//!
+//! See docs/TELEPHONY.md.
+
+pub mod line;
+pub mod sdp;
+pub mod trunk;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use rsipstack::dialog::dialog::{
+    DialogState, DialogStateReceiver, DialogStateSender, TerminatedReason,
+};
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::prelude::{HeadersExt, ToTypedHeader};
+use rsipstack::sip::{Header, Method, StatusCode};
+use rsipstack::transaction::{Transaction, TransactionReceiver};
+use rsipstack::transport::tcp_listener::TcpListenerConnection;
+use rsipstack::transport::udp::UdpConnection;
+use rsipstack::transport::TransportLayer;
+use rsipstack::EndpointBuilder;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use self::line::{PortPool, RtpLine};
+use self::trunk::TrunkLink;
+use super::center::{CenterHandle, ConnId};
+use super::config::{ServerConfig, SipNumber};
+use crate::protocol::{CallType, CustomerCallParams, Event, Request, SessionParams};
+
+/// A running SIP gateway; it stops when dropped.
+pub struct Sip {
+    /// The address SIP listens on (UDP and TCP).
+    pub addr: SocketAddr,
+    /// The RTP ports, for counting what calls hold.
+    pub ports: Arc<PortPool>,
+    cancel: CancellationToken,
+}
+
+impl Drop for Sip {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// Start the gateway when `[sip] listen` is set; `conn` is its trunk
+/// connection's number with the center.
+pub async fn start(
+    cfg: Arc<ServerConfig>,
+    center: CenterHandle,
+    conn: ConnId,
+) -> anyhow::Result<Option<Sip>> {
+    let Some(listen) = &cfg.sip.listen else {
+        return Ok(None);
+    };
+    let addr: SocketAddr = listen.parse()?;
+    let cancel = CancellationToken::new();
+    let transport = TransportLayer::new(cancel.clone());
+    let udp = UdpConnection::create_connection(addr, None, Some(cancel.child_token()))
+        .await
+        .map_err(|e| anyhow::anyhow!("sip: cannot listen on {addr} (UDP): {e}"))?;
+    let bound: SocketAddr = udp
+        .get_addr()
+        .addr
+        .clone()
+        .try_into()
+        .map_err(|e| anyhow::anyhow!("sip: the UDP address: {e:?}"))?;
+    transport.add_transport(udp.into());
+    let tcp_addr = SocketAddr::new(addr.ip(), bound.port());
+    let tcp = TcpListenerConnection::new(tcp_addr, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("sip: cannot listen on {tcp_addr} (TCP): {e}"))?;
+    transport.add_transport(tcp.into());
+    let endpoint = EndpointBuilder::new()
+        .with_cancel_token(cancel.clone())
+        .with_transport_layer(transport)
+        .with_user_agent("ccdesk")
+        .build();
+    let incoming = endpoint.incoming_transactions()?;
+    let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+    let (state_tx, state_rx) = dialogs.new_dialog_state_channel();
+    let serve = endpoint.inner.clone();
+    tokio::spawn(async move {
+        if let Err(e) = serve.serve().await {
+            tracing::error!(error = %e, "sip: the endpoint stopped");
+        }
+    });
+    let (link, events) = TrunkLink::login(center, conn, !cfg.sip.trunks.is_empty()).await?;
+    let [first, last] = cfg.sip.rtp_ports;
+    let ports = PortPool::new(cfg.media_ip(), first, last);
+    let mut trunks = Vec::new();
+    for t in &cfg.sip.trunks {
+        match tokio::net::lookup_host(&t.address).await {
+            Ok(addrs) => trunks.extend(addrs.map(|a| (t.id.clone(), a))),
+            Err(e) => {
+                tracing::warn!(trunk = %t.id, address = %t.address, error = %e, "sip: cannot resolve a trunk's address")
+            }
+        }
+    }
+    let invites = Mutex::new(Bucket::new(f64::from(cfg.sip.max_invites_per_second)));
+    let gw = Arc::new(Gateway {
+        cfg,
+        link,
+        dialogs,
+        state_tx,
+        ports: ports.clone(),
+        trunks,
+        calls: Mutex::default(),
+        invites,
+        local: bound,
+    });
+    tokio::spawn(gw.run(incoming, state_rx, events, cancel.clone()));
+    tracing::info!(%bound, "sip: listening (UDP and TCP)");
+    Ok(Some(Sip {
+        addr: bound,
+        ports,
+        cancel,
+    }))
+}
+
+/// A SIP call and its session.
+struct Call {
+    session: String,
+    dialog: InviteDialog,
+    /// The session ended on the center's side: the BYE is ours.
+    ended: bool,
+}
+
+#[derive(Default)]
+struct Calls {
+    by_session: HashMap<String, Call>,
+    by_dialog: HashMap<String, String>,
+}
+
+/// INVITEs allowed a second (a token bucket).
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    /// Full: a second's worth may come at once.
+    fn new(per_second: f64) -> Bucket {
+        Bucket {
+            tokens: per_second,
+            last: Instant::now(),
+        }
+    }
+    fn take(&mut self, per_second: f64) -> bool {
+        let now = Instant::now();
+        let dt = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + dt * per_second).min(per_second);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+struct Gateway {
+    cfg: Arc<ServerConfig>,
+    link: TrunkLink,
+    dialogs: Arc<DialogLayer>,
+    state_tx: DialogStateSender,
+    ports: Arc<PortPool>,
+    /// Each trunk's resolved addresses: (trunk id, address).
+    trunks: Vec<(String, SocketAddr)>,
+    calls: Mutex<Calls>,
+    invites: Mutex<Bucket>,
+    local: SocketAddr,
+}
+
+impl Gateway {
+    fn calls(&self) -> std::sync::MutexGuard<'_, Calls> {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    async fn run(
+        self: Arc<Self>,
+        mut incoming: TransactionReceiver,
+        mut states: DialogStateReceiver,
+        mut events: tokio::sync::mpsc::UnboundedReceiver<Event>,
+        cancel: CancellationToken,
+    ) {
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                tx = incoming.recv() => match tx {
+                    Some(tx) => self.clone().transaction(tx),
+                    None => break,
+                },
+                st = states.recv() => match st {
+                    Some(st) => self.dialog_state(st),
+                    None => break,
+                },
+                ev = events.recv() => match ev {
+                    Some(ev) => self.center_event(ev),
+                    None => break,
+                },
+            }
+        }
+    }
+
+    /// A new transaction from the network.
+    fn transaction(self: Arc<Self>, mut tx: Transaction) {
+        let in_dialog = self.dialogs.match_dialog(&tx);
+        tokio::spawn(async move {
+            let method = tx.original.method;
+            if let Some(mut dialog) = in_dialog {
+                // BYE, re-INVITE, ACK, INFO... within a call: rsipstack's
+                // dialog answers and reports its state.
+                if let Err(e) = dialog.handle(&mut tx).await {
+                    tracing::debug!(%method, error = %e, "sip: an in-dialog request failed");
+                }
+                return;
+            }
+            let reply = match method {
+                Method::Invite => return self.invite(tx).await,
+                Method::Options => StatusCode::OK,
+                Method::Ack => return,
+                Method::Bye | Method::Cancel => StatusCode::CallTransactionDoesNotExist,
+                Method::Register => StatusCode::Forbidden,
+                _ => StatusCode::MethodNotAllowed,
+            };
+            if let Err(e) = tx.reply(reply).await {
+                tracing::debug!(%method, error = %e, "sip: a reply could not be sent");
+            }
+        });
+    }
+
+    /// Where a request came from: the top Via's `received`/`rport` (set by
+    /// the transport from the packet's source), else its sent-by.
+    fn source(tx: &Transaction) -> Option<SocketAddr> {
+        let via = tx.original.via_header().ok()?.typed().ok()?;
+        let sent_by: Option<SocketAddr> = via.sent_by().clone().try_into().ok();
+        let ip = match via.received() {
+            Some(Ok(ip)) => ip,
+            _ => sent_by?.ip(),
+        };
+        let port = match via.rport() {
+            Some(Some(p)) => p,
+            _ => sent_by.map_or(5060, |s| s.port()),
+        };
+        Some(SocketAddr::new(ip, port))
+    }
+
+    /// The number dialled: the Request-URI's user part (else the To's).
+    fn dialled(tx: &Transaction) -> Option<String> {
+        if let Some(u) = tx.original.uri.user() {
+            return Some(u.to_string());
+        }
+        let to = tx.original.to_header().ok()?.uri().ok()?;
+        to.user().map(str::to_string)
+    }
+
+    /// The caller's number: P-Asserted-Identity's user part, else From's.
+    fn caller(tx: &Transaction) -> Option<String> {
+        if let Some(pai) = tx.original.header_value("P-Asserted-Identity") {
+            let inner = pai
+                .split_once('<')
+                .and_then(|(_, r)| r.split_once('>'))
+                .map_or(pai.as_str(), |(u, _)| u)
+                .trim()
+                .to_string();
+            if let Ok(uri) = rsipstack::sip::Uri::try_from(inner.as_str()) {
+                if let Some(u) = uri.user() {
+                    return Some(u.to_string());
+                }
+            }
+        }
+        let from = tx.original.from_header().ok()?.uri().ok()?;
+        from.user().map(str::to_string)
+    }
+
+    /// An INVITE that starts a call.
+    async fn invite(self: Arc<Self>, mut tx: Transaction) {
+        let refuse = |code: StatusCode, why: &str| {
+            tracing::info!(code = u16::from(code.clone()), why, "sip: INVITE refused");
+            code
+        };
+        let per_second = f64::from(self.cfg.sip.max_invites_per_second);
+        let allowed = self
+            .invites
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take(per_second);
+        if !allowed {
+            tracing::warn!("sip: too many INVITEs; answering 503");
+            let retry = Header::Other("Retry-After".into(), "1".into());
+            let _ = tx
+                .reply_with(StatusCode::ServiceUnavailable, vec![retry], None)
+                .await;
+            return;
+        }
+        let from = Self::source(&tx);
+        let trunk = from.and_then(|f| self.trunks.iter().find(|(_, a)| *a == f));
+        let Some((trunk_id, _)) = trunk else {
+            let code = refuse(StatusCode::Forbidden, "not from a configured trunk");
+            tracing::info!(from = ?from, "sip: INVITE from an address that is not a trunk's");
+            let _ = tx.reply(code).await;
+            return;
+        };
+        let number = Self::dialled(&tx);
+        let Some(target) = number
+            .as_deref()
+            .and_then(|n| self.cfg.sip.numbers.iter().find(|x| x.number == n))
+            .cloned()
+        else {
+            let code = refuse(StatusCode::NotFound, "not a configured number");
+            let _ = tx.reply(code).await;
+            return;
+        };
+        let media = match sdp::parse(tx.original.body()) {
+            Ok(m) => m,
+            Err(e) => {
+                let code = match e {
+                    sdp::SdpError::Malformed(_) => StatusCode::BadRequest,
+                    _ => StatusCode::NotAcceptableHere,
+                };
+                let code = refuse(code, &e.to_string());
+                let _ = tx.reply(code).await;
+                return;
+            }
+        };
+        let (socket, lease) = match self.ports.bind().await {
+            Ok(s) => s,
+            Err(e) => {
+                let code = refuse(StatusCode::ServiceUnavailable, &e.to_string());
+                let _ = tx.reply(code).await;
+                return;
+            }
+        };
+        let local = SocketAddr::new(self.cfg.media_ip(), lease.port);
+        let caller = Self::caller(&tx);
+        let session = match self.customer_call(&target, caller.clone()).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "sip: the center refused the call");
+                let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+                return;
+            }
+        };
+        let contact =
+            rsipstack::sip::Uri::try_from(format!("sip:ccdesk@{}", self.local).as_str()).ok();
+        let dialog = match self.dialogs.get_or_create_server_invite(
+            &tx,
+            self.state_tx.clone(),
+            None,
+            contact,
+        ) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "sip: no dialog for the INVITE");
+                let _ = tx.reply(StatusCode::ServerInternalError).await;
+                self.hang_up(&session).await;
+                return;
+            }
+        };
+        let id = dialog.id().to_string();
+        {
+            let mut calls = self.calls();
+            calls.by_dialog.insert(id.clone(), session.clone());
+            calls.by_session.insert(
+                session.clone(),
+                Call {
+                    session: session.clone(),
+                    dialog: dialog.clone(),
+                    ended: false,
+                },
+            );
+        }
+        tracing::info!(%session, trunk = %trunk_id, number = %target.number, caller = ?caller, remote = %media.remote, "sip: call in");
+        // The line first, so the caller hears the queue's music from the answer.
+        let line = RtpLine::new(socket, lease, &media);
+        self.link.line(&session, Box::new(line));
+        let answer = sdp::answer(local, &media, rand::random::<u32>() as u64);
+        let headers = vec![Header::ContentType("application/sdp".into())];
+        if let Err(e) = dialog.accept(Some(headers), Some(answer.into_bytes())) {
+            tracing::warn!(%session, error = %e, "sip: the answer could not be sent");
+        }
+        // Until the ACK (or a CANCEL): rsipstack's transaction handling.
+        let mut d = dialog;
+        if let Err(e) = d.handle(&mut tx).await {
+            tracing::debug!(%session, error = %e, "sip: the INVITE transaction ended with an error");
+        }
+    }
+
+    async fn customer_call(
+        &self,
+        target: &SipNumber,
+        caller: Option<String>,
+    ) -> anyhow::Result<String> {
+        let params = CustomerCallParams {
+            kind: CallType::Phone,
+            skill_group_id: target.skill_group.clone(),
+            caller_phone_number: caller,
+            callee_phone_number: Some(target.number.clone()),
+            caller_location: None,
+            remark: None,
+            ivr_path: None,
+            protected_caller: None,
+            protected_callee: None,
+            nickname: None,
+            avatar: None,
+            peer_source: None,
+            channel_name: None,
+            client_data: None,
+            callee: None,
+            callee_remark: None,
+            user_id: None,
+            priority: target.priority,
+        };
+        let data = self
+            .link
+            .call(Request::CustomerCall(params))
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        data.as_ref()
+            .and_then(|d| d.get("sessionId"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| anyhow::anyhow!("Customer.call answered without a sessionId"))
+    }
+
+    /// The caller's side ended the call: the session ends (closeBy client).
+    async fn hang_up(&self, session: &str) {
+        let req = Request::CustomerHangUp(SessionParams {
+            session_id: session.to_string(),
+        });
+        if let Err(e) = self.link.call(req).await {
+            tracing::debug!(%session, error = %e.message, "sip: Customer.hangUp");
+        }
+    }
+
+    /// rsipstack's news of a dialog.
+    fn dialog_state(self: &Arc<Self>, st: DialogState) {
+        let DialogState::Terminated(id, reason) = st else {
+            return;
+        };
+        let id_s = id.to_string();
+        let call = {
+            let mut calls = self.calls();
+            let session = calls.by_dialog.remove(&id_s);
+            session.and_then(|s| calls.by_session.remove(&s))
+        };
+        self.dialogs.remove_dialog(&id);
+        let Some(call) = call else { return };
+        tracing::info!(session = %call.session, ?reason, "sip: call over");
+        if call.ended {
+            return;
+        }
+        // The caller hung up (BYE, CANCEL) or the call timed out.
+        let gw = self.clone();
+        let reason = match reason {
+            TerminatedReason::UacCancel => "cancel",
+            TerminatedReason::UacBye => "bye",
+            TerminatedReason::Timeout => "timeout",
+            _ => "ended",
+        };
+        tracing::debug!(session = %call.session, reason, "sip: caller's side ended");
+        tokio::spawn(async move { gw.hang_up(&call.session).await });
+    }
+
+    /// The center's events for this trunk.
+    fn center_event(self: &Arc<Self>, ev: Event) {
+        if let Event::SessionEnded(e) = ev {
+            let dialog = {
+                let mut calls = self.calls();
+                calls.by_session.get_mut(&e.session_id).map(|c| {
+                    c.ended = true;
+                    c.dialog.clone()
+                })
+            };
+            if let Some(d) = dialog {
+                tokio::spawn(async move {
+                    // A BYE once the call is up; a call not answered yet is
+                    // refused instead.
+                    let r = match d.state() {
+                        DialogState::Confirmed(..) | DialogState::WaitAck(..) => d.bye().await,
+                        _ => d.reject(Some(StatusCode::TemporarilyUnavailable), None),
+                    };
+                    if let Err(e) = r {
+                        tracing::debug!(error = %e, "sip: ending a call");
+                    }
+                });
+            }
+        }
+    }
+}

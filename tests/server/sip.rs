@@ -1,0 +1,249 @@
+//! Telephony against an independent SIP peer: sipp (Debian `sip-tester`)
+//! calls the server's numbers from a configured trunk, with G.711 RTP, and
+//! an agent takes the calls with the terminal's own WebRTC audio. The
+//! scenarios are in tests/sip/.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use ccdesk::media::analysis;
+use ccdesk::media::call::CallCmd;
+use ccdesk::protocol::{CloseBy, Event};
+use ccdesk::server::config::{SipNumber, SipTrunk};
+use serde_json::json;
+
+use super::harness::*;
+use super::media::SeatAudio;
+
+/// A free UDP port on 127.0.0.1, for sipp to use (the server then knows
+/// the trunk's address before sipp starts).
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A server whose SIP listens on 127.0.0.1:0, with the trunk `carrier` at
+/// 127.0.0.1:`trunk_port` and the number 4000 queueing on support.
+async fn sip_server(trunk_port: u16) -> (TestServer, SocketAddr) {
+    let s = TestServer::with(|c| {
+        c.sip.listen = Some("127.0.0.1:0".into());
+        c.sip.trunks.push(SipTrunk {
+            id: "carrier".into(),
+            address: format!("127.0.0.1:{trunk_port}"),
+            username: None,
+            password: None,
+            caller_id: None,
+        });
+        c.sip.numbers.push(SipNumber {
+            number: "4000".into(),
+            skill_group: "support".into(),
+            priority: None,
+        });
+        c.center.after_call_work = 0;
+    })
+    .await;
+    let sip = s.sip.expect("SIP is on");
+    (s, sip)
+}
+
+fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sip")
+        .join(name)
+}
+
+/// Run sipp: one call of `scenario` to `service` at the server, from
+/// 127.0.0.1:`port`. Its exit status and what it printed.
+fn sipp(
+    name: &str,
+    sip: SocketAddr,
+    port: u16,
+    service: &str,
+    extra: &[&str],
+) -> tokio::task::JoinHandle<(bool, String)> {
+    let mut cmd = std::process::Command::new("sipp");
+    cmd.arg("-sf")
+        .arg(scenario(name))
+        .arg(sip.to_string())
+        .args(["-s", service, "-i", "127.0.0.1", "-mi", "127.0.0.1"])
+        .args(["-p", &port.to_string(), "-mp", &free_port().to_string()])
+        .args(["-m", "1", "-nostdin", "-timeout", "40s", "-timeout_error"])
+        .args(extra)
+        .current_dir(std::env::temp_dir());
+    tokio::task::spawn_blocking(move || match cmd.output() {
+        Ok(out) => {
+            let text = format!(
+                "{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            (out.status.success(), text)
+        }
+        Err(e) => panic!("sipp does not run ({e}): scripts/setup.sh installs sip-tester"),
+    })
+}
+
+async fn sipp_done(run: tokio::task::JoinHandle<(bool, String)>) {
+    let (ok, out) = run.await.expect("sipp ran");
+    let tail: String = out.lines().rev().take(30).collect::<Vec<_>>().join("\n");
+    assert!(ok, "sipp failed:\n{tail}");
+}
+
+/// alice takes the next SIP call: its callIn, and her audio once connected.
+async fn answer(
+    alice: &mut Client,
+    source: Vec<i16>,
+) -> (String, ccdesk::protocol::CallIn, SeatAudio) {
+    let Event::CallIn(ci) = alice.wait_for("callIn").await else {
+        unreachable!()
+    };
+    let sid = ci.session_id.clone();
+    alice.ok("Call.accept", json!({"sessionId": sid})).await;
+    let audio = SeatAudio::start(alice, &sid, source).await;
+    (sid, ci, audio)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sip_caller_is_queued_answered_heard_and_hangs_up() {
+    let port = free_port();
+    let (s, sip) = sip_server(port).await;
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    let run = sipp("uac_pcap.xml", sip, port, "4000", &[]);
+    let quiet = vec![0i16; 16_000 * 20];
+    let (sid, ci, audio) = answer(&mut alice, quiet).await;
+    // The callIn is a phone call from the caller to the number dialled.
+    assert_eq!(ci.kind.as_str(), "phone");
+    assert_eq!(ci.caller_phone_number.as_deref(), Some("+15551230001"));
+    assert_eq!(ci.callee_phone_number.as_deref(), Some("4000"));
+    // The caller's recording (G.711 A-law through the server, to Opus)
+    // reaches alice: speech-level energy, not silence.
+    audio
+        .until(
+            |h| h.chunks(1600).any(|w| analysis::dbfs(w) > -35.0),
+            "the caller's voice at the agent",
+        )
+        .await;
+    // The key the caller presses (RFC 4733) reaches alice.
+    match alice.wait_for("digits").await {
+        Event::Digits {
+            session_id,
+            dtmf_text,
+        } => assert_eq!(
+            (session_id.as_str(), dtmf_text.as_str()),
+            (sid.as_str(), "1")
+        ),
+        _ => unreachable!(),
+    }
+    // The caller hangs up: the session ends, closeBy client.
+    match alice.wait_for("sessionEnded").await {
+        Event::SessionEnded(e) => {
+            assert_eq!(e.session_id, sid);
+            assert_eq!(e.close_by, CloseBy::Client);
+        }
+        _ => unreachable!(),
+    }
+    sipp_done(run).await;
+    let rec = s.records().get(&sid).unwrap().expect("recorded");
+    assert_eq!(rec.caller.as_deref(), Some("+15551230001"));
+    assert_eq!(rec.close_by, "client");
+    assert!(rec.accepted_at.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agents_voice_and_keys_reach_the_caller_and_her_hang_up_is_a_bye() {
+    let port = free_port();
+    let (s, sip) = sip_server(port).await;
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    // The caller's phone sends back everything it hears (-rtp_echo).
+    let run = sipp("uac_echo_wait_bye.xml", sip, port, "4000", &["-rtp_echo"]);
+    // alice says 700 Hz.
+    let voice = analysis::tone(16_000, &[700.0], 30_000, 0.4);
+    let (sid, ci, audio) = answer(&mut alice, voice).await;
+    // P-Asserted-Identity names the caller.
+    assert_eq!(ci.caller_phone_number.as_deref(), Some("+15557654321"));
+    // Her 700 Hz went to the caller as G.711 µ-law and came back: it made
+    // the trip Opus -> 8 kHz µ-law -> RTP -> the caller and back.
+    audio
+        .until(
+            |h| {
+                h.chunks(1600)
+                    .any(|w| analysis::dominant(w, 16_000, &[440.0, 700.0, 1200.0]) == Some(700.0))
+            },
+            "alice's tone echoed by the caller's phone",
+        )
+        .await;
+    // Her keys go to the caller as RFC 4733 events (and come back the same
+    // way, which the server reports as the caller's keys).
+    alice
+        .ok(
+            "Call.sendDigits",
+            json!({"sessionId": sid, "dtmfText": "5"}),
+        )
+        .await;
+    match alice.wait_for("digits").await {
+        Event::Digits { dtmf_text, .. } => assert_eq!(dtmf_text, "5"),
+        _ => unreachable!(),
+    }
+    audio.cmd.send(CallCmd::Digits("7".into())).expect("audio");
+    match alice.wait_for("digits").await {
+        Event::Digits { dtmf_text, .. } => assert_eq!(dtmf_text, "7"),
+        _ => unreachable!(),
+    }
+    // alice hangs up: the caller gets a BYE, answers it, and sipp succeeds.
+    alice.ok("Call.hungUp", json!({"sessionId": sid})).await;
+    sipp_done(run).await;
+    let rec = s.records().get(&sid).unwrap().expect("recorded");
+    assert_eq!(rec.close_by, "seat");
+}
+
+#[tokio::test]
+async fn an_invite_from_elsewhere_is_forbidden_and_an_unknown_number_not_found() {
+    let port = free_port();
+    let (s, sip) = sip_server(port).await;
+    // From another port than the trunk's: 403.
+    sipp_done(sipp("uac_refused_403.xml", sip, free_port(), "4000", &[])).await;
+    // From the trunk, to a number that is not configured: 404.
+    sipp_done(sipp("uac_refused_404.xml", sip, port, "5999", &[])).await;
+    // Nothing reached the center.
+    let sam = s.login("sam").await;
+    let v = sam
+        .ok("Supervisor.listSessions", json!({}))
+        .await
+        .expect("a list");
+    assert_eq!(v["sessions"].as_array().map(Vec::len), Some(0), "{v}");
+}
+
+#[tokio::test]
+async fn the_sip_config_is_checked() {
+    use ccdesk::server::config::ServerConfig;
+    let base = "[auth]\nsecret = \"0123456789abcdef\"\n[[skill_groups]]\nid = \"support\"\n";
+    for (extra, names) in [
+        ("[sip]\nlisten = \"nowhere\"\n", "sip.listen"),
+        ("[sip]\nrtp_ports = [3000, 2000]\n", "sip.rtp_ports"),
+        (
+            "[[sip.numbers]]\nnumber = \"1\"\nskill_group = \"nope\"\n",
+            "`nope`",
+        ),
+        (
+            "[[sip.trunks]]\nid = \"t\"\naddress = \"10.0.0.1\"\n",
+            "host:port",
+        ),
+        (
+            "[[sip.trunks]]\nid = \"t\"\naddress = \"10.0.0.1:5060\"\nusername = \"u\"\n",
+            "both username and password",
+        ),
+    ] {
+        let e = ServerConfig::parse(&format!("{base}{extra}")).unwrap_err();
+        assert!(format!("{e:#}").contains(names), "{extra}: {e:#}");
+    }
+    let ok = ServerConfig::parse(&format!(
+        "{base}[sip]\nlisten = \"127.0.0.1:5060\"\n[[sip.trunks]]\nid = \"carrier\"\naddress = \"127.0.0.1:5080\"\n[[sip.numbers]]\nnumber = \"4008001234\"\nskill_group = \"support\"\n"
+    ))
+    .unwrap();
+    assert_eq!(ok.sip.numbers[0].skill_group, "support");
+    assert_eq!(ok.sip.rtp_ports, [20000, 20999]);
+}
