@@ -316,6 +316,10 @@ pub enum Event {
         session_id: String,
         phone_number: String,
         caller_phone_number: String,
+        /// Extension: `Call.startOutboundCall`'s `uui` (a SIP trunk sends it
+        /// in a `User-to-User` header).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        uui: Option<String>,
     },
     /// Trunk: DTMF digits from the agent.
     Digits {

@@ -12,6 +12,19 @@ pub struct SessionParams {
     pub session_id: String,
 }
 
+/// `Customer.reject`: the far end refused an outbound call; `reason`
+/// (extension) becomes the session's `mainReason` (default `rejected`),
+/// `detail` its `subReason`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectParams {
+    pub session_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
 /// Methods without parameters accept `{}` (or no `params` at all).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NoParams {}
@@ -323,6 +336,6 @@ methods! {
     "Customer.say" => CustomerSay(SayParams), Trunk;
     "Customer.sendMessage" => CustomerSendMessage(TextParams), Trunk;
     "Customer.answer" => CustomerAnswer(SessionParams), Trunk;
-    "Customer.reject" => CustomerReject(SessionParams), Trunk;
+    "Customer.reject" => CustomerReject(RejectParams), Trunk;
     "Customer.play" => CustomerPlay(PlayParams), Trunk;
 }

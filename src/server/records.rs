@@ -58,6 +58,9 @@ pub struct SessionRecord {
     /// flows, in the order they were said.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transcript: Vec<TranscriptLine>,
+    /// `Call.startOutboundCall`'s user-to-user information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uui: Option<String>,
 }
 
 /// One final sentence of a session's transcript.
@@ -139,7 +142,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     missed_offers INTEGER NOT NULL,
     transfers     TEXT NOT NULL,
     recording     TEXT,
-    transcript    TEXT
+    transcript    TEXT,
+    uui           TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_ended_at ON sessions(ended_at);
 ";
@@ -169,15 +173,17 @@ impl SqliteRecords {
                     format!("cannot add the recording column in {}", path.display())
                 })?;
         }
-        // ... and before transcripts were kept, this one.
-        let has_transcript = conn
-            .prepare("SELECT transcript FROM sessions LIMIT 0")
-            .is_ok();
-        if !has_transcript {
-            conn.execute_batch("ALTER TABLE sessions ADD COLUMN transcript TEXT")
-                .with_context(|| {
-                    format!("cannot add the transcript column in {}", path.display())
-                })?;
+        // ... and before transcripts (and user-to-user data) were kept, these.
+        for column in ["transcript", "uui"] {
+            let has = conn
+                .prepare(&format!("SELECT {column} FROM sessions LIMIT 0"))
+                .is_ok();
+            if !has {
+                conn.execute_batch(&format!("ALTER TABLE sessions ADD COLUMN {column} TEXT"))
+                    .with_context(|| {
+                        format!("cannot add the {column} column in {}", path.display())
+                    })?;
+            }
         }
         Ok(SqliteRecords {
             conn,
@@ -194,7 +200,7 @@ impl SqliteRecords {
         let mut stmt = self.conn.prepare(
             "SELECT session_id, type, direction, skill_group, agents, caller, callee, created_at,
                     offered_at, accepted_at, ended_at, hold_ms, acw_ms, close_by, main_reason,
-                    sub_reason, missed_offers, transfers, recording, transcript
+                    sub_reason, missed_offers, transfers, recording, transcript, uui
              FROM sessions WHERE ended_at >= ?1 ORDER BY ended_at, session_id",
         )?;
         let rows = stmt.query_map(params![since_ms as i64], |r| {
@@ -224,6 +230,7 @@ impl SqliteRecords {
                     .get::<_, Option<String>>(19)?
                     .and_then(|t| serde_json::from_str(&t).ok())
                     .unwrap_or_default(),
+                uui: r.get(20)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -280,8 +287,8 @@ fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {
         conn.execute(
             "INSERT OR REPLACE INTO sessions (session_id, type, direction, skill_group, agents,
                 caller, callee, created_at, offered_at, accepted_at, ended_at, hold_ms, acw_ms,
-                close_by, main_reason, sub_reason, missed_offers, transfers, recording, transcript)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                close_by, main_reason, sub_reason, missed_offers, transfers, recording, transcript, uui)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
             params![
                 r.session_id,
                 r.kind,
@@ -307,6 +314,7 @@ fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {
                 } else {
                     Some(serde_json::to_string(&r.transcript)?)
                 },
+                r.uui,
             ],
         )?;
     }
@@ -358,6 +366,7 @@ mod tests {
                 end_time: 2900,
                 text: "my card was stolen".into(),
             }],
+            uui: Some("ticket=42".into()),
         }
     }
 
@@ -387,22 +396,25 @@ mod tests {
     }
 
     #[test]
-    fn an_old_database_gains_the_recording_and_transcript_columns() {
+    fn an_old_database_gains_the_recording_transcript_and_uui_columns() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("records.sqlite3");
         {
             let c = Connection::open(&path).unwrap();
             let old = SCHEMA
+                .replace(",\n    uui           TEXT", "")
                 .replace(",\n    transcript    TEXT", "")
                 .replace(",\n    recording     TEXT", "");
             c.execute_batch(&old).unwrap();
             assert!(c.prepare("SELECT recording FROM sessions").is_err());
             assert!(c.prepare("SELECT transcript FROM sessions").is_err());
+            assert!(c.prepare("SELECT uui FROM sessions").is_err());
         }
         let mut db = SqliteRecords::open(&path).unwrap();
         db.save(&rec("s-1", 100)).unwrap();
         let got = db.get("s-1").unwrap().unwrap();
         assert!(got.recording.is_some());
         assert_eq!(got.transcript.len(), 1);
+        assert_eq!(got.uui.as_deref(), Some("ticket=42"));
     }
 }

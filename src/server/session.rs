@@ -68,6 +68,8 @@ pub struct Session {
     pub overflow: Option<String>,
     /// The customer's side is a phone line (a SIP call) in the bridge.
     pub line: bool,
+    /// `Call.startOutboundCall`'s user-to-user information, for the record.
+    pub uui: Option<String>,
     pub created: Instant,
     pub created_ms: u64,
     pub offered_ms: Option<u64>,
@@ -136,6 +138,7 @@ impl Session {
             wait_over: false,
             overflow: None,
             line: false,
+            uui: None,
             created: now,
             created_ms: now_ms,
             offered_ms: None,

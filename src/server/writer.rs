@@ -211,6 +211,7 @@ mod tests {
             transfers: vec![],
             recording: None,
             transcript: vec![],
+            uui: None,
         }
     }
 

@@ -369,6 +369,7 @@ async fn outbound_call_dials_the_trunk_and_is_answered() {
             session_id,
             phone_number,
             caller_phone_number,
+            ..
         } => {
             assert_eq!(session_id, id);
             assert_eq!(phone_number, "+15557654321");

@@ -247,3 +247,105 @@ async fn the_sip_config_is_checked() {
     assert_eq!(ok.sip.numbers[0].skill_group, "support");
     assert_eq!(ok.sip.rtp_ports, [20000, 20999]);
 }
+
+/// sipp as the trunk (a UAS) on 127.0.0.1:`port`, once it listens.
+async fn sipp_trunk(
+    name: &str,
+    port: u16,
+    extra: &[&str],
+) -> tokio::task::JoinHandle<(bool, String)> {
+    let mut cmd = std::process::Command::new("sipp");
+    cmd.arg("-sf")
+        .arg(scenario(name))
+        .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
+        .args(["-p", &port.to_string(), "-mp", &free_port().to_string()])
+        .args(["-m", "1", "-nostdin", "-timeout", "40s", "-timeout_error"])
+        .args(extra)
+        .current_dir(std::env::temp_dir());
+    let run = tokio::task::spawn_blocking(move || match cmd.output() {
+        Ok(out) => {
+            let text = format!(
+                "{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            (out.status.success(), text)
+        }
+        Err(e) => panic!("sipp does not run ({e}): scripts/setup.sh installs sip-tester"),
+    });
+    // Listening once the port can no longer be bound.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+        assert!(std::time::Instant::now() < deadline, "sipp never listened");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    run
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_calls_out_through_the_trunk_with_uui_and_hangs_up() {
+    let port = free_port();
+    let (s, _sip) = sip_server(port).await;
+    let run = sipp_trunk("uas_answer.xml", port, &["-rtp_echo"]).await;
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    let v = alice
+        .ok(
+            "Call.startOutboundCall",
+            json!({"phoneNumber": "555 0100", "uui": "ticket=42"}),
+        )
+        .await
+        .expect("a CallResponse");
+    let sid = v["sessionId"].as_str().expect("sessionId").to_string();
+    alice.wait_for("callOuted").await;
+    // The far end rings, then answers: calloutAccepted.
+    let Event::CalloutAccepted { session_id } = alice.wait_for("calloutAccepted").await else {
+        unreachable!()
+    };
+    assert_eq!(session_id, sid);
+    // Her voice makes the trip to the far end and back.
+    let voice = analysis::tone(16_000, &[700.0], 30_000, 0.4);
+    let audio = SeatAudio::start(&alice, &sid, voice).await;
+    audio
+        .until(
+            |h| {
+                h.chunks(1600)
+                    .any(|w| analysis::dominant(w, 16_000, &[440.0, 700.0, 1200.0]) == Some(700.0))
+            },
+            "alice's tone echoed by the far end",
+        )
+        .await;
+    alice.ok("Call.hungUp", json!({"sessionId": sid})).await;
+    sipp_done(run).await;
+    let rec = s.records().get(&sid).unwrap().expect("recorded");
+    assert_eq!(rec.direction, "outbound");
+    assert_eq!(rec.uui.as_deref(), Some("ticket=42"));
+    assert_eq!(rec.close_by, "seat");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_far_end_ends_the_call_with_reason_busy() {
+    let port = free_port();
+    let (s, _sip) = sip_server(port).await;
+    let run = sipp_trunk("uas_busy.xml", port, &[]).await;
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    let v = alice
+        .ok("Call.startOutboundCall", json!({"phoneNumber": "5550199"}))
+        .await
+        .expect("a CallResponse");
+    let sid = v["sessionId"].as_str().expect("sessionId").to_string();
+    match alice.wait_for("sessionEnded").await {
+        Event::SessionEnded(e) => {
+            assert_eq!(e.session_id, sid);
+            assert_eq!(e.close_by, CloseBy::Client);
+            assert_eq!(e.main_reason.as_deref(), Some("busy"));
+            assert!(
+                e.sub_reason.as_deref().is_some_and(|r| r.contains("486")),
+                "{e:?}"
+            );
+        }
+        _ => unreachable!(),
+    }
+    sipp_done(run).await;
+}

@@ -470,6 +470,7 @@ impl Center {
         s.call_in.remark = p.phone_desc.clone();
         s.call_in.server_type = Some(self.cfg.seat_type(user).as_str().into());
         s.ring_gen = 1;
+        s.uui = p.uui.clone().filter(|u| !u.is_empty());
         self.sessions.insert(sid.clone(), s);
         self.occupy(user, &sid);
         let resp = CallResponse {
@@ -497,6 +498,7 @@ impl Center {
                 session_id: sid.clone(),
                 phone_number: number.to_string(),
                 caller_phone_number: caller,
+                uui: p.uui.clone(),
             },
         );
         let dial = self.cfg.center.dial_timeout;

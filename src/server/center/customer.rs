@@ -86,12 +86,17 @@ impl Center {
                         s.id
                     )));
                 }
-                let ticket = self.end_session(
-                    &p.session_id,
-                    CloseBy::Client,
-                    Some("rejected".into()),
-                    None,
-                );
+                let reason = p
+                    .reason
+                    .as_deref()
+                    .filter(|r| !r.is_empty())
+                    .map(|r| crate::protocol::shorten_for_error(r).to_string())
+                    .unwrap_or_else(|| "rejected".into());
+                let detail = p
+                    .detail
+                    .as_deref()
+                    .map(|d| crate::protocol::shorten_for_error(d).to_string());
+                let ticket = self.end_session(&p.session_id, CloseBy::Client, Some(reason), detail);
                 self.reply_after(ticket, &p.session_id);
                 Ok(None)
             }

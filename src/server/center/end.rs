@@ -215,5 +215,6 @@ pub(super) fn record_of(s: &Session) -> SessionRecord {
         transfers: s.transfers.clone(),
         recording: s.recording.as_ref().map(|p| p.display().to_string()),
         transcript: s.transcript.clone(),
+        uui: s.uui.clone(),
     }
 }

@@ -15,6 +15,7 @@
 //! See docs/TELEPHONY.md.
 
 pub mod line;
+mod outbound;
 pub mod sdp;
 pub mod trunk;
 
@@ -140,12 +141,20 @@ struct Call {
     dialog: InviteDialog,
     /// The session ended on the center's side: the BYE is ours.
     ended: bool,
+    /// An outbound call's RTP socket, until the far end's SDP (early media
+    /// or the answer) says where to send.
+    pending: Option<(tokio::net::UdpSocket, line::PortLease)>,
+    /// Answered (an inbound call at once; an outbound one at its 2xx):
+    /// until then the outcome is the dialling task's to report.
+    answered: bool,
 }
 
+/// Calls by session, and by SIP Call-ID (what stays the same for a dialog
+/// from the INVITE to its end, early or confirmed).
 #[derive(Default)]
 struct Calls {
     by_session: HashMap<String, Call>,
-    by_dialog: HashMap<String, String>,
+    by_call_id: HashMap<String, String>,
 }
 
 /// INVITEs allowed a second (a token bucket).
@@ -375,16 +384,19 @@ impl Gateway {
                 return;
             }
         };
-        let id = dialog.id().to_string();
         {
             let mut calls = self.calls();
-            calls.by_dialog.insert(id.clone(), session.clone());
+            calls
+                .by_call_id
+                .insert(dialog.id().call_id.clone(), session.clone());
             calls.by_session.insert(
                 session.clone(),
                 Call {
                     session: session.clone(),
                     dialog: dialog.clone(),
                     ended: false,
+                    pending: None,
+                    answered: true,
                 },
             );
         }
@@ -453,13 +465,25 @@ impl Gateway {
 
     /// rsipstack's news of a dialog.
     fn dialog_state(self: &Arc<Self>, st: DialogState) {
-        let DialogState::Terminated(id, reason) = st else {
-            return;
+        let (id, reason) = match st {
+            DialogState::Early(id, resp) => return self.early_media(&id, &resp),
+            DialogState::Terminated(id, reason) => (id, reason),
+            _ => return,
         };
-        let id_s = id.to_string();
         let call = {
             let mut calls = self.calls();
-            let session = calls.by_dialog.remove(&id_s);
+            let answered = calls
+                .by_call_id
+                .get(&id.call_id)
+                .and_then(|s| calls.by_session.get(s))
+                .is_some_and(|c| c.answered);
+            if !answered {
+                // An outbound call that never connected: its dialling task
+                // reports how it ended.
+                self.dialogs.remove_dialog(&id);
+                return;
+            }
+            let session = calls.by_call_id.remove(&id.call_id);
             session.and_then(|s| calls.by_session.remove(&s))
         };
         self.dialogs.remove_dialog(&id);
@@ -482,6 +506,15 @@ impl Gateway {
 
     /// The center's events for this trunk.
     fn center_event(self: &Arc<Self>, ev: Event) {
+        if let Event::Dial {
+            session_id,
+            phone_number,
+            caller_phone_number,
+            uui,
+        } = ev
+        {
+            return self.dial_event(session_id, phone_number, caller_phone_number, uui);
+        }
         if let Event::SessionEnded(e) = ev {
             let dialog = {
                 let mut calls = self.calls();
@@ -496,6 +529,10 @@ impl Gateway {
                     // refused instead.
                     let r = match d.state() {
                         DialogState::Confirmed(..) | DialogState::WaitAck(..) => d.bye().await,
+                        // Ours, still ringing at the far end: CANCEL.
+                        _ if d.role() == rsipstack::transaction::key::TransactionRole::Client => {
+                            d.hangup().await
+                        }
                         _ => d.reject(Some(StatusCode::TemporarilyUnavailable), None),
                     };
                     if let Err(e) = r {
