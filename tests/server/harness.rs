@@ -77,6 +77,11 @@ impl TestServer {
         }
     }
 
+    /// RTP ports the SIP gateway holds now (0 without SIP).
+    pub fn sip_ports_in_use(&self) -> usize {
+        self._server.sip.as_ref().map_or(0, |s| s.ports.in_use())
+    }
+
     pub fn token(&self, user: &str) -> String {
         auth::issue(&self.cfg.auth.secret, user, now_secs(), 48 * 3600)
     }

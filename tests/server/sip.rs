@@ -27,6 +27,13 @@ fn free_port() -> u16 {
 /// A server whose SIP listens on 127.0.0.1:0, with the trunk `carrier` at
 /// 127.0.0.1:`trunk_port` and the number 4000 queueing on support.
 async fn sip_server(trunk_port: u16) -> (TestServer, SocketAddr) {
+    sip_server_with(trunk_port, |_| {}).await
+}
+
+async fn sip_server_with(
+    trunk_port: u16,
+    edit: impl FnOnce(&mut ccdesk::server::config::ServerConfig),
+) -> (TestServer, SocketAddr) {
     let s = TestServer::with(|c| {
         c.sip.listen = Some("127.0.0.1:0".into());
         c.sip.trunks.push(SipTrunk {
@@ -42,6 +49,7 @@ async fn sip_server(trunk_port: u16) -> (TestServer, SocketAddr) {
             priority: None,
         });
         c.center.after_call_work = 0;
+        edit(c);
     })
     .await;
     let sip = s.sip.expect("SIP is on");
@@ -348,4 +356,118 @@ async fn a_busy_far_end_ends_the_call_with_reason_busy() {
         _ => unreachable!(),
     }
     sipp_done(run).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_short_calls_leave_no_rtp_port_and_no_session_behind() {
+    let port = free_port();
+    let (s, sip) = sip_server_with(port, |c| c.sip.max_invites_per_second = 10_000).await;
+    let run = sipp(
+        "uac_short.xml",
+        sip,
+        port,
+        "4000",
+        &["-m", "1000", "-r", "250", "-l", "100"],
+    );
+    sipp_done(run).await;
+    // Every dialog ended with its session, and gave its port back.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while s.sip_ports_in_use() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} RTP ports still held",
+            s.sip_ports_in_use()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let sam = s.login("sam").await;
+    let v = sam
+        .ok("Supervisor.listSessions", json!({}))
+        .await
+        .expect("a list");
+    assert_eq!(v["sessions"].as_array().map(Vec::len), Some(0), "{v}");
+    let ended = s.records().list(0).unwrap();
+    assert_eq!(ended.len(), 1000);
+    assert!(ended.iter().all(|r| r.close_by == "client"));
+}
+
+/// Send `text` over UDP from `sock` to the server; the responses that come
+/// back within `wait`, as text.
+async fn udp_exchange(
+    sock: &tokio::net::UdpSocket,
+    sip: SocketAddr,
+    texts: &[String],
+    want: usize,
+) -> Vec<String> {
+    for t in texts {
+        sock.send_to(t.as_bytes(), sip).await.expect("sent");
+    }
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 4096];
+    while out.len() < want {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), sock.recv(&mut buf)).await {
+            Ok(Ok(n)) => out.push(String::from_utf8_lossy(&buf[..n]).to_string()),
+            _ => break,
+        }
+    }
+    out
+}
+
+fn invite(n: usize, sip: SocketAddr, from: SocketAddr, body: &str) -> String {
+    format!(
+        "INVITE sip:4000@{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {from};branch=z9hG4bK-flood{n}\r\n\
+         From: <sip:flood@{from}>;tag=f{n}\r\nTo: <sip:4000@{sip}>\r\nCall-ID: flood-{n}@test\r\n\
+         CSeq: 1 INVITE\r\nContact: <sip:flood@{from}>\r\nMax-Forwards: 70\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[tokio::test]
+async fn garbage_is_survived_bad_sdp_is_refused_and_a_flood_gets_503() {
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let from = sock.local_addr().expect("addr");
+    let (_s, sip) = sip_server_with(from.port(), |c| c.sip.max_invites_per_second = 3).await;
+    // Not SIP at all, and SIP that does not parse: nothing comes back, and
+    // the server goes on.
+    for junk in ["hello", "INVITE\r\n\r\n", "SIP/2.0 200\r\nVia: ?\r\n\r\n"] {
+        sock.send_to(junk.as_bytes(), sip).await.expect("sent");
+    }
+    let options = format!(
+        "OPTIONS sip:ccdesk@{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {from};branch=z9hG4bK-opt\r\n\
+         From: <sip:probe@{from}>;tag=o1\r\nTo: <sip:ccdesk@{sip}>\r\nCall-ID: opt@test\r\n\
+         CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    );
+    let r = udp_exchange(&sock, sip, &[options], 1).await;
+    assert!(
+        r.first().is_some_and(|r| r.starts_with("SIP/2.0 200")),
+        "{r:?}"
+    );
+    // An offer that is not SDP: 400; one with no common codec: 488.
+    let g729 = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 7000 RTP/AVP 18\r\n";
+    let r = udp_exchange(
+        &sock,
+        sip,
+        &[invite(1, sip, from, "not sdp"), invite(2, sip, from, g729)],
+        2,
+    )
+    .await;
+    let finals: Vec<&str> = r
+        .iter()
+        .filter_map(|r| r.lines().next())
+        .filter(|l| !l.contains(" 100 "))
+        .collect();
+    assert!(finals.iter().any(|l| l.contains(" 400 ")), "{r:?}");
+    assert!(finals.iter().any(|l| l.contains(" 488 ")), "{r:?}");
+    // A burst above max_invites_per_second: the excess gets 503 with Retry-After.
+    let burst: Vec<String> = (10..20).map(|n| invite(n, sip, from, "x")).collect();
+    let r = udp_exchange(&sock, sip, &burst, 10).await;
+    let busy: Vec<&String> = r.iter().filter(|r| r.starts_with("SIP/2.0 503")).collect();
+    assert!(!busy.is_empty(), "no 503 in {r:?}");
+    assert!(
+        busy.iter().all(|r| r.contains("Retry-After: 1")),
+        "{busy:?}"
+    );
 }
