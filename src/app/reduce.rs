@@ -1009,7 +1009,15 @@ fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
                 focus_on(state, &id);
             }
         }
-        Event::Dial { .. } | Event::Digits { .. } | Event::Wallboard(_) => {}
+        Event::Digits {
+            session_id,
+            dtmf_text,
+        } => {
+            if let Some(s) = state.session_mut(&session_id) {
+                keys(s, &dtmf_text);
+            }
+        }
+        Event::Dial { .. } | Event::Wallboard(_) => {}
     }
 }
 
@@ -1067,25 +1075,54 @@ fn asr(s: &mut Session, flow: Flow, r: crate::protocol::AsrResult) {
         .transcript
         .iter_mut()
         .rev()
-        .find(|l| l.flow == flow && l.index == r.index)
+        .find(|l| !l.keys && l.flow == flow && l.index == r.index)
     {
         line.text = r.text;
         line.is_final = is_final;
         return;
     }
-    s.transcript.push(SpeechLine {
-        flow,
-        index: r.index,
-        text: r.text,
-        is_final,
-        start_time: r.start_time,
-    });
+    push_line(
+        s,
+        SpeechLine {
+            flow,
+            index: r.index,
+            text: r.text,
+            is_final,
+            start_time: r.start_time,
+            keys: false,
+        },
+    );
+}
+
+fn push_line(s: &mut Session, line: SpeechLine) {
+    s.transcript.push(line);
     if s.transcript.len() > MAX_TRANSCRIPT {
         s.transcript.remove(0);
     }
     if s.scroll > 0 {
         s.scroll += 1;
     }
+}
+
+/// The caller pressed keys (`digits` to a seat: a phone caller's RFC 4733
+/// events): shown in the transcript, after the keys pressed just before
+/// when nothing was said in between.
+pub(super) fn keys(s: &mut Session, digits: &str) {
+    if let Some(last) = s.transcript.last_mut().filter(|l| l.keys) {
+        last.text.push_str(digits);
+        return;
+    }
+    push_line(
+        s,
+        SpeechLine {
+            flow: Flow::In,
+            index: 0,
+            text: digits.to_string(),
+            is_final: true,
+            start_time: 0,
+            keys: true,
+        },
+    );
 }
 
 // ---------------------------------------------------------------- answers

@@ -88,6 +88,9 @@ pub struct SpeechLine {
     pub is_final: bool,
     /// Milliseconds from the session's start.
     pub start_time: u64,
+    /// Keys the caller pressed on the phone (`digits`), not speech: `text`
+    /// holds them in order.
+    pub keys: bool,
 }
 
 /// A session type in words (the wire says `im` for a chat).

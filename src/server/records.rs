@@ -73,6 +73,10 @@ pub struct TranscriptLine {
     pub start_time: u64,
     pub end_time: u64,
     pub text: String,
+    /// Keys the caller pressed on the phone (RFC 4733), not speech: `text`
+    /// is the keys, in order.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keys: bool,
 }
 
 /// One write to the records.
@@ -365,6 +369,7 @@ mod tests {
                 start_time: 1200,
                 end_time: 2900,
                 text: "my card was stolen".into(),
+                keys: false,
             }],
             uui: Some("ticket=42".into()),
         }

@@ -215,6 +215,15 @@ impl Theme {
             .title(ratatui::text::Span::styled(title, self.title()))
     }
 
+    /// Keys pressed on a phone's keypad.
+    pub fn keypad(&self) -> &'static str {
+        if self.unicode {
+            "⌨"
+        } else {
+            "#"
+        }
+    }
+
     /// Where something goes (an overflow to another group).
     pub fn goes_to(&self) -> &'static str {
         if self.unicode {

@@ -180,6 +180,16 @@ fn speech_entry(
     theme: &Theme,
     width: usize,
 ) -> Vec<Line<'static>> {
+    if l.keys {
+        let keys: Vec<String> = l.text.chars().map(|c| c.to_string()).collect();
+        return labelled(
+            theme.flow_label(l.flow).to_string(),
+            theme.flow(l.flow).add_modifier(Modifier::BOLD),
+            &format!("{} pressed {}", theme.keypad(), keys.join(" ")),
+            theme.flow(l.flow).add_modifier(Modifier::ITALIC),
+            width,
+        );
+    }
     let mut text = l.text.clone();
     let style = if l.is_final {
         theme.flow(l.flow)

@@ -438,6 +438,46 @@ fn transcript_scrolled() -> State {
     s
 }
 
+/// The caller answered the agent's question with the phone's keypad: two
+/// presses, then a third after a pause in which nothing was said.
+fn caller_keys() -> State {
+    let mut s = talking();
+    let id = "s-1001";
+    let at = s.now;
+    for (i, d) in ["4", "4", "1", "7"].into_iter().enumerate() {
+        server(
+            &mut s,
+            Event::Digits {
+                session_id: id.into(),
+                dtmf_text: d.into(),
+            },
+            at + i as u64 * 300,
+        );
+    }
+    server(
+        &mut s,
+        asr(
+            id,
+            Flow::Out,
+            9,
+            2,
+            136,
+            "Thank you, the card ending 4417 is blocked.",
+        ),
+        at + 2 * SECOND,
+    );
+    server(
+        &mut s,
+        Event::Digits {
+            session_id: id.into(),
+            dtmf_text: "#".into(),
+        },
+        at + 4 * SECOND,
+    );
+    tick(&mut s, at + 5 * SECOND);
+    s
+}
+
 /// A video call with the camera turned off.
 fn video_camera_off() -> State {
     let mut s = logged_in();
@@ -600,6 +640,7 @@ fn all_screens() -> Vec<(&'static str, State)> {
         ("chat", chat()),
         ("chat_long_draft", chat_long_draft()),
         ("transcript_scrolled", transcript_scrolled()),
+        ("caller_keys", caller_keys()),
         ("video_camera_off", video_camera_off()),
         ("dialing", dialing()),
         ("request_errors", request_errors()),
@@ -879,6 +920,28 @@ fn chat_with_draft() {
     for buf in &bufs {
         assert!(text(buf).contains("> It was missing a customs form; I have"));
     }
+}
+
+#[test]
+fn caller_keys_in_the_transcript() {
+    let bufs = snapshot(
+        "caller_keys",
+        "a phone caller's keys among the speech",
+        &caller_keys(),
+    );
+    for buf in &bufs {
+        let t = text(buf);
+        assert!(t.contains("pressed 4 4 1 7"), "{t}");
+        assert!(t.contains("pressed #"), "{t}");
+    }
+    let s = caller_keys();
+    let lines = &s.session("s-1001").expect("session").transcript;
+    let keys: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.keys)
+        .map(|l| l.text.as_str())
+        .collect();
+    assert_eq!(keys, ["4417", "#"], "speech in between starts a new entry");
 }
 
 #[test]

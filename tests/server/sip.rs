@@ -158,6 +158,14 @@ async fn a_sip_caller_is_queued_answered_heard_and_hangs_up() {
     assert_eq!(rec.caller.as_deref(), Some("+15551230001"));
     assert_eq!(rec.close_by, "client");
     assert!(rec.accepted_at.is_some());
+    // The record's transcript keeps the key, marked as keys, not speech.
+    let keys: Vec<&str> = rec
+        .transcript
+        .iter()
+        .filter(|l| l.keys)
+        .map(|l| l.text.as_str())
+        .collect();
+    assert_eq!(keys, ["1"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -206,6 +214,14 @@ async fn the_agents_voice_and_keys_reach_the_caller_and_her_hang_up_is_a_bye() {
     sipp_done(run).await;
     let rec = s.records().get(&sid).unwrap().expect("recorded");
     assert_eq!(rec.close_by, "seat");
+    // Both echoed keys came back within 3 s of each other: one entry.
+    let keys: Vec<&str> = rec
+        .transcript
+        .iter()
+        .filter(|l| l.keys)
+        .map(|l| l.text.as_str())
+        .collect();
+    assert_eq!(keys, ["57"]);
 }
 
 #[tokio::test]

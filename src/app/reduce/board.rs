@@ -187,6 +187,14 @@ pub(super) fn event(state: &mut State, ev: &Event, now: u64) {
                 asr(&mut w.session, *flow, result.clone());
             }
         }
+        Event::Digits {
+            session_id,
+            dtmf_text,
+        } => {
+            if let Some(w) = b.watch_mut(session_id) {
+                super::keys(&mut w.session, dtmf_text);
+            }
+        }
         Event::ChatMessage(m) => {
             if let Some(w) = b.watch_mut(&m.session_id) {
                 let dup =

@@ -107,13 +107,30 @@ impl Center {
     }
 
     /// The caller pressed a key on the phone line: the parties and the
-    /// monitors are told (`digits`, as a trunk is).
+    /// monitors are told (`digits`, as a trunk is), and the record keeps it
+    /// in the transcript (keys pressed together make one entry).
     pub(super) fn customer_digit(&mut self, sid: &str, digit: char) {
-        let Some(s) = self.sessions.get(sid) else {
+        let now = self.clock.instant();
+        let Some(s) = self.sessions.get_mut(sid) else {
             return;
         };
         if s.is_ended() {
             return;
+        }
+        let at = s.elapsed_ms(now);
+        match s.transcript.last_mut() {
+            Some(l) if l.keys && at.saturating_sub(l.end_time) < KEYS_TOGETHER_MS => {
+                l.text.push(digit);
+                l.end_time = at;
+            }
+            _ => s.transcript.push(TranscriptLine {
+                flow: Flow::In,
+                index: 0,
+                start_time: at,
+                end_time: at,
+                text: digit.to_string(),
+                keys: true,
+            }),
         }
         let parties = s.parties();
         let ev = Event::Digits {
@@ -198,6 +215,9 @@ impl Center {
         );
     }
 }
+
+/// Keys pressed less than this apart are one entry of the transcript.
+const KEYS_TOGETHER_MS: u64 = 3_000;
 
 /// Who is in a session's call, for its media bridge.
 pub(super) fn mix_of(s: &Session) -> Mix {

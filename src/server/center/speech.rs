@@ -44,6 +44,7 @@ impl Center {
                 start_time: result.start_time,
                 end_time: result.end_time,
                 text: result.text.clone(),
+                keys: false,
             });
         }
         let parties = s.parties();
