@@ -37,17 +37,20 @@ use ccdesk::client::Connection;
 use ccdesk::media::analysis;
 use ccdesk::media::codec::{Decoder, Encoder};
 use ccdesk::media::jitter::{JitterBuffer, Playout};
-use ccdesk::media::rtc::{Peer, RtpIn};
 use ccdesk::protocol::Event;
-use ccdesk::server::auth;
 use ccdesk::server::config::ServerConfig;
 use ccdesk::server::records::SqliteRecords;
 use ccdesk::server::Server;
 use serde_json::json;
 use tokio::sync::mpsc;
 
+mod common;
+
+use common::{
+    cpu_seconds, login, peer, percentile, receive, server_cpu_seconds, speech_frames, RATE,
+};
+
 const SECRET: &str = "media-bench-secret-0123456789";
-const RATE: u32 = 48_000;
 
 fn config(agents: usize, record: bool, speech: bool) -> anyhow::Result<ServerConfig> {
     let mut cfg = format!(
@@ -64,16 +67,6 @@ fn config(agents: usize, record: bool, speech: bool) -> anyhow::Result<ServerCon
         ));
     }
     ServerConfig::parse(&cfg)
-}
-
-async fn login(url: &str, user: &str) -> anyhow::Result<Connection> {
-    let c = Connection::connect(url).await?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs();
-    c.login(user, &auth::issue(SECRET, user, now, 3600), false)
-        .await?;
-    Ok(c)
 }
 
 async fn next_session(c: &mut Connection, name: &str) -> anyhow::Result<String> {
@@ -104,31 +97,9 @@ async fn answered_call(trunk: &Connection, a: &mut Connection, i: usize) -> anyh
     Ok(sid)
 }
 
-/// A bench-side audio peer for `sid`, negotiated through `c`.
-async fn peer(c: &Connection, sid: &str) -> anyhow::Result<Peer> {
-    let mut p = Peer::new("127.0.0.1".parse()?).await?;
-    let offer = p.create_offer().await?;
-    let answer = c
-        .call("Media.offer", json!({"sessionId": sid, "sdp": offer}))
-        .await?
-        .context("no answer")?;
-    let sdp = answer["sdp"].as_str().context("no sdp")?;
-    p.accept_answer(sdp).await?;
-    p.connected().await?;
-    Ok(p)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 async fn latency(url: &str, seconds: u64) -> anyhow::Result<()> {
-    let a = login(url, "a0").await?;
-    let mut b = login(url, "a1").await?;
+    let a = login(url, SECRET, "a0").await?;
+    let mut b = login(url, SECRET, "a1").await?;
     let v = a
         .call("Call.startInternalCall", json!({"calleeUserId": "a1"}))
         .await?
@@ -219,37 +190,11 @@ async fn latency(url: &str, seconds: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One agent's measurements: lateness of each received frame, ms.
-async fn receive(
-    mut inbound: mpsc::Receiver<RtpIn>,
-    from: Instant,
-    until: Instant,
-    out: Arc<Mutex<Vec<f64>>>,
-) {
-    let mut first: Option<(Instant, u32)> = None;
-    let mut offsets = Vec::new();
-    while let Ok(Some(p)) = tokio::time::timeout_at(until.into(), inbound.recv()).await {
-        if p.arrived < from {
-            // Set-up time: not measured.
-            continue;
-        }
-        let (t0, ts0) = *first.get_or_insert((p.arrived, p.timestamp));
-        let expected_ms = p.timestamp.wrapping_sub(ts0) as f64 / 48.0;
-        let actual_ms = p.arrived.duration_since(t0).as_secs_f64() * 1000.0;
-        offsets.push(actual_ms - expected_ms);
-    }
-    // Lateness against the earliest frame (the stream's best case).
-    let best = offsets.iter().copied().fold(f64::INFINITY, f64::min);
-    if let Ok(mut o) = out.lock() {
-        o.extend(offsets.iter().map(|x| x - best));
-    }
-}
-
 async fn scale(url: &str, sessions: usize, seconds: u64) -> anyhow::Result<()> {
-    let trunk = login(url, "trunk").await?;
+    let trunk = login(url, SECRET, "trunk").await?;
     let mut agents = Vec::new();
     for i in 0..sessions {
-        agents.push(login(url, &format!("a{i}")).await?);
+        agents.push(login(url, SECRET, &format!("a{i}")).await?);
     }
     let mut sids = Vec::new();
     for (i, a) in agents.iter_mut().enumerate() {
@@ -354,18 +299,6 @@ async fn scale(url: &str, sessions: usize, seconds: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One second of the greeting, encoded: what the agents say, looped.
-fn speech_frames() -> anyhow::Result<Arc<Vec<Bytes>>> {
-    let pcm = ccdesk::server::media::sound::read_wav(include_bytes!("../assets/greeting.wav"))?;
-    let pcm = ccdesk::media::device::resample(&pcm, 16_000, RATE);
-    let mut enc = Encoder::new(RATE)?;
-    let mut frames = Vec::new();
-    for f in pcm.chunks_exact(960).take(50) {
-        frames.push(Bytes::from(enc.encode(f)?));
-    }
-    Ok(Arc::new(frames))
-}
-
 /// The process's resident memory, MiB.
 fn rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -382,12 +315,12 @@ fn rss_mib() -> f64 {
 /// silent, then talking in turns for `seconds`, then silent again.
 async fn speech_memory(url: &str, calls: usize, seconds: u64) -> anyhow::Result<()> {
     let before = rss_mib();
-    let trunk = login(url, "trunk").await?;
+    let trunk = login(url, SECRET, "trunk").await?;
     let finals = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut agents = Vec::new();
     let mut sids = Vec::new();
     for i in 0..calls {
-        let mut a = login(url, &format!("a{i}")).await?;
+        let mut a = login(url, SECRET, &format!("a{i}")).await?;
         let sid = answered_call(&trunk, &mut a, i).await?;
         // Count the recognised sentences the agent is sent.
         let mut events = std::mem::replace(&mut a.events, mpsc::unbounded_channel().1);
@@ -474,37 +407,6 @@ async fn speech_memory(url: &str, calls: usize, seconds: u64) -> anyhow::Result<
         per(after)
     );
     Ok(())
-}
-
-/// The server's threads' CPU time (its runtime's threads are named
-/// `ccdesk-server`), from /proc/self/task/*/stat.
-fn server_cpu_seconds() -> f64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0.0;
-    };
-    let mut total = 0.0;
-    for t in tasks.flatten() {
-        let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
-        let name = stat.split_once('(').and_then(|(_, r)| r.rsplit_once(')'));
-        let Some((comm, after)) = name else { continue };
-        if comm.starts_with("ccdesk-server") {
-            total += stat_cpu(after);
-        }
-    }
-    total
-}
-
-/// utime + stime (fields 14 and 15 of a stat line), in seconds, from the
-/// part after the command name.
-fn stat_cpu(after: &str) -> f64 {
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    stat_cpu(stat.rsplit(')').next().unwrap_or(""))
 }
 
 fn codec_cost() -> anyhow::Result<()> {
