@@ -36,6 +36,11 @@ const TO_48K: u32 = 6;
 const QUEUE: usize = 50;
 /// Frames of jitter the line absorbs at most (200 ms).
 const MAX_DEPTH: usize = 10;
+/// Packets taken out of the jitter buffer for one frame at most (four
+/// covers 5 ms packets).
+const MAX_PACKETS_A_FRAME: usize = 4;
+/// The longest a lost packet is taken to be (120 ms at 8 kHz).
+const MAX_PACKET_SAMPLES: usize = 960;
 /// How long a key press sent to the caller lasts.
 const TONE_MS: u32 = 160;
 
@@ -150,6 +155,11 @@ pub struct RtpLine {
     dtmf_in: DtmfReceiver,
     heard: Vec<char>,
     epoch: Instant,
+    /// What was received, decoded at 8 kHz and not yet played: packets of
+    /// any length (10, 20, 30 ms...) become the bridge's 20 ms frames.
+    decoded: VecDeque<i16>,
+    /// Samples in the peer's last packet: how much a lost one leaves out.
+    packet_len: usize,
     // Sending.
     seq: u16,
     ts: u32,
@@ -179,6 +189,8 @@ impl RtpLine {
             dtmf_in: DtmfReceiver::new(),
             heard: Vec::new(),
             epoch: Instant::now(),
+            decoded: VecDeque::new(),
+            packet_len: FRAME_8K,
             seq: rand::random(),
             ts: rand::random(),
             ssrc: rand::random(),
@@ -266,17 +278,35 @@ impl CustomerLine for RtpLine {
                 );
             }
         }
-        match self.jitter.pop() {
-            Playout::Packet(p) => {
-                let pcm: Vec<i16> = match self.law {
-                    Law::Mu => p.iter().map(|b| decode_ulaw(*b)).collect(),
-                    Law::A => p.iter().map(|b| decode_alaw(*b)).collect(),
-                };
-                Some(resample(&pcm, G711_RATE, RATE))
+        // A packet is taken out only when what is decoded falls short of a
+        // frame, so a peer sending 30 ms packets is played at its pace (two
+        // packets in three frames), and one sending 10 ms packets too.
+        let mut taken = 0;
+        while self.decoded.len() < FRAME_8K && taken < MAX_PACKETS_A_FRAME {
+            taken += 1;
+            match self.jitter.pop() {
+                Playout::Packet(p) => {
+                    self.packet_len = p.len().clamp(1, MAX_PACKET_SAMPLES);
+                    let law = self.law;
+                    self.decoded.extend(p.iter().map(|b| match law {
+                        Law::Mu => decode_ulaw(*b),
+                        Law::A => decode_alaw(*b),
+                    }));
+                }
+                // G.711 has no concealment: a lost packet is heard as silence.
+                Playout::Lost { .. } => self
+                    .decoded
+                    .extend(std::iter::repeat_n(0, self.packet_len)),
+                Playout::Empty => break,
             }
-            // G.711 has no concealment: a lost frame is heard as silence.
-            Playout::Lost { .. } | Playout::Empty => None,
         }
+        if self.decoded.len() < FRAME_8K {
+            // Nothing (or not a whole frame) yet: silence this frame, and
+            // what came stays for the next.
+            return None;
+        }
+        let pcm: Vec<i16> = self.decoded.drain(..FRAME_8K).collect();
+        Some(resample(&pcm, G711_RATE, RATE))
     }
 
     fn digits(&mut self) -> Vec<char> {
@@ -359,5 +389,54 @@ mod tests {
         assert_eq!(pool.in_use(), 1);
         let (_c, lc) = pool.bind().await.unwrap();
         assert_eq!(lc.port, 47100);
+    }
+
+    #[tokio::test]
+    async fn thirty_millisecond_packets_play_as_twenty_millisecond_frames() {
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let pool = PortPool::new(ip, 47110, 47119);
+        let (socket, lease) = pool.bind().await.unwrap();
+        let to = socket.local_addr().unwrap();
+        let peer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let media = Media {
+            remote: peer.local_addr().unwrap(),
+            law: Law::Mu,
+            pt: 0,
+            dtmf_pt: None,
+            on_hold: false,
+        };
+        let mut line = RtpLine::new(socket, lease, &media);
+        // Six packets of 30 ms (240 samples) of a loud µ-law value.
+        for i in 0..6u16 {
+            let pkt = rtc::rtp::Packet {
+                header: rtc::rtp::Header {
+                    version: 2,
+                    payload_type: 0,
+                    sequence_number: 100 + i,
+                    timestamp: 8_000 + u32::from(i) * 240,
+                    ssrc: 7,
+                    ..Default::default()
+                },
+                payload: Bytes::from(vec![encode_ulaw(8_000); 240]),
+            };
+            peer.send_to(&pkt.marshal().unwrap(), to).await.unwrap();
+        }
+        tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while line.rx.len() < 6 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the packets arrive");
+        // 1,440 samples: nine whole 20 ms frames, each at 16 kHz, loud
+        // throughout, then nothing.
+        let mut frames = 0;
+        while let Some(f) = line.next_frame() {
+            assert_eq!(f.len(), 320);
+            assert!(f[10..310].iter().all(|s| s.abs() > 4_000), "frame {frames}");
+            frames += 1;
+            assert!(frames <= 9, "more frames than were sent");
+        }
+        assert_eq!(frames, 9);
     }
 }
