@@ -89,7 +89,8 @@ pub fn speech_frames() -> anyhow::Result<Arc<Vec<Bytes>>> {
 }
 
 /// The server's threads' CPU time (its runtime's threads are named
-/// `ccdesk-server`), from /proc/self/task/*/stat.
+/// `ccdesk-server`) and its media runtime's (`ccdesk-media`), from
+/// /proc/self/task/*/stat.
 pub fn server_cpu_seconds() -> f64 {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return 0.0;
@@ -99,7 +100,7 @@ pub fn server_cpu_seconds() -> f64 {
         let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
         let name = stat.split_once('(').and_then(|(_, r)| r.rsplit_once(')'));
         let Some((comm, after)) = name else { continue };
-        if comm.starts_with("ccdesk-server") {
+        if comm.starts_with("ccdesk-server") || comm.starts_with("ccdesk-media") {
             total += stat_cpu(after);
         }
     }

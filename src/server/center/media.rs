@@ -62,7 +62,7 @@ impl Center {
             return Err(ProtoError::new(ErrorCode::Internal, "no media bridge"));
         };
         let ip = self.cfg.media_ip();
-        tokio::spawn(async move {
+        crate::server::media::runtime().spawn(async move {
             let answer = async {
                 let mut peer = crate::media::rtc::Peer::new(ip).await?;
                 let sdp = peer.accept_offer(&p.sdp).await?;

@@ -22,6 +22,45 @@ use tokio::sync::mpsc;
 use crate::media::rtc::Peer;
 use crate::protocol::{AsrResult, Flow, ToneSpec};
 
+/// The runtime the media runs on: every bridge's 20 ms loop, the WebRTC
+/// peer connections and the phone lines' sockets. Apart from the runtime
+/// of the signalling (WebSocket connections, the center, SIP), so a call
+/// being set up does not wait behind the ticks of the calls in progress:
+/// the operating system schedules the two sets of threads, and a thread
+/// that was asleep (the signalling, mostly) runs as soon as it wakes. Its
+/// threads are named `ccdesk-media`, one per core.
+pub fn runtime() -> &'static tokio::runtime::Handle {
+    static MEDIA: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
+    MEDIA.get_or_init(|| {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (tx, rx) = std::sync::mpsc::channel();
+        // The runtime lives on a thread of its own for the whole process
+        // (a runtime may not be dropped from within another).
+        std::thread::Builder::new()
+            .name("ccdesk-media".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(threads)
+                    .thread_name("ccdesk-media")
+                    .enable_all()
+                    .build();
+                match rt {
+                    Ok(rt) => {
+                        let _ = tx.send(Some(rt.handle().clone()));
+                        rt.block_on(std::future::pending::<()>());
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "no media runtime; media shares the server's");
+                        let _ = tx.send(None);
+                    }
+                }
+            })
+            .ok()
+            .and_then(|_| rx.recv().ok().flatten())
+            .unwrap_or_else(tokio::runtime::Handle::current)
+    })
+}
+
 /// The server mixes and records at 16 kHz (wideband speech; what speech
 /// recognisers take).
 pub const RATE: u32 = 16_000;
@@ -154,7 +193,7 @@ impl Bridge {
             speech,
             since_start_ms,
         );
-        tokio::spawn(task.run(rx));
+        runtime().spawn(task.run(rx));
         Bridge {
             tx,
             last: Mix::default(),

@@ -96,7 +96,7 @@ impl PortPool {
     }
 
     /// A socket bound to a free even port of the range.
-    pub async fn bind(self: &Arc<Self>) -> std::io::Result<(UdpSocket, PortLease)> {
+    pub fn bind(self: &Arc<Self>) -> std::io::Result<(UdpSocket, PortLease)> {
         let span = usize::from((self.last - self.first) / 2 + 1);
         for _ in 0..span {
             let port = {
@@ -117,7 +117,7 @@ impl PortPool {
                 pool: self.clone(),
                 port,
             };
-            match UdpSocket::bind(SocketAddr::new(self.ip, port)).await {
+            match bind_for_media(SocketAddr::new(self.ip, port)) {
                 Ok(s) => return Ok((s, lease)),
                 // Taken by something else on the machine: try the next.
                 Err(_) => continue,
@@ -131,6 +131,15 @@ impl PortPool {
             ),
         ))
     }
+}
+
+/// A UDP socket registered with the media runtime, where the line's
+/// reader and the bridge that sends on it run.
+fn bind_for_media(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    let socket = std::net::UdpSocket::bind(addr)?;
+    socket.set_nonblocking(true)?;
+    let _media = crate::server::media::runtime().enter();
+    UdpSocket::from_std(socket)
 }
 
 /// A packet as the reader passes it on.
@@ -176,7 +185,7 @@ impl RtpLine {
     pub fn new(socket: UdpSocket, lease: PortLease, media: &Media) -> RtpLine {
         let socket = Arc::new(socket);
         let (tx, rx) = mpsc::channel(QUEUE);
-        let reader = tokio::spawn(read(socket.clone(), media.remote, tx));
+        let reader = crate::server::media::runtime().spawn(read(socket.clone(), media.remote, tx));
         RtpLine {
             socket,
             remote: media.remote,
@@ -294,9 +303,9 @@ impl CustomerLine for RtpLine {
                     }));
                 }
                 // G.711 has no concealment: a lost packet is heard as silence.
-                Playout::Lost { .. } => self
-                    .decoded
-                    .extend(std::iter::repeat_n(0, self.packet_len)),
+                Playout::Lost { .. } => {
+                    self.decoded.extend(std::iter::repeat_n(0, self.packet_len))
+                }
                 Playout::Empty => break,
             }
         }
@@ -377,17 +386,17 @@ mod tests {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         // Four ports: two even ones. Pick a high range unlikely to be used.
         let pool = PortPool::new(ip, 47100, 47103);
-        let (a, la) = pool.bind().await.unwrap();
-        let (_b, lb) = pool.bind().await.unwrap();
+        let (a, la) = pool.bind().unwrap();
+        let (_b, lb) = pool.bind().unwrap();
         assert_eq!((la.port % 2, lb.port % 2), (0, 0));
         assert_ne!(la.port, lb.port);
         assert_eq!(pool.in_use(), 2);
-        let err = pool.bind().await.unwrap_err();
+        let err = pool.bind().unwrap_err();
         assert!(err.to_string().contains("no free RTP port"), "{err}");
         drop(a);
         drop(la);
         assert_eq!(pool.in_use(), 1);
-        let (_c, lc) = pool.bind().await.unwrap();
+        let (_c, lc) = pool.bind().unwrap();
         assert_eq!(lc.port, 47100);
     }
 
@@ -395,7 +404,7 @@ mod tests {
     async fn thirty_millisecond_packets_play_as_twenty_millisecond_frames() {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let pool = PortPool::new(ip, 47110, 47119);
-        let (socket, lease) = pool.bind().await.unwrap();
+        let (socket, lease) = pool.bind().unwrap();
         let to = socket.local_addr().unwrap();
         let peer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let media = Media {

@@ -350,7 +350,7 @@ impl Gateway {
                 return;
             }
         };
-        let (socket, lease) = match self.ports.bind().await {
+        let (socket, lease) = match self.ports.bind() {
             Ok(s) => s,
             Err(e) => {
                 let code = refuse(StatusCode::ServiceUnavailable, &e.to_string());

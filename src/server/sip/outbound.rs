@@ -70,7 +70,7 @@ impl Gateway {
             .find(|(id, _)| *id == trunk.id)
             .map(|(_, a)| *a)
             .ok_or_else(|| format!("the address of trunk `{}` does not resolve", trunk.id))?;
-        let (socket, lease) = self.ports.bind().await.map_err(|e| e.to_string())?;
+        let (socket, lease) = self.ports.bind().map_err(|e| e.to_string())?;
         let local = SocketAddr::new(self.cfg.media_ip(), lease.port);
         let offer = sdp::offer(local, u64::from(rand::random::<u32>()));
         let caller_id = trunk
