@@ -75,6 +75,27 @@ impl Encoder {
         Ok(Encoder { inner, rate })
     }
 
+    /// Trade quality for CPU: `complexity` 0 (cheapest) to 10 (best, the
+    /// default). Out of range is a [`MediaError::Codec`].
+    pub fn set_complexity(&mut self, complexity: i32) -> Result<(), MediaError> {
+        self.inner
+            .set_complexity(complexity)
+            .map_err(|e| codec_err("setting complexity", e))
+    }
+
+    /// Encode at most narrowband (4 kHz of audio): for a source that has no
+    /// more, such as a G.711 phone line, it halves the encoder's work.
+    pub fn set_narrowband(&mut self, narrowband: bool) -> Result<(), MediaError> {
+        let b = if narrowband {
+            opus::Bandwidth::Narrowband
+        } else {
+            opus::Bandwidth::Fullband
+        };
+        self.inner
+            .set_max_bandwidth(b)
+            .map_err(|e| codec_err("setting the bandwidth", e))
+    }
+
     /// Sample rate of the PCM this encoder takes, Hz.
     pub fn rate(&self) -> u32 {
         self.rate

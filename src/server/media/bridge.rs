@@ -132,7 +132,13 @@ impl Task {
                     None | Some(BridgeCmd::End) => break,
                     Some(BridgeCmd::Mix(m)) => self.set_mix(m).await,
                     Some(BridgeCmd::Leg { user, peer }) => self.add_leg(user, peer).await,
-                    Some(BridgeCmd::Line(line)) => self.line = Some(line),
+                    Some(BridgeCmd::Line(line)) => {
+                        self.line = Some(line);
+                        // Encoders are made again for a phone call.
+                        for leg in self.legs.values_mut() {
+                            leg.encoder = None;
+                        }
+                    }
                     Some(BridgeCmd::SendDigits(digits)) => {
                         if let Some(line) = self.line.as_mut() {
                             for d in digits.chars() {
@@ -488,6 +494,7 @@ impl Task {
 
         // Send each seat what it hears.
         let silence = self.silence.clone();
+        let phone = self.line.is_some();
         let talkers: Vec<String> = self.mix.talkers.iter().map(|(u, _)| u.clone()).collect();
         for (user, leg) in self.legs.iter_mut() {
             let is_talker = talkers.iter().any(|t| t == user);
@@ -510,7 +517,7 @@ impl Task {
                 _ => {
                     let pcm = mix_pcm(&parts);
                     if leg.encoder.is_none() {
-                        leg.encoder = Encoder::new(RATE).ok();
+                        leg.encoder = mixing_encoder(phone);
                     }
                     match leg.encoder.as_mut().map(|e| e.encode(&pcm)) {
                         Some(Ok(p)) => Bytes::from(p),
@@ -578,6 +585,29 @@ impl Task {
         }
     }
 }
+
+/// An encoder for what the server mixes or transcodes for a leg, every
+/// 20 ms. On a call with a phone line, what a seat hears is the caller's
+/// G.711 (4 kHz of audio at most): the encoder is held to narrowband at
+/// complexity 1, the cheapest quantiser, since a wider band or a
+/// delayed-decision search adds nothing a G.711 source has, and that is
+/// most of the server's CPU per SIP call (see docs/BENCHMARKS.md). Other
+/// calls keep Opus's defaults (wideband, complexity 10).
+fn mixing_encoder(phone: bool) -> Option<Encoder> {
+    let mut e = Encoder::new(RATE).ok()?;
+    if phone {
+        let set = e
+            .set_complexity(PHONE_COMPLEXITY)
+            .and_then(|()| e.set_narrowband(true));
+        if let Err(err) = set {
+            tracing::debug!(error = %err, "the encoder keeps its defaults");
+        }
+    }
+    Some(e)
+}
+
+/// Opus complexity for a phone call's legs (see [`mixing_encoder`]).
+const PHONE_COMPLEXITY: i32 = 1;
 
 /// Sum frames sample by sample, saturating.
 fn mix_pcm(parts: &[&Heard]) -> Vec<i16> {
