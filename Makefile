@@ -1,7 +1,7 @@
 # ccdesk — the README's commands. `make setup` installs system packages.
 CARGO ?= cargo
 
-.PHONY: setup demo supervise serve test lint bench bench-idle bench-miss bench-agent bench-render bench-supervise bench-media bench-asr bench-quick
+.PHONY: setup demo supervise serve test lint bench bench-idle bench-miss bench-agent bench-render bench-supervise bench-media bench-sip bench-asr bench-quick
 
 setup:
 	@scripts/setup.sh
@@ -38,6 +38,7 @@ bench-quick:
 	$(CARGO) run -q --example media_bench -- quick
 	$(CARGO) run -q --example media_bench -- quick speech
 	$(CARGO) run -q --example asr_bench -- quick
+	$(CARGO) run -q --example sip_bench -- quick
 
 ## Load benchmark: 1,000 agents, 200 calls/s (AGENTS=, RATE=, DURATION= change them; docs/BENCHMARKS.md).
 bench: setup
@@ -65,6 +66,11 @@ bench-supervise: setup
 ## (RECORD=norecord: without recordings; SPEECH=speech: memory per recognised call).
 bench-media: setup
 	$(CARGO) run --release --example media_bench -- $(or $(SESSIONS),300) 20 $(RECORD) $(SPEECH)
+
+## Telephony: concurrent SIP calls (sipp, G.711) bridged to agents' WebRTC/Opus legs,
+## server CPU per call, call set-up time (CALLS=, RECORD=norecord, FAIR=fair).
+bench-sip: setup
+	$(CARGO) run --release --example sip_bench -- $(or $(CALLS),150) 20 $(RECORD) $(FAIR)
 
 ## Speech recognition: real-time factor, word error rate per voice, legs at real time, latency.
 bench-asr: setup

@@ -39,6 +39,8 @@ pub struct MediaSection {
     pub ip: Option<std::net::IpAddr>,
     /// Write every voice session with audio to `<data_dir>/recordings/<sessionId>.wav`.
     pub record: bool,
+    /// Threads of the media runtime; 0: one per core.
+    pub threads: usize,
 }
 
 impl Default for MediaSection {
@@ -47,6 +49,7 @@ impl Default for MediaSection {
             enabled: true,
             ip: None,
             record: true,
+            threads: 0,
         }
     }
 }

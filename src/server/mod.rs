@@ -47,6 +47,7 @@ impl Server {
         records: Box<dyn RecordStore>,
     ) -> std::io::Result<Server> {
         let addr = listener.local_addr()?;
+        media::start_runtime(cfg.media.threads);
         let cfg = Arc::new(cfg);
         let clock = Clock::new();
         let center = Center::new(cfg.clone(), clock, records).spawn();

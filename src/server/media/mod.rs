@@ -22,43 +22,55 @@ use tokio::sync::mpsc;
 use crate::media::rtc::Peer;
 use crate::protocol::{AsrResult, Flow, ToneSpec};
 
+static MEDIA: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
+
 /// The runtime the media runs on: every bridge's 20 ms loop, the WebRTC
 /// peer connections and the phone lines' sockets. Apart from the runtime
 /// of the signalling (WebSocket connections, the center, SIP), so a call
-/// being set up does not wait behind the ticks of the calls in progress:
-/// the operating system schedules the two sets of threads, and a thread
-/// that was asleep (the signalling, mostly) runs as soon as it wakes. Its
-/// threads are named `ccdesk-media`, one per core.
+/// being set up does not wait behind the ticks of the calls in progress.
+/// Its threads are named `ccdesk-media`; there are [`start_runtime`]'s
+/// number of them, else one per core.
 pub fn runtime() -> &'static tokio::runtime::Handle {
-    static MEDIA: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
-    MEDIA.get_or_init(|| {
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let (tx, rx) = std::sync::mpsc::channel();
-        // The runtime lives on a thread of its own for the whole process
-        // (a runtime may not be dropped from within another).
-        std::thread::Builder::new()
-            .name("ccdesk-media".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(threads)
-                    .thread_name("ccdesk-media")
-                    .enable_all()
-                    .build();
-                match rt {
-                    Ok(rt) => {
-                        let _ = tx.send(Some(rt.handle().clone()));
-                        rt.block_on(std::future::pending::<()>());
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "no media runtime; media shares the server's");
-                        let _ = tx.send(None);
-                    }
+    MEDIA.get_or_init(|| new_runtime(0))
+}
+
+/// Start the media runtime with `threads` threads (0: one per core). The
+/// runtime is the process's: when it is already running (a second server
+/// in the same process), this does nothing.
+pub fn start_runtime(threads: usize) {
+    MEDIA.get_or_init(|| new_runtime(threads));
+}
+
+fn new_runtime(threads: usize) -> tokio::runtime::Handle {
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    // The runtime lives on a thread of its own for the whole process (a
+    // runtime may not be dropped from within another).
+    std::thread::Builder::new()
+        .name("ccdesk-media".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(threads)
+                .thread_name("ccdesk-media")
+                .enable_all()
+                .build();
+            match rt {
+                Ok(rt) => {
+                    let _ = tx.send(Some(rt.handle().clone()));
+                    rt.block_on(std::future::pending::<()>());
                 }
-            })
-            .ok()
-            .and_then(|_| rx.recv().ok().flatten())
-            .unwrap_or_else(tokio::runtime::Handle::current)
-    })
+                Err(e) => {
+                    tracing::error!(error = %e, "no media runtime; media shares the server's");
+                    let _ = tx.send(None);
+                }
+            }
+        })
+        .ok()
+        .and_then(|_| rx.recv().ok().flatten())
+        .unwrap_or_else(tokio::runtime::Handle::current)
 }
 
 /// The server mixes and records at 16 kHz (wideband speech; what speech
