@@ -183,7 +183,7 @@ impl Center {
     /// The trunk gives a session's customer side as a phone line (a SIP
     /// call's RTP): its bridge starts now, so the caller hears the queue's
     /// music while waiting.
-    pub(super) fn customer_line(&mut self, conn: ConnId, sid: &str, line: Box<dyn CustomerLine>) {
+    pub(super) fn customer_line(&mut self, conn: ConnId, sid: &str, line: Box<dyn PhoneLine>) {
         if self.trunk_session(conn, sid).is_err() {
             tracing::warn!(session = %sid, "a phone line for a session that is not this trunk's");
             return;

@@ -16,7 +16,7 @@ use crate::protocol::*;
 use super::agent::Agent;
 use super::clock::Clock;
 use super::config::{Role, ServerConfig};
-use super::media::{Bridge, BridgeCmd, BridgeEvent, CustomerLine, HeardDigit, Mix, Report, Sound};
+use super::media::{Bridge, BridgeCmd, BridgeEvent, HeardDigit, Mix, PhoneLine, Report, Sound};
 use super::records::{RecordStore, SessionRecord, TranscriptLine, TransferRecord, Write};
 use super::routing::{self, Floor, Queues};
 use super::session::{EndInfo, Monitor, Session, Utterance, MAX_MESSAGES};
@@ -89,7 +89,7 @@ pub enum Command {
     CustomerLine {
         conn: ConnId,
         session: String,
-        line: Box<dyn CustomerLine>,
+        line: Box<dyn PhoneLine>,
     },
 }
 

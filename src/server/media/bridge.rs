@@ -17,7 +17,7 @@ use crate::media::rtc::{Peer, RtpIn, RtpWriter};
 use crate::media::{frame_len, FRAME_MS};
 
 use super::sound::{self, Clip, Player};
-use super::{BridgeCmd, BridgeEvent, CustomerLine, HeardDigit, Mix, Report, Sound, RATE};
+use super::{BridgeCmd, BridgeEvent, HeardDigit, Mix, PhoneLine, Report, Sound, RATE};
 use crate::protocol::{AsrResult, Flow};
 use crate::server::speech::Speech;
 use crate::speech::{AsrEvent, LegHandle, Voice};
@@ -67,7 +67,7 @@ pub(super) struct Task {
     voice: Player,
     hold: Player,
     /// The customer's phone line, when the customer is a SIP caller.
-    line: Option<Box<dyn CustomerLine>>,
+    line: Option<Box<dyn PhoneLine>>,
     sound_gen: Option<u32>,
     wav: Option<hound::WavWriter<BufWriter<File>>>,
     frames_recorded: u64,

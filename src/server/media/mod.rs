@@ -110,24 +110,25 @@ impl Mix {
     }
 }
 
-/// The customer's side as a phone line (a SIP call's RTP): what the caller
-/// says, frame by frame, and what they are sent. The bridge calls it every
-/// 20 ms from its task; nothing here may block.
-pub trait CustomerLine: Send {
-    /// The caller's next 20 ms at [`RATE`], or `None` when nothing came in
-    /// time (heard as silence).
+/// A phone line (a SIP call's RTP): the customer's side of a session, or
+/// a seat's desk phone or mobile. What the phone's user says, frame by
+/// frame, and what they are sent. The bridge calls it every 20 ms from its
+/// task; nothing here may block.
+pub trait PhoneLine: Send {
+    /// The next 20 ms heard from the phone at [`RATE`], or `None` when
+    /// nothing came in time (heard as silence).
     fn next_frame(&mut self) -> Option<Vec<i16>>;
-    /// Digits the caller pressed (RFC 4733) since the last call.
+    /// Keys pressed on the phone (RFC 4733) since the last call.
     fn digits(&mut self) -> Vec<char>;
-    /// Send the caller 20 ms at [`RATE`].
+    /// Send the phone 20 ms at [`RATE`].
     fn send_frame(&mut self, pcm: &[i16]);
-    /// Send the caller a DTMF digit (RFC 4733, after what is queued).
+    /// Send the phone a DTMF digit (RFC 4733, after what is queued).
     fn send_digit(&mut self, digit: char);
 }
 
-impl std::fmt::Debug for dyn CustomerLine {
+impl std::fmt::Debug for dyn PhoneLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CustomerLine")
+        f.write_str("PhoneLine")
     }
 }
 
@@ -135,7 +136,7 @@ impl std::fmt::Debug for dyn CustomerLine {
 pub enum BridgeCmd {
     Mix(Mix),
     /// The customer's side is this phone line (replaces an earlier one).
-    Line(Box<dyn CustomerLine>),
+    Line(Box<dyn PhoneLine>),
     /// Digits to send the customer's phone line (`Call.sendDigits`).
     SendDigits(String),
     /// A negotiated peer connection for `user` (replaces an earlier one).

@@ -1,5 +1,5 @@
 //! A SIP call's audio: RTP over UDP with the peer, G.711 at 8 kHz, as the
-//! customer side of a session's bridge ([`CustomerLine`]).
+//! customer side of a session's bridge, or a seat's phone ([`PhoneLine`]).
 //!
 //! A task reads the socket and keeps only packets from the negotiated
 //! address; the bridge's 20 ms tick takes a frame out (through a jitter
@@ -23,7 +23,7 @@ use super::sdp::{Law, Media};
 use crate::media::device::resample;
 use crate::media::dtmf::{self, DtmfReceiver};
 use crate::media::jitter::{JitterBuffer, Playout};
-use crate::server::media::{CustomerLine, RATE};
+use crate::server::media::{PhoneLine, RATE};
 
 /// The telephone network's sample rate.
 pub const G711_RATE: u32 = 8_000;
@@ -268,7 +268,7 @@ async fn read(socket: Arc<UdpSocket>, remote: SocketAddr, tx: mpsc::Sender<In>) 
     }
 }
 
-impl CustomerLine for RtpLine {
+impl PhoneLine for RtpLine {
     fn next_frame(&mut self) -> Option<Vec<i16>> {
         let now_ms = self.epoch.elapsed().as_secs_f64() * 1000.0;
         while let Ok(p) = self.rx.try_recv() {

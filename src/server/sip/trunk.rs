@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::protocol::{Event, ProtoError, Request, Response, ServerMessage, Status};
 use crate::server::center::{CenterHandle, Command, ConnId, Outbound};
 use crate::server::config::Role;
-use crate::server::media::CustomerLine;
+use crate::server::media::PhoneLine;
 
 /// Frames queued from the center before the gateway reads them.
 const QUEUE: usize = 4096;
@@ -130,7 +130,7 @@ impl TrunkLink {
     }
 
     /// Give a session's customer side to the center as a phone line.
-    pub fn line(&self, session: &str, line: Box<dyn CustomerLine>) {
+    pub fn line(&self, session: &str, line: Box<dyn PhoneLine>) {
         let _ = self.center.tx.send(Command::CustomerLine {
             conn: self.conn,
             session: session.to_string(),
