@@ -30,6 +30,7 @@ fn busy_state() -> State {
             rest_reason: None,
             skill_groups: vec!["support".into(), "sales".into()],
             sessions: vec![],
+            seat: None,
         }),
         T0,
     );

@@ -1017,7 +1017,11 @@ fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
                 keys(s, &dtmf_text);
             }
         }
-        Event::Dial { .. } | Event::Wallboard(_) => {}
+        Event::SeatChanged(d) => state.me.seat = Some(d),
+        Event::Dial { .. }
+        | Event::Wallboard(_)
+        | Event::RingPhone { .. }
+        | Event::PhoneHangUp { .. } => {}
     }
 }
 
@@ -1225,6 +1229,7 @@ fn logged_in(state: &mut State, r: LoginResult, now: u64) {
     state.me.role = r.role;
     state.me.tab_uuid = Some(r.tab_uuid);
     state.me.skill_groups = r.skill_groups;
+    state.me.seat = r.seat;
     let status = serde_json::from_value::<AgentStatus>(Value::String(r.status.clone())).ok();
     if status != state.status || r.rest_reason != state.rest_reason {
         state.status_since = now;

@@ -28,6 +28,7 @@ fn login(sessions: Vec<SessionSnapshot>) -> LoginResult {
         rest_reason: None,
         skill_groups: vec!["support".into(), "sales".into()],
         sessions,
+        seat: None,
     }
 }
 

@@ -23,6 +23,9 @@ pub struct Me {
     pub tab_uuid: Option<String>,
     pub skill_groups: Vec<String>,
     pub enable_shared: bool,
+    /// Where this seat's call audio goes, and what it can choose from (from
+    /// the server; `None` before login or from a server that does not say).
+    pub seat: Option<crate::protocol::SeatDevices>,
 }
 
 /// The connection to the server.

@@ -329,6 +329,24 @@ pub enum Event {
     /// Extension (supervisors who called `Supervisor.subscribe`): what
     /// changed on the wallboard.
     Wallboard(super::WallboardDelta),
+    /// Extension (a seat's tabs): where its call audio goes, or whether a
+    /// desk phone is registered for it, changed.
+    SeatChanged(super::SeatDevices),
+    /// Extension (the phone trunk): ring a seat's phone for a session: its
+    /// desk phones (`staffExtensionSeat`) or its mobile, `phoneNumber`
+    /// (`staffPhoneSeat`).
+    RingPhone {
+        session_id: String,
+        user_id: String,
+        server_type: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phone_number: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caller_phone_number: Option<String>,
+    },
+    /// Extension (the phone trunk): stop ringing, or hang up, the seat's
+    /// phone for a session.
+    PhoneHangUp { session_id: String, user_id: String },
 }
 
 impl Event {
@@ -354,6 +372,9 @@ impl Event {
             Event::Dial { .. } => "dial",
             Event::Digits { .. } => "digits",
             Event::Wallboard(_) => "wallboard",
+            Event::SeatChanged(_) => "seatChanged",
+            Event::RingPhone { .. } => "ringPhone",
+            Event::PhoneHangUp { .. } => "phoneHangUp",
         }
     }
 }

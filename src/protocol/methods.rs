@@ -104,6 +104,33 @@ pub struct MonitorParams {
     pub text_only: bool,
 }
 
+/// `Agent.setServerType` (extension): where the seat's call audio goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetServerTypeParams {
+    pub server_type: String,
+}
+
+/// `Phone.registered` (extension, trunk): how many desk phones (SIP
+/// contacts) are registered for a seat now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhoneRegisteredParams {
+    pub user_id: String,
+    pub contacts: u32,
+}
+
+/// `Phone.answered` and `Phone.hungUp` (extension, trunk): a seat's phone
+/// rung for a session answered, or hung up (or never answered: `reason`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhoneParams {
+    pub session_id: String,
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SetStatusParams {
@@ -226,6 +253,21 @@ pub struct LoginResult {
     pub rest_reason: Option<String>,
     pub skill_groups: Vec<String>,
     pub sessions: Vec<SessionSnapshot>,
+    /// Extension (seats): where the seat's call audio goes, and what it can
+    /// choose from (see the `seatChanged` event).
+    #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+    pub seat: Option<SeatDevices>,
+}
+
+/// Extension: where a seat's call audio goes (`serverType`), whether a desk
+/// phone is registered for it, and whether it has a mobile number the
+/// center can dial. In the login result and the `seatChanged` event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeatDevices {
+    pub server_type: String,
+    pub desk_phone: bool,
+    pub mobile: bool,
 }
 
 /// One row of `Supervisor.listSessions`.
@@ -326,6 +368,7 @@ methods! {
     "Agent.offline" => AgentOffline(NoParams), Seat;
     "Agent.setStatus" => AgentSetStatus(SetStatusParams), Seat;
     "Agent.getStatus" => AgentGetStatus(NoParams), Seat;
+    "Agent.setServerType" => AgentSetServerType(SetServerTypeParams), Seat;
     "Supervisor.listSessions" => SupervisorListSessions(NoParams), Supervisor;
     "Supervisor.stopMonitor" => SupervisorStopMonitor(SessionParams), Supervisor;
     "Supervisor.subscribe" => SupervisorSubscribe(NoParams), Supervisor;
@@ -338,4 +381,7 @@ methods! {
     "Customer.answer" => CustomerAnswer(SessionParams), Trunk;
     "Customer.reject" => CustomerReject(RejectParams), Trunk;
     "Customer.play" => CustomerPlay(PlayParams), Trunk;
+    "Phone.registered" => PhoneRegistered(PhoneRegisteredParams), Trunk;
+    "Phone.answered" => PhoneAnswered(PhoneParams), Trunk;
+    "Phone.hungUp" => PhoneHungUp(PhoneParams), Trunk;
 }

@@ -4,7 +4,7 @@ use tokio::time::Instant;
 
 use crate::protocol::AgentStatus;
 
-use super::config::Role;
+use super::config::{Role, SeatType};
 use super::conn::ConnId;
 
 #[derive(Debug, Clone)]
@@ -40,6 +40,11 @@ pub struct Agent {
     /// Let an offer ring out or declined one: no offers until then
     /// (`center.no_answer_delay`); cleared by the timer that ends it.
     pub no_answer_until: Option<Instant>,
+    /// Where the seat's call audio goes now (`Agent.setServerType`; the
+    /// config's `seat_type` at start).
+    pub server_type: SeatType,
+    /// Desk phones (SIP contacts) registered for the seat.
+    pub desk_phones: u32,
 }
 
 impl Agent {
@@ -64,6 +69,8 @@ impl Agent {
             monitoring: Vec::new(),
             audio_monitor: None,
             no_answer_until: None,
+            server_type: SeatType::default(),
+            desk_phones: 0,
         }
     }
 

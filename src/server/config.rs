@@ -330,6 +330,16 @@ impl SeatType {
             SeatType::StaffExtensionSeat => "staffExtensionSeat",
         }
     }
+    /// The value named on the wire, if it is one.
+    pub fn parse(s: &str) -> Option<SeatType> {
+        [
+            SeatType::StaffSeat,
+            SeatType::StaffPhoneSeat,
+            SeatType::StaffExtensionSeat,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
     /// Audio flows through the terminal (WebRTC with the server).
     pub fn audio_in_terminal(self) -> bool {
         self == SeatType::StaffSeat

@@ -341,6 +341,7 @@ fn on_text(
                 role: user.role,
                 enable_shared: p.enable_shared,
                 dials: true,
+                phones: false,
                 tx,
             });
             Step::Forwarded

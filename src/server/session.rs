@@ -70,6 +70,8 @@ pub struct Session {
     pub line: bool,
     /// `Call.startOutboundCall`'s user-to-user information, for the record.
     pub uui: Option<String>,
+    /// An internal call with `useMobile`: the callee's mobile rings.
+    pub mobile_for: Option<String>,
     pub created: Instant,
     pub created_ms: u64,
     pub offered_ms: Option<u64>,
@@ -138,6 +140,7 @@ impl Session {
             wait_over: false,
             overflow: None,
             line: false,
+            mobile_for: None,
             uui: None,
             created: now,
             created_ms: now_ms,

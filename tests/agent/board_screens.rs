@@ -239,6 +239,7 @@ fn login_result() -> LoginResult {
         rest_reason: None,
         skill_groups: vec!["support".into(), "sales".into()],
         sessions: vec![],
+        seat: None,
     }
 }
 

@@ -43,6 +43,7 @@ fn login_result(sessions: Vec<SessionSnapshot>) -> LoginResult {
         rest_reason: None,
         skill_groups: vec!["support".into(), "sales".into(), "billing".into()],
         sessions,
+        seat: None,
     }
 }
 

@@ -30,6 +30,7 @@ fn logged_in(setting: AudioSetting) -> State {
             rest_reason: None,
             skill_groups: vec!["support".into()],
             sessions: vec![],
+            seat: None,
         }),
         T0,
     );
@@ -365,6 +366,7 @@ fn the_audio_stays_in_the_tab_that_took_the_call() {
             rest_reason: None,
             skill_groups: vec!["support".into()],
             sessions: vec![snapshot("s-1", SessionState::Talking, false)],
+            seat: None,
         }),
         T0,
     );
@@ -382,6 +384,7 @@ fn the_audio_stays_in_the_tab_that_took_the_call() {
             rest_reason: None,
             skill_groups: vec!["support".into()],
             sessions: vec![snapshot("s-1", SessionState::Talking, false)],
+            seat: None,
         }),
         T0,
     );

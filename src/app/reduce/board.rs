@@ -543,6 +543,7 @@ mod tests {
             rest_reason: None,
             skill_groups: vec![],
             sessions: vec![],
+            seat: None,
         }
     }
 

@@ -22,6 +22,7 @@ impl Center {
                 }
                 Ok(Some(v))
             }
+            Request::AgentSetServerType(p) => self.set_server_type(user, p),
             other => Err(misrouted(other)),
         }
     }

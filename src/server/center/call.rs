@@ -55,6 +55,19 @@ impl Center {
     }
 
     pub(super) fn accept(&mut self, conn: ConnId, user: &str, sid: &str, ns: Ns) -> Reply {
+        let tab = self.tab_of(conn);
+        self.accept_from(tab, user, sid, ns)
+    }
+
+    /// `user` accepts from the tab `tab`, or from a phone (`None`: every
+    /// tab learns it without a tabUUID).
+    pub(super) fn accept_from(
+        &mut self,
+        tab: Option<String>,
+        user: &str,
+        sid: &str,
+        ns: Ns,
+    ) -> Reply {
         let s = self.party_session(user, sid, ns)?;
         match s.state {
             SessionState::Ringing if s.ringing_to.as_deref() == Some(user) => {}
@@ -96,7 +109,6 @@ impl Center {
         }
         self.set_status(user, AgentStatus::Busy, None);
         self.start_talking(sid);
-        let tab = self.tab_of(conn);
         self.emit_to_user(
             user,
             &Event::UserAccessed {
@@ -468,7 +480,7 @@ impl Center {
         s.call_in.callee_phone_number = Some(number.to_string());
         s.call_in.caller_phone_number = Some(caller.clone());
         s.call_in.remark = p.phone_desc.clone();
-        s.call_in.server_type = Some(self.cfg.seat_type(user).as_str().into());
+        s.call_in.server_type = Some(self.server_type(user).as_str().into());
         s.ring_gen = 1;
         s.uui = p.uui.clone().filter(|u| !u.is_empty());
         self.sessions.insert(sid.clone(), s);
@@ -478,7 +490,7 @@ impl Center {
             callee_location: None,
             callee_phone_number: number.to_string(),
             caller_phone_number: caller.clone(),
-            server_type: self.cfg.seat_type(user).as_str().into(),
+            server_type: self.server_type(user).as_str().into(),
             remark: p.phone_desc.clone(),
         };
         let tab = self.tab_of(conn);
@@ -488,7 +500,7 @@ impl Center {
                 session_id: sid.clone(),
                 caller_phone_number: caller.clone(),
                 callee_phone_number: number.to_string(),
-                server_type: self.cfg.seat_type(user).as_str().into(),
+                server_type: self.server_type(user).as_str().into(),
                 tab_uuid: tab,
             }),
         );
@@ -574,6 +586,17 @@ impl Center {
             )));
         }
         self.can_place_call(user)?;
+        let mobile = p.use_mobile && self.mobile_of(callee).is_some();
+        if p.use_mobile && !mobile {
+            return Err(ProtoError::invalid_state(format!(
+                "agent `{callee}` has no mobile number in the server's config"
+            )));
+        }
+        if mobile && !self.can_dial_mobiles() {
+            return Err(ProtoError::invalid_state(
+                "useMobile: no SIP trunk is configured to dial the mobile through",
+            ));
+        }
         let sid = self.new_session_id();
         let now = self.clock.instant();
         let mut s = Session::new(
@@ -586,6 +609,7 @@ impl Center {
         );
         s.caller_agent = Some(user.to_string());
         s.handled_by.push(user.to_string());
+        s.mobile_for = mobile.then(|| callee.to_string());
         self.sessions.insert(sid.clone(), s);
         self.occupy(user, &sid);
         self.offer(&sid, callee);

@@ -12,7 +12,7 @@ impl Center {
         user: String,
         role: Role,
         shared: bool,
-        dials: bool,
+        (dials, phones): (bool, bool),
         tx: mpsc::Sender<Outbound>,
     ) {
         let tab_uuid = uuid::Uuid::new_v4().to_string();
@@ -34,6 +34,7 @@ impl Center {
                 tab_uuid: tab_uuid.clone(),
                 shared,
                 dials,
+                phones,
                 tx,
             },
         );
@@ -48,6 +49,7 @@ impl Center {
                 rest_reason: None,
                 skill_groups: Vec::new(),
                 sessions: Vec::new(),
+                seat: None,
             };
             self.reply_login(conn, id, result, tab_uuid);
             return;
@@ -108,6 +110,7 @@ impl Center {
             rest_reason: agent.rest_reason.clone(),
             skill_groups: agent.groups.clone(),
             sessions,
+            seat: Some(self.seat_devices(&user)),
         };
         // statusChanged queued above must follow the reply and `ready`.
         let queued = self.outbox.take_queued();

@@ -44,7 +44,7 @@ impl Center {
                 s.state.as_str()
             )));
         }
-        let seat = self.cfg.seat_type(&user);
+        let seat = self.server_type(&user);
         if !seat.audio_in_terminal() {
             return Err(ProtoError::invalid_state(format!(
                 "`{user}` is a {} seat: the call's audio goes to the phone",

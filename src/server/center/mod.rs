@@ -33,6 +33,7 @@ mod login;
 mod media;
 mod offer;
 mod outbox;
+mod phone;
 mod speech;
 mod supervisor;
 mod video;
@@ -53,6 +54,8 @@ pub enum Command {
         enable_shared: bool,
         /// A trunk that places outbound calls (`dial`).
         dials: bool,
+        /// A trunk that rings seats' phones (`ringPhone`): the SIP gateway.
+        phones: bool,
         tx: mpsc::Sender<Outbound>,
     },
     Request {
@@ -91,6 +94,14 @@ pub enum Command {
         session: String,
         line: Box<dyn PhoneLine>,
     },
+    /// The phone trunk gives a seat's phone, answered for a session, as the
+    /// seat's audio in the session's bridge.
+    SeatLine {
+        conn: ConnId,
+        session: String,
+        user: String,
+        line: Box<dyn PhoneLine>,
+    },
 }
 
 impl From<BridgeEvent> for Command {
@@ -121,6 +132,8 @@ struct Conn {
     shared: bool,
     /// A trunk that places outbound calls.
     dials: bool,
+    /// A trunk that rings seats' phones.
+    phones: bool,
     tx: mpsc::Sender<Outbound>,
 }
 
@@ -216,6 +229,8 @@ pub struct Center {
     me: Option<mpsc::WeakUnboundedSender<Command>>,
     recordings: Option<std::path::PathBuf>,
     speech: crate::server::speech::Speech,
+    /// Seats' phones the phone trunk was asked to ring, by session and seat.
+    phones: HashMap<String, HashMap<String, phone::PhoneLeg>>,
 }
 
 /// What one command (or timer) changed: the figures, the wallboard and
@@ -239,7 +254,8 @@ impl Center {
         let mut agents = Tracked::new();
         let mut floor = Floor::default();
         for u in cfg.users.iter().filter(|u| u.role.is_seat()) {
-            let a = Agent::new(u.id.clone(), u.role, u.skill_groups.clone(), now);
+            let mut a = Agent::new(u.id.clone(), u.role, u.skill_groups.clone(), now);
+            a.server_type = u.seat_type;
             floor.update(&a);
             agents.insert(u.id.clone(), a);
         }
@@ -275,6 +291,7 @@ impl Center {
             bridges: HashMap::new(),
             me: None,
             recordings,
+            phones: HashMap::new(),
         }
     }
 
@@ -316,8 +333,9 @@ impl Center {
                 role,
                 enable_shared,
                 dials,
+                phones,
                 tx,
-            } => self.login(conn, id, user, role, enable_shared, dials, tx),
+            } => self.login(conn, id, user, role, enable_shared, (dials, phones), tx),
             Command::Request { conn, id, req } => {
                 let method = req.method();
                 let reply = match req {
@@ -347,6 +365,12 @@ impl Center {
                 session,
                 line,
             } => self.customer_line(conn, &session, line),
+            Command::SeatLine {
+                conn,
+                session,
+                user,
+                line,
+            } => self.seat_line(conn, &session, &user, line),
         }
         self.settle();
     }
@@ -375,6 +399,7 @@ impl Center {
             self.dispatch();
             self.changes.sessions.extend(self.sessions.take_changed());
             self.sync_media();
+            self.sync_phones();
             self.observe();
             self.publish();
             self.changes = Changes::default();
@@ -530,6 +555,7 @@ impl Center {
             (Some("Agent"), _) => self.agent_request(&user, req),
             (Some("Supervisor"), _) => self.supervisor_request(conn, &user, req),
             (Some("Customer"), _) => self.customer_request(conn, req),
+            (Some("Phone"), _) => self.phone_request(conn, req),
             (_, Request::Login(_)) => Err(ProtoError::invalid_state(
                 "this connection is already logged in",
             )),

@@ -37,9 +37,16 @@ impl Center {
         s.ring_deadline = (ring > 0).then(|| now + Duration::from_secs(ring));
         s.offered_ms.get_or_insert(now_ms);
         s.call_in.timeout = ring;
-        if s.call_in.server_type.is_some() {
+        if s.call_in.server_type.is_some() || s.mobile_for.is_some() {
             // Where the audio goes depends on whose seat it rings at.
-            s.call_in.server_type = Some(self.cfg.seat_type(agent).as_str().into());
+            let t = if s.mobile_for.as_deref() == Some(agent) {
+                crate::server::config::SeatType::StaffPhoneSeat
+            } else {
+                self.agents
+                    .get(agent)
+                    .map_or_else(|| self.cfg.seat_type(agent), |a| a.server_type)
+            };
+            s.call_in.server_type = Some(t.as_str().into());
         }
         let gen = s.ring_gen;
         let call_in = s.snapshot(agent, None).call_in;

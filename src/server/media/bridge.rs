@@ -46,7 +46,68 @@ struct Heard {
     packet: Option<Bytes>,
 }
 
-struct Leg {
+impl RtcLeg {
+    /// What the seat said this frame (its keys go to `digit`): the packet
+    /// due from its jitter buffer, decoded when `need_pcm`.
+    fn hear(
+        &mut self,
+        epoch: Instant,
+        now_ms: f64,
+        need_pcm: bool,
+        digit: &mut dyn FnMut(char),
+    ) -> Option<Heard> {
+        while let Ok(p) = self.inbound.try_recv() {
+            if Some(p.payload_type) == self.dtmf_pt {
+                self.jitter.push_event(p.seq);
+                if let Some(d) = self.dtmf.push(p.timestamp, &p.payload) {
+                    digit(d);
+                }
+            } else if p.payload_type == self.opus_pt {
+                let at = p.arrived.saturating_duration_since(epoch).as_secs_f64() * 1000.0;
+                self.jitter.push(
+                    p.seq,
+                    p.timestamp,
+                    p.payload.to_vec(),
+                    at.max(0.0).min(now_ms),
+                );
+            }
+        }
+        match self.jitter.pop() {
+            Playout::Packet(p) => {
+                // Decoded only when something needs the samples; a packet
+                // passed on unchanged needs none.
+                let pcm = if need_pcm {
+                    self.decoder
+                        .decode(&p)
+                        .unwrap_or_else(|_| self.decoder.conceal())
+                } else {
+                    Vec::new()
+                };
+                Some(Heard {
+                    pcm,
+                    packet: Some(Bytes::from(p)),
+                })
+            }
+            Playout::Lost { fec } => {
+                let pcm = match fec {
+                    Some(next) => self.decoder.decode_fec(&next),
+                    None => self.decoder.conceal(),
+                };
+                Some(Heard { pcm, packet: None })
+            }
+            Playout::Empty => None,
+        }
+    }
+}
+
+/// A seat's audio: its WebRTC peer connection with the terminal, or its
+/// desk phone or mobile.
+enum Leg {
+    Rtc(Box<RtcLeg>),
+    Phone(Box<dyn PhoneLine>),
+}
+
+struct RtcLeg {
     peer: Peer,
     writer: RtpWriter,
     inbound: mpsc::Receiver<RtpIn>,
@@ -132,12 +193,11 @@ impl Task {
                     None | Some(BridgeCmd::End) => break,
                     Some(BridgeCmd::Mix(m)) => self.set_mix(m).await,
                     Some(BridgeCmd::Leg { user, peer }) => self.add_leg(user, peer).await,
+                    Some(BridgeCmd::PhoneLeg { user, line }) => self.add_phone(user, line).await,
                     Some(BridgeCmd::Line(line)) => {
                         self.line = Some(line);
                         // Encoders are made again for a phone call.
-                        for leg in self.legs.values_mut() {
-                            leg.encoder = None;
-                        }
+                        self.reset_encoders();
                     }
                     Some(BridgeCmd::SendDigits(digits)) => {
                         if let Some(line) = self.line.as_mut() {
@@ -310,7 +370,7 @@ impl Task {
                 return;
             }
         };
-        let leg = Leg {
+        let leg = Leg::Rtc(Box::new(RtcLeg {
             peer,
             writer,
             inbound,
@@ -320,15 +380,46 @@ impl Task {
             dtmf: DtmfReceiver::new(),
             opus_pt: pts.opus,
             dtmf_pt: pts.dtmf,
-        };
+        }));
         tracing::debug!(session = %self.sid, %user, "audio leg attached");
         if let Some(old) = self.legs.insert(user.clone(), leg) {
+            close_leg(&self.sid, &user, old).await;
+        }
+    }
+
+    /// A phone joined the call: the seats' encoders are made again, for a
+    /// phone call ([`mixing_encoder`]).
+    fn reset_encoders(&mut self) {
+        for leg in self.legs.values_mut() {
+            if let Leg::Rtc(l) = leg {
+                l.encoder = None;
+            }
+        }
+    }
+
+    /// `user`'s desk phone or mobile, answered, as the seat's audio.
+    async fn add_phone(&mut self, user: String, line: Box<dyn PhoneLine>) {
+        if !self.mix.has(&user) {
+            // Left the call while the phone was answered: hung up from the
+            // center's side already.
+            return;
+        }
+        tracing::debug!(session = %self.sid, %user, "phone leg attached");
+        self.reset_encoders();
+        if let Some(old) = self.legs.insert(user.clone(), Leg::Phone(line)) {
             close_leg(&self.sid, &user, old).await;
         }
     }
 }
 
 async fn close_leg(sid: &str, user: &str, leg: Leg) {
+    let leg = match leg {
+        Leg::Rtc(l) => l,
+        Leg::Phone(_) => {
+            tracing::info!(session = %sid, %user, "phone leg closed");
+            return;
+        }
+    };
     {
         let st = leg.jitter.stats();
         tracing::info!(
@@ -358,58 +449,27 @@ impl Task {
             .iter()
             .any(|(_, muted)| sources - usize::from(!muted) >= 2)
             || (!self.mix.listeners.is_empty() && sources >= 2);
+        let phones = self.legs.values().any(|l| matches!(l, Leg::Phone(_)));
         let need_pcm = self.wav.is_some()
             || (self.mix.customer && self.speech.model.is_some())
             || someone_hears_two
-            || self.line.is_some();
+            || self.line.is_some()
+            || phones;
         // What each seat said this frame.
         let mut said: HashMap<String, Heard> = HashMap::new();
         let mut digits = Vec::new();
         for (user, leg) in self.legs.iter_mut() {
-            while let Ok(p) = leg.inbound.try_recv() {
-                if Some(p.payload_type) == leg.dtmf_pt {
-                    leg.jitter.push_event(p.seq);
-                    if let Some(d) = leg.dtmf.push(p.timestamp, &p.payload) {
+            let heard = match leg {
+                Leg::Rtc(leg) => {
+                    let epoch = self.epoch;
+                    leg.hear(epoch, now_ms, need_pcm, &mut |d| digits.push((user.clone(), d)))
+                }
+                Leg::Phone(line) => {
+                    for d in line.digits() {
                         digits.push((user.clone(), d));
                     }
-                } else if p.payload_type == leg.opus_pt {
-                    let at = p
-                        .arrived
-                        .saturating_duration_since(self.epoch)
-                        .as_secs_f64()
-                        * 1000.0;
-                    leg.jitter.push(
-                        p.seq,
-                        p.timestamp,
-                        p.payload.to_vec(),
-                        at.max(0.0).min(now_ms),
-                    );
+                    line.next_frame().map(|pcm| Heard { pcm, packet: None })
                 }
-            }
-            let heard = match leg.jitter.pop() {
-                Playout::Packet(p) => {
-                    // Decoded only when something needs the samples; a
-                    // packet passed on unchanged needs none.
-                    let pcm = if need_pcm {
-                        leg.decoder
-                            .decode(&p)
-                            .unwrap_or_else(|_| leg.decoder.conceal())
-                    } else {
-                        Vec::new()
-                    };
-                    Some(Heard {
-                        pcm,
-                        packet: Some(Bytes::from(p)),
-                    })
-                }
-                Playout::Lost { fec } => {
-                    let pcm = match fec {
-                        Some(next) => leg.decoder.decode_fec(&next),
-                        None => leg.decoder.conceal(),
-                    };
-                    Some(Heard { pcm, packet: None })
-                }
-                Playout::Empty => None,
             };
             if let Some(h) = heard {
                 said.insert(user.clone(), h);
@@ -494,12 +554,16 @@ impl Task {
 
         // Send each seat what it hears.
         let silence = self.silence.clone();
-        let phone = self.line.is_some();
+        let phone = self.line.is_some() || phones;
         let talkers: Vec<String> = self.mix.talkers.iter().map(|(u, _)| u.clone()).collect();
         for (user, leg) in self.legs.iter_mut() {
             let is_talker = talkers.iter().any(|t| t == user);
             if held && is_talker {
-                leg.writer.skip_frame();
+                match leg {
+                    Leg::Rtc(l) => l.writer.skip_frame(),
+                    // A phone keeps its RTP flowing: silence.
+                    Leg::Phone(line) => line.send_frame(&mix_pcm(&[])),
+                }
                 continue;
             }
             let mut parts: Vec<&Heard> = Vec::with_capacity(3);
@@ -511,6 +575,13 @@ impl Task {
                 parts.extend(customer_voice);
                 parts.extend(customer_hears.iter().copied());
             }
+            let leg = match leg {
+                Leg::Rtc(l) => l,
+                Leg::Phone(line) => {
+                    line.send_frame(&mix_pcm(&parts));
+                    continue;
+                }
+            };
             let packet = match parts.as_slice() {
                 [] => silence.clone(),
                 [one] if one.packet.is_some() => one.packet.clone().unwrap_or_default(),

@@ -144,6 +144,12 @@ pub enum BridgeCmd {
         user: String,
         peer: Peer,
     },
+    /// `user`'s answered desk phone or mobile as the seat's audio (replaces
+    /// an earlier leg).
+    PhoneLeg {
+        user: String,
+        line: Box<dyn PhoneLine>,
+    },
     /// The customer says `text` in `voice` (synthesised off the audio task,
     /// played after what is already queued).
     Say {

@@ -15,6 +15,7 @@ use rsipstack::transport::SipAddr;
 
 use super::line::RtpLine;
 use super::{sdp, Call, Gateway};
+use crate::server::config::SipTrunk;
 use crate::protocol::{RejectParams, Request, SessionParams};
 
 /// What a final response that is not 2xx means for the session:
@@ -32,7 +33,51 @@ pub(super) fn refusal(code: u16, phrase: &str) -> (&'static str, String) {
     (reason, format!("SIP {code} {phrase}"))
 }
 
+/// A SIP URI from text, or why not.
+pub(super) fn sip_uri(s: String) -> Result<rsipstack::sip::Uri, String> {
+    rsipstack::sip::Uri::try_from(s.as_str()).map_err(|e| format!("`{s}`: {e}"))
+}
+
+/// A phone number as the user part of a SIP URI: its digits, `+`, `*`
+/// and `#`.
+pub(super) fn number_user(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '*' | '#'))
+        .collect()
+}
+
+/// The digest credentials a trunk asks for, when configured.
+pub(super) fn credential(trunk: &SipTrunk) -> Option<Credential> {
+    match (&trunk.username, &trunk.password) {
+        (Some(u), Some(p)) => Some(Credential {
+            username: u.clone(),
+            password: p.clone(),
+            realm: None,
+            auth_username: None,
+        }),
+        _ => None,
+    }
+}
+
 impl Gateway {
+    /// The trunk outbound calls go through (the first), and its address.
+    pub(super) fn trunk(&self) -> Result<(SipTrunk, SocketAddr), String> {
+        let trunk = self
+            .cfg
+            .sip
+            .trunks
+            .first()
+            .ok_or("no SIP trunk is configured")?
+            .clone();
+        let address = self
+            .trunks
+            .iter()
+            .find(|(id, _)| *id == trunk.id)
+            .map(|(_, a)| *a)
+            .ok_or_else(|| format!("the address of trunk `{}` does not resolve", trunk.id))?;
+        Ok((trunk, address))
+    }
+
     /// The center asks this trunk to call `number` for `session`.
     pub(super) fn dial_event(
         self: &Arc<Self>,
@@ -57,19 +102,7 @@ impl Gateway {
         caller: &str,
         uui: Option<String>,
     ) -> Result<(), String> {
-        let trunk = self
-            .cfg
-            .sip
-            .trunks
-            .first()
-            .ok_or("no SIP trunk is configured")?
-            .clone();
-        let address: SocketAddr = self
-            .trunks
-            .iter()
-            .find(|(id, _)| *id == trunk.id)
-            .map(|(_, a)| *a)
-            .ok_or_else(|| format!("the address of trunk `{}` does not resolve", trunk.id))?;
+        let (trunk, address) = self.trunk()?;
         let (socket, lease) = self.ports.bind().map_err(|e| e.to_string())?;
         let local = SocketAddr::new(self.cfg.media_ip(), lease.port);
         let offer = sdp::offer(local, u64::from(rand::random::<u32>()));
@@ -78,14 +111,6 @@ impl Gateway {
             .clone()
             .filter(|_| caller.is_empty())
             .unwrap_or_else(|| caller.to_string());
-        let uri = |s: String| {
-            rsipstack::sip::Uri::try_from(s.as_str()).map_err(|e| format!("`{s}`: {e}"))
-        };
-        let user = |s: &str| -> String {
-            s.chars()
-                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '*' | '#'))
-                .collect()
-        };
         let mut headers = Vec::new();
         if let Some(u) = uui.filter(|u| !u.is_empty()) {
             // RFC 7433: hex-encoded, the default encoding.
@@ -95,23 +120,14 @@ impl Gateway {
                 format!("{hex};encoding=hex"),
             ));
         }
-        let credential = match (&trunk.username, &trunk.password) {
-            (Some(u), Some(p)) => Some(Credential {
-                username: u.clone(),
-                password: p.clone(),
-                realm: None,
-                auth_username: None,
-            }),
-            _ => None,
-        };
         let opt = InviteOption {
-            callee: uri(format!("sip:{}@{}", user(number), address))?,
-            caller: uri(format!("sip:{}@{}", user(&caller_id), self.local))?,
+            callee: sip_uri(format!("sip:{}@{}", number_user(number), address))?,
+            caller: sip_uri(format!("sip:{}@{}", number_user(&caller_id), self.local))?,
             destination: Some(SipAddr::new(rsipstack::sip::Transport::Udp, address.into())),
             content_type: Some("application/sdp".into()),
             offer: Some(offer.into_bytes()),
-            contact: uri(format!("sip:ccdesk@{}", self.local))?,
-            credential,
+            contact: sip_uri(format!("sip:ccdesk@{}", self.local))?,
+            credential: credential(&trunk),
             headers: (!headers.is_empty()).then_some(headers),
             ..Default::default()
         };

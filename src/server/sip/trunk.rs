@@ -37,6 +37,8 @@ impl TrunkLink {
         conn: ConnId,
         dials: bool,
     ) -> anyhow::Result<(TrunkLink, mpsc::UnboundedReceiver<Event>)> {
+        // The gateway always rings seats' phones (desk phones register
+        // with it); it dials only with a trunk to dial through.
         let (tx, mut rx) = mpsc::channel::<Outbound>(QUEUE);
         let link = TrunkLink {
             center,
@@ -55,6 +57,7 @@ impl TrunkLink {
                 role: Role::Trunk,
                 enable_shared: false,
                 dials,
+                phones: true,
                 tx,
             })
             .map_err(|_| anyhow::anyhow!("the center has stopped"))?;
@@ -105,6 +108,13 @@ impl TrunkLink {
 
     /// A request to the center: its result, or the error it was answered with.
     pub async fn call(&self, req: Request) -> Result<Option<Value>, ProtoError> {
+        let answer = self.submit(req)?;
+        Self::answer(answer).await
+    }
+
+    /// Send a request now; its answer comes on the receiver. What is sent
+    /// to the center after this is handled after it.
+    pub fn submit(&self, req: Request) -> Result<oneshot::Receiver<Response>, ProtoError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.lock().insert(id, tx);
@@ -117,6 +127,13 @@ impl TrunkLink {
             self.lock().remove(&id);
             return Err(ProtoError::internal("the center has stopped"));
         }
+        Ok(rx)
+    }
+
+    /// The result of a request [`submit`](Self::submit)ted.
+    pub async fn answer(
+        rx: oneshot::Receiver<Response>,
+    ) -> Result<Option<Value>, ProtoError> {
         let r = rx
             .await
             .map_err(|_| ProtoError::internal("the center dropped the request"))?;
@@ -127,6 +144,17 @@ impl TrunkLink {
                 r.error_msg.unwrap_or_default(),
             )),
         }
+    }
+
+    /// Give a seat's answered phone to the center as the seat's audio in
+    /// a session.
+    pub fn seat_line(&self, session: &str, user: &str, line: Box<dyn PhoneLine>) {
+        let _ = self.center.tx.send(Command::SeatLine {
+            conn: self.conn,
+            session: session.to_string(),
+            user: user.to_string(),
+            line,
+        });
     }
 
     /// Give a session's customer side to the center as a phone line.
