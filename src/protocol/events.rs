@@ -346,7 +346,10 @@ pub enum Event {
     },
     /// Extension (the phone trunk): stop ringing, or hang up, the seat's
     /// phone for a session.
-    PhoneHangUp { session_id: String, user_id: String },
+    PhoneHangUp {
+        session_id: String,
+        user_id: String,
+    },
 }
 
 impl Event {

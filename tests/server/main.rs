@@ -7,6 +7,7 @@ mod calls;
 mod chat_video;
 mod login;
 mod media;
+mod phones;
 mod queues;
 mod records;
 mod routing;

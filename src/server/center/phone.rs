@@ -160,10 +160,9 @@ impl Center {
                 ProtoError::not_found(format!("no phone of `{user}` rings for session {sid}"))
             })?;
         leg.done = true;
-        let ringing = self
-            .sessions
-            .get(sid)
-            .is_some_and(|s| s.state == SessionState::Ringing && s.ringing_to.as_deref() == Some(user));
+        let ringing = self.sessions.get(sid).is_some_and(|s| {
+            s.state == SessionState::Ringing && s.ringing_to.as_deref() == Some(user)
+        });
         if ringing {
             let ns = match self.sessions.get(sid).map(|s| s.kind) {
                 Some(CallType::Video) => Ns::Video,
@@ -183,9 +182,10 @@ impl Center {
             return Ok(None);
         };
         tracing::info!(session = %sid, %user, kind = leg.kind.as_str(), reason = ?p.reason, "a seat's phone hung up");
-        let in_call = self.sessions.get(sid).is_some_and(|s| {
-            !s.is_ended() && mix_of(s).talkers.iter().any(|(u, _)| u == user)
-        });
+        let in_call = self
+            .sessions
+            .get(sid)
+            .is_some_and(|s| !s.is_ended() && mix_of(s).talkers.iter().any(|(u, _)| u == user));
         // Given up: not rung again while the session lasts.
         if self.sessions.get(sid).is_some_and(|s| !s.is_ended()) {
             self.phones.entry(sid.to_string()).or_default().insert(

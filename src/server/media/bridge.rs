@@ -462,7 +462,9 @@ impl Task {
             let heard = match leg {
                 Leg::Rtc(leg) => {
                     let epoch = self.epoch;
-                    leg.hear(epoch, now_ms, need_pcm, &mut |d| digits.push((user.clone(), d)))
+                    leg.hear(epoch, now_ms, need_pcm, &mut |d| {
+                        digits.push((user.clone(), d))
+                    })
                 }
                 Leg::Phone(line) => {
                     for d in line.digits() {

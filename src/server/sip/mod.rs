@@ -16,6 +16,8 @@
 
 pub mod line;
 mod outbound;
+mod phones;
+pub mod registrar;
 pub mod sdp;
 pub mod trunk;
 
@@ -125,6 +127,8 @@ pub async fn start(
         calls: Mutex::default(),
         invites,
         local: bound,
+        registrar: Mutex::default(),
+        phones: Mutex::default(),
     });
     tokio::spawn(gw.run(incoming, state_rx, events, cancel.clone()));
     tracing::info!(%bound, "sip: listening (UDP and TCP)");
@@ -196,6 +200,10 @@ struct Gateway {
     calls: Mutex<Calls>,
     invites: Mutex<Bucket>,
     local: SocketAddr,
+    /// Desk phones' registrations.
+    registrar: Mutex<registrar::Registrar>,
+    /// Calls to seats' phones.
+    phones: Mutex<phones::Phones>,
 }
 
 impl Gateway {
@@ -210,9 +218,12 @@ impl Gateway {
         mut events: tokio::sync::mpsc::UnboundedReceiver<Event>,
         cancel: CancellationToken,
     ) {
+        let mut sweep = tokio::time::interval(std::time::Duration::from_secs(1));
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => break,
+                _ = sweep.tick() => self.sweep_registrations(),
                 tx = incoming.recv() => match tx {
                     Some(tx) => self.clone().transaction(tx),
                     None => break,
@@ -244,10 +255,10 @@ impl Gateway {
             }
             let reply = match method {
                 Method::Invite => return self.invite(tx).await,
+                Method::Register => return self.register(tx).await,
                 Method::Options => StatusCode::OK,
                 Method::Ack => return,
                 Method::Bye | Method::Cancel => StatusCode::CallTransactionDoesNotExist,
-                Method::Register => StatusCode::Forbidden,
                 _ => StatusCode::MethodNotAllowed,
             };
             if let Err(e) = tx.reply(reply).await {
@@ -470,6 +481,10 @@ impl Gateway {
             DialogState::Terminated(id, reason) => (id, reason),
             _ => return,
         };
+        if self.phone_dialog_ended(&id) {
+            self.dialogs.remove_dialog(&id);
+            return;
+        }
         let call = {
             let mut calls = self.calls();
             let answered = calls
@@ -514,6 +529,28 @@ impl Gateway {
         } = ev
         {
             return self.dial_event(session_id, phone_number, caller_phone_number, uui);
+        }
+        match ev {
+            Event::RingPhone {
+                session_id,
+                user_id,
+                server_type,
+                phone_number,
+                caller_phone_number,
+            } => {
+                return self.ring_phone(
+                    session_id,
+                    user_id,
+                    &server_type,
+                    phone_number,
+                    caller_phone_number,
+                )
+            }
+            Event::PhoneHangUp {
+                session_id,
+                user_id,
+            } => return self.hang_up_phone(&session_id, &user_id),
+            _ => {}
         }
         if let Event::SessionEnded(e) = ev {
             let dialog = {

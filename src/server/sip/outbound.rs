@@ -15,8 +15,8 @@ use rsipstack::transport::SipAddr;
 
 use super::line::RtpLine;
 use super::{sdp, Call, Gateway};
-use crate::server::config::SipTrunk;
 use crate::protocol::{RejectParams, Request, SessionParams};
+use crate::server::config::SipTrunk;
 
 /// What a final response that is not 2xx means for the session:
 /// (`mainReason`, `subReason`).

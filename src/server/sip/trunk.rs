@@ -131,9 +131,7 @@ impl TrunkLink {
     }
 
     /// The result of a request [`submit`](Self::submit)ted.
-    pub async fn answer(
-        rx: oneshot::Receiver<Response>,
-    ) -> Result<Option<Value>, ProtoError> {
+    pub async fn answer(rx: oneshot::Receiver<Response>) -> Result<Option<Value>, ProtoError> {
         let r = rx
             .await
             .map_err(|_| ProtoError::internal("the center dropped the request"))?;

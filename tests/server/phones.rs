@@ -1,0 +1,437 @@
+//! Seats' phones against independent SIP peers: baresip (Debian
+//! `baresip-core`) as alice's registered desk phone, sipp as the trunk
+//! that a mobile is dialled through and as a phone registering with
+//! digest credentials.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ccdesk::media::analysis;
+use ccdesk::protocol::{CloseBy, Event, SeatDevices};
+use ccdesk::server::config::{SeatType, SipTrunk};
+use serde_json::json;
+
+use super::harness::*;
+use super::media::finished_recording;
+
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// baresip as a desk phone: registered as `user`, answering every call at
+/// once, its microphone a sine of `hz`, what it hears written to WAV files
+/// in its folder. Commanded over its TCP control socket; stopped when
+/// dropped.
+struct Baresip {
+    child: std::process::Child,
+    ctrl: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl Baresip {
+    fn start(sip: SocketAddr, user: &str, password: &str, hz: u32) -> Baresip {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ctrl: SocketAddr = format!("127.0.0.1:{}", free_tcp_port())
+            .parse()
+            .expect("addr");
+        let snd = dir.path().join("heard");
+        std::fs::create_dir_all(&snd).expect("mkdir");
+        let config = format!(
+            "poll_method epoll\nnet_interface 127.0.0.1\n\
+             sip_listen 127.0.0.1:{port}\n\
+             module_path /usr/lib/baresip/modules\n\
+             module g711.so\nmodule ausine.so\nmodule aubridge.so\nmodule sndfile.so\n\
+             module_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\n\
+             ctrl_tcp_listen {ctrl}\n\
+             audio_source ausine,{hz}\naudio_player aubridge,nil\naudio_alert aubridge,nil\n\
+             ausrc_srate 48000\nauplay_srate 48000\nausrc_channels 2\nauplay_channels 1\n\
+             snd_path {snd}\n",
+            port = free_port(),
+            snd = snd.display(),
+        );
+        std::fs::write(dir.path().join("config"), config).expect("config");
+        let account = format!(
+            "<sip:{user}@{sip}>;auth_pass={password};regint=600;answermode=auto;audio_codecs=PCMU\n"
+        );
+        std::fs::write(dir.path().join("accounts"), account).expect("accounts");
+        let child = std::process::Command::new("baresip")
+            .arg("-f")
+            .arg(dir.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("baresip runs (scripts/setup.sh installs baresip-core)");
+        Baresip { child, ctrl, dir }
+    }
+
+    /// Send a command on the control socket (a netstring of JSON) and
+    /// return once it is answered.
+    fn command(&self, command: &str) {
+        let mut s = None;
+        for _ in 0..100 {
+            match TcpStream::connect(self.ctrl) {
+                Ok(c) => {
+                    s = Some(c);
+                    break;
+                }
+                // Not listening yet: baresip is starting.
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+        let mut s = s.expect("baresip's control socket");
+        let msg = json!({"command": command, "params": "", "token": "t"}).to_string();
+        s.write_all(format!("{}:{msg},", msg.len()).as_bytes())
+            .expect("command sent");
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+        let mut buf = [0u8; 4096];
+        let mut got = String::new();
+        while !got.contains("\"response\":true") {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.push_str(&String::from_utf8_lossy(&buf[..n])),
+            }
+        }
+    }
+
+    /// What the phone heard in its call (sndfile's `-dec.wav`), at 8 kHz.
+    fn heard(&self) -> Vec<i16> {
+        let dir = self.dir.path().join("heard");
+        let file = std::fs::read_dir(&dir)
+            .expect("the phone's recordings")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
+            .expect("a -dec.wav: what the phone heard");
+        read_mono(&file)
+    }
+}
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_mono(path: &Path) -> Vec<i16> {
+    let mut r = hound::WavReader::open(path).expect("wav opens");
+    r.samples::<i16>().map_while(Result::ok).collect()
+}
+
+async fn phone_server(
+    edit: impl FnOnce(&mut ccdesk::server::config::ServerConfig),
+) -> (TestServer, SocketAddr) {
+    let s = TestServer::with(|c| {
+        c.sip.listen = Some("127.0.0.1:0".into());
+        c.center.after_call_work = 0;
+        for u in c.users.iter_mut() {
+            if u.id == "alice" {
+                u.sip_password = Some("alice-desk-pw".into());
+            }
+        }
+        edit(c);
+    })
+    .await;
+    let sip = s.sip.expect("SIP is on");
+    (s, sip)
+}
+
+/// The next `seatChanged` at `c`.
+async fn seat_changed(c: &mut Client) -> SeatDevices {
+    match c.wait_for("seatChanged").await {
+        Event::SeatChanged(d) => d,
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_phone_registers_rings_with_the_offer_answers_and_hangs_up() {
+    let (s, sip) = phone_server(|_| {}).await;
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    // No desk phone yet: it cannot be chosen.
+    let (code, msg) = alice
+        .err(
+            "Agent.setServerType",
+            json!({"serverType": "staffExtensionSeat"}),
+        )
+        .await;
+    assert_eq!(code, ccdesk::protocol::ErrorCode::InvalidState, "{msg}");
+    assert!(msg.contains("no desk phone is registered"), "{msg}");
+
+    // The desk phone registers (digest, as alice): every tab hears it.
+    let phone = Baresip::start(sip, "alice", "alice-desk-pw", 440);
+    let d = seat_changed(&mut alice).await;
+    assert_eq!((d.server_type.as_str(), d.desk_phone), ("staffSeat", true));
+    alice
+        .ok(
+            "Agent.setServerType",
+            json!({"serverType": "staffExtensionSeat"}),
+        )
+        .await;
+    let d = seat_changed(&mut alice).await;
+    assert_eq!(d.server_type, "staffExtensionSeat");
+
+    // A call: the offer rings at alice's tabs and at her desk phone, which
+    // answers (answermode=auto): that is alice accepting, told to every
+    // tab without a tabUUID.
+    let trunk = s.login("pstn").await;
+    let sid = phone_call(&trunk, "support").await;
+    let Event::CallIn(ci) = alice.wait_for("callIn").await else {
+        unreachable!()
+    };
+    assert_eq!(ci.session_id, sid);
+    assert_eq!(ci.server_type.as_deref(), Some("staffExtensionSeat"));
+    match alice.wait_for("userAccessed").await {
+        Event::UserAccessed {
+            session_id,
+            tab_uuid,
+        } => assert_eq!((session_id.as_str(), tab_uuid), (sid.as_str(), None)),
+        _ => unreachable!(),
+    }
+    // The terminal cannot take the audio: it is the phone's.
+    let (code, _) = alice
+        .err("Media.offer", json!({"sessionId": sid, "sdp": "v=0"}))
+        .await;
+    assert_eq!(code, ccdesk::protocol::ErrorCode::InvalidState);
+    // The customer plays 700 Hz for two seconds; the phone says 440 Hz.
+    trunk
+        .ok(
+            "Customer.play",
+            json!({"sessionId": sid, "tones": [{"hz": [700], "ms": 2000}]}),
+        )
+        .await;
+    // Hold from the terminal works on the phone's call (the server does it).
+    alice.ok("Call.hold", json!({"sessionId": sid})).await;
+    alice.ok("Call.unHold", json!({"sessionId": sid})).await;
+    // Wait for the tone to have played, then hang up on the phone.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    phone.command("hangup");
+    match alice.wait_for("sessionEnded").await {
+        Event::SessionEnded(e) => {
+            assert_eq!(e.session_id, sid);
+            assert_eq!(e.close_by, CloseBy::Seat, "the phone hung up: the seat did");
+        }
+        _ => unreachable!(),
+    }
+    // The recording: what the customer heard (right) is the phone's 440 Hz;
+    // the customer (left) is the 700 Hz.
+    let (left, right) = finished_recording(&s, &sid).await;
+    let loud = |pcm: &[i16], hz: f32| {
+        pcm.chunks(1600)
+            .any(|w| analysis::dominant(w, 16_000, &[440.0, 700.0, 1200.0]) == Some(hz))
+    };
+    assert!(
+        loud(&right, 440.0),
+        "the desk phone's voice reached the call"
+    );
+    assert!(loud(&left, 700.0), "the customer's tone is recorded");
+    // And the phone heard the customer's 700 Hz (G.711 at 8 kHz).
+    phone.command("quit");
+    let d = seat_changed(&mut alice).await;
+    assert!(!d.desk_phone, "the phone unregistered when it quit");
+    let heard = phone.heard();
+    assert!(
+        heard
+            .chunks(800)
+            .any(|w| analysis::dominant(w, 8_000, &[440.0, 700.0, 1200.0]) == Some(700.0)),
+        "the desk phone heard the customer"
+    );
+}
+
+/// Used by the mobile tests: a trunk at 127.0.0.1:`port` and bob's mobile.
+fn with_trunk(c: &mut ccdesk::server::config::ServerConfig, port: u16) {
+    c.sip.trunks.push(SipTrunk {
+        id: "carrier".into(),
+        address: format!("127.0.0.1:{port}"),
+        username: None,
+        password: None,
+        caller_id: None,
+    });
+    for u in c.users.iter_mut() {
+        if u.id == "bob" {
+            u.mobile = Some("+15550001111".into());
+        }
+    }
+}
+
+fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sip")
+        .join(name)
+}
+
+/// sipp as the trunk (UAS) at `port`, one call of `name`.
+fn sipp_uas(name: &str, port: u16, extra: &[&str]) -> tokio::task::JoinHandle<(bool, String)> {
+    let mut cmd = std::process::Command::new("sipp");
+    cmd.arg("-sf")
+        .arg(scenario(name))
+        .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
+        .args(["-p", &port.to_string(), "-mp", &free_port().to_string()])
+        .args(["-m", "1", "-nostdin", "-timeout", "40s", "-timeout_error"])
+        .args(extra)
+        .current_dir(std::env::temp_dir());
+    tokio::task::spawn_blocking(move || match cmd.output() {
+        Ok(out) => (
+            out.status.success(),
+            format!(
+                "{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        ),
+        Err(e) => panic!("sipp does not run ({e}): scripts/setup.sh installs sip-tester"),
+    })
+}
+
+async fn sipp_ok(run: tokio::task::JoinHandle<(bool, String)>) {
+    let (ok, out) = run.await.expect("sipp ran");
+    let tail: String = out.lines().rev().take(30).collect::<Vec<_>>().join("\n");
+    assert!(ok, "sipp failed:\n{tail}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mobile_seat_is_dialled_through_the_trunk_on_accept_and_its_hang_up_ends_the_call() {
+    let port = free_port();
+    let (s, _sip) = phone_server(|c| with_trunk(c, port)).await;
+    let mut bob = s.login("bob").await;
+    bob.expect("statusChanged").await;
+    let Some(v) = bob.ok("Agent.getStatus", json!({})).await else {
+        panic!("status")
+    };
+    assert_eq!(v["status"], "free");
+    // bob has a mobile and the center a trunk: he can choose it.
+    bob.ok(
+        "Agent.setServerType",
+        json!({"serverType": "staffPhoneSeat"}),
+    )
+    .await;
+    let d = seat_changed(&mut bob).await;
+    assert_eq!((d.server_type.as_str(), d.mobile), ("staffPhoneSeat", true));
+    // The far end: answers the INVITE to bob's mobile number, then hangs
+    // up after two seconds (the mobile's user hangs up).
+    let run = sipp_uas("uas_mobile_hangs_up.xml", port, &[]);
+    let trunk = s.login("pstn").await;
+    let sid = phone_call(&trunk, "support").await;
+    let Event::CallIn(ci) = bob.wait_for("callIn").await else {
+        unreachable!()
+    };
+    assert_eq!(ci.server_type.as_deref(), Some("staffPhoneSeat"));
+    // The mobile is dialled once he accepts in the terminal.
+    bob.ok("Call.accept", json!({"sessionId": sid})).await;
+    match bob.wait_for("sessionEnded").await {
+        Event::SessionEnded(e) => {
+            assert_eq!(e.session_id, sid);
+            assert_eq!(
+                e.close_by,
+                CloseBy::Seat,
+                "his mobile hung up: the seat did"
+            );
+        }
+        _ => unreachable!(),
+    }
+    sipp_ok(run).await;
+    assert_eq!(s.sip_ports_in_use(), 0, "the mobile's RTP port is back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_internal_call_with_use_mobile_rings_the_callees_mobile_and_its_answer_accepts() {
+    let port = free_port();
+    let (s, _sip) = phone_server(|c| with_trunk(c, port)).await;
+    let mut alice = s.login("alice").await;
+    let mut bob = s.login("bob").await;
+    alice.expect("statusChanged").await;
+    bob.expect("statusChanged").await;
+    // The mobile answers, then waits for the BYE.
+    let run = sipp_uas("uas_mobile_answers.xml", port, &[]);
+    let v = alice
+        .ok(
+            "Call.startInternalCall",
+            json!({"calleeUserId": "bob", "useMobile": true}),
+        )
+        .await
+        .expect("sessionId");
+    let sid = v["sessionId"].as_str().expect("sessionId").to_string();
+    let Event::CallIn(ci) = bob.wait_for("callIn").await else {
+        unreachable!()
+    };
+    assert_eq!(ci.server_type.as_deref(), Some("staffPhoneSeat"));
+    // bob's mobile answering is bob accepting.
+    match alice.wait_for("calloutAccepted").await {
+        Event::CalloutAccepted { session_id } => assert_eq!(session_id, sid),
+        _ => unreachable!(),
+    }
+    match bob.wait_for("userAccessed").await {
+        Event::UserAccessed { tab_uuid, .. } => assert_eq!(tab_uuid, None),
+        _ => unreachable!(),
+    }
+    // alice hangs up: bob's mobile gets a BYE.
+    alice.ok("Call.hungUp", json!({"sessionId": sid})).await;
+    sipp_ok(run).await;
+    // Without a mobile, useMobile is refused.
+    let (code, msg) = bob
+        .err(
+            "Call.startInternalCall",
+            json!({"calleeUserId": "alice", "useMobile": true}),
+        )
+        .await;
+    assert_eq!(code, ccdesk::protocol::ErrorCode::InvalidState, "{msg}");
+    assert!(msg.contains("no mobile number"), "{msg}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desk_phone_registrations_need_the_right_password_and_expire() {
+    let (s, sip) = phone_server(|_| {}).await;
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    // sipp registers as alice with the right password for 2 seconds.
+    let sipp = |password: &str, name: &str| {
+        let mut cmd = std::process::Command::new("sipp");
+        cmd.arg("-sf")
+            .arg(scenario(name))
+            .arg(sip.to_string())
+            .args(["-s", "alice", "-au", "alice", "-ap", password])
+            .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
+            .args(["-m", "1", "-nostdin", "-timeout", "20s", "-timeout_error"])
+            .current_dir(std::env::temp_dir());
+        tokio::task::spawn_blocking(move || match cmd.output() {
+            Ok(out) => (
+                out.status.success(),
+                format!(
+                    "{}\n{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+            ),
+            Err(e) => panic!("sipp does not run ({e})"),
+        })
+    };
+    // A wrong password: 403, and nothing registered.
+    sipp_ok(sipp("not-the-password", "uac_register_wrong.xml")).await;
+    // The right one: 200, and alice's tabs hear of the desk phone...
+    sipp_ok(sipp("alice-desk-pw", "uac_register.xml")).await;
+    let d = seat_changed(&mut alice).await;
+    assert!(d.desk_phone);
+    // ...until its 2 seconds run out.
+    let d = seat_changed(&mut alice).await;
+    assert!(!d.desk_phone, "the registration expired");
+    // The config's seat type is where a seat starts.
+    assert_eq!(
+        s.cfg.seat_type("alice"),
+        SeatType::StaffSeat,
+        "alice starts with her audio in the terminal"
+    );
+}
