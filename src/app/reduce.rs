@@ -14,7 +14,7 @@ use super::action::{Action, Effect};
 use super::keymap::Command;
 use super::state::{
     DeviceDir, Dialog, Exit, Focus, Link, Notice, Pending, Phase, Purpose, Session, SettingChoice,
-    SpeechLine, State, StatusChoice, TransferTo, ViewMode, MAX_ERRORS, MAX_TRANSCRIPT,
+    SpeechLine, State, StatusChoice, TransferTo, ViewMode, MAX_ERRORS, MAX_TRANSCRIPT, SEAT_TYPES,
 };
 
 mod audio;
@@ -712,6 +712,16 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
             if pick {
                 let s = &mut state.settings;
                 match SettingChoice::ALL[cursor.min(n - 1)] {
+                    SettingChoice::CallAudio => {
+                        let now_type = state
+                            .me
+                            .seat
+                            .as_ref()
+                            .map_or("staffSeat", |d| d.server_type.as_str());
+                        let cursor = SEAT_TYPES.iter().position(|t| *t == now_type).unwrap_or(0);
+                        state.dialog = Some(Dialog::SeatType { cursor });
+                        return;
+                    }
                     SettingChoice::Ringtone => s.disable_ringtone = !s.disable_ringtone,
                     SettingChoice::Notification => s.disable_notification = !s.disable_notification,
                     SettingChoice::Toolbar => s.toolbar = !s.toolbar,
@@ -725,6 +735,15 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
             }
             let cursor = menu_step(cursor, n, up, down);
             state.dialog = Some(Dialog::Settings { cursor });
+        }
+        Dialog::SeatType { cursor } => {
+            if !pick {
+                let cursor = menu_step(cursor, SEAT_TYPES.len(), up, down);
+                state.dialog = Some(Dialog::SeatType { cursor });
+                return;
+            }
+            let t = SEAT_TYPES[cursor.min(SEAT_TYPES.len() - 1)];
+            plain(state, "Agent.setServerType", json!({ "serverType": t }), fx);
         }
         Dialog::Device {
             dir,

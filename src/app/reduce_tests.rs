@@ -870,6 +870,52 @@ fn view_modes_and_settings_toggle() {
 }
 
 #[test]
+fn the_call_audio_is_chosen_in_the_settings_and_the_server_says_where_it_goes() {
+    let mut s = state();
+    let devices = |t: &str, desk: bool| crate::protocol::SeatDevices {
+        server_type: t.into(),
+        desk_phone: desk,
+        mobile: false,
+    };
+    // A desk phone registers: the server says so.
+    reduce(
+        &mut s,
+        ev(Event::SeatChanged(devices("staffSeat", true))),
+        T0,
+    );
+    assert_eq!(s.me.seat, Some(devices("staffSeat", true)));
+    // Settings, the last item, enter: the choice, on where it goes now.
+    reduce(&mut s, key(','), T0);
+    for _ in 0..SettingChoice::ALL.len() - 1 {
+        reduce(&mut s, code(KeyCode::Down), T0);
+    }
+    reduce(&mut s, code(KeyCode::Enter), T0);
+    assert_eq!(s.dialog, Some(Dialog::SeatType { cursor: 0 }));
+    // Down to the desk phone, enter: the request.
+    reduce(&mut s, code(KeyCode::Down), T0);
+    let fx = reduce(&mut s, code(KeyCode::Enter), T0);
+    let (id, method, params) = req(&fx);
+    assert_eq!(
+        (method, params),
+        (
+            "Agent.setServerType",
+            json!({"serverType": "staffExtensionSeat"})
+        )
+    );
+    assert_eq!(s.dialog, None);
+    ok(&mut s, id, None);
+    reduce(
+        &mut s,
+        ev(Event::SeatChanged(devices("staffExtensionSeat", true))),
+        T0,
+    );
+    assert_eq!(
+        s.me.seat.as_ref().map(|d| d.server_type.as_str()),
+        Some("staffExtensionSeat")
+    );
+}
+
+#[test]
 fn selection_moves_and_unknown_keys_change_nothing() {
     let mut s = state();
     reduce(&mut s, call_in("s-1", CallType::Phone), T0);

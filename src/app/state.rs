@@ -358,16 +358,31 @@ pub enum SettingChoice {
     Toolbar,
     Microphone,
     Speaker,
+    CallAudio,
 }
 
 impl SettingChoice {
-    pub const ALL: [SettingChoice; 5] = [
+    pub const ALL: [SettingChoice; 6] = [
         SettingChoice::Ringtone,
         SettingChoice::Notification,
         SettingChoice::Toolbar,
         SettingChoice::Microphone,
         SettingChoice::Speaker,
+        SettingChoice::CallAudio,
     ];
+}
+
+/// Where a seat's call audio can go (the SDK's serverType values), in the
+/// order the settings list them.
+pub const SEAT_TYPES: [&str; 3] = ["staffSeat", "staffExtensionSeat", "staffPhoneSeat"];
+
+/// A serverType in words.
+pub fn seat_type_words(server_type: &str) -> &'static str {
+    match server_type {
+        "staffExtensionSeat" => "desk phone",
+        "staffPhoneSeat" => "mobile",
+        _ => "terminal",
+    }
 }
 
 /// Where a transfer goes.
@@ -401,6 +416,10 @@ pub enum Dialog {
         cursor: usize,
     },
     Settings {
+        cursor: usize,
+    },
+    /// Where the call audio goes: the terminal, a desk phone, the mobile.
+    SeatType {
         cursor: usize,
     },
     /// Pick the microphone or the speaker: "system default", then the

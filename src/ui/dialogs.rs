@@ -7,7 +7,9 @@ use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::theme::Theme;
-use crate::app::state::{DeviceDir, Dialog, SettingChoice, State, StatusChoice, TransferTo};
+use crate::app::state::{
+    seat_type_words, DeviceDir, Dialog, SettingChoice, State, StatusChoice, TransferTo, SEAT_TYPES,
+};
 
 fn popup(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
@@ -169,6 +171,14 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             let items: Vec<String> = SettingChoice::ALL
                 .iter()
                 .map(|c| match c {
+                    SettingChoice::CallAudio => format!(
+                        "    call audio goes to: {}",
+                        state
+                            .me
+                            .seat
+                            .as_ref()
+                            .map_or("terminal", |d| seat_type_words(&d.server_type))
+                    ),
                     SettingChoice::Ringtone => {
                         format!(
                             "{} ringtone: terminal bell on a new session",
@@ -197,6 +207,39 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             let mut lines = menu(&items, *cursor, theme);
             lines.push(hint("enter/space toggles or picks, esc closes", theme));
             frame(f, area, "Settings", lines, theme);
+        }
+        Dialog::SeatType { cursor } => {
+            let seat = state.me.seat.as_ref();
+            let items: Vec<String> = SEAT_TYPES
+                .iter()
+                .map(|t| {
+                    let mut item = match *t {
+                        "staffExtensionSeat" => {
+                            let reg = if seat.is_some_and(|d| d.desk_phone) {
+                                "registered"
+                            } else {
+                                "none registered"
+                            };
+                            format!("desk phone ({reg})")
+                        }
+                        "staffPhoneSeat" => {
+                            if seat.is_some_and(|d| d.mobile) {
+                                "mobile, dialled when you take a call".to_string()
+                            } else {
+                                "mobile (none configured)".to_string()
+                            }
+                        }
+                        _ => "this terminal (headset)".to_string(),
+                    };
+                    if seat.is_some_and(|d| d.server_type == *t) {
+                        item.push_str(" (now)");
+                    }
+                    item
+                })
+                .collect();
+            let mut lines = menu(&items, *cursor, theme);
+            lines.push(hint("enter chooses, esc cancels", theme));
+            frame(f, area, "Call audio goes to", lines, theme);
         }
         Dialog::Device {
             dir,

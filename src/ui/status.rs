@@ -124,6 +124,21 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         first.push(Span::styled("not logged in yet", theme.dim()));
     }
+    if let Some(seat) = &state.me.seat {
+        // Where the call audio goes, when not this terminal; a desk phone
+        // chosen but not registered is an error to see at once.
+        match seat.server_type.as_str() {
+            "staffExtensionSeat" if !seat.desk_phone => first.push(Span::styled(
+                format!("{sep}audio: desk phone (not registered)"),
+                theme.error(),
+            )),
+            "staffSeat" => {}
+            t => first.push(Span::styled(
+                format!("{sep}audio: {}", crate::app::state::seat_type_words(t)),
+                theme.info(),
+            )),
+        }
+    }
     if let Some(tab) = &state.me.tab_uuid {
         let tab: String = tab.chars().take(8).collect();
         first.push(Span::raw(format!("{sep}tab {tab}")));

@@ -651,9 +651,32 @@ fn all_screens() -> Vec<(&'static str, State)> {
         ("compact", with_keys(talking(), &[key('z')], "")),
         ("hidden", with_keys(ringing(), &[key('H')], "")),
         ("call_bar_off", with_keys(talking(), &[key('b')], "")),
+        (
+            "desk_phone",
+            with_seat(talking(), "staffExtensionSeat", true, false),
+        ),
+        (
+            "desk_phone_unregistered",
+            with_seat(idle(), "staffExtensionSeat", false, false),
+        ),
     ];
     v.extend(dialogs());
     v
+}
+
+/// The server says where the seat's call audio goes (`seatChanged`).
+fn with_seat(mut s: State, server_type: &str, desk_phone: bool, mobile: bool) -> State {
+    let at = s.now;
+    server(
+        &mut s,
+        Event::SeatChanged(ccdesk::protocol::SeatDevices {
+            server_type: server_type.into(),
+            desk_phone,
+            mobile,
+        }),
+        at,
+    );
+    s
 }
 
 /// Settings → microphone: the devices listed, the cursor on the headset.
@@ -709,6 +732,14 @@ fn dialogs() -> Vec<(&'static str, State)> {
             with_keys(idle(), &[key(','), Enter, Down], ""),
         ),
         ("dialog_device", device_picker()),
+        (
+            "dialog_call_audio",
+            with_keys(
+                with_seat(idle(), "staffSeat", true, false),
+                &[key(','), Down, Down, Down, Down, Down, Enter],
+                "",
+            ),
+        ),
         ("dialog_quit", with_keys(talking(), &[key('q')], "")),
         ("dialog_help", with_keys(idle(), &[key('?')], "")),
     ]
@@ -997,6 +1028,7 @@ fn dialogs_over_the_panes() {
         "dialog_rest_reason" => "break reason menu, cursor on Meeting",
         "dialog_settings" => "settings: ringtone off, cursor on notifications",
         "dialog_device" => "settings, microphone: two devices, the cursor on the headset",
+        "dialog_call_audio" => "settings, call audio: a desk phone registered, the terminal now",
         "dialog_quit" => "quit asked while a call is active",
         "dialog_help" => "the key help",
         _ => "a dialog",
@@ -1012,6 +1044,39 @@ fn dialogs_over_the_panes() {
                     "the menu cursor is reversed"
                 );
             }
+        }
+        if name == "dialog_call_audio" {
+            for buf in &bufs {
+                let t = text(buf);
+                assert!(t.contains("this terminal (headset) (now)"), "{t}");
+                assert!(t.contains("desk phone (registered)"), "{t}");
+                assert!(t.contains("mobile (none configured)"), "{t}");
+            }
+        }
+    }
+}
+
+#[test]
+fn where_the_call_audio_goes_in_the_status_pane() {
+    for (name, s, needle) in [
+        (
+            "desk_phone",
+            with_seat(talking(), "staffExtensionSeat", true, false),
+            "audio: desk phone",
+        ),
+        (
+            "desk_phone_unregistered",
+            with_seat(idle(), "staffExtensionSeat", false, false),
+            "audio: desk phone (not registered)",
+        ),
+    ] {
+        let what = if name == "desk_phone" {
+            "a call taken on the desk phone"
+        } else {
+            "the desk phone chosen but not registered"
+        };
+        for buf in snapshot(name, what, &s) {
+            assert!(text(&buf).contains(needle), "{name}: {}", text(&buf));
         }
     }
 }
