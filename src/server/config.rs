@@ -312,6 +312,44 @@ pub struct User {
     pub mobile: Option<String>,
 }
 
+/// The shortest `sip_password` taken: a desk phone's digest is exposed to
+/// anyone who can send it a REGISTER.
+pub const MIN_SIP_PASSWORD: usize = 8;
+
+impl User {
+    /// A seat's phone settings: a desk phone seat has a password to
+    /// register with, a mobile seat a number to dial; trunks have neither.
+    fn validate_phones(&self) -> anyhow::Result<()> {
+        let id = &self.id;
+        if !self.role.is_seat() && (self.sip_password.is_some() || self.mobile.is_some()) {
+            bail!("users: `{id}` is a trunk: sip_password and mobile are for seats");
+        }
+        if let Some(pw) = &self.sip_password {
+            if pw.chars().count() < MIN_SIP_PASSWORD {
+                bail!(
+                    "users: `{id}` sip_password must be at least {MIN_SIP_PASSWORD} characters long"
+                );
+            }
+        }
+        if let Some(m) = &self.mobile {
+            if !super::center::valid_number(m.trim()) {
+                bail!(
+                    "users: `{id}` mobile `{m}` is not a phone number (1-32 of 0-9 + - ( ) * # and space, with a digit)"
+                );
+            }
+        }
+        match self.seat_type {
+            SeatType::StaffExtensionSeat if self.sip_password.is_none() => bail!(
+                "users: `{id}` is a staffExtensionSeat but has no sip_password for its desk phone to register with"
+            ),
+            SeatType::StaffPhoneSeat if self.mobile.is_none() => {
+                bail!("users: `{id}` is a staffPhoneSeat but has no mobile number")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The SDK's serverType values.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -430,6 +468,7 @@ impl ServerConfig {
                     );
                 }
             }
+            u.validate_phones()?;
         }
         if !matches!(
             self.center.login_status.as_str(),
@@ -576,6 +615,34 @@ mod tests {
         let e = ServerConfig::parse(&format!("{MIN}[[users]]\nid = \"a\"\nrole = \"boss\"\n"))
             .unwrap_err();
         assert!(format!("{e:#}").contains("boss"), "{e:#}");
+    }
+
+    #[test]
+    fn seat_phone_settings_are_checked() {
+        let user = |extra: &str| {
+            ServerConfig::parse(&format!(
+                "{MIN}[[users]]\nid = \"a\"\nrole = \"agent\"\n{extra}"
+            ))
+        };
+        let cfg = user(
+            "seat_type = \"staffExtensionSeat\"\nsip_password = \"desk-phone\"\nmobile = \"+49 170 1234567\"\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.seat_type("a"), SeatType::StaffExtensionSeat);
+        for (extra, names) in [
+            ("sip_password = \"short\"\n", "at least 8"),
+            ("mobile = \"call me\"\n", "`call me` is not a phone number"),
+            ("seat_type = \"staffExtensionSeat\"\n", "no sip_password"),
+            ("seat_type = \"staffPhoneSeat\"\n", "no mobile"),
+        ] {
+            let e = user(extra).unwrap_err();
+            assert!(e.to_string().contains(names), "{extra}: {e}");
+        }
+        let e = ServerConfig::parse(&format!(
+            "{MIN}[[users]]\nid = \"t\"\nrole = \"trunk\"\nmobile = \"123\"\n"
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("is a trunk"), "{e}");
     }
 
     #[test]
