@@ -127,7 +127,7 @@ impl SeatAudio {
 /// What each 100 ms window of `pcm` holds: one of `tones` (when that
 /// frequency carries most of the window's power), silence (None), or
 /// something else (0.0: speech, music, a mix).
-fn windows(pcm: &[i16], rate: u32, tones: &[f32]) -> Vec<Option<f32>> {
+pub(crate) fn windows(pcm: &[i16], rate: u32, tones: &[f32]) -> Vec<Option<f32>> {
     pcm.chunks((rate / 10) as usize)
         .map(|w| {
             let rms = analysis::rms(w);
@@ -147,7 +147,7 @@ fn windows(pcm: &[i16], rate: u32, tones: &[f32]) -> Vec<Option<f32>> {
 }
 
 /// Consecutive duplicates removed.
-fn runs(v: &[Option<f32>]) -> Vec<Option<f32>> {
+pub(crate) fn runs(v: &[Option<f32>]) -> Vec<Option<f32>> {
     let mut out: Vec<Option<f32>> = Vec::new();
     for x in v {
         if out.last() != Some(x) {
@@ -157,7 +157,7 @@ fn runs(v: &[Option<f32>]) -> Vec<Option<f32>> {
     out
 }
 
-fn is_subsequence(needle: &[Option<f32>], hay: &[Option<f32>]) -> bool {
+pub(crate) fn is_subsequence(needle: &[Option<f32>], hay: &[Option<f32>]) -> bool {
     let mut it = hay.iter();
     needle.iter().all(|n| it.any(|h| h == n))
 }
@@ -265,6 +265,9 @@ async fn trunk_and_agent_hear_each_other_with_mute_hold_and_dtmf() {
             "1500 Hz",
         )
         .await;
+    // A whole 100 ms analysis window of it before the hold too: the first
+    // 100 ms heard may straddle two windows.
+    audio.play_out(200).await;
     alice.ok("Call.hold", json!({"sessionId": sid})).await;
     audio.play_out(700).await;
     alice.ok("Call.unHold", json!({"sessionId": sid})).await;
