@@ -3,6 +3,7 @@
 mod harness;
 
 mod bad_input;
+mod baresip;
 mod calls;
 mod chat_video;
 mod login;

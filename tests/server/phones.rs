@@ -3,9 +3,8 @@
 //! that a mobile is dialled through and as a phone registering with
 //! digest credentials.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use ccdesk::media::analysis;
@@ -13,123 +12,9 @@ use ccdesk::protocol::{CloseBy, Event, SeatDevices};
 use ccdesk::server::config::{SeatType, SipTrunk};
 use serde_json::json;
 
+use super::baresip::{free_port, Baresip};
 use super::harness::*;
 use super::media::finished_recording;
-
-fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// baresip as a desk phone: registered as `user`, answering every call at
-/// once, its microphone a sine of `hz`, what it hears written to WAV files
-/// in its folder. Commanded over its TCP control socket; stopped when
-/// dropped.
-struct Baresip {
-    child: std::process::Child,
-    ctrl: SocketAddr,
-    dir: tempfile::TempDir,
-}
-
-impl Baresip {
-    fn start(sip: SocketAddr, user: &str, password: &str, hz: u32) -> Baresip {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let ctrl: SocketAddr = format!("127.0.0.1:{}", free_tcp_port())
-            .parse()
-            .expect("addr");
-        let snd = dir.path().join("heard");
-        std::fs::create_dir_all(&snd).expect("mkdir");
-        let config = format!(
-            "poll_method epoll\nnet_interface 127.0.0.1\n\
-             sip_listen 127.0.0.1:{port}\n\
-             module_path /usr/lib/baresip/modules\n\
-             module g711.so\nmodule ausine.so\nmodule aubridge.so\nmodule sndfile.so\n\
-             module_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\n\
-             ctrl_tcp_listen {ctrl}\n\
-             audio_source ausine,{hz}\naudio_player aubridge,nil\naudio_alert aubridge,nil\n\
-             ausrc_srate 48000\nauplay_srate 48000\nausrc_channels 2\nauplay_channels 1\n\
-             snd_path {snd}\n",
-            port = free_port(),
-            snd = snd.display(),
-        );
-        std::fs::write(dir.path().join("config"), config).expect("config");
-        let account = format!(
-            "<sip:{user}@{sip}>;auth_pass={password};regint=600;answermode=auto;audio_codecs=PCMU\n"
-        );
-        std::fs::write(dir.path().join("accounts"), account).expect("accounts");
-        let child = std::process::Command::new("baresip")
-            .arg("-f")
-            .arg(dir.path())
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("baresip runs (scripts/setup.sh installs baresip-core)");
-        Baresip { child, ctrl, dir }
-    }
-
-    /// Send a command on the control socket (a netstring of JSON) and
-    /// return once it is answered.
-    fn command(&self, command: &str) {
-        let mut s = None;
-        for _ in 0..100 {
-            match TcpStream::connect(self.ctrl) {
-                Ok(c) => {
-                    s = Some(c);
-                    break;
-                }
-                // Not listening yet: baresip is starting.
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
-            }
-        }
-        let mut s = s.expect("baresip's control socket");
-        let msg = json!({"command": command, "params": "", "token": "t"}).to_string();
-        s.write_all(format!("{}:{msg},", msg.len()).as_bytes())
-            .expect("command sent");
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok();
-        let mut buf = [0u8; 4096];
-        let mut got = String::new();
-        while !got.contains("\"response\":true") {
-            match s.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got.push_str(&String::from_utf8_lossy(&buf[..n])),
-            }
-        }
-    }
-
-    /// What the phone heard in its call (sndfile's `-dec.wav`), at 8 kHz.
-    fn heard(&self) -> Vec<i16> {
-        let dir = self.dir.path().join("heard");
-        let file = std::fs::read_dir(&dir)
-            .expect("the phone's recordings")
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
-            .expect("a -dec.wav: what the phone heard");
-        read_mono(&file)
-    }
-}
-
-impl Drop for Baresip {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn read_mono(path: &Path) -> Vec<i16> {
-    let mut r = hound::WavReader::open(path).expect("wav opens");
-    r.samples::<i16>().map_while(Result::ok).collect()
-}
 
 async fn phone_server(
     edit: impl FnOnce(&mut ccdesk::server::config::ServerConfig),
@@ -243,11 +128,13 @@ async fn a_desk_phone_registers_rings_with_the_offer_answers_and_hangs_up() {
     phone.command("quit");
     let d = seat_changed(&mut alice).await;
     assert!(!d.desk_phone, "the phone unregistered when it quit");
-    let heard = phone.heard();
+    let (rate, heard) = phone.heard();
     assert!(
-        heard
-            .chunks(800)
-            .any(|w| analysis::dominant(w, 8_000, &[440.0, 700.0, 1200.0]) == Some(700.0)),
+        heard.chunks(rate as usize / 10).any(|w| analysis::dominant(
+            w,
+            rate,
+            &[440.0, 700.0, 1200.0]
+        ) == Some(700.0)),
         "the desk phone heard the customer"
     );
 }

@@ -12,8 +12,9 @@ use ccdesk::protocol::{CloseBy, Event};
 use ccdesk::server::config::{SipNumber, SipTrunk};
 use serde_json::json;
 
+use super::baresip::Baresip;
 use super::harness::*;
-use super::media::SeatAudio;
+use super::media::{is_subsequence, runs, windows, SeatAudio};
 
 /// A free UDP port on 127.0.0.1, for sipp to use (the server then knows
 /// the trunk's address before sipp starts).
@@ -222,6 +223,79 @@ async fn the_agents_voice_and_keys_reach_the_caller_and_her_hang_up_is_a_bye() {
         .map(|l| l.text.as_str())
         .collect();
     assert_eq!(keys, ["57"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_caller_holds_and_changes_codec_by_re_invite() {
+    let port = free_port();
+    let (s, sip) = sip_server(port).await;
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    // The caller's phone echoes what it hears; it holds the call by a
+    // re-INVITE (sendonly), then takes it back with another codec (sipp
+    // checks the server's answers: recvonly, then u-law sendrecv).
+    let run = sipp("uac_reinvite.xml", sip, port, "4000", &["-rtp_echo"]);
+    let voice = analysis::tone(16_000, &[700.0], 30_000, 0.4);
+    let (sid, _, audio) = answer(&mut alice, voice).await;
+    // alice's 700 Hz comes back through A-law; while the caller holds,
+    // the server sends it nothing, so nothing comes back; off hold it
+    // comes back through u-law.
+    audio
+        .until(
+            |h| {
+                let heard = runs(&windows(h, 16_000, &[440.0, 700.0, 1200.0]));
+                is_subsequence(&[Some(700.0), None, Some(700.0)], &heard)
+            },
+            "alice's tone echoed, not while held, then again in u-law",
+        )
+        .await;
+    sipp_done(run).await;
+    match alice.wait_for("sessionEnded").await {
+        Event::SessionEnded(e) => {
+            assert_eq!(e.session_id, sid);
+            assert_eq!(e.close_by, CloseBy::Client);
+        }
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_speaking_opus_is_heard_and_hears_the_agent() {
+    let port = free_port();
+    let (s, sip) = sip_server(port).await;
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    // baresip on the trunk's address calls the number offering only Opus;
+    // its microphone is 700 Hz.
+    let mut phone = Baresip::caller(port, "opus", 700);
+    phone.dial(&format!("sip:4000@{sip}"));
+    let voice = analysis::tone(16_000, &[440.0], 30_000, 0.4);
+    let (sid, _, audio) = answer(&mut alice, voice).await;
+    let tones = [440.0, 700.0, 1200.0];
+    // The caller's Opus, decoded by the server, reaches alice.
+    audio
+        .until(
+            |h| {
+                h.chunks(1600)
+                    .any(|w| analysis::dominant(w, 16_000, &tones) == Some(700.0))
+            },
+            "the Opus caller's tone at the agent",
+        )
+        .await;
+    audio.play_out(1000).await;
+    alice.ok("Call.hungUp", json!({"sessionId": sid})).await;
+    // alice's 440 Hz reached the caller in the server's Opus.
+    phone.quit();
+    let (rate, heard) = phone.heard();
+    assert!(
+        heard
+            .chunks(rate as usize / 10)
+            .any(|w| analysis::dominant(w, rate, &tones) == Some(440.0)),
+        "the caller heard the agent ({rate} Hz, {} samples)",
+        heard.len()
+    );
+    let rec = s.records().get(&sid).unwrap().expect("recorded");
+    assert_eq!(rec.caller.as_deref(), Some("caller"));
 }
 
 #[tokio::test]

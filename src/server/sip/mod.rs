@@ -18,6 +18,7 @@ pub mod line;
 mod outbound;
 mod phones;
 pub mod registrar;
+mod reinvite;
 pub mod sdp;
 pub mod trunk;
 
@@ -129,6 +130,7 @@ pub async fn start(
         local: bound,
         registrar: Mutex::default(),
         phones: Mutex::default(),
+        lines: Mutex::default(),
     });
     tokio::spawn(gw.run(incoming, state_rx, events, cancel.clone()));
     tracing::info!(%bound, "sip: listening (UDP and TCP)");
@@ -147,7 +149,7 @@ struct Call {
     ended: bool,
     /// An outbound call's RTP socket, until the far end's SDP (early media
     /// or the answer) says where to send.
-    pending: Option<(tokio::net::UdpSocket, line::PortLease)>,
+    pending: Option<(tokio::net::UdpSocket, line::PortLease, sdp::Origin)>,
     /// Answered (an inbound call at once; an outbound one at its 2xx):
     /// until then the outcome is the dialling task's to report.
     answered: bool,
@@ -204,6 +206,8 @@ struct Gateway {
     registrar: Mutex<registrar::Registrar>,
     /// Calls to seats' phones.
     phones: Mutex<phones::Phones>,
+    /// The media of the calls that are up (re-INVITEs change it).
+    lines: Mutex<reinvite::Lines>,
 }
 
 impl Gateway {
@@ -411,11 +415,19 @@ impl Gateway {
                 },
             );
         }
-        tracing::info!(%session, trunk = %trunk_id, number = %target.number, caller = ?caller, remote = %media.remote, "sip: call in");
+        tracing::info!(%session, trunk = %trunk_id, number = %target.number, caller = ?caller, remote = %media.remote, codec = ?media.codec, "sip: call in");
         // The line first, so the caller hears the queue's music from the answer.
         let line = RtpLine::new(socket, lease, &media);
+        let origin = sdp::Origin::new();
+        self.lines().track(
+            &dialog.id().call_id,
+            local,
+            origin,
+            media.clone(),
+            line.control(),
+        );
         self.link.line(&session, Box::new(line));
-        let answer = sdp::answer(local, &media, rand::random::<u32>() as u64);
+        let answer = sdp::answer(local, &media, origin);
         let headers = vec![Header::ContentType("application/sdp".into())];
         if let Err(e) = dialog.accept(Some(headers), Some(answer.into_bytes())) {
             tracing::warn!(%session, error = %e, "sip: the answer could not be sent");
@@ -476,11 +488,15 @@ impl Gateway {
 
     /// rsipstack's news of a dialog.
     fn dialog_state(self: &Arc<Self>, st: DialogState) {
+        if self.in_dialog(&st) {
+            return;
+        }
         let (id, reason) = match st {
             DialogState::Early(id, resp) => return self.early_media(&id, &resp),
             DialogState::Terminated(id, reason) => (id, reason),
             _ => return,
         };
+        self.lines().forget(&id.call_id);
         if self.phone_dialog_ended(&id) {
             self.dialogs.remove_dialog(&id);
             return;

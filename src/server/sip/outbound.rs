@@ -105,7 +105,8 @@ impl Gateway {
         let (trunk, address) = self.trunk()?;
         let (socket, lease) = self.ports.bind().map_err(|e| e.to_string())?;
         let local = SocketAddr::new(self.cfg.media_ip(), lease.port);
-        let offer = sdp::offer(local, u64::from(rand::random::<u32>()));
+        let origin = sdp::Origin::new();
+        let offer = sdp::offer(local, origin);
         let caller_id = trunk
             .caller_id
             .clone()
@@ -146,7 +147,7 @@ impl Gateway {
                     session: session.to_string(),
                     dialog: dialog.clone(),
                     ended: false,
-                    pending: Some((socket, lease)),
+                    pending: Some((socket, lease, origin)),
                     answered: false,
                 },
             );
@@ -230,12 +231,15 @@ impl Gateway {
                 .and_then(|c| c.pending.take());
             (session, pending)
         };
-        let Some((socket, lease)) = pending else {
+        let Some((socket, lease, origin)) = pending else {
             return Ok(()); // already attached (early media)
         };
         let media = sdp::parse(body).map_err(|e| e.to_string())?;
-        self.link
-            .line(&session, Box::new(RtpLine::new(socket, lease, &media)));
+        let local = SocketAddr::new(self.cfg.media_ip(), lease.port);
+        let line = RtpLine::new(socket, lease, &media);
+        self.lines()
+            .track(&id.call_id, local, origin, media, line.control());
+        self.link.line(&session, Box::new(line));
         Ok(())
     }
 

@@ -133,7 +133,8 @@ impl Gateway {
     ) -> Result<(), String> {
         let (socket, lease) = self.ports.bind().map_err(|e| e.to_string())?;
         let local = SocketAddr::new(self.cfg.media_ip(), lease.port);
-        let offer = sdp::offer(local, u64::from(rand::random::<u32>()));
+        let origin = sdp::Origin::new();
+        let offer = sdp::offer(local, origin);
         let from = caller.unwrap_or_else(|| "ccdesk".into());
         let opt = InviteOption {
             callee: t.callee,
@@ -218,8 +219,10 @@ impl Gateway {
         if let Err(e) = self.link.submit(answered) {
             tracing::debug!(%session, error = %e.message, "sip: Phone.answered");
         }
-        self.link
-            .seat_line(session, user, Box::new(RtpLine::new(socket, lease, &media)));
+        let line = RtpLine::new(socket, lease, &media);
+        self.lines()
+            .track(&dialog.id().call_id, local, origin, media, line.control());
+        self.link.seat_line(session, user, Box::new(line));
         Ok(())
     }
 

@@ -1,33 +1,71 @@
 //! SDP for SIP calls: what a peer offers (parsed with the `sdp` crate of
 //! the WebRTC stack), the codec chosen, and the offers and answers the
-//! server writes. Audio only, RTP/AVP, G.711 (PCMU, PCMA) and RFC 4733
-//! telephone-event at 8 kHz.
+//! server writes. Audio only, RTP/AVP: G.711 (PCMU, PCMA) at 8 kHz, Opus
+//! when the peer offers it, and RFC 4733 telephone-event at the codec's
+//! clock.
 
 use std::io::Cursor;
 use std::net::{IpAddr, SocketAddr};
 
 use rtc::sdp::description::session::SessionDescription;
 
-/// The G.711 laws.
+/// The codecs the server speaks on the SIP side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Law {
-    /// µ-law, PCMU, payload type 0.
-    Mu,
-    /// A-law, PCMA, payload type 8.
-    A,
+pub enum Codec {
+    /// G.711 µ-law, PCMU, static payload type 0.
+    Pcmu,
+    /// G.711 A-law, PCMA, static payload type 8.
+    Pcma,
+    /// Opus (RFC 7587), a dynamic payload type, 48 kHz RTP clock.
+    Opus,
 }
 
-impl Law {
-    pub fn payload_type(self) -> u8 {
+impl Codec {
+    /// Its name and clock in an `a=rtpmap` line.
+    pub fn rtpmap(self) -> &'static str {
         match self {
-            Law::Mu => 0,
-            Law::A => 8,
+            Codec::Pcmu => "PCMU/8000",
+            Codec::Pcma => "PCMA/8000",
+            Codec::Opus => "opus/48000/2",
         }
     }
-    pub fn name(self) -> &'static str {
+    /// Its RTP clock rate.
+    pub fn clock(self) -> u32 {
         match self {
-            Law::Mu => "PCMU",
-            Law::A => "PCMA",
+            Codec::Pcmu | Codec::Pcma => 8_000,
+            Codec::Opus => 48_000,
+        }
+    }
+}
+
+/// Which way the audio flows, as one side's SDP says it (RFC 3264).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    SendRecv,
+    SendOnly,
+    RecvOnly,
+    Inactive,
+}
+
+impl Direction {
+    /// What the other side answers.
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::SendOnly => Direction::RecvOnly,
+            Direction::RecvOnly => Direction::SendOnly,
+            d => d,
+        }
+    }
+    /// This side takes audio.
+    pub fn receives(self) -> bool {
+        matches!(self, Direction::SendRecv | Direction::RecvOnly)
+    }
+    fn attribute(self) -> &'static str {
+        match self {
+            Direction::SendRecv => "sendrecv",
+            Direction::SendOnly => "sendonly",
+            Direction::RecvOnly => "recvonly",
+            Direction::Inactive => "inactive",
         }
     }
 }
@@ -38,13 +76,25 @@ pub struct Media {
     /// Where the peer wants RTP.
     pub remote: SocketAddr,
     /// The codec both sides speak, and its payload type in this call.
-    pub law: Law,
+    pub codec: Codec,
     pub pt: u8,
-    /// RFC 4733 telephone-event's payload type, when offered at 8 kHz.
+    /// RFC 4733 telephone-event's payload type, when offered at the
+    /// codec's clock.
     pub dtmf_pt: Option<u8>,
-    /// The peer sends no audio (a=sendonly from our side's view: it holds,
-    /// `a=sendonly` or `a=inactive`).
-    pub on_hold: bool,
+    /// The peer's direction: `sendonly` or `inactive` (or the old
+    /// `c=0.0.0.0`) is the peer holding the call.
+    pub direction: Direction,
+}
+
+impl Media {
+    /// The peer holds the call: it sends nothing, or takes nothing.
+    pub fn on_hold(&self) -> bool {
+        self.direction != Direction::SendRecv
+    }
+    /// The server may send the peer audio.
+    pub fn peer_receives(&self) -> bool {
+        self.direction.receives()
+    }
 }
 
 /// Why an SDP cannot be used.
@@ -56,7 +106,7 @@ pub enum SdpError {
     NoAudio,
     #[error("the SDP names no address for its audio")]
     NoAddress,
-    #[error("no common codec: the server speaks PCMU and PCMA, the peer offers {0}")]
+    #[error("no common codec: the server speaks PCMU, PCMA and opus, the peer offers {0}")]
     NoCodec(String),
 }
 
@@ -89,63 +139,116 @@ pub fn parse(body: &[u8]) -> Result<Media, SdpError> {
             None => None,
         }
     };
-    let mut law = None;
-    let mut dtmf_pt = None;
+    let mut chosen = None;
+    let mut events: Vec<(u8, u32)> = Vec::new();
     for f in &m.media_name.formats {
         let Ok(pt) = f.parse::<u8>() else { continue };
-        match named(pt) {
-            Some((name, 8000)) if name == "PCMU" && law.is_none() => law = Some((Law::Mu, pt)),
-            Some((name, 8000)) if name == "PCMA" && law.is_none() => law = Some((Law::A, pt)),
-            Some((name, 8000)) if name == "TELEPHONE-EVENT" => dtmf_pt = Some(pt),
-            _ => {}
-        }
+        let codec = match named(pt) {
+            Some((name, 8000)) if name == "PCMU" => Codec::Pcmu,
+            Some((name, 8000)) if name == "PCMA" => Codec::Pcma,
+            Some((name, 48000)) if name == "OPUS" => Codec::Opus,
+            Some((name, clock)) if name == "TELEPHONE-EVENT" => {
+                events.push((pt, clock));
+                continue;
+            }
+            _ => continue,
+        };
+        chosen.get_or_insert((codec, pt));
     }
-    let Some((law, pt)) = law else {
+    let Some((codec, pt)) = chosen else {
         return Err(SdpError::NoCodec(m.media_name.formats.join(" ")));
     };
-    let on_hold = m.has_attribute("sendonly")
-        || m.has_attribute("inactive")
-        || conn.is_unspecified()
-        || sd.has_attribute("sendonly")
-        || sd.has_attribute("inactive");
+    let dtmf_pt = events
+        .iter()
+        .find(|(_, clock)| *clock == codec.clock())
+        .map(|(pt, _)| *pt);
+    let attribute = |name: &str| m.has_attribute(name) || sd.has_attribute(name);
+    let direction = if attribute("inactive") {
+        Direction::Inactive
+    } else if attribute("sendonly") || conn.is_unspecified() {
+        Direction::SendOnly
+    } else if attribute("recvonly") {
+        Direction::RecvOnly
+    } else {
+        Direction::SendRecv
+    };
     Ok(Media {
         remote: SocketAddr::new(conn, port),
-        law,
+        codec,
         pt,
         dtmf_pt,
-        on_hold,
+        direction,
     })
 }
 
+/// The server's SDP `o=` line's identity: the session id stays, the
+/// version goes up with each change (RFC 3264 §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub session: u64,
+    pub version: u64,
+}
+
+impl Origin {
+    pub fn new() -> Origin {
+        let session = u64::from(rand::random::<u32>());
+        Origin {
+            session,
+            version: session,
+        }
+    }
+    /// The origin of the server's next, changed, SDP.
+    pub fn next(self) -> Origin {
+        Origin {
+            version: self.version.wrapping_add(1),
+            ..self
+        }
+    }
+}
+
+impl Default for Origin {
+    fn default() -> Origin {
+        Origin::new()
+    }
+}
+
 /// The server's answer to an offer: the chosen codec (and
-/// telephone-event, when offered) on `local`.
-pub fn answer(local: SocketAddr, media: &Media, session: u64) -> String {
+/// telephone-event, when offered) on `local`, in the direction that
+/// answers the peer's.
+pub fn answer(local: SocketAddr, media: &Media, origin: Origin) -> String {
     let mut pts = vec![media.pt];
     pts.extend(media.dtmf_pt);
-    let mut out = head(local, session);
+    let mut out = head(local, origin);
     out.push_str(&format!(
         "m=audio {} RTP/AVP {}\r\n",
         local.port(),
         pts.iter().map(u8::to_string).collect::<Vec<_>>().join(" ")
     ));
     out.push_str(&format!(
-        "a=rtpmap:{} {}/8000\r\n",
+        "a=rtpmap:{} {}\r\n",
         media.pt,
-        media.law.name()
+        media.codec.rtpmap()
     ));
+    if media.codec == Codec::Opus {
+        out.push_str(&format!("a=fmtp:{} useinbandfec=1\r\n", media.pt));
+    }
     if let Some(d) = media.dtmf_pt {
         out.push_str(&format!(
-            "a=rtpmap:{d} telephone-event/8000\r\na=fmtp:{d} 0-16\r\n"
+            "a=rtpmap:{d} telephone-event/{}\r\na=fmtp:{d} 0-16\r\n",
+            media.codec.clock()
         ));
     }
-    out.push_str("a=ptime:20\r\na=sendrecv\r\n");
+    out.push_str(&format!(
+        "a=ptime:20\r\na={}\r\n",
+        media.direction.reverse().attribute()
+    ));
     out
 }
 
-/// The server's offer for an outbound call: PCMU, PCMA and
-/// telephone-event (101) on `local`.
-pub fn offer(local: SocketAddr, session: u64) -> String {
-    let mut out = head(local, session);
+/// The server's offer for a call it places (a trunk's far end, a seat's
+/// phone): PCMU, PCMA and telephone-event (101) on `local`.
+pub fn offer(local: SocketAddr, origin: Origin) -> String {
+    let mut out = head(local, origin);
     out.push_str(&format!(
         "m=audio {} RTP/AVP 0 8 101\r\n\
          a=rtpmap:0 PCMU/8000\r\n\
@@ -159,12 +262,13 @@ pub fn offer(local: SocketAddr, session: u64) -> String {
     out
 }
 
-fn head(local: SocketAddr, session: u64) -> String {
+fn head(local: SocketAddr, origin: Origin) -> String {
     let ip = match local.ip() {
         IpAddr::V4(ip) => format!("IP4 {ip}"),
         IpAddr::V6(ip) => format!("IP6 {ip}"),
     };
-    format!("v=0\r\no=ccdesk {session} {session} IN {ip}\r\ns=ccdesk\r\nc=IN {ip}\r\nt=0 0\r\n")
+    let Origin { session, version } = origin;
+    format!("v=0\r\no=ccdesk {session} {version} IN {ip}\r\ns=ccdesk\r\nc=IN {ip}\r\nt=0 0\r\n")
 }
 
 #[cfg(test)]
@@ -177,26 +281,51 @@ mod tests {
     fn sipps_offer_is_pcma_with_telephone_events() {
         let m = parse(SIPP.as_bytes()).unwrap();
         assert_eq!(m.remote, "127.0.0.1:6000".parse::<SocketAddr>().unwrap());
-        assert_eq!((m.law, m.pt, m.dtmf_pt), (Law::A, 8, Some(101)));
-        assert!(!m.on_hold);
+        assert_eq!((m.codec, m.pt, m.dtmf_pt), (Codec::Pcma, 8, Some(101)));
+        assert!(!m.on_hold());
         // The answer names the same, and parses back as the same media.
-        let a = answer("127.0.0.1:20000".parse().unwrap(), &m, 7);
+        let a = answer("127.0.0.1:20000".parse().unwrap(), &m, Origin::new());
         let back = parse(a.as_bytes()).unwrap();
         assert_eq!(
             back.remote,
             "127.0.0.1:20000".parse::<SocketAddr>().unwrap()
         );
-        assert_eq!((back.law, back.pt, back.dtmf_pt), (Law::A, 8, Some(101)));
+        assert_eq!(
+            (back.codec, back.pt, back.dtmf_pt),
+            (Codec::Pcma, 8, Some(101))
+        );
+        assert_eq!(back.direction, Direction::SendRecv);
     }
 
     #[test]
     fn the_peers_order_decides_and_static_types_need_no_rtpmap() {
         let sdp = "v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18 0 8\r\n";
         let m = parse(sdp.as_bytes()).unwrap();
-        assert_eq!((m.law, m.pt, m.dtmf_pt), (Law::Mu, 0, None));
-        let ours = offer("127.0.0.1:20002".parse().unwrap(), 1);
+        assert_eq!((m.codec, m.pt, m.dtmf_pt), (Codec::Pcmu, 0, None));
+        let ours = offer("127.0.0.1:20002".parse().unwrap(), Origin::new());
         let m = parse(ours.as_bytes()).unwrap();
-        assert_eq!((m.law, m.pt, m.dtmf_pt), (Law::Mu, 0, Some(101)));
+        assert_eq!((m.codec, m.pt, m.dtmf_pt), (Codec::Pcmu, 0, Some(101)));
+    }
+
+    #[test]
+    fn opus_is_taken_when_offered_first_with_events_at_its_clock() {
+        // As baresip offers it: opus first, telephone-events at both clocks.
+        let sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96 0 8 101 102\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 stereo=1;sprop-stereo=1\r\na=rtpmap:101 telephone-event/8000\r\na=rtpmap:102 telephone-event/48000\r\n";
+        let m = parse(sdp.as_bytes()).unwrap();
+        assert_eq!((m.codec, m.pt, m.dtmf_pt), (Codec::Opus, 96, Some(102)));
+        let a = answer("127.0.0.1:20000".parse().unwrap(), &m, Origin::new());
+        assert!(a.contains("m=audio 20000 RTP/AVP 96 102\r\n"), "{a}");
+        assert!(a.contains("a=rtpmap:96 opus/48000/2\r\n"), "{a}");
+        assert!(a.contains("a=rtpmap:102 telephone-event/48000\r\n"), "{a}");
+        let back = parse(a.as_bytes()).unwrap();
+        assert_eq!(
+            (back.codec, back.pt, back.dtmf_pt),
+            (Codec::Opus, 96, Some(102))
+        );
+        // G.711 first: G.711, with the 8 kHz events.
+        let g711 = sdp.replace("RTP/AVP 96 0 8", "RTP/AVP 8 96 0");
+        let m = parse(g711.as_bytes()).unwrap();
+        assert_eq!((m.codec, m.pt, m.dtmf_pt), (Codec::Pcma, 8, Some(101)));
     }
 
     #[test]
@@ -205,7 +334,38 @@ mod tests {
             "a=fmtp:101 0-11,16\r\n",
             "a=fmtp:101 0-11,16\r\na=sendonly\r\n",
         );
-        assert!(parse(held.as_bytes()).unwrap().on_hold);
+        let m = parse(held.as_bytes()).unwrap();
+        assert!(m.on_hold());
+        assert_eq!(m.direction, Direction::SendOnly);
+        // Held, the server answers that it only receives, with a newer version.
+        let first = Origin::new();
+        let a = answer("127.0.0.1:20000".parse().unwrap(), &m, first.next());
+        assert!(a.contains("a=recvonly\r\n"), "{a}");
+        assert!(
+            a.contains(&format!(
+                "o=ccdesk {} {} IN",
+                first.session,
+                first.version + 1
+            )),
+            "{a}"
+        );
+        let back = parse(a.as_bytes()).unwrap();
+        assert_eq!(back.direction, Direction::RecvOnly);
+        // The old way to hold: no address.
+        let zero = SIPP.replace("c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0");
+        assert_eq!(
+            parse(zero.as_bytes()).unwrap().direction,
+            Direction::SendOnly
+        );
+        let inactive = SIPP.replace(
+            "a=fmtp:101 0-11,16\r\n",
+            "a=fmtp:101 0-11,16\r\na=inactive\r\n",
+        );
+        let m = parse(inactive.as_bytes()).unwrap();
+        assert_eq!(
+            (m.direction, m.peer_receives()),
+            (Direction::Inactive, false)
+        );
         let g729 = SIPP
             .replace("RTP/AVP 8 101", "RTP/AVP 18")
             .replace("a=rtpmap:8 PCMA/8000\r\n", "");
