@@ -14,6 +14,7 @@
 //!
 //! See docs/TELEPHONY.md.
 
+mod digest;
 pub mod line;
 mod outbound;
 mod phones;
@@ -129,6 +130,7 @@ pub async fn start(
         invites,
         local: bound,
         registrar: Mutex::default(),
+        nonces: Mutex::default(),
         phones: Mutex::default(),
         lines: Mutex::default(),
     });
@@ -204,6 +206,8 @@ struct Gateway {
     local: SocketAddr,
     /// Desk phones' registrations.
     registrar: Mutex<registrar::Registrar>,
+    /// The nonces of digest challenges (REGISTER, INVITE).
+    nonces: Mutex<digest::Nonces>,
     /// Calls to seats' phones.
     phones: Mutex<phones::Phones>,
     /// The media of the calls that are up (re-INVITEs change it).
@@ -213,6 +217,10 @@ struct Gateway {
 impl Gateway {
     fn calls(&self) -> std::sync::MutexGuard<'_, Calls> {
         self.calls.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn nonces(&self) -> std::sync::MutexGuard<'_, digest::Nonces> {
+        self.nonces.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     async fn run(

@@ -10,22 +10,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rsipstack::dialog::authenticate::verify_digest;
 use rsipstack::sip::prelude::{HeadersExt, ToTypedHeader};
-use rsipstack::sip::{Header, Method, StatusCode, Transport};
+use rsipstack::sip::{Header, StatusCode, Transport};
 use rsipstack::transaction::Transaction;
 
+use super::digest::{self, Verdict};
 use super::Gateway;
 use crate::protocol::{PhoneRegisteredParams, Request};
 
 /// The digest realm desk phones authenticate in.
-pub const REALM: &str = "ccdesk";
+pub const REALM: &str = digest::REALM;
 /// The longest a registration lasts; a phone asking for more gets this.
 pub const MAX_EXPIRES: u32 = 3600;
-/// How long a challenge's nonce may be answered.
-const NONCE_LIFE: Duration = Duration::from_secs(300);
-/// Nonces kept at most (a flood of REGISTERs does not grow memory).
-const MAX_NONCES: usize = 10_000;
 
 /// Where a registered phone is reached.
 #[derive(Debug, Clone)]
@@ -41,32 +37,9 @@ pub struct Binding {
 #[derive(Debug, Default)]
 pub struct Registrar {
     bindings: HashMap<String, Vec<Binding>>,
-    nonces: HashMap<String, Instant>,
 }
 
 impl Registrar {
-    /// A fresh nonce for a challenge.
-    fn nonce(&mut self, now: Instant) -> String {
-        if self.nonces.len() >= MAX_NONCES {
-            self.nonces
-                .retain(|_, at| now.duration_since(*at) < NONCE_LIFE);
-            if self.nonces.len() >= MAX_NONCES {
-                self.nonces.clear();
-            }
-        }
-        let n: String = (0..4)
-            .map(|_| format!("{:08x}", rand::random::<u32>()))
-            .collect();
-        self.nonces.insert(n.clone(), now);
-        n
-    }
-
-    fn nonce_fresh(&self, nonce: &str, now: Instant) -> bool {
-        self.nonces
-            .get(nonce)
-            .is_some_and(|at| now.duration_since(*at) < NONCE_LIFE)
-    }
-
     /// The phones registered for `user` now.
     pub fn bindings(&self, user: &str, now: Instant) -> Vec<Binding> {
         self.bindings
@@ -150,39 +123,21 @@ impl Gateway {
         let Some(password) = u.sip_password.clone().filter(|p| !p.is_empty()) else {
             return refuse(StatusCode::Forbidden, "the seat has no sip_password");
         };
-        let auth = tx.original.headers.iter().find_map(|h| match h {
-            Header::Authorization(a) => Some(a.value().to_string()),
-            _ => None,
-        });
-        let challenge = |stale: bool| {
-            let nonce = self.registrar().nonce(now);
-            let stale = if stale { ", stale=true" } else { "" };
-            let value = format!(
-                "Digest realm=\"{REALM}\", nonce=\"{nonce}\", algorithm=MD5, qop=\"auth\"{stale}"
-            );
-            (
-                StatusCode::Unauthorized,
-                vec![Header::Other("WWW-Authenticate".into(), value)],
-            )
-        };
-        let Some(raw) = auth else {
-            return challenge(false);
-        };
-        let Ok(digest) = rsipstack::sip::typed::Authorization::parse(&raw) else {
-            return refuse(
-                StatusCode::BadRequest,
-                "the Authorization header does not parse",
-            );
-        };
-        if !self.registrar().nonce_fresh(&digest.nonce, now) {
-            return challenge(true);
-        }
-        if digest.username != user
-            || digest.realm != REALM
-            || !verify_digest(&digest, &password, &Method::Register, &raw)
-        {
-            tracing::warn!(%user, source = ?Self::source(tx), "sip: a desk phone's credentials are wrong");
-            return refuse(StatusCode::Forbidden, "wrong credentials");
+        let verdict = digest::check(
+            &mut self.nonces(),
+            &tx.original,
+            |name| (name == user).then(|| password.clone()),
+            now,
+        );
+        match verdict {
+            Verdict::Passed(name) => tracing::debug!(%name, "sip: REGISTER authenticated"),
+            Verdict::Challenge(headers) => return (StatusCode::Unauthorized, headers),
+            Verdict::Refused(code, why) => {
+                if code == StatusCode::Forbidden {
+                    tracing::warn!(%user, source = ?Self::source(tx), "sip: a desk phone's credentials are wrong");
+                }
+                return refuse(code, why);
+            }
         }
         let asked = match contacts(tx) {
             Ok(c) => c,
