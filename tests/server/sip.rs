@@ -315,6 +315,43 @@ async fn an_invite_from_elsewhere_is_forbidden_and_an_unknown_number_not_found()
     assert_eq!(v["sessions"].as_array().map(Vec::len), Some(0), "{v}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_elsewhere_gets_in_only_with_a_trunks_digest_credentials() {
+    let port = free_port();
+    let (s, sip) = sip_server_with(port, |c| {
+        c.sip.trunks[0].username = Some("pbx".into());
+        c.sip.trunks[0].password = Some("pbx-secret-1".into());
+    })
+    .await;
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    // Not from the trunk's address: challenged (401); the wrong password
+    // then gets 403 (sipp checks both).
+    let wrong = ["-au", "pbx", "-ap", "not-the-secret"];
+    sipp_done(sipp("uac_auth_wrong.xml", sip, free_port(), "4000", &wrong)).await;
+    // The trunk's credentials: challenged, then answered and queued.
+    let right = ["-au", "pbx", "-ap", "pbx-secret-1"];
+    let run = sipp("uac_auth.xml", sip, free_port(), "4000", &right);
+    let Event::CallIn(ci) = alice.wait_for("callIn").await else {
+        unreachable!()
+    };
+    assert_eq!(ci.caller_phone_number.as_deref(), Some("+15551230004"));
+    sipp_done(run).await;
+    match alice.wait_for("sessionEnded").await {
+        Event::SessionEnded(e) => assert_eq!(e.session_id, ci.session_id),
+        _ => unreachable!(),
+    }
+    // Only the one call reached the center.
+    let rec = s.records().get(&ci.session_id).unwrap().expect("recorded");
+    assert_eq!(rec.close_by, "client");
+    let sam = s.login("sam").await;
+    let v = sam
+        .ok("Supervisor.listSessions", json!({}))
+        .await
+        .expect("a list");
+    assert_eq!(v["sessions"].as_array().map(Vec::len), Some(0), "{v}");
+}
+
 #[tokio::test]
 async fn the_sip_config_is_checked() {
     use ccdesk::server::config::ServerConfig;
@@ -419,6 +456,40 @@ async fn an_agent_calls_out_through_the_trunk_with_uui_and_hangs_up() {
     assert_eq!(rec.direction, "outbound");
     assert_eq!(rec.uui.as_deref(), Some("ticket=42"));
     assert_eq!(rec.close_by, "seat");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbound_call_answers_the_trunks_digest_challenge() {
+    let port = free_port();
+    let (s, _sip) = sip_server_with(port, |c| {
+        c.sip.trunks[0].username = Some("ccdesk-out".into());
+        c.sip.trunks[0].password = Some("out-secret-9".into());
+    })
+    .await;
+    // sipp challenges the INVITE, checks the credentials of the next one
+    // and answers only when they are right.
+    let run = sipp_trunk("uas_auth_answer.xml", port, &[]).await;
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    let v = alice
+        .ok("Call.startOutboundCall", json!({"phoneNumber": "555 0101"}))
+        .await
+        .expect("a CallResponse");
+    let sid = v["sessionId"].as_str().expect("sessionId").to_string();
+    alice.wait_for("callOuted").await;
+    // Answered, not refused.
+    loop {
+        match alice.event().await {
+            Event::CalloutAccepted { session_id } => {
+                assert_eq!(session_id, sid);
+                break;
+            }
+            Event::SessionEnded(e) => panic!("the trunk refused the credentials: {e:?}"),
+            _ => {}
+        }
+    }
+    alice.ok("Call.hungUp", json!({"sessionId": sid})).await;
+    sipp_done(run).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -343,13 +343,13 @@ impl Gateway {
                 .await;
             return;
         }
-        let from = Self::source(&tx);
-        let trunk = from.and_then(|f| self.trunks.iter().find(|(_, a)| *a == f));
-        let Some((trunk_id, _)) = trunk else {
-            let code = refuse(StatusCode::Forbidden, "not from a configured trunk");
-            tracing::info!(from = ?from, "sip: INVITE from an address that is not a trunk's");
-            let _ = tx.reply(code).await;
-            return;
+        let trunk_id = match self.trunk_of(&tx) {
+            Ok(id) => id,
+            Err((code, headers, why)) => {
+                let code = refuse(code, why);
+                let _ = tx.reply_with(code, headers, None).await;
+                return;
+            }
         };
         let number = Self::dialled(&tx);
         let Some(target) = number
@@ -444,6 +444,55 @@ impl Gateway {
         let mut d = dialog;
         if let Err(e) = d.handle(&mut tx).await {
             tracing::debug!(%session, error = %e, "sip: the INVITE transaction ended with an error");
+        }
+    }
+
+    /// The trunk an INVITE comes from: the one at its source address, else
+    /// the one whose `username` and `password` it answers a digest
+    /// challenge with. Else what to refuse it with.
+    fn trunk_of(
+        &self,
+        tx: &Transaction,
+    ) -> Result<String, (StatusCode, Vec<Header>, &'static str)> {
+        let from = Self::source(tx);
+        if let Some((id, _)) = from.and_then(|f| self.trunks.iter().find(|(_, a)| *a == f)) {
+            return Ok(id.clone());
+        }
+        let trunks = &self.cfg.sip.trunks;
+        if !trunks.iter().any(|t| t.username.is_some()) {
+            tracing::info!(from = ?from, "sip: INVITE from an address that is not a trunk's");
+            return Err((
+                StatusCode::Forbidden,
+                Vec::new(),
+                "not from a configured trunk",
+            ));
+        }
+        let password_of = |name: &str| {
+            trunks
+                .iter()
+                .find(|t| t.username.as_deref() == Some(name))
+                .and_then(|t| t.password.clone())
+        };
+        match digest::check(
+            &mut self.nonces(),
+            &tx.original,
+            password_of,
+            Instant::now(),
+        ) {
+            digest::Verdict::Passed(name) => trunks
+                .iter()
+                .find(|t| t.username.as_deref() == Some(name.as_str()))
+                .map(|t| t.id.clone())
+                .ok_or((StatusCode::Forbidden, Vec::new(), "unknown username")),
+            digest::Verdict::Challenge(headers) => Err((
+                StatusCode::Unauthorized,
+                headers,
+                "not from a trunk's address: challenged",
+            )),
+            digest::Verdict::Refused(code, why) => {
+                tracing::warn!(from = ?from, why, "sip: an INVITE's credentials are refused");
+                Err((code, Vec::new(), why))
+            }
         }
     }
 
