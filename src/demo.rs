@@ -66,6 +66,11 @@ pub struct DemoArgs {
     /// there is none), `null`, or `off`; headless runs have none.
     #[arg(long, value_enum)]
     pub audio: Option<crate::app::config::AudioBackendName>,
+    /// Take SIP calls on this address (UDP and TCP) while the demo runs: a
+    /// softphone calling any number there reaches alice's queue. Port 0
+    /// picks a free one; the status pane shows where to call.
+    #[arg(long, value_name = "ADDR")]
+    pub sip: Option<std::net::SocketAddr>,
 }
 
 /// The supervisor of the demo center.
@@ -206,6 +211,8 @@ pub struct DemoCenter {
     pub url: String,
     pub tokens: HashMap<String, String>,
     pub records: PathBuf,
+    /// Where the demo takes SIP calls (`--sip`).
+    pub sip: Option<std::net::SocketAddr>,
     server: Option<Server>,
     _dir: tempfile::TempDir,
     stop: watch::Sender<bool>,
@@ -214,10 +221,33 @@ pub struct DemoCenter {
 }
 
 impl DemoCenter {
-    /// Start the server on 127.0.0.1:0 and the simulation (inside a runtime).
-    pub async fn start(sc: Arc<Scenario>, seed: u64, tl: Timeline) -> anyhow::Result<DemoCenter> {
+    /// Start the server on 127.0.0.1:0 and the simulation (inside a
+    /// runtime); with `sip`, the server also takes SIP calls there from
+    /// anyone, to any number, on the scenario's skill group.
+    pub async fn start(
+        sc: Arc<Scenario>,
+        seed: u64,
+        tl: Timeline,
+        sip: Option<std::net::SocketAddr>,
+    ) -> anyhow::Result<DemoCenter> {
         let mut cfg = ServerConfig::parse(DEMO_CONFIG).context("the demo config")?;
         cfg.auth.secret = uuid::Uuid::new_v4().to_string();
+        if let Some(addr) = sip {
+            if addr.ip().is_unspecified() {
+                anyhow::bail!(
+                    "--sip {addr}: give the address phones reach (such as 127.0.0.1:5060 or this machine's LAN address), not a wildcard"
+                );
+            }
+            cfg.sip.listen = Some(addr.to_string());
+            cfg.sip.allow_any_caller = true;
+            cfg.sip.numbers.push(crate::server::config::SipNumber {
+                number: "*".into(),
+                skill_group: sc.skill_group.clone(),
+                priority: None,
+            });
+            // RTP on the address the phone reaches.
+            cfg.media.ip = Some(addr.ip());
+        }
         let dir = tempfile::tempdir().context("a directory for the demo's records")?;
         let records = SqliteRecords::open_dir(dir.path())?;
         let records_path = records.path().to_path_buf();
@@ -250,7 +280,11 @@ impl DemoCenter {
                 }),
             }
         }
-        let server = Server::start(cfg.clone(), listener, Box::new(records))?;
+        let mut server = Server::start(cfg.clone(), listener, Box::new(records))?;
+        if sip.is_some() {
+            server.start_sip().await?;
+        }
+        let sip = server.sip.as_ref().map(|s| s.addr);
         let url = format!("ws://{}/ws", server.addr);
         let now = Clock::new().now_secs();
         let tokens: HashMap<String, String> = cfg
@@ -287,6 +321,7 @@ impl DemoCenter {
             url,
             tokens,
             records: records_path,
+            sip,
             server: Some(server),
             _dir: dir,
             stop,
@@ -345,7 +380,7 @@ pub async fn headless(
         "ccdesk demo, headless: {} (seed {seed})",
         sc.description
     )?;
-    let mut center = DemoCenter::start(sc.clone(), seed, tl.clone()).await?;
+    let mut center = DemoCenter::start(sc.clone(), seed, tl.clone(), None).await?;
     let clock = Clock::new();
     let mut state = State::new(
         center.url.clone(),
@@ -465,6 +500,9 @@ pub fn main(args: DemoArgs) -> anyhow::Result<u8> {
     let sc = Scenario::load(&args.scenario)?;
     let seed = args.seed.unwrap_or(sc.seed);
     if args.headless {
+        if args.sip.is_some() {
+            anyhow::bail!("--sip needs the terminal: a headless run is not in real time");
+        }
         let speed = args.speed.unwrap_or(Speed::Max);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -487,7 +525,7 @@ pub fn main(args: DemoArgs) -> anyhow::Result<u8> {
             autopilot: args.autopilot,
         }
     };
-    interactive(sc, seed, mode, args.audio)
+    interactive(sc, seed, mode, args.audio, args.sip)
 }
 
 /// Who the terminal of an interactive demo is.
@@ -504,6 +542,7 @@ fn interactive(
     seed: u64,
     mode: Mode,
     audio: Option<crate::app::config::AudioBackendName>,
+    sip: Option<std::net::SocketAddr>,
 ) -> anyhow::Result<u8> {
     let (check, log) = crate::agent_cli::prepare()?;
     let sc = Arc::new(sc);
@@ -513,7 +552,7 @@ fn interactive(
         .enable_all()
         .build()?;
     let (tl, mut entries) = Timeline::new(Instant::now());
-    let center = rt.block_on(DemoCenter::start(sc.clone(), seed, tl.clone()))?;
+    let center = rt.block_on(DemoCenter::start(sc.clone(), seed, tl.clone(), sip))?;
     // The timeline goes to the log file (never the screen).
     rt.spawn(async move { while entries.recv().await.is_some() {} });
     let clock = Clock::new();
@@ -543,6 +582,11 @@ fn interactive(
     state.warnings = check.warnings;
     state.settings = cfg.initial_settings();
     state.audio = cfg.audio(audio);
+    if let Some(addr) = center.sip {
+        state
+            .warnings
+            .push(format!("call sip:{}@{addr}", sc.skill_group));
+    }
     let (pilot, screen): (Option<Box<dyn crate::app::run::Pilot>>, _) = match mode {
         Mode::Play { autopilot: on } => {
             state.warnings.push(format!(

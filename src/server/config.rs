@@ -65,6 +65,9 @@ pub struct SipSection {
     pub rtp_ports: [u16; 2],
     /// INVITEs a second the server takes before it answers 503.
     pub max_invites_per_second: u32,
+    /// Take INVITEs from any address, not only trunks' (a demo, a lab: a
+    /// softphone calls straight in).
+    pub allow_any_caller: bool,
     pub trunks: Vec<SipTrunk>,
     pub numbers: Vec<SipNumber>,
 }
@@ -75,6 +78,7 @@ impl Default for SipSection {
             listen: None,
             rtp_ports: [20000, 20999],
             max_invites_per_second: 50,
+            allow_any_caller: false,
             trunks: Vec::new(),
             numbers: Vec::new(),
         }
@@ -100,7 +104,8 @@ pub struct SipTrunk {
     pub caller_id: Option<String>,
 }
 
-/// A dialled number (DID): INVITEs to it queue on a skill group.
+/// A dialled number (DID): INVITEs to it queue on a skill group. `*`
+/// takes every number not listed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SipNumber {

@@ -561,8 +561,13 @@ fn plain_ccdesk_runs_the_agent_from_the_config_file_with_its_keys() {
 /// `ccdesk demo` in a pseudo-terminal, in real time (training: the caller
 /// rings 2 s after the start).
 fn demo(extra: &[&str]) -> (Pty, tempfile::TempDir) {
+    demo_of("training", extra)
+}
+
+/// `ccdesk demo --scenario <scenario>` in a pseudo-terminal.
+fn demo_of(scenario: &str, extra: &[&str]) -> (Pty, tempfile::TempDir) {
     let home = tempfile::tempdir().expect("home");
-    let mut args = vec!["demo", "--scenario", "training"];
+    let mut args = vec!["demo", "--scenario", scenario];
     args.extend_from_slice(extra);
     let pty = Pty::spawn(
         &PathBuf::from(env!("CARGO_BIN_EXE_ccdesk")),
@@ -634,5 +639,64 @@ fn the_autopilot_plays_the_agent_through_its_keys() {
     p.key("q");
     p.wait_text("Quit anyway?");
     p.key("y");
+    assert_eq!(p.wait_exit(WAIT), 0);
+}
+
+#[test]
+fn the_demo_takes_a_call_from_a_sip_phone() {
+    // A quiet day: nobody calls but the phone.
+    let dir = tempfile::tempdir().expect("dir");
+    let quiet = dir.path().join("quiet.toml");
+    std::fs::write(
+        &quiet,
+        "description = \"Quiet\"\nseed = 1\nduration = 120\nskill_group = \"support\"\n[arrivals]\ntimeline = []\n",
+    )
+    .expect("scenario");
+    let (mut p, _home) = demo_of(&quiet.to_string_lossy(), &["--sip", "127.0.0.1:0"]);
+    // The status pane says where to call.
+    let screen = p.wait_for("the SIP address", WAIT, |s| {
+        s.contains("call sip:support@127.0.0.1:")
+    });
+    let addr: String = screen
+        .split("call sip:support@")
+        .nth(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                .collect()
+        })
+        .expect("an address");
+    // sipp calls any number there, talks, presses 1 and hangs up.
+    let scenario = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sip/uac_pcap.xml");
+    let sipp = std::process::Command::new("sipp")
+        .arg("-sf")
+        .arg(scenario)
+        .arg(&addr)
+        .args(["-s", "12345", "-i", "127.0.0.1", "-m", "1", "-nostdin"])
+        .args(["-timeout", "40s", "-timeout_error"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sipp runs (scripts/setup.sh installs sip-tester)");
+    p.wait_for("the SIP caller rings", WAIT, |s| {
+        s.contains("ringing") && s.contains("+15551230001")
+    });
+    p.key("a");
+    p.wait_text("talking");
+    // The caller's key, in the transcript (it presses it after its 8 s
+    // recording).
+    p.wait_for("the caller's key", 3 * WAIT, |s| s.contains("pressed 1"));
+    let mut sipp = sipp;
+    let status = sipp.wait().expect("sipp ends");
+    assert!(status.success(), "sipp: {status}");
+    p.wait_for("the call ended", WAIT, |s| s.contains("ended"));
+    p.key("q");
+    p.wait_for("quit", WAIT, |s| {
+        s.contains("Quit anyway?") || s.contains("Summary")
+    });
+    if p.screen().contains("Quit anyway?") {
+        p.key("y");
+    }
     assert_eq!(p.wait_exit(WAIT), 0);
 }

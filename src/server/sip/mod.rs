@@ -106,6 +106,9 @@ pub async fn start(
             tracing::error!(error = %e, "sip: the endpoint stopped");
         }
     });
+    if cfg.sip.allow_any_caller {
+        tracing::warn!(%bound, "sip: allow_any_caller: anyone who reaches this address can call the center's numbers");
+    }
     let (link, events) = TrunkLink::login(center, conn, !cfg.sip.trunks.is_empty()).await?;
     let [first, last] = cfg.sip.rtp_ports;
     let ports = PortPool::new(cfg.media_ip(), first, last);
@@ -352,9 +355,11 @@ impl Gateway {
             }
         };
         let number = Self::dialled(&tx);
+        let numbers = &self.cfg.sip.numbers;
         let Some(target) = number
             .as_deref()
-            .and_then(|n| self.cfg.sip.numbers.iter().find(|x| x.number == n))
+            .and_then(|n| numbers.iter().find(|x| x.number == n))
+            .or_else(|| numbers.iter().find(|x| x.number == "*"))
             .cloned()
         else {
             let code = refuse(StatusCode::NotFound, "not a configured number");
@@ -383,7 +388,9 @@ impl Gateway {
         };
         let local = SocketAddr::new(self.cfg.media_ip(), lease.port);
         let caller = Self::caller(&tx);
-        let session = match self.customer_call(&target, caller.clone()).await {
+        // The number dialled (a `*` entry takes any).
+        let dialled = number.unwrap_or_else(|| target.number.clone());
+        let session = match self.customer_call(&target, &dialled, caller.clone()).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = %e, "sip: the center refused the call");
@@ -423,7 +430,7 @@ impl Gateway {
                 },
             );
         }
-        tracing::info!(%session, trunk = %trunk_id, number = %target.number, caller = ?caller, remote = %media.remote, codec = ?media.codec, "sip: call in");
+        tracing::info!(%session, trunk = %trunk_id, number = %dialled, caller = ?caller, remote = %media.remote, codec = ?media.codec, "sip: call in");
         // The line first, so the caller hears the queue's music from the answer.
         let line = RtpLine::new(socket, lease, &media);
         let origin = sdp::Origin::new();
@@ -457,6 +464,9 @@ impl Gateway {
         let from = Self::source(tx);
         if let Some((id, _)) = from.and_then(|f| self.trunks.iter().find(|(_, a)| *a == f)) {
             return Ok(id.clone());
+        }
+        if self.cfg.sip.allow_any_caller {
+            return Ok("any caller".into());
         }
         let trunks = &self.cfg.sip.trunks;
         if !trunks.iter().any(|t| t.username.is_some()) {
@@ -499,13 +509,14 @@ impl Gateway {
     async fn customer_call(
         &self,
         target: &SipNumber,
+        dialled: &str,
         caller: Option<String>,
     ) -> anyhow::Result<String> {
         let params = CustomerCallParams {
             kind: CallType::Phone,
             skill_group_id: target.skill_group.clone(),
             caller_phone_number: caller,
-            callee_phone_number: Some(target.number.clone()),
+            callee_phone_number: Some(dialled.to_string()),
             caller_location: None,
             remark: None,
             ivr_path: None,
