@@ -550,6 +550,13 @@ async fn a_thousand_short_calls_leave_no_rtp_port_and_no_session_behind() {
     let ended = s.records().list(0).unwrap();
     assert_eq!(ended.len(), 1000);
     assert!(ended.iter().all(|r| r.close_by == "client"));
+    // Nobody answered: the wallboard counts every one as abandoned.
+    let board = sam
+        .ok("Supervisor.subscribe", json!({}))
+        .await
+        .expect("a wallboard");
+    assert_eq!(board["kpis"]["offered"], 1000, "{}", board["kpis"]);
+    assert_eq!(board["kpis"]["abandoned"], 1000, "{}", board["kpis"]);
 }
 
 /// Send `text` over UDP from `sock` to the server; the responses that come
