@@ -431,6 +431,34 @@ fn setup_line(p: &[(f64, f64)]) -> String {
     )
 }
 
+/// The machine's own scheduling delay, for comparison with set-up times:
+/// a thread at normal priority sleeps 2 ms again and again until `until`;
+/// how late it wakes each time, ms.
+fn wakeups(until: Instant) -> std::thread::JoinHandle<Vec<f64>> {
+    std::thread::spawn(move || {
+        let mut late = Vec::new();
+        let nap = Duration::from_millis(2);
+        while Instant::now() < until {
+            let t = std::time::Instant::now();
+            std::thread::sleep(nap);
+            late.push((t.elapsed().saturating_sub(nap)).as_secs_f64() * 1000.0);
+        }
+        late
+    })
+}
+
+/// The wake-up delays, as printed.
+fn wakeup_line(handle: std::thread::JoinHandle<Vec<f64>>) -> String {
+    let mut l = handle.join().unwrap_or_default();
+    l.sort_by(|x, y| x.total_cmp(y));
+    format!(
+        "a thread sleeping 2 ms wakes late by p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(&l, 0.5),
+        percentile(&l, 0.99),
+        l.last().copied().unwrap_or(f64::NAN)
+    )
+}
+
 struct Run {
     nice: i32,
     threads: usize,
@@ -459,9 +487,11 @@ async fn run(
     // The floor: set-up times with no other call, for 2 s.
     let floor: Probes = Arc::default();
     let until = Instant::now() + Duration::from_secs(2);
+    let woke = wakeups(until);
     spawn_probes(url, sip, probe_port, until, floor.clone())?.await??;
     let p = floor.lock().map(|p| p.clone()).unwrap_or_default();
     println!("set-up with no other call (the floor), {}", setup_line(&p));
+    println!("  the machine, meanwhile: {}", wakeup_line(woke));
     // Each call lasts long enough to come up, settle and be measured.
     let ramp_s = (r.calls / RAMP_PER_SECOND) as u64 + 1;
     let length_ms = (ramp_s + 10 + 2 + r.seconds + 2) * 1000;
@@ -512,6 +542,7 @@ async fn run(
     tokio::time::sleep_until(from.into()).await;
     let probed: Probes = Arc::default();
     let probe = spawn_probes(url, sip, probe_port, until, probed.clone())?;
+    let woke = wakeups(until);
     let cpu0 = cpu_seconds();
     let server0 = server_cpu_seconds();
     let sipp0 = sipp.cpu_seconds();
@@ -575,6 +606,7 @@ async fn run(
     );
     let p = probed.lock().map(|p| p.clone()).unwrap_or_default();
     println!("  set-up beside the calls, {}", setup_line(&p));
+    println!("  the machine, meanwhile: {}", wakeup_line(woke));
     let ok = tokio::task::spawn_blocking(move || sipp.wait(Duration::from_secs(60))).await??;
     println!(
         "  sipp: every call {}",
