@@ -34,6 +34,20 @@ async fn phone_server(
     (s, sip)
 }
 
+/// Wait until every RTP port is back in the pool (the bridge drops a
+/// phone's line as the call leaves it, alongside the BYE).
+async fn ports_back(s: &TestServer) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while s.sip_ports_in_use() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} RTP ports still held",
+            s.sip_ports_in_use()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The next `seatChanged` at `c`.
 async fn seat_changed(c: &mut Client) -> SeatDevices {
     match c.wait_for("seatChanged").await {
@@ -231,7 +245,55 @@ async fn a_mobile_seat_is_dialled_through_the_trunk_on_accept_and_its_hang_up_en
         _ => unreachable!(),
     }
     sipp_ok(run).await;
-    assert_eq!(s.sip_ports_in_use(), 0, "the mobile's RTP port is back");
+    ports_back(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_on_the_mobile_reach_the_caller_and_a_transfer_hangs_the_mobile_up() {
+    let port = free_port();
+    let (s, _sip) = phone_server(|c| with_trunk(c, port)).await;
+    let mut bob = s.login("bob").await;
+    bob.expect("statusChanged").await;
+    bob.ok(
+        "Agent.setServerType",
+        json!({"serverType": "staffPhoneSeat"}),
+    )
+    .await;
+    seat_changed(&mut bob).await;
+    // The far end answers bob's mobile, presses 1 on it, then waits to be
+    // hung up on.
+    let run = sipp_uas("uas_mobile_keys.xml", port, &[]);
+    let mut trunk = s.login("pstn").await;
+    let sid = phone_call(&trunk, "support").await;
+    bob.wait_for("callIn").await;
+    bob.ok("Call.accept", json!({"sessionId": sid})).await;
+    // The key pressed on his mobile reaches the caller's side, as a
+    // seat's key does.
+    match trunk.wait_for("digits").await {
+        Event::Digits {
+            session_id,
+            dtmf_text,
+        } => assert_eq!(
+            (session_id.as_str(), dtmf_text.as_str()),
+            (sid.as_str(), "1")
+        ),
+        _ => unreachable!(),
+    }
+    // He transfers the call to alice: his mobile is hung up (sipp checks
+    // the BYE) and she is offered the call.
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    bob.ok(
+        "Call.transfer",
+        json!({"sessionId": sid, "userId": "alice"}),
+    )
+    .await;
+    let Event::CallIn(ci) = alice.wait_for("callIn").await else {
+        unreachable!()
+    };
+    assert_eq!(ci.session_id, sid);
+    sipp_ok(run).await;
+    ports_back(&s).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

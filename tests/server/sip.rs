@@ -493,6 +493,43 @@ async fn an_outbound_call_answers_the_trunks_digest_challenge() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn early_media_is_heard_and_hanging_up_while_it_rings_cancels() {
+    let port = free_port();
+    let (s, _sip) = sip_server(port).await;
+    // The far end: 183 with SDP, its recording as early media, never an
+    // answer; sipp checks the CANCEL, sends 487 and checks its ACK.
+    let run = sipp_trunk("uas_early_cancel.xml", port, &[]).await;
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    let v = alice
+        .ok("Call.startOutboundCall", json!({"phoneNumber": "555 0102"}))
+        .await
+        .expect("a CallResponse");
+    let sid = v["sessionId"].as_str().expect("sessionId").to_string();
+    alice.wait_for("callOuted").await;
+    // Her audio while it dials: the far end's recording reaches her.
+    let audio = SeatAudio::start(&alice, &sid, vec![0i16; 16_000 * 20]).await;
+    audio
+        .until(
+            |h| h.chunks(1600).any(|w| analysis::dbfs(w) > -35.0),
+            "the early media at the agent",
+        )
+        .await;
+    // She gives up while it rings: a CANCEL.
+    alice.ok("Call.hungUp", json!({"sessionId": sid})).await;
+    match alice.wait_for("sessionEnded").await {
+        Event::SessionEnded(e) => {
+            assert_eq!(e.session_id, sid);
+            assert_eq!(e.close_by, CloseBy::Seat);
+        }
+        _ => unreachable!(),
+    }
+    sipp_done(run).await;
+    let rec = s.records().get(&sid).unwrap().expect("recorded");
+    assert!(rec.accepted_at.is_none(), "never answered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_far_end_ends_the_call_with_reason_busy() {
     let port = free_port();
     let (s, _sip) = sip_server(port).await;
