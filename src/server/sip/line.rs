@@ -289,7 +289,12 @@ impl Voice {
 
 /// One call's RTP with the peer.
 pub struct RtpLine {
-    socket: Arc<UdpSocket>,
+    /// The socket's reading side (the reader task holds it too).
+    _socket: Arc<UdpSocket>,
+    /// The same socket, for sending straight to the kernel: tokio's
+    /// `try_send_to` answers WouldBlock until its driver has seen the
+    /// socket writable, which would drop a new line's first frames.
+    sender: Option<std::net::UdpSocket>,
     remote: SocketAddr,
     voice: Voice,
     pt: u8,
@@ -322,6 +327,7 @@ impl RtpLine {
     /// The line on `socket` (from [`PortPool::bind`]) with a peer whose SDP
     /// said `media`.
     pub fn new(socket: UdpSocket, lease: PortLease, media: &Media) -> RtpLine {
+        let sender = dup_socket(&socket);
         let socket = Arc::new(socket);
         let (tx, rx) = mpsc::channel(QUEUE);
         let control = Arc::new(LineControl::new(media.remote.ip()));
@@ -330,7 +336,8 @@ impl RtpLine {
         let voice = Voice::new(media.codec);
         let packet_len = frame_len(voice.rate());
         RtpLine {
-            socket,
+            _socket: socket,
+            sender,
             remote: media.remote,
             voice,
             pt: media.pt,
@@ -402,7 +409,9 @@ impl RtpLine {
         match pkt.marshal() {
             // A full socket buffer drops the frame, as the network would.
             Ok(b) => {
-                let _ = self.socket.try_send_to(&b, self.remote);
+                if let Some(s) = &self.sender {
+                    let _ = s.send_to(&b, self.remote);
+                }
             }
             Err(e) => tracing::debug!(error = %e, "sip: an RTP packet not written"),
         }
@@ -412,6 +421,19 @@ impl RtpLine {
 impl Drop for RtpLine {
     fn drop(&mut self) {
         self.reader.abort();
+    }
+}
+
+/// A second handle on `socket` (the same open socket, non-blocking as the
+/// pool set it), for sending without tokio's readiness.
+fn dup_socket(socket: &UdpSocket) -> Option<std::net::UdpSocket> {
+    use std::os::fd::AsFd;
+    match socket.as_fd().try_clone_to_owned() {
+        Ok(fd) => Some(std::net::UdpSocket::from(fd)),
+        Err(e) => {
+            tracing::warn!(error = %e, "sip: an RTP socket could not be shared; the line sends nothing");
+            None
+        }
     }
 }
 
