@@ -31,6 +31,7 @@ fn busy_state() -> State {
             skill_groups: vec!["support".into(), "sales".into()],
             sessions: vec![],
             seat: None,
+            after_call_work: None,
         }),
         T0,
     );

@@ -73,6 +73,21 @@ pub fn print(rows: &[SessionRecord], json: bool, out: &mut dyn Write) -> std::io
             }
             reason.push_str(&format!("transfers {}", hops.join(", ")));
         }
+        if let Some(code) = &r.wrap_up_code {
+            if !reason.is_empty() {
+                reason.push_str("; ");
+            }
+            reason.push_str(&format!("wrap-up {code}"));
+            if let Some(notes) = &r.wrap_up_notes {
+                let short: String = notes.chars().take(40).collect();
+                let more = if notes.chars().count() > 40 {
+                    "…"
+                } else {
+                    ""
+                };
+                reason.push_str(&format!(" \"{short}{more}\""));
+            }
+        }
         writeln!(
             out,
             "{:<22} {:<8} {:<8} {:<9} {:<16} {:<16} {:<20} {:>6} {:>6} {:>6} {:>6} {:<7} {}",
@@ -96,4 +111,49 @@ pub fn print(rows: &[SessionRecord], json: bool, out: &mut dyn Write) -> std::io
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_shows_the_wrap_up_and_json_keeps_it() {
+        let rec = SessionRecord {
+            session_id: "s-1".into(),
+            kind: "phone".into(),
+            direction: "inbound".into(),
+            skill_group: Some("support".into()),
+            agents: vec!["alice".into()],
+            caller: Some("+1555".into()),
+            callee: None,
+            created_at: 1_000,
+            offered_at: Some(2_000),
+            accepted_at: Some(3_000),
+            ended_at: 63_000,
+            hold_ms: 0,
+            acw_ms: Some(5_000),
+            close_by: "client".into(),
+            main_reason: None,
+            sub_reason: None,
+            missed_offers: 0,
+            transfers: vec![],
+            recording: None,
+            transcript: vec![],
+            uui: None,
+            wrap_up_code: Some("Resolved".into()),
+            wrap_up_notes: Some("new address confirmed".into()),
+        };
+        let mut out = Vec::new();
+        print(std::slice::from_ref(&rec), false, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("wrap-up Resolved \"new address confirmed\""),
+            "{text}"
+        );
+        let mut out = Vec::new();
+        print(&[rec], true, &mut out).unwrap();
+        let json = String::from_utf8(out).unwrap();
+        assert!(json.contains("\"wrapUpCode\":\"Resolved\""), "{json}");
+    }
 }

@@ -133,6 +133,7 @@ pub const TEMPLATE: &str = r#"# ccdesk agent terminal configuration.
 # internal_call = "i"
 # status = "s"
 # delete = "x"
+# wrap_up = "u"
 # chat = "enter"
 # up = ["up", "k"]
 # down = ["down", "j"]

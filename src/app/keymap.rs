@@ -236,6 +236,7 @@ commands! {
     Internal = "internal_call", [Chord::plain('i')], "internal call to an agent";
     Status = "status", [Chord::plain('s')], "status menu: free, rest, arrange, notReady, online/offline";
     Delete = "delete", [Chord::plain('x')], "delete an ended session from the list";
+    WrapUp = "wrap_up", [Chord::plain('u')], "wrap-up: code and notes of the session";
     Chat = "chat", [Chord::code(ChordCode::Enter)], "write in the chat (chat sessions)";
     Up = "up", [Chord::code(ChordCode::Up), Chord::plain('k')], "previous session / scroll up";
     Down = "down", [Chord::code(ChordCode::Down), Chord::plain('j')], "next session / scroll down";

@@ -21,6 +21,9 @@ mod audio;
 #[cfg(test)]
 mod audio_tests;
 mod board;
+mod wrapup;
+#[cfg(test)]
+mod wrapup_tests;
 
 /// Exit status when the server refused the login (bad token, unknown user).
 pub const EXIT_REFUSED: u8 = 2;
@@ -383,6 +386,7 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
         }
         Command::Toolbar => state.settings.toolbar = !state.settings.toolbar,
         Command::Settings => state.dialog = Some(Dialog::Settings { cursor: 0 }),
+        Command::WrapUp => wrapup::command(state, now),
         Command::Help => state.dialog = Some(Dialog::Help { scroll: 0 }),
         Command::Monitor | Command::Listen | Command::Intercept | Command::View => info(
             state,
@@ -695,6 +699,16 @@ fn dialog_key(state: &mut State, d: Dialog, k: KeyEvent, now: u64, fx: &mut Vec<
                 StatusChoice::Offline => plain(state, "Agent.offline", json!({}), fx),
             }
         }
+        Dialog::WrapUp {
+            session_id,
+            codes,
+            cursor,
+            code,
+            notes,
+            on_notes,
+        } => wrapup::key(
+            state, session_id, codes, cursor, code, notes, on_notes, k, now, fx,
+        ),
         Dialog::RestReason { cursor } => {
             if !pick {
                 let cursor = menu_step(cursor, state.rest_reasons.len(), up, down);
@@ -981,12 +995,15 @@ fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
         Event::StatusChanged {
             status,
             rest_reason,
+            after_call_work,
         } => {
             if state.status != Some(status) || state.rest_reason != rest_reason {
                 state.status_since = now;
             }
             state.status = Some(status);
             state.rest_reason = rest_reason;
+            state.after_call_work = after_call_work;
+            wrapup::on_status(state);
         }
         Event::Asr {
             session_id,
@@ -1255,6 +1272,8 @@ fn logged_in(state: &mut State, r: LoginResult, now: u64) {
     }
     state.status = status;
     state.rest_reason = r.rest_reason;
+    state.after_call_work = r.after_call_work;
+    wrapup::on_status(state);
     state.link = Link::Online { since: now };
     let listed: Vec<String> = r.sessions.iter().map(|s| s.session_id.clone()).collect();
     let shared = state.me.enable_shared;

@@ -29,6 +29,7 @@ fn login(sessions: Vec<SessionSnapshot>) -> LoginResult {
         skill_groups: vec!["support".into(), "sales".into()],
         sessions,
         seat: None,
+        after_call_work: None,
     }
 }
 
@@ -471,6 +472,7 @@ fn status_changed_resets_time_in_status() {
         ev(Event::StatusChanged {
             status: AgentStatus::Rest,
             rest_reason: Some("Meal".into()),
+            after_call_work: None,
         }),
         T0 + 60_000,
     );

@@ -412,6 +412,18 @@ pub enum Dialog {
     Status {
         cursor: usize,
     },
+    /// A session's wrap-up: a code (picked from `codes`, or typed when the
+    /// group has none) and notes.
+    WrapUp {
+        session_id: String,
+        codes: Vec<String>,
+        cursor: usize,
+        /// The code typed, when there are no codes to pick from.
+        code: String,
+        notes: String,
+        /// The notes line has the keyboard (Tab switches).
+        on_notes: bool,
+    },
     RestReason {
         cursor: usize,
     },
@@ -469,6 +481,9 @@ pub struct State {
     pub server: String,
     pub status: Option<AgentStatus>,
     pub rest_reason: Option<String>,
+    /// The after-call work we are in (status `arrange` after a session):
+    /// for which session, until when, the wrap-up codes to pick from.
+    pub after_call_work: Option<crate::protocol::AfterCallWork>,
     /// When the status last changed (unix ms).
     pub status_since: u64,
     pub link: Link,
@@ -584,6 +599,7 @@ impl State {
             server,
             status: None,
             rest_reason: None,
+            after_call_work: None,
             status_since: now,
             link: Link::Connecting { attempt: 1 },
             sessions: Vec::new(),

@@ -297,6 +297,9 @@ pub enum Event {
         status: AgentStatus,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rest_reason: Option<String>,
+        /// Extension: with `arrange` after a session, its after-call work.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after_call_work: Option<super::AfterCallWork>,
     },
     KickedOut {
         #[serde(default, skip_serializing_if = "Option::is_none")]

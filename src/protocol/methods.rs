@@ -104,6 +104,37 @@ pub struct MonitorParams {
     pub text_only: bool,
 }
 
+/// `Call.setWrapUp` (extension): the outcome of a session, during it or
+/// its after-call work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WrapUpParams {
+    pub session_id: String,
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// Extension: the after-call work a seat is in (`statusChanged` with
+/// `arrange`, and the login result): for which session, how long it lasts,
+/// the wrap-up codes its skill group offers and whether one is required.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AfterCallWork {
+    pub session_id: String,
+    /// `center.after_call_work`, seconds.
+    pub seconds: u64,
+    /// Unix ms when it ends by itself (a required code not set holds it).
+    pub ends_at: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<String>,
+    #[serde(default)]
+    pub required: bool,
+    /// The code set already, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
 /// `Agent.setServerType` (extension): where the seat's call audio goes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -257,6 +288,10 @@ pub struct LoginResult {
     /// choose from (see the `seatChanged` event).
     #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
     pub seat: Option<SeatDevices>,
+    /// Extension: the after-call work the seat is in, when its status is
+    /// `arrange` after a session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_call_work: Option<AfterCallWork>,
 }
 
 /// Extension: where a seat's call audio goes (`serverType`), whether a desk
@@ -353,6 +388,7 @@ methods! {
     "Call.sendDigits" => CallSendDigits(SendDigitsParams), Seat;
     "Call.monitor" => CallMonitor(MonitorParams), Supervisor;
     "Call.intercept" => CallIntercept(SessionParams), Supervisor;
+    "Call.setWrapUp" => CallSetWrapUp(WrapUpParams), Seat;
     "Chat.accept" => ChatAccept(SessionParams), Seat;
     "Chat.end" => ChatEnd(SessionParams), Seat;
     "Chat.transfer" => ChatTransfer(TransferParams), Seat;

@@ -34,6 +34,8 @@ pub struct Agent {
     pub grace_gen: u64,
     /// After-call work in progress: for which session, since when.
     pub acw_for: Option<(String, Instant)>,
+    /// That after-call work's wrap-up.
+    pub acw_wrap: AcwWrap,
     /// Sessions this supervisor monitors, and the one with audio.
     pub monitoring: Vec<String>,
     pub audio_monitor: Option<String>,
@@ -66,6 +68,7 @@ impl Agent {
             gen: 0,
             grace_gen: 0,
             acw_for: None,
+            acw_wrap: AcwWrap::default(),
             monitoring: Vec::new(),
             audio_monitor: None,
             no_answer_until: None,
@@ -91,4 +94,20 @@ impl Agent {
     pub fn in_group(&self, group: &str) -> bool {
         self.groups.iter().any(|g| g == group)
     }
+}
+
+/// The wrap-up of the after-call work a seat is in.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AcwWrap {
+    /// The session's skill group (its codes).
+    pub group: Option<String>,
+    /// A code is needed before the agent goes on.
+    pub required: bool,
+    /// The code set.
+    pub code: Option<String>,
+    /// Its time ran out while a required code was missing: setting the
+    /// code ends it.
+    pub due: bool,
+    /// Unix ms when it ends by itself.
+    pub ends_ms: u64,
 }

@@ -267,7 +267,17 @@ pub struct SkillGroup {
     /// mainReason `queueTimeout`.
     #[serde(default)]
     pub max_wait: Option<u64>,
+    /// The wrap-up codes agents pick from for its sessions (`Call.setWrapUp`).
+    #[serde(default)]
+    pub wrap_up_codes: Vec<String>,
+    /// After-call work does not end, and the agent cannot go back to work,
+    /// until a code is set.
+    #[serde(default)]
+    pub wrap_up_required: bool,
 }
+
+/// The longest a wrap-up code may be, characters.
+pub const MAX_WRAP_UP_CODE: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -438,6 +448,24 @@ impl ServerConfig {
             }
         }
         for g in &self.skill_groups {
+            let mut seen = HashSet::new();
+            for c in &g.wrap_up_codes {
+                if c.trim().is_empty() || c.chars().count() > MAX_WRAP_UP_CODE {
+                    bail!(
+                        "skill_groups: `{}` has a wrap-up code that is blank or longer than {MAX_WRAP_UP_CODE} characters",
+                        g.id
+                    );
+                }
+                if !seen.insert(c.as_str()) {
+                    bail!("skill_groups: `{}` lists wrap-up code `{c}` twice", g.id);
+                }
+            }
+            if g.wrap_up_required && g.wrap_up_codes.is_empty() {
+                bail!(
+                    "skill_groups: `{}` has wrap_up_required but no wrap_up_codes",
+                    g.id
+                );
+            }
             match (&g.overflow_after, &g.overflow_to) {
                 (Some(_), Some(to)) => {
                     if to == &g.id {

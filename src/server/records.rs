@@ -61,6 +61,11 @@ pub struct SessionRecord {
     /// `Call.startOutboundCall`'s user-to-user information.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uui: Option<String>,
+    /// The wrap-up code the agent set (`Call.setWrapUp`), and its notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrap_up_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrap_up_notes: Option<String>,
 }
 
 /// One final sentence of a session's transcript.
@@ -86,13 +91,19 @@ pub enum Write {
     Save(Box<SessionRecord>),
     /// After-call work to add to a recorded session.
     AddAcw { session_id: String, acw_ms: u64 },
+    /// A wrap-up set after the session was recorded (in after-call work).
+    SetWrapUp {
+        session_id: String,
+        code: String,
+        notes: Option<String>,
+    },
 }
 
 impl Write {
     pub fn session_id(&self) -> &str {
         match self {
             Write::Save(r) => &r.session_id,
-            Write::AddAcw { session_id, .. } => session_id,
+            Write::AddAcw { session_id, .. } | Write::SetWrapUp { session_id, .. } => session_id,
         }
     }
 }
@@ -103,6 +114,13 @@ pub trait RecordStore: Send {
     fn save(&mut self, rec: &SessionRecord) -> anyhow::Result<()>;
     /// Add after-call work to a recorded session.
     fn add_acw(&mut self, session_id: &str, acw_ms: u64) -> anyhow::Result<()>;
+    /// Set a recorded session's wrap-up code and notes.
+    fn set_wrap_up(
+        &mut self,
+        session_id: &str,
+        code: &str,
+        notes: Option<&str>,
+    ) -> anyhow::Result<()>;
     /// Apply `batch` in order, all or nothing where the store can (one
     /// transaction); the first error otherwise. The default applies each.
     fn write_batch(&mut self, batch: &[&Write]) -> anyhow::Result<()> {
@@ -110,6 +128,11 @@ pub trait RecordStore: Send {
             match w {
                 Write::Save(r) => self.save(r)?,
                 Write::AddAcw { session_id, acw_ms } => self.add_acw(session_id, *acw_ms)?,
+                Write::SetWrapUp {
+                    session_id,
+                    code,
+                    notes,
+                } => self.set_wrap_up(session_id, code, notes.as_deref())?,
             }
         }
         Ok(())
@@ -147,7 +170,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     transfers     TEXT NOT NULL,
     recording     TEXT,
     transcript    TEXT,
-    uui           TEXT
+    uui           TEXT,
+    wrap_up_code  TEXT,
+    wrap_up_notes TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_ended_at ON sessions(ended_at);
 ";
@@ -178,7 +203,7 @@ impl SqliteRecords {
                 })?;
         }
         // ... and before transcripts (and user-to-user data) were kept, these.
-        for column in ["transcript", "uui"] {
+        for column in ["transcript", "uui", "wrap_up_code", "wrap_up_notes"] {
             let has = conn
                 .prepare(&format!("SELECT {column} FROM sessions LIMIT 0"))
                 .is_ok();
@@ -204,7 +229,8 @@ impl SqliteRecords {
         let mut stmt = self.conn.prepare(
             "SELECT session_id, type, direction, skill_group, agents, caller, callee, created_at,
                     offered_at, accepted_at, ended_at, hold_ms, acw_ms, close_by, main_reason,
-                    sub_reason, missed_offers, transfers, recording, transcript, uui
+                    sub_reason, missed_offers, transfers, recording, transcript, uui,
+                    wrap_up_code, wrap_up_notes
              FROM sessions WHERE ended_at >= ?1 ORDER BY ended_at, session_id",
         )?;
         let rows = stmt.query_map(params![since_ms as i64], |r| {
@@ -235,6 +261,8 @@ impl SqliteRecords {
                     .and_then(|t| serde_json::from_str(&t).ok())
                     .unwrap_or_default(),
                 uui: r.get(20)?,
+                wrap_up_code: r.get(21)?,
+                wrap_up_notes: r.get(22)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -268,6 +296,15 @@ impl RecordStore for SqliteRecords {
         add_acw_on(&self.conn, session_id, acw_ms)
     }
 
+    fn set_wrap_up(
+        &mut self,
+        session_id: &str,
+        code: &str,
+        notes: Option<&str>,
+    ) -> anyhow::Result<()> {
+        set_wrap_up_on(&self.conn, session_id, code, notes)
+    }
+
     /// One transaction: one fsync for the whole batch.
     fn write_batch(&mut self, batch: &[&Write]) -> anyhow::Result<()> {
         let tx = self.conn.transaction()?;
@@ -275,6 +312,11 @@ impl RecordStore for SqliteRecords {
             match w {
                 Write::Save(r) => save_on(&tx, r)?,
                 Write::AddAcw { session_id, acw_ms } => add_acw_on(&tx, session_id, *acw_ms)?,
+                Write::SetWrapUp {
+                    session_id,
+                    code,
+                    notes,
+                } => set_wrap_up_on(&tx, session_id, code, notes.as_deref())?,
             }
         }
         tx.commit()?;
@@ -291,8 +333,9 @@ fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {
         conn.execute(
             "INSERT OR REPLACE INTO sessions (session_id, type, direction, skill_group, agents,
                 caller, callee, created_at, offered_at, accepted_at, ended_at, hold_ms, acw_ms,
-                close_by, main_reason, sub_reason, missed_offers, transfers, recording, transcript, uui)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                close_by, main_reason, sub_reason, missed_offers, transfers, recording, transcript, uui,
+                wrap_up_code, wrap_up_notes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
             params![
                 r.session_id,
                 r.kind,
@@ -319,9 +362,24 @@ fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {
                     Some(serde_json::to_string(&r.transcript)?)
                 },
                 r.uui,
+                r.wrap_up_code,
+                r.wrap_up_notes,
             ],
         )?;
     }
+    Ok(())
+}
+
+fn set_wrap_up_on(
+    conn: &Connection,
+    session_id: &str,
+    code: &str,
+    notes: Option<&str>,
+) -> anyhow::Result<()> {
+    conn.execute(
+        "UPDATE sessions SET wrap_up_code = ?2, wrap_up_notes = ?3 WHERE session_id = ?1",
+        params![session_id, code, notes],
+    )?;
     Ok(())
 }
 
@@ -372,6 +430,8 @@ mod tests {
                 keys: false,
             }],
             uui: Some("ticket=42".into()),
+            wrap_up_code: Some("Resolved".into()),
+            wrap_up_notes: None,
         }
     }
 
@@ -384,6 +444,8 @@ mod tests {
             db.save(&rec("s-2", 200)).unwrap();
             db.add_acw("s-1", 1000).unwrap();
             db.add_acw("s-1", 500).unwrap();
+            db.set_wrap_up("s-2", "Callback needed", Some("call after 5"))
+                .unwrap();
         }
         let db = SqliteRecords::open_dir(dir.path()).unwrap();
         let all = db.list(0).unwrap();
@@ -393,6 +455,15 @@ mod tests {
         assert_eq!(all[0].transcript, rec("s-1", 100).transcript);
         assert_eq!(db.list(150).unwrap().len(), 1);
         assert_eq!(db.get("s-2").unwrap().unwrap().agents, vec!["alice", "bob"]);
+        // The wrap-up saved with the record, and the one set afterwards.
+        assert_eq!(all[0].wrap_up_code.as_deref(), Some("Resolved"));
+        assert_eq!(
+            (
+                all[1].wrap_up_code.as_deref(),
+                all[1].wrap_up_notes.as_deref()
+            ),
+            (Some("Callback needed"), Some("call after 5"))
+        );
         assert!(db.get("nope").unwrap().is_none());
         assert_eq!(
             all[0].recording.as_deref(),

@@ -70,6 +70,8 @@ pub struct Session {
     pub line: bool,
     /// `Call.startOutboundCall`'s user-to-user information, for the record.
     pub uui: Option<String>,
+    /// `Call.setWrapUp`: the code and the notes.
+    pub wrap_up: Option<(String, Option<String>)>,
     /// An internal call with `useMobile`: the callee's mobile rings.
     pub mobile_for: Option<String>,
     pub created: Instant,
@@ -142,6 +144,7 @@ impl Session {
             line: false,
             mobile_for: None,
             uui: None,
+            wrap_up: None,
             created: now,
             created_ms: now_ms,
             offered_ms: None,

@@ -172,6 +172,9 @@ mod tests {
         fn add_acw(&mut self, _: &str, _: u64) -> anyhow::Result<()> {
             Ok(())
         }
+        fn set_wrap_up(&mut self, _: &str, _: &str, _: Option<&str>) -> anyhow::Result<()> {
+            Ok(())
+        }
         fn write_batch(&mut self, batch: &[&Write]) -> anyhow::Result<()> {
             if let Ok(mut b) = self.batches.lock() {
                 b.push(batch.len());
@@ -212,6 +215,8 @@ mod tests {
             recording: None,
             transcript: vec![],
             uui: None,
+            wrap_up_code: None,
+            wrap_up_notes: None,
         }
     }
 
@@ -222,6 +227,9 @@ mod tests {
             panic!("the driver fell over")
         }
         fn add_acw(&mut self, _: &str, _: u64) -> anyhow::Result<()> {
+            Ok(())
+        }
+        fn set_wrap_up(&mut self, _: &str, _: &str, _: Option<&str>) -> anyhow::Result<()> {
             Ok(())
         }
     }

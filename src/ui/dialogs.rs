@@ -160,6 +160,41 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             lines.push(hint("up/down, enter sets, esc cancels", theme));
             frame(f, area, "Status", lines, theme);
         }
+        Dialog::WrapUp {
+            codes,
+            cursor,
+            code,
+            notes,
+            on_notes,
+            ..
+        } => {
+            let mut lines = if codes.is_empty() {
+                vec![if *on_notes {
+                    Line::from(format!("Code: {code}"))
+                } else {
+                    field("Code:", code, theme)
+                }]
+            } else {
+                menu(codes, *cursor, theme)
+            };
+            // The notes line shows its cursor when it has the keyboard.
+            let shown: String = {
+                let n = notes.chars().count();
+                notes.chars().skip(n.saturating_sub(40)).collect()
+            };
+            lines.push(if *on_notes {
+                field("Notes:", &shown, theme)
+            } else {
+                Line::from(format!("Notes: {shown}"))
+            });
+            let keys = if codes.is_empty() {
+                "tab: notes, enter saves, esc later"
+            } else {
+                "up/down picks, tab: notes, enter saves, esc later"
+            };
+            lines.push(hint(keys, theme));
+            frame(f, area, "Wrap-up", lines, theme);
+        }
         Dialog::RestReason { cursor } => {
             let mut lines = menu(&state.rest_reasons, *cursor, theme);
             lines.push(hint("enter takes the break, esc cancels", theme));

@@ -120,7 +120,32 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ),
             theme.status(state.status),
         ));
-        first.push(Span::raw(format!(" for {time}")));
+        match state
+            .after_call_work
+            .as_ref()
+            .filter(|_| state.status == Some(AgentStatus::Arrange))
+        {
+            // After-call work counts down, and says where the wrap-up is.
+            Some(acw) => {
+                let left = acw.ends_at.saturating_sub(state.now);
+                first.push(Span::raw(format!(" {} left", clock(left))));
+                match &acw.code {
+                    Some(code) => {
+                        first.push(Span::styled(format!("{sep}wrap-up: {code}"), theme.info()))
+                    }
+                    None if acw.required => first.push(Span::styled(
+                        format!("{sep}wrap-up code needed (u)"),
+                        if left == 0 {
+                            theme.error()
+                        } else {
+                            theme.info()
+                        },
+                    )),
+                    None => {}
+                }
+            }
+            None => first.push(Span::raw(format!(" for {time}"))),
+        }
     } else {
         first.push(Span::styled("not logged in yet", theme.dim()));
     }

@@ -240,6 +240,7 @@ fn login_result() -> LoginResult {
         skill_groups: vec!["support".into(), "sales".into()],
         sessions: vec![],
         seat: None,
+        after_call_work: None,
     }
 }
 
@@ -485,6 +486,7 @@ fn intercepted() -> State {
         Event::StatusChanged {
             status: AgentStatus::Busy,
             rest_reason: None,
+            after_call_work: None,
         },
         at,
     );

@@ -312,7 +312,10 @@ fn an_agent_handles_calls_from_the_keyboard() {
     p.key("h");
     trunk.wait_event("sessionEnded", |e| matches!(e, Event::SessionEnded(_)));
     p.wait_text("AFTER-CALL WORK");
-    p.wait_text("arrange for");
+    // After-call work counts down in the status pane.
+    p.wait_for("after-call work", WAIT, |s| {
+        s.contains("arrange") && s.contains(" left")
+    });
 
     // Back to free through the status menu (it opens on the current status).
     p.key("s");
@@ -342,7 +345,10 @@ fn an_agent_handles_calls_from_the_keyboard() {
     p.wait_text("transferred");
 
     // A break with a reason through the status menu.
-    p.wait_text("arrange for");
+    // After-call work counts down in the status pane.
+    p.wait_for("after-call work", WAIT, |s| {
+        s.contains("arrange") && s.contains(" left")
+    });
     p.key("s");
     p.wait_text("Status");
     p.up();

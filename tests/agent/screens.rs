@@ -44,6 +44,7 @@ fn login_result(sessions: Vec<SessionSnapshot>) -> LoginResult {
         skill_groups: vec!["support".into(), "sales".into(), "billing".into()],
         sessions,
         seat: None,
+        after_call_work: None,
     }
 }
 
@@ -187,6 +188,7 @@ fn busy(s: &mut State, at: u64) {
         Event::StatusChanged {
             status: AgentStatus::Busy,
             rest_reason: None,
+            after_call_work: None,
         },
         at,
     );
@@ -342,10 +344,50 @@ fn after_call_work() -> State {
         Event::StatusChanged {
             status: AgentStatus::Arrange,
             rest_reason: None,
+            after_call_work: None,
         },
         at,
     );
     tick(&mut s, at + 45 * SECOND);
+    s
+}
+
+/// After-call work from a server that sends its wrap-up codes: 30 s, a
+/// code required; 12 s in. The wrap-up dialog opened by itself.
+fn wrap_up() -> State {
+    let mut s = talking();
+    let at = s.now + SECOND;
+    server(
+        &mut s,
+        Event::SessionEnded(SessionEnded {
+            session_id: "s-1001".into(),
+            close_by: CloseBy::Client,
+            main_reason: None,
+            sub_reason: None,
+        }),
+        at,
+    );
+    server(
+        &mut s,
+        Event::StatusChanged {
+            status: AgentStatus::Arrange,
+            rest_reason: None,
+            after_call_work: Some(ccdesk::protocol::AfterCallWork {
+                session_id: "s-1001".into(),
+                seconds: 30,
+                ends_at: at + 30 * SECOND,
+                codes: vec![
+                    "Resolved".into(),
+                    "Callback needed".into(),
+                    "Escalated".into(),
+                ],
+                required: true,
+                code: None,
+            }),
+        },
+        at,
+    );
+    tick(&mut s, at + 12 * SECOND);
     s
 }
 
@@ -637,6 +679,7 @@ fn all_screens() -> Vec<(&'static str, State)> {
         ("talking", talking()),
         ("held", held()),
         ("after_call_work", after_call_work()),
+        ("wrap_up_needed", with_keys(wrap_up(), &[KeyCode::Esc], "")),
         ("queue", queue()),
         ("chat", chat()),
         ("chat_long_draft", chat_long_draft()),
@@ -726,6 +769,10 @@ fn dialogs() -> Vec<(&'static str, State)> {
         (
             "dialog_rest_reason",
             with_keys(idle(), &[key('s'), Down, Enter, Down], ""),
+        ),
+        (
+            "dialog_wrap_up",
+            with_keys(wrap_up(), &[Down, KeyCode::Tab], "new address confirmed"),
         ),
         (
             "dialog_settings",
@@ -918,6 +965,20 @@ fn held_and_after_call_work() {
 }
 
 #[test]
+fn after_call_work_counts_down_and_asks_for_the_wrap_up() {
+    let [small, big] = snapshot(
+        "wrap_up_needed",
+        "after-call work with a required code, 18 s left, the dialog put off",
+        &with_keys(wrap_up(), &[KeyCode::Esc], ""),
+    );
+    for buf in [&small, &big] {
+        let t = text(buf);
+        assert!(t.contains("0:18 left"), "{t}");
+        assert!(t.contains("wrap-up code needed (u)"), "{t}");
+    }
+}
+
+#[test]
 fn several_sessions_in_the_queue() {
     let s = queue();
     assert_eq!(s.selected_index(), Some(1), "the middle row is selected");
@@ -1026,6 +1087,9 @@ fn dialogs_over_the_panes() {
         "dialog_internal" => "internal call: an agent typed",
         "dialog_status" => "status menu, cursor on arrange",
         "dialog_rest_reason" => "break reason menu, cursor on Meeting",
+        "dialog_wrap_up" => {
+            "after-call work: the wrap-up dialog, Callback needed picked, notes typed"
+        }
         "dialog_settings" => "settings: ringtone off, cursor on notifications",
         "dialog_device" => "settings, microphone: two devices, the cursor on the headset",
         "dialog_call_audio" => "settings, call audio: a desk phone registered, the terminal now",

@@ -219,6 +219,9 @@ impl RecordStore for FailingStore {
     fn add_acw(&mut self, _: &str, _: u64) -> anyhow::Result<()> {
         anyhow::bail!("disk full")
     }
+    fn set_wrap_up(&mut self, _: &str, _: &str, _: Option<&str>) -> anyhow::Result<()> {
+        anyhow::bail!("disk full")
+    }
 }
 
 #[tokio::test]

@@ -18,3 +18,4 @@ mod status;
 mod supervision;
 mod transcript;
 mod wallboard;
+mod wrapup;

@@ -10,6 +10,7 @@ fn status_of(ev: &Event) -> (AgentStatus, Option<String>) {
         Event::StatusChanged {
             status,
             rest_reason,
+            ..
         } => (*status, rest_reason.clone()),
         other => panic!("expected statusChanged, got {other:?}"),
     }

@@ -31,6 +31,7 @@ fn logged_in(setting: AudioSetting) -> State {
             skill_groups: vec!["support".into()],
             sessions: vec![],
             seat: None,
+            after_call_work: None,
         }),
         T0,
     );
@@ -367,6 +368,7 @@ fn the_audio_stays_in_the_tab_that_took_the_call() {
             skill_groups: vec!["support".into()],
             sessions: vec![snapshot("s-1", SessionState::Talking, false)],
             seat: None,
+            after_call_work: None,
         }),
         T0,
     );
@@ -385,6 +387,7 @@ fn the_audio_stays_in_the_tab_that_took_the_call() {
             skill_groups: vec!["support".into()],
             sessions: vec![snapshot("s-1", SessionState::Talking, false)],
             seat: None,
+            after_call_work: None,
         }),
         T0,
     );

@@ -544,6 +544,7 @@ mod tests {
             skill_groups: vec![],
             sessions: vec![],
             seat: None,
+            after_call_work: None,
         }
     }
 

@@ -34,6 +34,7 @@ impl Center {
         };
         let changed = a.status != status || a.rest_reason != reason;
         if a.status == AgentStatus::Arrange && status != AgentStatus::Arrange {
+            a.acw_wrap = Default::default();
             if let Some((sid, since)) = a.acw_for.take() {
                 let ms = now.saturating_duration_since(since).as_millis() as u64;
                 self.kpi_after_call_work(ms);
@@ -64,11 +65,13 @@ impl Center {
         a.status = status;
         a.rest_reason = reason.clone();
         if changed {
+            let after_call_work = self.after_call_work(user);
             self.emit_to_user(
                 user,
                 &Event::StatusChanged {
                     status,
                     rest_reason: reason,
+                    after_call_work,
                 },
             );
         }
@@ -126,6 +129,7 @@ impl Center {
                 "you are in session {sid}: end it before changing status"
             )));
         }
+        self.check_wrap_up_done(user, target)?;
         if let Some(sid) = a.offer.clone() {
             if target != AgentStatus::Free {
                 // Leaving free while an offer rings takes the offer back.
@@ -148,6 +152,13 @@ impl Center {
             return;
         };
         if a.gen == gen && a.status == AgentStatus::Arrange {
+            if a.acw_wrap.required && a.acw_wrap.code.is_none() {
+                // Held open until the code is set.
+                if let Some(a) = self.agents.get_mut(agent) {
+                    a.acw_wrap.due = true;
+                }
+                return;
+            }
             let back = a.return_status;
             self.set_status(agent, back, None);
         }

@@ -27,6 +27,7 @@ impl Center {
             Request::CallStartInternalCall(p) => self.start_internal(user, p),
             Request::CallMonitor(p) => self.monitor(user, p),
             Request::CallIntercept(p) => self.intercept(conn, user, &p.session_id),
+            Request::CallSetWrapUp(p) => self.set_wrap_up(user, p),
             other => Err(misrouted(other)),
         }
     }

@@ -89,9 +89,25 @@ impl Center {
             return;
         }
         if acw && acw_secs > 0 {
+            let (group, code) = match self.sessions.get(sid) {
+                Some(s) => (s.group.clone(), s.wrap_up.as_ref().map(|w| w.0.clone())),
+                None => (None, None),
+            };
+            let required = self.wrap_up_required(group.as_deref());
+            let ends_ms = self.clock.now_ms() + acw_secs * 1000;
+            if let Some(a) = self.agents.get_mut(user) {
+                // Set before the status, so statusChanged carries it.
+                a.acw_for = Some((sid.to_string(), now));
+                a.acw_wrap = crate::server::agent::AcwWrap {
+                    group,
+                    required,
+                    code,
+                    due: false,
+                    ends_ms,
+                };
+            }
             self.set_status(user, AgentStatus::Arrange, None);
             if let Some(a) = self.agents.get_mut(user) {
-                a.acw_for = Some((sid.to_string(), now));
                 let gen = a.gen;
                 self.schedule(
                     Duration::from_secs(acw_secs),
@@ -216,5 +232,7 @@ pub(super) fn record_of(s: &Session) -> SessionRecord {
         recording: s.recording.as_ref().map(|p| p.display().to_string()),
         transcript: s.transcript.clone(),
         uui: s.uui.clone(),
+        wrap_up_code: s.wrap_up.as_ref().map(|w| w.0.clone()),
+        wrap_up_notes: s.wrap_up.as_ref().and_then(|w| w.1.clone()),
     }
 }

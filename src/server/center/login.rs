@@ -50,6 +50,7 @@ impl Center {
                 skill_groups: Vec::new(),
                 sessions: Vec::new(),
                 seat: None,
+                after_call_work: None,
             };
             self.reply_login(conn, id, result, tab_uuid);
             return;
@@ -111,6 +112,7 @@ impl Center {
             skill_groups: agent.groups.clone(),
             sessions,
             seat: Some(self.seat_devices(&user)),
+            after_call_work: self.after_call_work(&user),
         };
         // statusChanged queued above must follow the reply and `ready`.
         let queued = self.outbox.take_queued();

@@ -37,6 +37,7 @@ mod phone;
 mod speech;
 mod supervisor;
 mod video;
+mod wrapup;
 
 use self::offer::Withdraw;
 
