@@ -11,7 +11,7 @@ use super::scenario::Autopilot as Config;
 use super::timeline::Timeline;
 use crate::app::keymap::Command;
 use crate::app::run::Pilot;
-use crate::app::state::{Phase, Session, State};
+use crate::app::state::{Dialog, Phase, Session, State};
 use crate::protocol::{AgentStatus, CallType, ChatFrom, Flow};
 
 /// Time between two keys of a sequence (typing speed).
@@ -26,6 +26,8 @@ pub struct Autopilot {
     offers: u32,
     missed: HashSet<String>,
     replies: usize,
+    /// Wrap-ups set so far (codes are picked in turn).
+    wrapups: usize,
     queue: VecDeque<KeyEvent>,
     last_key: u64,
     planned: Option<(String, Vec<KeyEvent>, String)>,
@@ -82,6 +84,7 @@ impl Autopilot {
             offers: 0,
             missed: HashSet::new(),
             replies: 0,
+            wrapups: 0,
             queue: VecDeque::new(),
             last_key: 0,
             planned: None,
@@ -116,6 +119,21 @@ impl Autopilot {
     fn decide(&mut self, state: &State, now: u64) -> Option<(u64, KeyEvent)> {
         if state.exit.is_some() || !state.is_online() {
             return None;
+        }
+        // The wrap-up dialog after a call: pick a code (in turn) and save.
+        if let Some(Dialog::WrapUp {
+            session_id, codes, ..
+        }) = &state.dialog
+        {
+            let sit = format!("wrapup:{session_id}");
+            if !codes.is_empty() && !self.done.contains(&sit) {
+                let pick = self.wrapups % codes.len();
+                let at = self.first_seen(&sit, now) + 1500;
+                let mut keys = vec![code(KeyCode::Down); pick];
+                keys.push(code(KeyCode::Enter));
+                let what = format!("sets the wrap-up code {}", codes[pick]);
+                return self.plan(sit, at, keys, what);
+            }
         }
         // Something open that the pilot did not plan: close it.
         if state.dialog.is_some() || state.typing {
@@ -395,6 +413,9 @@ impl Pilot for Autopilot {
         if let Some((sit, keys, what)) = self.planned.take() {
             if sit.starts_with("reply:") {
                 self.replies += 1;
+            }
+            if sit.starts_with("wrapup:") {
+                self.wrapups += 1;
             }
             if sit.starts_with("callout:") {
                 self.dialled = Some(sit.clone());

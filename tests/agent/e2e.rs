@@ -697,6 +697,12 @@ fn the_demo_takes_a_call_from_a_sip_phone() {
     let status = sipp.wait().expect("sipp ends");
     assert!(status.success(), "sipp: {status}");
     p.wait_for("the call ended", WAIT, |s| s.contains("ended"));
+    // After-call work: the demo's support group has wrap-up codes, so the
+    // dialog opens by itself; Enter sets the first one.
+    p.wait_text("Wrap-up");
+    p.wait_text("Callback needed");
+    p.enter();
+    p.wait_text("wrap-up: Resolved");
     p.key("q");
     p.wait_for("quit", WAIT, |s| {
         s.contains("Quit anyway?") || s.contains("Summary")
