@@ -297,6 +297,83 @@ async fn keys_on_the_mobile_reach_the_caller_and_a_transfer_hangs_the_mobile_up(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sip_caller_hears_the_queues_music_while_the_agents_mobile_rings() {
+    // Two trunks: sipp as the carrier the mobile is dialled through (the
+    // first), and sipp as a caller on another trunk.
+    let (carrier, caller_port) = (free_port(), free_port());
+    let (s, sip) = phone_server(|c| {
+        with_trunk(c, carrier);
+        c.sip.trunks.push(SipTrunk {
+            id: "callers".into(),
+            address: format!("127.0.0.1:{caller_port}"),
+            username: None,
+            password: None,
+            caller_id: None,
+        });
+        c.sip.numbers.push(ccdesk::server::config::SipNumber {
+            number: "4000".into(),
+            skill_group: "support".into(),
+            priority: None,
+        });
+    })
+    .await;
+    let mut bob = s.login("bob").await;
+    bob.expect("statusChanged").await;
+    bob.ok(
+        "Agent.setServerType",
+        json!({"serverType": "staffPhoneSeat"}),
+    )
+    .await;
+    seat_changed(&mut bob).await;
+    // His mobile rings 2 s, answers, and hangs up 2 s later.
+    let mobile = sipp_uas("uas_mobile_rings.xml", carrier, &[]);
+    // The caller waits for the BYE.
+    let mut cmd = std::process::Command::new("sipp");
+    cmd.arg("-sf")
+        .arg(scenario("uac_echo_wait_bye.xml"))
+        .arg(sip.to_string())
+        .args(["-s", "4000", "-i", "127.0.0.1", "-mi", "127.0.0.1"])
+        .args([
+            "-p",
+            &caller_port.to_string(),
+            "-mp",
+            &free_port().to_string(),
+        ])
+        .args(["-m", "1", "-nostdin", "-timeout", "40s", "-timeout_error"])
+        .current_dir(std::env::temp_dir());
+    let caller = tokio::task::spawn_blocking(move || match cmd.output() {
+        Ok(out) => (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ),
+        Err(e) => panic!("sipp does not run ({e})"),
+    });
+    let Event::CallIn(ci) = bob.wait_for("callIn").await else {
+        unreachable!()
+    };
+    bob.ok("Call.accept", json!({"sessionId": ci.session_id}))
+        .await;
+    match bob.wait_for("sessionEnded").await {
+        Event::SessionEnded(e) => assert_eq!(e.close_by, CloseBy::Seat, "the mobile hung up"),
+        _ => unreachable!(),
+    }
+    sipp_ok(mobile).await;
+    sipp_ok(caller).await;
+    // What the caller heard (the recording's right channel): the queue's
+    // music for the two seconds the mobile rang, not silence.
+    let (_, right) = finished_recording(&s, &ci.session_id).await;
+    let sounding = right
+        .chunks(1600)
+        .filter(|w| analysis::dbfs(w) > -45.0)
+        .count();
+    assert!(
+        sounding >= 15,
+        "{sounding} windows of 100 ms with sound for the caller"
+    );
+    ports_back(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_internal_call_with_use_mobile_rings_the_callees_mobile_and_its_answer_accepts() {
     let port = free_port();
     let (s, _sip) = phone_server(|c| with_trunk(c, port)).await;

@@ -92,12 +92,29 @@ impl Center {
             return;
         }
         for sid in &self.changes.sessions {
-            let Some(b) = self.bridges.get_mut(sid) else {
+            if !self.bridges.contains_key(sid) {
                 continue;
+            }
+            let mix = match self.sessions.get(sid) {
+                Some(s) if !s.is_ended() => {
+                    let mut mix = mix_of(s);
+                    // A seat in the call whose phone (desk phone, mobile)
+                    // has not answered yet: the caller hears the queue's
+                    // music meanwhile, not silence.
+                    if self.phone_ringing_in_call(sid, &mix) {
+                        mix.waiting = true;
+                    }
+                    Some(mix)
+                }
+                _ => None,
             };
-            match self.sessions.get(sid) {
-                Some(s) if !s.is_ended() => b.update(mix_of(s)),
-                _ => {
+            match mix {
+                Some(mix) => {
+                    if let Some(b) = self.bridges.get_mut(sid) {
+                        b.update(mix);
+                    }
+                }
+                None => {
                     if let Some(b) = self.bridges.remove(sid) {
                         let _ = b.tx.send(BridgeCmd::End);
                     }

@@ -399,8 +399,10 @@ impl Center {
         loop {
             self.dispatch();
             self.changes.sessions.extend(self.sessions.take_changed());
-            self.sync_media();
+            // Phones first: a seat's phone still ringing puts the caller
+            // on the queue's music.
             self.sync_phones();
+            self.sync_media();
             self.observe();
             self.publish();
             self.changes = Changes::default();

@@ -114,6 +114,15 @@ impl Center {
         Ok(None)
     }
 
+    /// Whether a seat talking in session `sid` (by `mix`) waits for its
+    /// phone to answer.
+    pub(super) fn phone_ringing_in_call(&self, sid: &str, mix: &Mix) -> bool {
+        self.phones.get(sid).is_some_and(|legs| {
+            legs.iter()
+                .any(|(u, leg)| !leg.done && mix.talkers.iter().any(|(t, _)| t == u))
+        })
+    }
+
     /// `Phone.*`: the phone trunk's reports.
     pub(super) fn phone_request(&mut self, conn: ConnId, req: &Request) -> Reply {
         if !self.conns.get(&conn).is_some_and(|c| c.phones) {
@@ -160,6 +169,8 @@ impl Center {
                 ProtoError::not_found(format!("no phone of `{user}` rings for session {sid}"))
             })?;
         leg.done = true;
+        // Its bridge hears of it (the music for the caller stops).
+        self.changes.sessions.insert(sid.to_string());
         let ringing = self.sessions.get(sid).is_some_and(|s| {
             s.state == SessionState::Ringing && s.ringing_to.as_deref() == Some(user)
         });
