@@ -143,6 +143,7 @@ mod tests {
             uui: None,
             wrap_up_code: Some("Resolved".into()),
             wrap_up_notes: Some("new address confirmed".into()),
+            attributes: Default::default(),
         };
         let mut out = Vec::new();
         print(std::slice::from_ref(&rec), false, &mut out).unwrap();

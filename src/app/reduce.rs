@@ -903,7 +903,19 @@ fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
                 (timeout > 0).then(|| now.saturating_add(timeout.saturating_mul(1000)));
             let peer = s.peer();
             let kind = super::state::kind_word(s.kind);
+            let contact = history_contact(s);
             focus_on(state, &id);
+            if let Some(params) = contact {
+                request(
+                    state,
+                    "Contact.history",
+                    params,
+                    Purpose::History {
+                        session_id: id.clone(),
+                    },
+                    fx,
+                );
+            }
             info(
                 state,
                 now,
@@ -1185,6 +1197,20 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
             | Purpose::Monitor { .. }
             | Purpose::Intercept { .. }
             | Purpose::MediaOffer { .. } => {}
+            Purpose::History { session_id } => {
+                let found: Vec<crate::protocol::HistoryEntry> = data
+                    .and_then(|d| d.get("sessions").cloned())
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .unwrap_or_default();
+                if let Some(s) = state.session_mut(&session_id) {
+                    s.history = Some(
+                        found
+                            .into_iter()
+                            .filter(|h| h.session_id != session_id)
+                            .collect(),
+                    );
+                }
+            }
             Purpose::Delete { session_id } => remove_session(state, &session_id),
             Purpose::InternalCall { callee } => {
                 let sid = data
@@ -1249,6 +1275,10 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
                     }
                 }
             }
+            if let Purpose::History { .. } = &p.purpose {
+                // No history (an older server, no records): nothing to show.
+                return;
+            }
             if let Purpose::Delete { session_id } = &p.purpose {
                 if e.code == crate::protocol::ErrorCode::NotFound {
                     remove_session(state, session_id);
@@ -1257,6 +1287,35 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
             }
             push_error(state, now, format!("{}: {}", p.method, e.message));
         }
+    }
+}
+
+/// Whom to ask `Contact.history` about for a new offer: its caller's
+/// number, or a chat's or video's user (not asked twice, nor for
+/// internal calls).
+fn history_contact(s: &super::state::Session) -> Option<Value> {
+    if s.history.is_some() {
+        return None;
+    }
+    let limit = 3;
+    match s.kind {
+        CallType::Internal => None,
+        CallType::Phone => s
+            .call_in
+            .caller_phone_number
+            .as_ref()
+            .map(|n| json!({ "phoneNumber": n, "limit": limit })),
+        CallType::Im => s
+            .call_in
+            .nickname
+            .as_ref()
+            .or(s.call_in.user_id.as_ref())
+            .map(|u| json!({ "userId": u, "limit": limit })),
+        CallType::Voip | CallType::Video => s
+            .call_in
+            .user_id
+            .as_ref()
+            .map(|u| json!({ "userId": u, "limit": limit })),
     }
 }
 

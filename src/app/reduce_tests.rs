@@ -130,7 +130,60 @@ fn settings_silence_the_ringtone_and_the_notification() {
     s.settings.disable_ringtone = true;
     s.settings.disable_notification = true;
     let fx = reduce(&mut s, call_in("s-1", CallType::Phone), T0);
-    assert!(fx.is_empty(), "{fx:?}");
+    // No bell, no notification: only the caller's history is asked for.
+    assert_eq!(
+        reqs(&fx).iter().map(|r| r.1).collect::<Vec<_>>(),
+        ["Contact.history"],
+        "{fx:?}"
+    );
+    assert_eq!(fx.len(), 1, "{fx:?}");
+}
+
+#[test]
+fn an_offer_asks_for_the_callers_history_and_shows_the_earlier_sessions() {
+    let mut s = state();
+    let fx = reduce(&mut s, call_in("s-1", CallType::Phone), T0);
+    let (id, method, params) = req(&fx);
+    assert_eq!(method, "Contact.history");
+    assert_eq!(params, json!({"phoneNumber": "13800000000", "limit": 3}));
+    // The answer is kept with the session (the session itself left out).
+    let entry = |sid: &str, code: &str| {
+        json!({"sessionId": sid, "type": "phone", "direction": "inbound", "startedAt": T0 - 90_000,
+               "endedAt": T0 - 60_000, "agents": ["bob"], "talkMs": 20_000, "closeBy": "client",
+               "wrapUpCode": code})
+    };
+    ok(
+        &mut s,
+        id,
+        Some(json!({"sessions": [entry("s-1", "x"), entry("s-0", "Resolved")]})),
+    );
+    let h = s
+        .session("s-1")
+        .and_then(|x| x.history.clone())
+        .expect("history");
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].wrap_up_code.as_deref(), Some("Resolved"));
+    // Offered again (passed on and back): not asked twice.
+    let fx = reduce(&mut s, call_in("s-1", CallType::Phone), T0 + 1_000);
+    assert!(reqs(&fx).is_empty(), "{fx:?}");
+}
+
+#[test]
+fn a_history_that_fails_is_not_an_error_and_internal_calls_ask_none() {
+    let mut s = state();
+    let (id, ..) = req(&reduce(&mut s, call_in("s-1", CallType::Phone), T0));
+    reduce(
+        &mut s,
+        Action::Response {
+            id,
+            result: Err(ProtoError::new(ErrorCode::BadRequest, "unknown method")),
+        },
+        T0,
+    );
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    assert!(s.pending.is_empty());
+    let fx = reduce(&mut s, call_in("s-2", CallType::Internal), T0);
+    assert!(reqs(&fx).is_empty(), "{fx:?}");
 }
 
 #[test]
@@ -147,7 +200,12 @@ fn every_call_type_is_accepted_with_its_namespace() {
         let fx = reduce(&mut s, key('a'), T0 + 500);
         let (_, m, p) = req(&fx);
         assert_eq!((m, p), (method, json!({"sessionId": "s-1"})), "{kind:?}");
-        assert_eq!(s.pending.len(), 1);
+        let accepts = s
+            .pending
+            .values()
+            .filter(|p| p.method.ends_with(".accept"))
+            .count();
+        assert_eq!(accepts, 1);
     }
 }
 
@@ -700,7 +758,11 @@ fn errors_are_kept_and_capped() {
         );
     }
     assert_eq!(s.errors.len(), MAX_ERRORS);
-    assert!(s.pending.is_empty());
+    // Nothing of the agent's waits (the offer's history lookup may).
+    assert!(s
+        .pending
+        .values()
+        .all(|p| matches!(p.purpose, crate::app::state::Purpose::History { .. })));
     assert_eq!(
         s.errors.back().map(|e| e.text.as_str()),
         Some("Call.hold: no 6")

@@ -174,6 +174,8 @@ pub struct Session {
     /// Another tab of this agent took the session, so its audio is there
     /// (multi-tab login): this tab only shows it.
     pub audio_elsewhere: bool,
+    /// The caller's earlier sessions (`Contact.history`), once answered.
+    pub history: Option<Vec<crate::protocol::HistoryEntry>>,
 }
 
 impl Session {
@@ -202,6 +204,7 @@ impl Session {
             scroll: 0,
             draft: String::new(),
             digits: String::new(),
+            history: None,
             audio_elsewhere: false,
         }
     }
@@ -298,6 +301,11 @@ pub enum Purpose {
     },
     /// `Media.offer`: the answer goes to the session's audio.
     MediaOffer {
+        session_id: String,
+    },
+    /// `Contact.history` for a session's caller: shown in its transcript
+    /// pane; a failure is not the agent's business (an older server).
+    History {
         session_id: String,
     },
 }

@@ -143,6 +143,10 @@ pub struct CallIn {
     pub user_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_user_id: Option<String>,
+    /// Extension: the contact's attributes the trunk gave (`Customer.call`
+    /// `attributes`): account tier, order number, what the IVR learnt.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 /// `sessionEnded` data.

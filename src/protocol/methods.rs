@@ -104,6 +104,48 @@ pub struct MonitorParams {
     pub text_only: bool,
 }
 
+/// `Contact.history` (extension): a contact's earlier sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// One earlier session of a contact (the result of `Contact.history`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub session_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub direction: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill_group_id: Option<String>,
+    /// Unix ms.
+    pub started_at: u64,
+    pub ended_at: u64,
+    /// Every seat that handled it, in order.
+    #[serde(default)]
+    pub agents: Vec<String>,
+    /// From the first accept to the end, hold included; none if never answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub talk_ms: Option<u64>,
+    pub close_by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrap_up_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrap_up_notes: Option<String>,
+}
+
+/// The most sessions `Contact.history` returns, and how many by default.
+pub const MAX_HISTORY: u32 = 50;
+pub const DEFAULT_HISTORY: u32 = 5;
+
 /// `Call.setWrapUp` (extension): the outcome of a session, during it or
 /// its after-call work.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -262,11 +304,20 @@ pub struct CustomerCallParams {
     pub callee_remark: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// Contact attributes (extension): up to 20, names 1-32 characters,
+    /// values up to 256; they reach the agent in `callIn` and the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Queue priority (extension): 0 (the default) to 100; higher is
     /// offered first, first come first served within a priority.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<u32>,
 }
+
+/// The most attributes a `Customer.call` may carry, and their sizes.
+pub const MAX_ATTRIBUTES: usize = 20;
+pub const MAX_ATTRIBUTE_NAME: usize = 32;
+pub const MAX_ATTRIBUTE_VALUE: usize = 256;
 
 /// The highest `Customer.call` priority.
 pub const MAX_PRIORITY: u32 = 100;
@@ -389,6 +440,7 @@ methods! {
     "Call.monitor" => CallMonitor(MonitorParams), Supervisor;
     "Call.intercept" => CallIntercept(SessionParams), Supervisor;
     "Call.setWrapUp" => CallSetWrapUp(WrapUpParams), Seat;
+    "Contact.history" => ContactHistory(HistoryParams), Seat;
     "Chat.accept" => ChatAccept(SessionParams), Seat;
     "Chat.end" => ChatEnd(SessionParams), Seat;
     "Chat.transfer" => ChatTransfer(TransferParams), Seat;

@@ -66,6 +66,9 @@ pub struct SessionRecord {
     pub wrap_up_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrap_up_notes: Option<String>,
+    /// The contact's attributes (`Customer.call` `attributes`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 /// One final sentence of a session's transcript.
@@ -108,6 +111,19 @@ impl Write {
     }
 }
 
+/// Reads a contact's earlier sessions, beside the writer (the center asks
+/// it off its own task).
+pub trait ContactHistory: Send {
+    /// `caller`'s sessions, newest first, at most `limit`.
+    fn history(&mut self, caller: &str, limit: usize) -> anyhow::Result<Vec<SessionRecord>>;
+}
+
+impl ContactHistory for SqliteRecords {
+    fn history(&mut self, caller: &str, limit: usize) -> anyhow::Result<Vec<SessionRecord>> {
+        SqliteRecords::history(self, caller, limit)
+    }
+}
+
 /// Where records go. The server writes through this, so tests can supply a
 /// store that fails.
 pub trait RecordStore: Send {
@@ -141,6 +157,10 @@ pub trait RecordStore: Send {
     fn recordings_dir(&self) -> Option<PathBuf> {
         None
     }
+    /// A reader of contacts' history (None: the store keeps none to read).
+    fn history_reader(&self) -> Option<Box<dyn ContactHistory>> {
+        None
+    }
 }
 
 pub struct SqliteRecords {
@@ -172,7 +192,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     transcript    TEXT,
     uui           TEXT,
     wrap_up_code  TEXT,
-    wrap_up_notes TEXT
+    wrap_up_notes TEXT,
+    attributes    TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_ended_at ON sessions(ended_at);
 ";
@@ -203,7 +224,13 @@ impl SqliteRecords {
                 })?;
         }
         // ... and before transcripts (and user-to-user data) were kept, these.
-        for column in ["transcript", "uui", "wrap_up_code", "wrap_up_notes"] {
+        for column in [
+            "transcript",
+            "uui",
+            "wrap_up_code",
+            "wrap_up_notes",
+            "attributes",
+        ] {
             let has = conn
                 .prepare(&format!("SELECT {column} FROM sessions LIMIT 0"))
                 .is_ok();
@@ -214,6 +241,11 @@ impl SqliteRecords {
                     })?;
             }
         }
+        // A contact's history is looked up by caller.
+        conn.execute_batch(
+            "CREATE INDEX IF NOT EXISTS sessions_caller ON sessions(caller, ended_at)",
+        )
+        .with_context(|| format!("cannot index callers in {}", path.display()))?;
         Ok(SqliteRecords {
             conn,
             path: path.to_path_buf(),
@@ -226,45 +258,20 @@ impl SqliteRecords {
 
     /// Records that ended at or after `since_ms`, oldest first.
     pub fn list(&self, since_ms: u64) -> anyhow::Result<Vec<SessionRecord>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT session_id, type, direction, skill_group, agents, caller, callee, created_at,
-                    offered_at, accepted_at, ended_at, hold_ms, acw_ms, close_by, main_reason,
-                    sub_reason, missed_offers, transfers, recording, transcript, uui,
-                    wrap_up_code, wrap_up_notes
-             FROM sessions WHERE ended_at >= ?1 ORDER BY ended_at, session_id",
-        )?;
-        let rows = stmt.query_map(params![since_ms as i64], |r| {
-            let agents: String = r.get(4)?;
-            let transfers: String = r.get(17)?;
-            Ok(SessionRecord {
-                session_id: r.get(0)?,
-                kind: r.get(1)?,
-                direction: r.get(2)?,
-                skill_group: r.get(3)?,
-                agents: serde_json::from_str(&agents).unwrap_or_default(),
-                caller: r.get(5)?,
-                callee: r.get(6)?,
-                created_at: r.get::<_, i64>(7)? as u64,
-                offered_at: r.get::<_, Option<i64>>(8)?.map(|v| v as u64),
-                accepted_at: r.get::<_, Option<i64>>(9)?.map(|v| v as u64),
-                ended_at: r.get::<_, i64>(10)? as u64,
-                hold_ms: r.get::<_, i64>(11)? as u64,
-                acw_ms: r.get::<_, Option<i64>>(12)?.map(|v| v as u64),
-                close_by: r.get(13)?,
-                main_reason: r.get(14)?,
-                sub_reason: r.get(15)?,
-                missed_offers: r.get::<_, i64>(16)? as u32,
-                transfers: serde_json::from_str(&transfers).unwrap_or_default(),
-                recording: r.get(18)?,
-                transcript: r
-                    .get::<_, Option<String>>(19)?
-                    .and_then(|t| serde_json::from_str(&t).ok())
-                    .unwrap_or_default(),
-                uui: r.get(20)?,
-                wrap_up_code: r.get(21)?,
-                wrap_up_notes: r.get(22)?,
-            })
-        })?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM sessions WHERE ended_at >= ?1 ORDER BY ended_at, session_id"
+        ))?;
+        let rows = stmt.query_map(params![since_ms as i64], record_of_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// A contact's sessions (`caller`: the number, or a chat's or video's
+    /// user), newest first, at most `limit`.
+    pub fn history(&self, caller: &str, limit: usize) -> anyhow::Result<Vec<SessionRecord>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM sessions WHERE caller = ?1 ORDER BY ended_at DESC, session_id DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![caller, limit as i64], record_of_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
@@ -285,6 +292,50 @@ impl SqliteRecords {
                 .find(|r| r.session_id == session_id)),
         }
     }
+}
+
+/// The columns [`record_of_row`] reads, in its order.
+const COLUMNS: &str =
+    "session_id, type, direction, skill_group, agents, caller, callee, created_at,
+    offered_at, accepted_at, ended_at, hold_ms, acw_ms, close_by, main_reason,
+    sub_reason, missed_offers, transfers, recording, transcript, uui,
+    wrap_up_code, wrap_up_notes, attributes";
+
+fn record_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
+    let agents: String = r.get(4)?;
+    let transfers: String = r.get(17)?;
+    Ok(SessionRecord {
+        session_id: r.get(0)?,
+        kind: r.get(1)?,
+        direction: r.get(2)?,
+        skill_group: r.get(3)?,
+        agents: serde_json::from_str(&agents).unwrap_or_default(),
+        caller: r.get(5)?,
+        callee: r.get(6)?,
+        created_at: r.get::<_, i64>(7)? as u64,
+        offered_at: r.get::<_, Option<i64>>(8)?.map(|v| v as u64),
+        accepted_at: r.get::<_, Option<i64>>(9)?.map(|v| v as u64),
+        ended_at: r.get::<_, i64>(10)? as u64,
+        hold_ms: r.get::<_, i64>(11)? as u64,
+        acw_ms: r.get::<_, Option<i64>>(12)?.map(|v| v as u64),
+        close_by: r.get(13)?,
+        main_reason: r.get(14)?,
+        sub_reason: r.get(15)?,
+        missed_offers: r.get::<_, i64>(16)? as u32,
+        transfers: serde_json::from_str(&transfers).unwrap_or_default(),
+        recording: r.get(18)?,
+        transcript: r
+            .get::<_, Option<String>>(19)?
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default(),
+        uui: r.get(20)?,
+        wrap_up_code: r.get(21)?,
+        wrap_up_notes: r.get(22)?,
+        attributes: r
+            .get::<_, Option<String>>(23)?
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default(),
+    })
 }
 
 impl RecordStore for SqliteRecords {
@@ -326,6 +377,18 @@ impl RecordStore for SqliteRecords {
     fn recordings_dir(&self) -> Option<PathBuf> {
         self.path.parent().map(|d| d.join("recordings"))
     }
+
+    /// A second connection to the same database, for reading (WAL lets it
+    /// read while the writer writes).
+    fn history_reader(&self) -> Option<Box<dyn ContactHistory>> {
+        match SqliteRecords::open(&self.path) {
+            Ok(r) => Some(Box::new(r)),
+            Err(e) => {
+                tracing::warn!(error = %e, "no contact history: the records cannot be opened for reading");
+                None
+            }
+        }
+    }
 }
 
 fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {
@@ -334,8 +397,8 @@ fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {
             "INSERT OR REPLACE INTO sessions (session_id, type, direction, skill_group, agents,
                 caller, callee, created_at, offered_at, accepted_at, ended_at, hold_ms, acw_ms,
                 close_by, main_reason, sub_reason, missed_offers, transfers, recording, transcript, uui,
-                wrap_up_code, wrap_up_notes)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                wrap_up_code, wrap_up_notes, attributes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
             params![
                 r.session_id,
                 r.kind,
@@ -364,6 +427,11 @@ fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {
                 r.uui,
                 r.wrap_up_code,
                 r.wrap_up_notes,
+                if r.attributes.is_empty() {
+                    None
+                } else {
+                    Some(serde_json::to_string(&r.attributes)?)
+                },
             ],
         )?;
     }
@@ -432,6 +500,7 @@ mod tests {
             uui: Some("ticket=42".into()),
             wrap_up_code: Some("Resolved".into()),
             wrap_up_notes: None,
+            attributes: [("tier".to_string(), "gold".to_string())].into(),
         }
     }
 
@@ -455,6 +524,18 @@ mod tests {
         assert_eq!(all[0].transcript, rec("s-1", 100).transcript);
         assert_eq!(db.list(150).unwrap().len(), 1);
         assert_eq!(db.get("s-2").unwrap().unwrap().agents, vec!["alice", "bob"]);
+        assert_eq!(
+            all[0].attributes.get("tier").map(String::as_str),
+            Some("gold")
+        );
+        // A contact's history: newest first, as many as asked.
+        let h = db.history("+1555", 5).unwrap();
+        assert_eq!(
+            h.iter().map(|r| r.session_id.as_str()).collect::<Vec<_>>(),
+            ["s-2", "s-1"]
+        );
+        assert_eq!(db.history("+1555", 1).unwrap().len(), 1);
+        assert!(db.history("+1999", 5).unwrap().is_empty());
         // The wrap-up saved with the record, and the one set afterwards.
         assert_eq!(all[0].wrap_up_code.as_deref(), Some("Resolved"));
         assert_eq!(

@@ -217,6 +217,7 @@ mod tests {
             uui: None,
             wrap_up_code: None,
             wrap_up_notes: None,
+            attributes: Default::default(),
         }
     }
 

@@ -166,6 +166,10 @@ pub struct Caller {
     #[serde(default)]
     pub ivr: Vec<String>,
     pub client_data: Option<String>,
+    /// The contact's attributes, sent with every call (`Customer.call`
+    /// `attributes`): the agent sees them on the call bar.
+    #[serde(default)]
+    pub attributes: std::collections::BTreeMap<String, String>,
     /// Overrides the scenario's skill group.
     pub skill_group: Option<String>,
     /// Queue priority (`Customer.call`'s `priority`): higher is offered first.

@@ -164,6 +164,9 @@ impl Trunk {
             }
             Kind::Internal => {}
         }
+        if !c.attributes.is_empty() && kind != Kind::Internal {
+            set(&mut p, "attributes", json!(c.attributes));
+        }
         match self.call("Customer.call", p).await {
             Ok(Some(d)) => {
                 let Some(sid) = d

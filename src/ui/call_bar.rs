@@ -132,6 +132,10 @@ fn session_lines(
             second.push(Span::raw(format!("{sep}IVR {}", p.join(theme.arrow()))));
         }
     }
+    // The contact's attributes, as the trunk gave them.
+    for (name, value) in &s.call_in.attributes {
+        second.push(Span::styled(format!("{sep}{name}: {value}"), theme.info()));
+    }
     if let Some(callee) = s
         .call_in
         .protected_callee

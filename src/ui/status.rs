@@ -205,7 +205,14 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             state.me.skill_groups.join(", ")
         };
-        let waiting = match state.pending.len() {
+        // The agent's own requests: a history looked up in the background
+        // is not one.
+        let asked = state
+            .pending
+            .values()
+            .filter(|p| !matches!(p.purpose, crate::app::state::Purpose::History { .. }))
+            .count();
+        let waiting = match asked {
             0 => "no request waiting".to_string(),
             1 => "1 request waiting".to_string(),
             n => format!("{n} requests waiting"),

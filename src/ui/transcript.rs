@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
-use super::text::{tail, wrap};
+use super::text::{clip, clock, tail, wrap};
 use super::theme::Theme;
 use crate::app::keymap::Command;
 use crate::app::state::{Focus, Phase, Session, State};
@@ -48,7 +48,63 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let width = inner.width as usize;
     let input = is_chat.then(|| input_line(s, state, theme, width));
-    body(f, inner, s, Vec::new(), input, "me", theme);
+    let notes = history_notes(s, state.now, theme, width);
+    body(f, inner, s, notes, input, "me", theme);
+}
+
+/// How long ago, for the history: `5m ago`, `3h ago`, `2d ago`.
+fn ago(ms: u64) -> String {
+    let m = ms / 60_000;
+    if m < 60 {
+        format!("{}m ago", m.max(1))
+    } else if m < 48 * 60 {
+        format!("{}h ago", m / 60)
+    } else {
+        format!("{}d ago", m / (24 * 60))
+    }
+}
+
+/// The caller's earlier sessions, above the transcript (`Contact.history`):
+/// when, with whom, how long, and how it was wrapped up; the last three.
+fn history_notes(s: &Session, now: u64, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let Some(h) = s.history.as_ref().filter(|h| !h.is_empty()) else {
+        return Vec::new();
+    };
+    let sep = theme.sep();
+    let mut out = vec![clip(
+        vec![Span::styled(
+            format!("Earlier with this contact ({}):", h.len()),
+            theme.dim(),
+        )],
+        width,
+        theme,
+    )];
+    for e in h.iter().take(3) {
+        let who = e
+            .agents
+            .last()
+            .cloned()
+            .unwrap_or_else(|| "not answered".into());
+        let mut spans = vec![Span::styled(
+            format!(
+                "  {}{sep}{}{sep}{who}",
+                ago(now.saturating_sub(e.ended_at)),
+                e.kind
+            ),
+            theme.dim(),
+        )];
+        if let Some(t) = e.talk_ms {
+            spans.push(Span::styled(format!("{sep}{}", clock(t)), theme.dim()));
+        }
+        if let Some(code) = &e.wrap_up_code {
+            spans.push(Span::styled(format!("{sep}{code}"), theme.info()));
+        }
+        if let Some(n) = &e.wrap_up_notes {
+            spans.push(Span::styled(format!(" \u{201c}{n}\u{201d}"), theme.dim()));
+        }
+        out.push(clip(spans, width, theme));
+    }
+    out
 }
 
 /// How a session's transcript pane is framed (see `draw_session`).

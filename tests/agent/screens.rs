@@ -29,6 +29,8 @@ use unicode_width::UnicodeWidthStr;
 const T0: u64 = 1_700_000_000_000;
 const SECOND: u64 = 1_000;
 const MINUTE: u64 = 60 * SECOND;
+const HOUR: u64 = 60 * MINUTE;
+const DAY: u64 = 24 * HOUR;
 const TAB: &str = "7f3c9a2e-5b1d-4e8a-9c6f-0123456789ab";
 
 /// The two sizes every screen is snapshotted at.
@@ -391,6 +393,46 @@ fn wrap_up() -> State {
     s
 }
 
+/// The talking call with the contact's attributes from the trunk and two
+/// earlier sessions from `Contact.history`.
+fn contact_history() -> State {
+    let mut s = talking();
+    let now = s.now;
+    let earlier = |sid: &str, ago_ms: u64, agent: &str, talk: u64, code: Option<&str>| {
+        ccdesk::protocol::HistoryEntry {
+            session_id: sid.into(),
+            kind: "phone".into(),
+            direction: "inbound".into(),
+            skill_group_id: Some("support".into()),
+            started_at: now - ago_ms - talk,
+            ended_at: now - ago_ms,
+            agents: vec![agent.into()],
+            talk_ms: Some(talk),
+            close_by: "client".into(),
+            wrap_up_code: code.map(str::to_string),
+            wrap_up_notes: code.map(|_| "card blocked, new one posted".to_string()),
+        }
+    };
+    if let Some(x) = s.session_mut("s-1001") {
+        x.call_in.attributes = [
+            ("tier".to_string(), "gold".to_string()),
+            ("order".to_string(), "8812".to_string()),
+        ]
+        .into();
+        x.history = Some(vec![
+            earlier(
+                "s-0990",
+                3 * HOUR,
+                "bob",
+                4 * MINUTE + 12 * SECOND,
+                Some("Escalated"),
+            ),
+            earlier("s-0801", 4 * DAY, "alice", 95 * SECOND, None),
+        ]);
+    }
+    s
+}
+
 /// A ringing chat, a talking phone call (selected: the middle row) and a
 /// video offer that went to another agent.
 fn queue() -> State {
@@ -680,6 +722,7 @@ fn all_screens() -> Vec<(&'static str, State)> {
         ("held", held()),
         ("after_call_work", after_call_work()),
         ("wrap_up_needed", with_keys(wrap_up(), &[KeyCode::Esc], "")),
+        ("contact_history", contact_history()),
         ("queue", queue()),
         ("chat", chat()),
         ("chat_long_draft", chat_long_draft()),
@@ -962,6 +1005,21 @@ fn held_and_after_call_work() {
         );
         assert!(text(buf).contains("arrange for 0:45"));
     }
+}
+
+#[test]
+fn the_contacts_attributes_and_earlier_sessions_are_shown() {
+    let [small, big] = snapshot(
+        "contact_history",
+        "a call with the trunk's attributes and two earlier sessions",
+        &contact_history(),
+    );
+    for buf in [&small, &big] {
+        let t = text(buf);
+        assert!(t.contains("Earlier with this contact (2)"), "{t}");
+        assert!(t.contains("3h ago") && t.contains("Escalated"), "{t}");
+    }
+    assert!(text(&big).contains("tier: gold"), "{}", text(&big));
 }
 
 #[test]

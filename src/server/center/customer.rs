@@ -143,9 +143,26 @@ impl Center {
                 "Customer.call: parameter `priority` must be 0 to {MAX_PRIORITY}, not {priority}"
             )));
         }
+        let attributes = p.attributes.clone().unwrap_or_default();
+        if attributes.len() > MAX_ATTRIBUTES {
+            return Err(ProtoError::bad_request(format!(
+                "Customer.call: parameter `attributes` has {} entries, at most {MAX_ATTRIBUTES}",
+                attributes.len()
+            )));
+        }
+        for (name, value) in &attributes {
+            let n = name.chars().count();
+            if n == 0 || n > MAX_ATTRIBUTE_NAME || value.chars().count() > MAX_ATTRIBUTE_VALUE {
+                return Err(ProtoError::bad_request(format!(
+                    "Customer.call: attribute `{}`: names are 1-{MAX_ATTRIBUTE_NAME} characters, values at most {MAX_ATTRIBUTE_VALUE}",
+                    crate::protocol::shorten_for_error(name)
+                )));
+            }
+        }
         let mut call_in = CallIn {
             kind: p.kind,
             remark: p.remark.clone(),
+            attributes,
             ..Default::default()
         };
         match p.kind {

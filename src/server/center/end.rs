@@ -234,5 +234,6 @@ pub(super) fn record_of(s: &Session) -> SessionRecord {
         uui: s.uui.clone(),
         wrap_up_code: s.wrap_up.as_ref().map(|w| w.0.clone()),
         wrap_up_notes: s.wrap_up.as_ref().and_then(|w| w.1.clone()),
+        attributes: s.call_in.attributes.clone(),
     }
 }

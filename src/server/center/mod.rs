@@ -29,6 +29,7 @@ mod call;
 mod chat;
 mod customer;
 mod end;
+mod history;
 mod login;
 mod media;
 mod offer;
@@ -207,6 +208,8 @@ pub struct Center {
     clock: Clock,
     /// The records' store, until `spawn` hands it to the writer.
     store: Option<Box<dyn RecordStore>>,
+    /// Reads contacts' history from the records (`Contact.history`).
+    history: Option<Arc<std::sync::Mutex<Box<dyn super::records::ContactHistory>>>>,
     writer: Option<writer::RecordWriter>,
     conns: HashMap<ConnId, Conn>,
     trunks: Vec<ConnId>,
@@ -271,7 +274,11 @@ impl Center {
             None
         };
         let speech = crate::server::speech::Speech::load(&cfg.speech);
+        let history = records
+            .history_reader()
+            .map(|r| Arc::new(std::sync::Mutex::new(r)));
         Center {
+            history,
             speech,
             cfg,
             clock,
@@ -342,6 +349,10 @@ impl Center {
                 let reply = match req {
                     // Answered by the negotiation task, once the answer exists.
                     Request::MediaOffer(p) => self.media_offer(conn, id.clone(), p).err().map(Err),
+                    // Answered by the records' reader, off the actor.
+                    Request::ContactHistory(p) => {
+                        self.contact_history(conn, id.clone(), &p).err().map(Err)
+                    }
                     req => Some(self.request(conn, &req)),
                 };
                 if let Some(reply) = reply {

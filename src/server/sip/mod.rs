@@ -530,6 +530,7 @@ impl Gateway {
             callee: None,
             callee_remark: None,
             user_id: None,
+            attributes: None,
             priority: target.priority,
         };
         let data = self

@@ -1,0 +1,86 @@
+//! `Contact.history`: a contact's earlier sessions from the records, read
+//! off the actor (a blocking task on a connection of its own), so a slow
+//! disk never holds up the center. The answer goes straight to the
+//! connection, as `Media.offer`'s does.
+
+use super::*;
+use crate::protocol::{HistoryEntry, HistoryParams, DEFAULT_HISTORY, MAX_HISTORY};
+
+impl Center {
+    pub(super) fn contact_history(
+        &mut self,
+        conn: ConnId,
+        id: Value,
+        p: &HistoryParams,
+    ) -> Result<(), ProtoError> {
+        let Some(c) = self.conns.get(&conn) else {
+            return Err(ProtoError::unauthorized("log in first"));
+        };
+        let tx = c.tx.clone();
+        let who = match (&p.phone_number, &p.user_id) {
+            (Some(n), None) if !n.trim().is_empty() => n.trim().to_string(),
+            (None, Some(u)) if !u.trim().is_empty() => u.trim().to_string(),
+            _ => {
+                return Err(ProtoError::bad_request(
+                    "Contact.history needs exactly one of `phoneNumber` and `userId`",
+                ))
+            }
+        };
+        if who.chars().count() > 128 {
+            return Err(ProtoError::bad_request(
+                "Contact.history: the contact is longer than 128 characters",
+            ));
+        }
+        let limit = p.limit.unwrap_or(DEFAULT_HISTORY);
+        if limit == 0 || limit > MAX_HISTORY {
+            return Err(ProtoError::bad_request(format!(
+                "Contact.history: parameter `limit` must be 1 to {MAX_HISTORY}, not {limit}"
+            )));
+        }
+        let Some(reader) = self.history.clone() else {
+            return Err(ProtoError::invalid_state(
+                "this server keeps no records to read history from",
+            ));
+        };
+        tokio::task::spawn_blocking(move || {
+            let found = reader
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .history(&who, limit as usize);
+            let resp = match found {
+                Ok(recs) => {
+                    let sessions: Vec<HistoryEntry> = recs.into_iter().map(entry).collect();
+                    Response::ok(id, Some(json!({ "sessions": sessions })))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "Contact.history: the records could not be read");
+                    Response::error(
+                        id,
+                        &ProtoError::new(
+                            ErrorCode::Internal,
+                            format!("the records could not be read: {e}"),
+                        ),
+                    )
+                }
+            };
+            let _ = tx.blocking_send(Outbound::Text(resp.to_json().into()));
+        });
+        Ok(())
+    }
+}
+
+fn entry(r: SessionRecord) -> HistoryEntry {
+    HistoryEntry {
+        talk_ms: r.accepted_at.map(|a| r.ended_at.saturating_sub(a)),
+        session_id: r.session_id,
+        kind: r.kind,
+        direction: r.direction,
+        skill_group_id: r.skill_group,
+        started_at: r.created_at,
+        ended_at: r.ended_at,
+        agents: r.agents,
+        close_by: r.close_by,
+        wrap_up_code: r.wrap_up_code,
+        wrap_up_notes: r.wrap_up_notes,
+    }
+}
