@@ -1,0 +1,215 @@
+//! The server's events in the terminal: offers, accepts, ends, transfers,
+//! status, the transcript, chat, session updates, the wallboard.
+
+use super::*;
+
+pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
+    board::event(state, &ev, now);
+    match ev {
+        Event::Ready { tab_uuid } => state.me.tab_uuid = Some(tab_uuid),
+        Event::TokenExpired { message } => {
+            let m = format!(
+                "the login token expired ({message}); ask for a new one (ccdesk token --user {}) and start again",
+                state.me.user_id
+            );
+            quit(state, EXIT_TOKEN_EXPIRED, Some(m), fx);
+        }
+        Event::KickedOut { message } => {
+            let m = match message {
+                Some(m) if !m.is_empty() => format!("logged out by the server: {m}"),
+                _ => format!(
+                    "logged out: {} logged in somewhere else (use --enable-shared on both for several tabs)",
+                    state.me.user_id
+                ),
+            };
+            quit(state, EXIT_KICKED_OUT, Some(m), fx);
+        }
+        Event::CallIn(ci) => {
+            let direction = if ci.kind == CallType::Internal {
+                Direction::Internal
+            } else {
+                Direction::Inbound
+            };
+            let id = ci.session_id.clone();
+            let timeout = ci.timeout;
+            let s = upsert(state, &id, ci.kind, direction, Phase::Ringing, now);
+            s.kind = ci.kind;
+            s.phase = Phase::Ringing;
+            s.call_in = ci;
+            s.note = None;
+            s.local_only = false;
+            s.ended_at = None;
+            s.close_by = None;
+            s.ring_deadline =
+                (timeout > 0).then(|| now.saturating_add(timeout.saturating_mul(1000)));
+            let peer = s.peer();
+            let kind = super::super::state::kind_word(s.kind);
+            let contact = history_contact(s);
+            focus_on(state, &id);
+            if let Some(params) = contact {
+                request(
+                    state,
+                    "Contact.history",
+                    params,
+                    Purpose::History {
+                        session_id: id.clone(),
+                    },
+                    fx,
+                );
+            }
+            info(
+                state,
+                now,
+                format!(
+                    "{kind} from {peer}: {} accepts",
+                    state.keymap.key_label(Command::Accept)
+                ),
+            );
+            state.info_about = Some(id.clone());
+            if !state.settings.disable_ringtone {
+                fx.push(Effect::Bell);
+            }
+            if !state.settings.disable_notification {
+                fx.push(Effect::Notify {
+                    title: format!("ccdesk: {kind}"),
+                    body: peer,
+                });
+            }
+        }
+        Event::UserAccessed {
+            session_id,
+            tab_uuid,
+        } => {
+            let other_tab = tab_uuid.is_some() && tab_uuid != state.me.tab_uuid;
+            if let Some(s) = state.session_mut(&session_id) {
+                s.phase = Phase::Talking;
+                s.audio_elsewhere = other_tab;
+                s.ring_deadline = None;
+                if s.accepted_at.is_none() {
+                    s.accepted_at = Some(now);
+                }
+            }
+            let peer = state
+                .session(&session_id)
+                .map(|s| s.peer())
+                .unwrap_or_default();
+            if other_tab {
+                info(state, now, format!("{peer}: accepted in another tab"));
+            } else if state.info_about.as_deref() == Some(session_id.as_str()) {
+                state.info = None;
+                state.info_about = None;
+            }
+            focus_on(state, &session_id);
+        }
+        Event::AutoTransfer { session_id } => {
+            let mut peer = session_id.clone();
+            if let Some(s) = state.session_mut(&session_id) {
+                s.phase = Phase::Ended;
+                s.ring_deadline = None;
+                s.ended_at = Some(now);
+                s.local_only = true;
+                s.note = Some("passed on: not accepted here".into());
+                peer = s.peer();
+            }
+            info(state, now, format!("{peer}: passed to another agent"));
+        }
+        Event::SessionEnded(e) => session_ended(state, e, now),
+        Event::CallOuted(c) => call_outed(state, c, now),
+        Event::CalloutAccepted { session_id } => {
+            if let Some(s) = state.session_mut(&session_id) {
+                s.phase = Phase::Talking;
+                if s.accepted_at.is_none() {
+                    s.accepted_at = Some(now);
+                }
+            }
+            let peer = state
+                .session(&session_id)
+                .map(|s| s.peer())
+                .unwrap_or_default();
+            info(state, now, format!("{peer} answered"));
+        }
+        Event::Transfer { session_id } => {
+            if let Some(s) = state.session_mut(&session_id) {
+                s.phase = Phase::Ended;
+                s.ended_at = Some(now);
+                s.local_only = true;
+                s.note = Some("transferred".into());
+            }
+            if state.selected.as_deref() == Some(session_id.as_str()) {
+                state.typing = false;
+            }
+            close_session_dialog(state, &session_id);
+            let peer = state
+                .session(&session_id)
+                .map(|s| s.peer())
+                .unwrap_or_default();
+            info(state, now, format!("{peer}: transferred"));
+        }
+        Event::StatusChanged {
+            status,
+            rest_reason,
+            after_call_work,
+        } => {
+            if state.status != Some(status) || state.rest_reason != rest_reason {
+                state.status_since = now;
+            }
+            state.status = Some(status);
+            state.rest_reason = rest_reason;
+            state.after_call_work = after_call_work;
+            wrapup::on_status(state);
+        }
+        Event::Asr {
+            session_id,
+            flow,
+            result,
+        } => {
+            if let Some(s) = state.session_mut(&session_id) {
+                asr(s, flow, result);
+            }
+        }
+        Event::ChatMessage(m) => {
+            let id = m.session_id.clone();
+            if let Some(s) = state.session_mut(&id) {
+                let dup = s
+                    .messages
+                    .iter()
+                    .any(|x| x.timestamp == m.timestamp && x.text == m.text && x.from == m.from);
+                if !dup {
+                    s.messages.push(m);
+                    if s.scroll > 0 {
+                        s.scroll += 1;
+                    }
+                }
+            }
+        }
+        Event::SessionUpdated(snap) => {
+            let id = snap.session_id.clone();
+            let known = state.session(&id).is_some();
+            let s = upsert(
+                state,
+                &id,
+                snap.kind,
+                snap.direction,
+                Phase::from_state(snap.state),
+                now,
+            );
+            s.apply_snapshot(&snap, now);
+            if !known {
+                focus_on(state, &id);
+            }
+        }
+        Event::Digits {
+            session_id,
+            dtmf_text,
+        } => {
+            if let Some(s) = state.session_mut(&session_id) {
+                keys(s, &dtmf_text);
+            }
+        }
+        Event::SeatChanged(d) => state.me.seat = Some(d),
+        Event::Dial { .. }
+        | Event::Wallboard(_)
+        | Event::RingPhone { .. }
+        | Event::PhoneHangUp { .. } => {}
+    }
+}
