@@ -22,6 +22,8 @@ mod audio;
 mod audio_tests;
 mod board;
 mod dialogs;
+#[cfg(test)]
+mod directory_tests;
 mod events;
 mod wrapup;
 #[cfg(test)]
@@ -294,6 +296,7 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
                 to: TransferTo::SkillGroup,
                 input: String::new(),
             });
+            list_directory(state, true, fx);
         }
         Command::Dtmf => {
             let Some(s) = selected(state) else {
@@ -312,7 +315,8 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
         Command::Internal => {
             state.dialog = Some(Dialog::Internal {
                 user: String::new(),
-            })
+            });
+            list_directory(state, false, fx);
         }
         Command::Status => {
             let cursor = match state.status {
@@ -713,6 +717,20 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
             | Purpose::Monitor { .. }
             | Purpose::Intercept { .. }
             | Purpose::MediaOffer { .. } => {}
+            Purpose::AgentList => {
+                if let Some(v) = data.and_then(|d| d.get("agents").cloned()) {
+                    if let Ok(a) = serde_json::from_value(v) {
+                        state.directory.agents = a;
+                    }
+                }
+            }
+            Purpose::GroupList => {
+                if let Some(v) = data.and_then(|d| d.get("skillGroups").cloned()) {
+                    if let Ok(g) = serde_json::from_value(v) {
+                        state.directory.groups = g;
+                    }
+                }
+            }
             Purpose::History { session_id } => {
                 let found: Vec<crate::protocol::HistoryEntry> = data
                     .and_then(|d| d.get("sessions").cloned())
@@ -791,7 +809,7 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
                     }
                 }
             }
-            if let Purpose::History { .. } = &p.purpose {
+            if let Purpose::History { .. } | Purpose::AgentList | Purpose::GroupList = &p.purpose {
                 // No history (an older server, no records): nothing to show.
                 return;
             }
@@ -803,6 +821,14 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
             }
             push_error(state, now, format!("{}: {}", p.method, e.message));
         }
+    }
+}
+
+/// Fetch the colleagues (and the skill groups) for a dialog that lists them.
+fn list_directory(state: &mut State, groups: bool, fx: &mut Vec<Effect>) {
+    request(state, "Agent.list", json!({}), Purpose::AgentList, fx);
+    if groups {
+        request(state, "SkillGroup.list", json!({}), Purpose::GroupList, fx);
     }
 }
 

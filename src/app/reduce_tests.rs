@@ -85,7 +85,7 @@ fn ok(s: &mut State, id: u64, data: Option<serde_json::Value>) -> Vec<Effect> {
     )
 }
 
-fn talking(kind: CallType) -> State {
+pub(crate) fn talking(kind: CallType) -> State {
     let mut s = state();
     reduce(&mut s, call_in("s-1", kind), T0);
     reduce(

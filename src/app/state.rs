@@ -308,6 +308,17 @@ pub enum Purpose {
     History {
         session_id: String,
     },
+    /// `Agent.list` / `SkillGroup.list` for the transfer and internal-call
+    /// dialogs; a failure leaves them as they were.
+    AgentList,
+    GroupList,
+}
+
+/// Colleagues and skill groups, as the server last listed them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Directory {
+    pub agents: Vec<crate::protocol::DirectoryAgent>,
+    pub groups: Vec<crate::protocol::DirectoryGroup>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -489,6 +500,9 @@ pub struct State {
     pub server: String,
     pub status: Option<AgentStatus>,
     pub rest_reason: Option<String>,
+    /// Colleagues and groups for the transfer and internal-call dialogs
+    /// (fetched as they open).
+    pub directory: Directory,
     /// The after-call work we are in (status `arrange` after a session):
     /// for which session, until when, the wrap-up codes to pick from.
     pub after_call_work: Option<crate::protocol::AfterCallWork>,
@@ -608,6 +622,7 @@ impl State {
             status: None,
             rest_reason: None,
             after_call_work: None,
+            directory: Directory::default(),
             status_since: now,
             link: Link::Connecting { attempt: 1 },
             sessions: Vec::new(),

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::events::{CallType, IvrNode, SessionSnapshot, SessionState};
+use super::events::{AgentStatus, CallType, IvrNode, SessionSnapshot, SessionState};
 
 /// `{sessionId}`: the parameters of most session methods.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,6 +102,36 @@ pub struct MonitorParams {
     pub session_id: String,
     #[serde(default)]
     pub text_only: bool,
+}
+
+/// One seat in `Agent.list` (extension): who can take a transfer, a
+/// consult or an internal call now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryAgent {
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub status: AgentStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest_reason: Option<String>,
+    pub skill_groups: Vec<String>,
+    /// Connected, `free`, in no session and offered none: a transfer or an
+    /// internal call to them would ring now.
+    pub available: bool,
+}
+
+/// One skill group in `SkillGroup.list` (extension).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryGroup {
+    pub skill_group_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Members who could take an offer now.
+    pub free: u32,
+    /// Sessions waiting in its queue.
+    pub waiting: u32,
 }
 
 /// `Contact.history` (extension): a contact's earlier sessions.
@@ -441,6 +471,8 @@ methods! {
     "Call.intercept" => CallIntercept(SessionParams), Supervisor;
     "Call.setWrapUp" => CallSetWrapUp(WrapUpParams), Seat;
     "Contact.history" => ContactHistory(HistoryParams), Seat;
+    "Agent.list" => AgentList(NoParams), Seat;
+    "SkillGroup.list" => SkillGroupList(NoParams), Seat;
     "Chat.accept" => ChatAccept(SessionParams), Seat;
     "Chat.end" => ChatEnd(SessionParams), Seat;
     "Chat.transfer" => ChatTransfer(TransferParams), Seat;

@@ -51,6 +51,87 @@ fn field(label: &str, value: &str, theme: &Theme) -> Line<'static> {
     ])
 }
 
+/// The groups or colleagues matching what is typed (all of them when
+/// nothing is), with who can take a call now; the one picked marked.
+fn directory_lines(
+    state: &State,
+    to: TransferTo,
+    typed: &str,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    const SHOWN: usize = 6;
+    let typed = typed.trim().to_lowercase();
+    let matches = |id: &str, name: Option<&String>| {
+        typed.is_empty()
+            || id.to_lowercase().contains(&typed)
+            || name.is_some_and(|n| n.to_lowercase().contains(&typed))
+    };
+    let exact = |id: &str| id.eq_ignore_ascii_case(typed.as_str());
+    let mut rows: Vec<(bool, String, bool)> = Vec::new();
+    match to {
+        TransferTo::SkillGroup => {
+            for g in &state.directory.groups {
+                if matches(&g.skill_group_id, g.name.as_ref()) {
+                    rows.push((
+                        exact(&g.skill_group_id),
+                        format!(
+                            "{}  {} free · {} waiting",
+                            g.skill_group_id, g.free, g.waiting
+                        ),
+                        g.free > 0,
+                    ));
+                }
+            }
+        }
+        TransferTo::Agent => {
+            for a in &state.directory.agents {
+                if a.user_id == state.me.user_id || !matches(&a.user_id, a.name.as_ref()) {
+                    continue;
+                }
+                let name = a
+                    .name
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default();
+                let how = if a.available {
+                    "free now".to_string()
+                } else {
+                    a.status.as_str().to_string()
+                };
+                rows.push((
+                    exact(&a.user_id),
+                    format!("{}{name}  {how}", a.user_id),
+                    a.available,
+                ));
+            }
+        }
+    }
+    let more = rows.len().saturating_sub(SHOWN);
+    let mut out: Vec<Line<'static>> = rows
+        .into_iter()
+        .take(SHOWN)
+        .map(|(picked, text, ready)| {
+            let style = if picked {
+                theme.selected()
+            } else if ready {
+                theme.info()
+            } else {
+                theme.dim()
+            };
+            let mark = if picked {
+                theme.marker().to_string()
+            } else {
+                "  ".to_string()
+            };
+            Line::from(Span::styled(format!("{mark}{text}"), style))
+        })
+        .collect();
+    if more > 0 {
+        out.push(hint(&format!("  {more} more: type to narrow"), theme));
+    }
+    out
+}
+
 fn hint(text: &str, theme: &Theme) -> Line<'static> {
     Line::from(Span::styled(text.to_string(), theme.dim()))
 }
@@ -96,7 +177,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Line::from(format!("To: {g} skill group  {a} agent   (tab switches)")),
                 field(label, input, theme),
             ];
-            if *to == TransferTo::SkillGroup && !state.me.skill_groups.is_empty() {
+            let listed = directory_lines(state, *to, input, theme);
+            if listed.is_empty()
+                && *to == TransferTo::SkillGroup
+                && !state.me.skill_groups.is_empty()
+            {
                 lines.push(hint(
                     &format!(
                         "groups: {} (up/down picks)",
@@ -105,7 +190,8 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     theme,
                 ));
             }
-            lines.push(hint("enter transfers, esc cancels", theme));
+            lines.extend(listed);
+            lines.push(hint("up/down picks, enter transfers, esc cancels", theme));
             frame(f, area, &format!("Transfer {session_id}"), lines, theme);
         }
         Dialog::Dtmf { session_id } => {
@@ -131,10 +217,12 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             frame(f, area, "Call out", lines, theme);
         }
         Dialog::Internal { user } => {
-            let lines = vec![
-                field("Agent:", user, theme),
-                hint("enter calls the agent, esc cancels", theme),
-            ];
+            let mut lines = vec![field("Agent:", user, theme)];
+            lines.extend(directory_lines(state, TransferTo::Agent, user, theme));
+            lines.push(hint(
+                "up/down picks, enter calls the agent, esc cancels",
+                theme,
+            ));
             frame(f, area, "Internal call", lines, theme);
         }
         Dialog::Status { cursor } => {

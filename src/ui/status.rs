@@ -205,12 +205,19 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             state.me.skill_groups.join(", ")
         };
-        // The agent's own requests: a history looked up in the background
-        // is not one.
+        // The agent's own requests: a history or a directory looked up in
+        // the background is not one.
         let asked = state
             .pending
             .values()
-            .filter(|p| !matches!(p.purpose, crate::app::state::Purpose::History { .. }))
+            .filter(|p| {
+                !matches!(
+                    p.purpose,
+                    crate::app::state::Purpose::History { .. }
+                        | crate::app::state::Purpose::AgentList
+                        | crate::app::state::Purpose::GroupList
+                )
+            })
             .count();
         let waiting = match asked {
             0 => "no request waiting".to_string(),

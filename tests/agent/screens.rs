@@ -787,6 +787,40 @@ fn device_picker() -> State {
     with_keys(s, &[Down, Down], "")
 }
 
+/// The talking call, with the colleagues and groups the server listed.
+fn with_directory(mut s: State) -> State {
+    use ccdesk::protocol::{DirectoryAgent, DirectoryGroup};
+    let agent = |id: &str, name: &str, status: AgentStatus, available: bool| DirectoryAgent {
+        user_id: id.into(),
+        name: Some(name.into()),
+        status,
+        rest_reason: None,
+        skill_groups: vec!["support".into()],
+        available,
+    };
+    s.directory.agents = vec![
+        agent("alice", "Alice Archer", AgentStatus::Busy, false),
+        agent("bianca", "Bianca Berg", AgentStatus::Busy, false),
+        agent("bob", "Bob Baker", AgentStatus::Free, true),
+        agent("carol", "Carol Chen", AgentStatus::Rest, false),
+    ];
+    s.directory.groups = vec![
+        DirectoryGroup {
+            skill_group_id: "support".into(),
+            name: Some("Customer support".into()),
+            free: 1,
+            waiting: 3,
+        },
+        DirectoryGroup {
+            skill_group_id: "billing".into(),
+            name: None,
+            free: 0,
+            waiting: 0,
+        },
+    ];
+    s
+}
+
 /// Every dialog, open over a realistic screen.
 fn dialogs() -> Vec<(&'static str, State)> {
     use KeyCode::{Down, Enter, Tab};
@@ -798,6 +832,10 @@ fn dialogs() -> Vec<(&'static str, State)> {
         (
             "dialog_transfer_agent",
             with_keys(talking(), &[key('t'), Tab], "bob"),
+        ),
+        (
+            "dialog_transfer_directory",
+            with_keys(with_directory(talking()), &[key('t'), Tab], "b"),
         ),
         ("dialog_dtmf", with_keys(talking(), &[key('d')], "12#")),
         (
@@ -1140,6 +1178,9 @@ fn dialogs_over_the_panes() {
     let what = |name: &str| match name {
         "dialog_transfer_group" => "transfer to a skill group picked with up/down",
         "dialog_transfer_agent" => "transfer to an agent, typed",
+        "dialog_transfer_directory" => {
+            "transfer to an agent: the colleagues matching \"b\", who is free now"
+        }
         "dialog_dtmf" => "DTMF pad after sending 1 2 #",
         "dialog_dial" => "call out: a number typed",
         "dialog_internal" => "internal call: an agent typed",

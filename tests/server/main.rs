@@ -7,6 +7,7 @@ mod baresip;
 mod calls;
 mod chat_video;
 mod contact;
+mod directory;
 mod login;
 mod media;
 mod phones;

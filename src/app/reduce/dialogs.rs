@@ -49,19 +49,16 @@ pub(super) fn dialog_key(
                     request(state, method, params, Purpose::Plain, fx);
                     return;
                 }
-            } else if (up || down)
-                && to == TransferTo::SkillGroup
-                && !state.me.skill_groups.is_empty()
-            {
-                let groups = &state.me.skill_groups;
-                let i = groups.iter().position(|g| *g == input);
-                let n = groups.len();
+            } else if (up || down) && !transfer_targets(state, to).is_empty() {
+                let targets = transfer_targets(state, to);
+                let i = targets.iter().position(|g| *g == input);
+                let n = targets.len();
                 let j = match (i, up) {
                     (None, _) => 0,
                     (Some(i), true) => (i + n - 1) % n,
                     (Some(i), false) => (i + 1) % n,
                 };
-                input = groups[j].clone();
+                input = targets[j].clone();
             } else {
                 text_edit(&mut input, &k, |c| !c.is_control());
             }
@@ -132,6 +129,16 @@ pub(super) fn dialog_key(
                     );
                     return;
                 }
+            } else if (up || down) && !transfer_targets(state, TransferTo::Agent).is_empty() {
+                let agents = transfer_targets(state, TransferTo::Agent);
+                let i = agents.iter().position(|a| *a == user);
+                let n = agents.len();
+                let j = match (i, up) {
+                    (None, _) => 0,
+                    (Some(i), true) => (i + n - 1) % n,
+                    (Some(i), false) => (i + 1) % n,
+                };
+                user = agents[j].clone();
             } else {
                 text_edit(&mut user, &k, |c| !c.is_control() && !c.is_whitespace());
             }
@@ -284,5 +291,26 @@ pub(super) fn menu_step(cursor: usize, n: usize, up: bool, down: bool) -> usize 
         (true, _) => (cursor + n - 1) % n,
         (_, true) => (cursor + 1) % n,
         _ => cursor,
+    }
+}
+
+/// What Up/Down cycles through in the transfer dialog: the skill groups
+/// (the server's list, else our own groups), or the colleagues (not us).
+pub(crate) fn transfer_targets(state: &State, to: TransferTo) -> Vec<String> {
+    match to {
+        TransferTo::SkillGroup if !state.directory.groups.is_empty() => state
+            .directory
+            .groups
+            .iter()
+            .map(|g| g.skill_group_id.clone())
+            .collect(),
+        TransferTo::SkillGroup => state.me.skill_groups.clone(),
+        TransferTo::Agent => state
+            .directory
+            .agents
+            .iter()
+            .filter(|a| a.user_id != state.me.user_id)
+            .map(|a| a.user_id.clone())
+            .collect(),
     }
 }

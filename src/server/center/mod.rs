@@ -567,6 +567,9 @@ impl Center {
             (Some("Chat"), _) => self.chat_request(conn, &user, req),
             (Some("Video"), _) => self.video_request(conn, &user, req),
             (Some("Agent"), _) => self.agent_request(&user, req),
+            (Some("SkillGroup"), Request::SkillGroupList(_)) => {
+                Ok(Some(json!({ "skillGroups": self.directory_groups() })))
+            }
             (Some("Supervisor"), _) => self.supervisor_request(conn, &user, req),
             (Some("Customer"), _) => self.customer_request(conn, req),
             (Some("Phone"), _) => self.phone_request(conn, req),
