@@ -22,6 +22,7 @@ mod audio;
 mod audio_tests;
 mod board;
 mod dialogs;
+mod directory;
 #[cfg(test)]
 mod directory_tests;
 mod events;
@@ -94,6 +95,7 @@ pub fn reduce(state: &mut State, action: Action, now: u64) -> Vec<Effect> {
         Action::Audio { session_id, event } => audio::event(state, session_id, event, now, &mut fx),
     }
     audio::sync(state, &mut fx);
+    directory::sync(state, &mut fx);
     state.dirty = true;
     fx
 }
@@ -296,7 +298,6 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
                 to: TransferTo::SkillGroup,
                 input: String::new(),
             });
-            list_directory(state, true, fx);
         }
         Command::Dtmf => {
             let Some(s) = selected(state) else {
@@ -316,7 +317,6 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
             state.dialog = Some(Dialog::Internal {
                 user: String::new(),
             });
-            list_directory(state, false, fx);
         }
         Command::Status => {
             let cursor = match state.status {
@@ -717,20 +717,8 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
             | Purpose::Monitor { .. }
             | Purpose::Intercept { .. }
             | Purpose::MediaOffer { .. } => {}
-            Purpose::AgentList => {
-                if let Some(v) = data.and_then(|d| d.get("agents").cloned()) {
-                    if let Ok(a) = serde_json::from_value(v) {
-                        state.directory.agents = a;
-                    }
-                }
-            }
-            Purpose::GroupList => {
-                if let Some(v) = data.and_then(|d| d.get("skillGroups").cloned()) {
-                    if let Ok(g) = serde_json::from_value(v) {
-                        state.directory.groups = g;
-                    }
-                }
-            }
+            Purpose::Directory => directory::snapshot(state, data),
+            Purpose::Undirectory => {}
             Purpose::History { session_id } => {
                 let found: Vec<crate::protocol::HistoryEntry> = data
                     .and_then(|d| d.get("sessions").cloned())
@@ -809,7 +797,8 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
                     }
                 }
             }
-            if let Purpose::History { .. } | Purpose::AgentList | Purpose::GroupList = &p.purpose {
+            if let Purpose::History { .. } | Purpose::Directory | Purpose::Undirectory = &p.purpose
+            {
                 // No history (an older server, no records): nothing to show.
                 return;
             }
@@ -821,14 +810,6 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
             }
             push_error(state, now, format!("{}: {}", p.method, e.message));
         }
-    }
-}
-
-/// Fetch the colleagues (and the skill groups) for a dialog that lists them.
-fn list_directory(state: &mut State, groups: bool, fx: &mut Vec<Effect>) {
-    request(state, "Agent.list", json!({}), Purpose::AgentList, fx);
-    if groups {
-        request(state, "SkillGroup.list", json!({}), Purpose::GroupList, fx);
     }
 }
 
@@ -862,6 +843,8 @@ fn history_contact(s: &super::state::Session) -> Option<Value> {
 }
 
 fn logged_in(state: &mut State, r: LoginResult, now: u64) {
+    // A new connection: subscriptions of the old one are gone.
+    state.directory.subscribed = false;
     state.me.user_id = r.user_id;
     state.me.role = r.role;
     state.me.tab_uuid = Some(r.tab_uuid);

@@ -308,10 +308,11 @@ pub enum Purpose {
     History {
         session_id: String,
     },
-    /// `Agent.list` / `SkillGroup.list` for the transfer and internal-call
-    /// dialogs; a failure leaves them as they were.
-    AgentList,
-    GroupList,
+    /// `Agent.subscribeDirectory` / `Agent.unsubscribeDirectory` for the
+    /// transfer and internal-call dialogs; a failure (an older server)
+    /// leaves them as they were.
+    Directory,
+    Undirectory,
 }
 
 /// Colleagues and skill groups, as the server last listed them.
@@ -319,6 +320,8 @@ pub enum Purpose {
 pub struct Directory {
     pub agents: Vec<crate::protocol::DirectoryAgent>,
     pub groups: Vec<crate::protocol::DirectoryGroup>,
+    /// Subscribed on this connection (while a dialog that lists them is open).
+    pub subscribed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

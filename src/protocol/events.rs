@@ -336,6 +336,9 @@ pub enum Event {
     /// Extension (supervisors who called `Supervisor.subscribe`): what
     /// changed on the wallboard.
     Wallboard(super::WallboardDelta),
+    /// Extension (connections that called `Agent.subscribeDirectory`): the
+    /// colleagues and skill groups that changed.
+    Directory(super::DirectoryDelta),
     /// Extension (a seat's tabs): where its call audio goes, or whether a
     /// desk phone is registered for it, changed.
     SeatChanged(super::SeatDevices),
@@ -382,6 +385,7 @@ impl Event {
             Event::Dial { .. } => "dial",
             Event::Digits { .. } => "digits",
             Event::Wallboard(_) => "wallboard",
+            Event::Directory(_) => "directory",
             Event::SeatChanged(_) => "seatChanged",
             Event::RingPhone { .. } => "ringPhone",
             Event::PhoneHangUp { .. } => "phoneHangUp",

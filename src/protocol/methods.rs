@@ -121,6 +121,17 @@ pub struct DirectoryAgent {
     pub available: bool,
 }
 
+/// The `directory` event (extension): whole rows of the colleagues and
+/// groups that changed since the last one; replace the row with the same id.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryDelta {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<DirectoryAgent>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skill_groups: Vec<DirectoryGroup>,
+}
+
 /// One skill group in `SkillGroup.list` (extension).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -472,6 +483,8 @@ methods! {
     "Call.setWrapUp" => CallSetWrapUp(WrapUpParams), Seat;
     "Contact.history" => ContactHistory(HistoryParams), Seat;
     "Agent.list" => AgentList(NoParams), Seat;
+    "Agent.subscribeDirectory" => AgentSubscribeDirectory(NoParams), Seat;
+    "Agent.unsubscribeDirectory" => AgentUnsubscribeDirectory(NoParams), Seat;
     "SkillGroup.list" => SkillGroupList(NoParams), Seat;
     "Chat.accept" => ChatAccept(SessionParams), Seat;
     "Chat.end" => ChatEnd(SessionParams), Seat;

@@ -214,8 +214,8 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 !matches!(
                     p.purpose,
                     crate::app::state::Purpose::History { .. }
-                        | crate::app::state::Purpose::AgentList
-                        | crate::app::state::Purpose::GroupList
+                        | crate::app::state::Purpose::Directory
+                        | crate::app::state::Purpose::Undirectory
                 )
             })
             .count();

@@ -98,11 +98,20 @@ fn type_text(s: &mut State, text: &str, at: u64) {
     }
 }
 
-/// The id of the one request among the effects.
+/// The id of the one request among the effects (the directory's
+/// subscription, which follows the dialogs by itself, aside).
 fn request_id(fx: &[Effect]) -> u64 {
     let ids: Vec<u64> = fx
         .iter()
         .filter_map(|e| match e {
+            Effect::Request { method, .. }
+                if matches!(
+                    *method,
+                    "Agent.subscribeDirectory" | "Agent.unsubscribeDirectory"
+                ) =>
+            {
+                None
+            }
             Effect::Request { id, .. } => Some(*id),
             _ => None,
         })

@@ -81,3 +81,61 @@ async fn only_seats_may_list() {
         assert_eq!(code, ErrorCode::Forbidden, "{m}");
     }
 }
+
+#[tokio::test]
+async fn a_subscription_gets_the_snapshot_then_the_rows_that_change_until_it_ends() {
+    let s = TestServer::start().await;
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    let mut bob = s.login("bob").await;
+    bob.expect("statusChanged").await;
+    let snap = bob
+        .ok("Agent.subscribeDirectory", json!({}))
+        .await
+        .expect("a snapshot");
+    assert!(
+        snap["agents"].as_array().is_some_and(|a| a.len() >= 3),
+        "{snap}"
+    );
+    assert!(
+        snap["skillGroups"]
+            .as_array()
+            .is_some_and(|g| !g.is_empty()),
+        "{snap}"
+    );
+    // alice takes a break: bob hears of her row (and her groups' free count).
+    alice
+        .ok(
+            "Agent.setStatus",
+            json!({"status": "rest", "restReason": "Meal"}),
+        )
+        .await;
+    match bob.wait_for("directory").await {
+        ccdesk::protocol::Event::Directory(d) => {
+            let row = d
+                .agents
+                .iter()
+                .find(|a| a.user_id == "alice")
+                .expect("alice's row");
+            assert_eq!(row.status.as_str(), "rest");
+            assert!(!row.available);
+            assert!(
+                d.skill_groups.iter().any(|g| g.skill_group_id == "support"),
+                "{d:?}"
+            );
+        }
+        _ => unreachable!(),
+    }
+    // Unsubscribed: no more.
+    bob.ok("Agent.unsubscribeDirectory", json!({})).await;
+    alice.ok("Agent.setStatus", json!({"status": "free"})).await;
+    alice.sync().await;
+    bob.sync().await;
+    let late: Vec<_> = bob
+        .drain()
+        .await
+        .into_iter()
+        .filter(|e| matches!(e, ccdesk::protocol::Event::Directory(_)))
+        .collect();
+    assert!(late.is_empty(), "{late:?}");
+}

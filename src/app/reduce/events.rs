@@ -6,6 +6,7 @@ use super::*;
 pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>) {
     board::event(state, &ev, now);
     match ev {
+        Event::Directory(d) => super::directory::delta(state, d),
         Event::Ready { tab_uuid } => state.me.tab_uuid = Some(tab_uuid),
         Event::TokenExpired { message } => {
             let m = format!(

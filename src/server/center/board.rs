@@ -128,47 +128,7 @@ impl Center {
         })
     }
 
-    /// `Agent.list`: every seat, as a colleague sees it.
-    pub(super) fn directory_agents(&self) -> Vec<crate::protocol::DirectoryAgent> {
-        let mut out: Vec<_> = self
-            .cfg
-            .users
-            .iter()
-            .filter(|u| u.role.is_seat())
-            .filter_map(|u| {
-                let a = self.agents.get(&u.id)?;
-                Some(crate::protocol::DirectoryAgent {
-                    user_id: a.id.clone(),
-                    name: u.name.clone(),
-                    status: a.status,
-                    rest_reason: a.rest_reason.clone(),
-                    skill_groups: a.groups.clone(),
-                    available: a.available(),
-                })
-            })
-            .collect();
-        out.sort_by(|x, y| x.user_id.cmp(&y.user_id));
-        out
-    }
-
-    /// `SkillGroup.list`: every group, in config order.
-    pub(super) fn directory_groups(&self) -> Vec<crate::protocol::DirectoryGroup> {
-        self.cfg
-            .skill_groups
-            .iter()
-            .map(|g| {
-                let b = self.board_group(&g.id);
-                crate::protocol::DirectoryGroup {
-                    skill_group_id: b.skill_group_id,
-                    name: b.name,
-                    free: b.free,
-                    waiting: b.waiting,
-                }
-            })
-            .collect()
-    }
-
-    fn board_group(&self, id: &str) -> BoardGroup {
+    pub(super) fn board_group(&self, id: &str) -> BoardGroup {
         let q = self.queues.stats(id);
         let cfg = self.cfg.skill_group(id);
         BoardGroup {
@@ -475,7 +435,7 @@ impl Board {
 }
 
 /// The rows that differ from those last sent (which they replace), in order.
-fn changed<T: Clone + PartialEq>(
+pub(super) fn changed<T: Clone + PartialEq>(
     last: &mut HashMap<String, T>,
     rows: Vec<T>,
     id: impl Fn(&T) -> &String,

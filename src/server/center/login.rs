@@ -137,6 +137,7 @@ impl Center {
 
     pub(super) fn disconnected(&mut self, conn: ConnId) {
         self.unsubscribe(conn);
+        self.directory_unsubscribe(conn);
         self.forget_held(conn);
         let Some(c) = self.conns.remove(&conn) else {
             return;

@@ -28,6 +28,7 @@ mod board;
 mod call;
 mod chat;
 mod customer;
+mod directory;
 mod end;
 mod history;
 mod login;
@@ -208,6 +209,8 @@ pub struct Center {
     clock: Clock,
     /// The records' store, until `spawn` hands it to the writer.
     store: Option<Box<dyn RecordStore>>,
+    /// Connections watching the directory, and what they were sent.
+    directory: directory::DirectorySubs,
     /// Reads contacts' history from the records (`Contact.history`).
     history: Option<Arc<std::sync::Mutex<Box<dyn super::records::ContactHistory>>>>,
     writer: Option<writer::RecordWriter>,
@@ -278,6 +281,7 @@ impl Center {
             .history_reader()
             .map(|r| Arc::new(std::sync::Mutex::new(r)));
         Center {
+            directory: Default::default(),
             history,
             speech,
             cfg,
@@ -416,6 +420,7 @@ impl Center {
             self.sync_media();
             self.observe();
             self.publish();
+            self.publish_directory();
             self.changes = Changes::default();
             self.flush();
             if !self.agents.any_changed() && !self.sessions.any_changed() {
@@ -566,6 +571,13 @@ impl Center {
             (Some("Call"), _) => self.call_request(conn, &user, req),
             (Some("Chat"), _) => self.chat_request(conn, &user, req),
             (Some("Video"), _) => self.video_request(conn, &user, req),
+            (Some("Agent"), Request::AgentSubscribeDirectory(_)) => {
+                Ok(Some(self.directory_subscribe(conn)))
+            }
+            (Some("Agent"), Request::AgentUnsubscribeDirectory(_)) => {
+                self.directory_unsubscribe(conn);
+                Ok(None)
+            }
             (Some("Agent"), _) => self.agent_request(&user, req),
             (Some("SkillGroup"), Request::SkillGroupList(_)) => {
                 Ok(Some(json!({ "skillGroups": self.directory_groups() })))
