@@ -375,7 +375,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_match_the_issue_table() {
+    fn defaults_match_the_documented_table() {
         let km = Keymap::default();
         for (c, cmd) in [
             ('a', Command::Accept),

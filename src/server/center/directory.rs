@@ -1,4 +1,4 @@
-//! The live directory (issue: agents choosing whom to transfer to):
+//! The live directory, for agents choosing whom to transfer to or call:
 //! `Agent.list` and `SkillGroup.list`, and a subscription for the
 //! terminal's transfer and call dialogs while they are open
 //! (`Agent.subscribeDirectory`): a snapshot, then `directory` events with
