@@ -180,8 +180,17 @@ async fn the_agents_voice_and_keys_reach_the_caller_and_her_hang_up_is_a_bye() {
     // alice says 700 Hz.
     let voice = analysis::tone(16_000, &[700.0], 30_000, 0.4);
     let (sid, ci, audio) = answer(&mut alice, voice).await;
-    // P-Asserted-Identity names the caller.
+    // P-Asserted-Identity names the caller; the PBX's X- headers are the
+    // contact's attributes.
     assert_eq!(ci.caller_phone_number.as_deref(), Some("+15557654321"));
+    assert_eq!(
+        ci.attributes.get("Account").map(String::as_str),
+        Some("88-1204")
+    );
+    assert_eq!(
+        ci.attributes.get("Ivr-Choice").map(String::as_str),
+        Some("billing")
+    );
     // Her 700 Hz went to the caller as G.711 µ-law and came back: it made
     // the trip Opus -> 8 kHz µ-law -> RTP -> the caller and back.
     audio

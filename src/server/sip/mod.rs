@@ -307,6 +307,31 @@ impl Gateway {
         to.user().map(str::to_string)
     }
 
+    /// What the PBX or carrier says of the caller in `X-` headers
+    /// (`X-Account: 88-1204` → `Account`), as the contact's attributes:
+    /// those that fit the protocol's bounds, the first 20.
+    fn attributes(tx: &Transaction) -> std::collections::BTreeMap<String, String> {
+        use crate::protocol::{MAX_ATTRIBUTES, MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE};
+        let mut out = std::collections::BTreeMap::new();
+        for h in tx.original.headers.iter() {
+            let name = h.name();
+            let Some(key) = name
+                .get(..2)
+                .filter(|p| p.eq_ignore_ascii_case("x-"))
+                .and_then(|_| name.get(2..))
+            else {
+                continue;
+            };
+            let value = h.value().trim();
+            let fits = (1..=MAX_ATTRIBUTE_NAME).contains(&key.chars().count())
+                && value.chars().count() <= MAX_ATTRIBUTE_VALUE;
+            if fits && out.len() < MAX_ATTRIBUTES {
+                out.insert(key.to_string(), value.to_string());
+            }
+        }
+        out
+    }
+
     /// The caller's number: P-Asserted-Identity's user part, else From's.
     fn caller(tx: &Transaction) -> Option<String> {
         if let Some(pai) = tx.original.header_value("P-Asserted-Identity") {
@@ -390,7 +415,11 @@ impl Gateway {
         let caller = Self::caller(&tx);
         // The number dialled (a `*` entry takes any).
         let dialled = number.unwrap_or_else(|| target.number.clone());
-        let session = match self.customer_call(&target, &dialled, caller.clone()).await {
+        let attributes = Self::attributes(&tx);
+        let session = match self
+            .customer_call(&target, &dialled, caller.clone(), attributes)
+            .await
+        {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = %e, "sip: the center refused the call");
@@ -511,6 +540,7 @@ impl Gateway {
         target: &SipNumber,
         dialled: &str,
         caller: Option<String>,
+        attributes: std::collections::BTreeMap<String, String>,
     ) -> anyhow::Result<String> {
         let params = CustomerCallParams {
             kind: CallType::Phone,
@@ -530,7 +560,7 @@ impl Gateway {
             callee: None,
             callee_remark: None,
             user_id: None,
-            attributes: None,
+            attributes: (!attributes.is_empty()).then_some(attributes),
             priority: target.priority,
         };
         let data = self
