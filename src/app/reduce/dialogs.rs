@@ -49,16 +49,9 @@ pub(super) fn dialog_key(
                     request(state, method, params, Purpose::Plain, fx);
                     return;
                 }
-            } else if (up || down) && !transfer_targets(state, to).is_empty() {
-                let targets = transfer_targets(state, to);
-                let i = targets.iter().position(|g| *g == input);
-                let n = targets.len();
-                let j = match (i, up) {
-                    (None, _) => 0,
-                    (Some(i), true) => (i + n - 1) % n,
-                    (Some(i), false) => (i + 1) % n,
-                };
-                input = targets[j].clone();
+            } else if let Some(next) = step_through(&transfer_targets(state, to), &input, up, down)
+            {
+                input = next;
             } else {
                 text_edit(&mut input, &k, |c| !c.is_control());
             }
@@ -129,16 +122,10 @@ pub(super) fn dialog_key(
                     );
                     return;
                 }
-            } else if (up || down) && !transfer_targets(state, TransferTo::Agent).is_empty() {
-                let agents = transfer_targets(state, TransferTo::Agent);
-                let i = agents.iter().position(|a| *a == user);
-                let n = agents.len();
-                let j = match (i, up) {
-                    (None, _) => 0,
-                    (Some(i), true) => (i + n - 1) % n,
-                    (Some(i), false) => (i + 1) % n,
-                };
-                user = agents[j].clone();
+            } else if let Some(next) =
+                step_through(&transfer_targets(state, TransferTo::Agent), &user, up, down)
+            {
+                user = next;
             } else {
                 text_edit(&mut user, &k, |c| !c.is_control() && !c.is_whitespace());
             }
@@ -292,6 +279,20 @@ pub(super) fn menu_step(cursor: usize, n: usize, up: bool, down: bool) -> usize 
         (_, true) => (cursor + 1) % n,
         _ => cursor,
     }
+}
+
+/// Up/Down through `targets` from `current`: the next (or previous) one,
+/// wrapping, the first when `current` is none of them; None for other
+/// keys or an empty list.
+fn step_through(targets: &[String], current: &str, up: bool, down: bool) -> Option<String> {
+    if !(up || down) || targets.is_empty() {
+        return None;
+    }
+    let i = match targets.iter().position(|t| t == current) {
+        None => 0,
+        Some(i) => menu_step(i, targets.len(), up, down),
+    };
+    targets.get(i).cloned()
 }
 
 /// What Up/Down cycles through in the transfer dialog: the skill groups
