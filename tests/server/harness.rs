@@ -77,6 +77,19 @@ impl TestServer {
         }
     }
 
+    /// Wait until every RTP port is back in the pool, at most `within`.
+    pub async fn sip_ports_back(&self, within: std::time::Duration) {
+        let deadline = std::time::Instant::now() + within;
+        while self.sip_ports_in_use() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} RTP ports still held",
+                self.sip_ports_in_use()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// RTP ports the SIP gateway holds now (0 without SIP).
     pub fn sip_ports_in_use(&self) -> usize {
         self._server.sip.as_ref().map_or(0, |s| s.ports.in_use())
