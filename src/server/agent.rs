@@ -108,6 +108,4 @@ pub struct AcwWrap {
     /// Its time ran out while a required code was missing: setting the
     /// code ends it.
     pub due: bool,
-    /// Unix ms when it ends by itself.
-    pub ends_ms: u64,
 }

@@ -94,7 +94,6 @@ impl Center {
                 None => (None, None),
             };
             let required = self.wrap_up_required(group.as_deref());
-            let ends_ms = self.clock.now_ms() + acw_secs * 1000;
             if let Some(a) = self.agents.get_mut(user) {
                 // Set before the status, so statusChanged carries it.
                 a.acw_for = Some((sid.to_string(), now));
@@ -103,7 +102,6 @@ impl Center {
                     required,
                     code,
                     due: false,
-                    ends_ms,
                 };
             }
             self.set_status(user, AgentStatus::Arrange, None);

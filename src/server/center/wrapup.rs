@@ -117,11 +117,13 @@ impl Center {
         if a.status != AgentStatus::Arrange {
             return None;
         }
-        let (sid, _) = a.acw_for.as_ref()?;
+        let (sid, since) = a.acw_for.as_ref()?;
+        let seconds = self.cfg.center.after_call_work;
         Some(AfterCallWork {
             session_id: sid.clone(),
-            seconds: self.cfg.center.after_call_work,
-            ends_at: a.acw_wrap.ends_ms,
+            seconds,
+            // Its start and length decide it: not stored twice.
+            ends_at: self.clock.wall_ms(*since) + seconds * 1000,
             codes: self.wrap_up_codes(a.acw_wrap.group.as_deref()),
             required: a.acw_wrap.required,
             code: a.acw_wrap.code.clone(),
