@@ -26,6 +26,8 @@ mod directory;
 #[cfg(test)]
 mod directory_tests;
 mod events;
+#[cfg(test)]
+mod history_tests;
 mod wrapup;
 #[cfg(test)]
 mod wrapup_tests;

@@ -12,7 +12,7 @@ use crate::protocol::*;
 
 const T0: u64 = 1_700_000_000_000;
 
-fn state() -> State {
+pub(crate) fn state() -> State {
     let mut s = State::new("ws://test/ws".into(), "alice".into(), Keymap::default(), T0);
     let fx = reduce(&mut s, Action::LoggedIn(login(vec![])), T0);
     assert!(fx.is_empty());
@@ -41,7 +41,7 @@ pub(crate) fn code(c: KeyCode) -> Action {
     Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 
-fn call_in(id: &str, kind: CallType) -> Action {
+pub(crate) fn call_in(id: &str, kind: CallType) -> Action {
     Action::Server(Event::CallIn(CallIn {
         session_id: id.into(),
         kind,
@@ -84,7 +84,7 @@ pub(crate) fn req(fx: &[Effect]) -> (u64, &'static str, serde_json::Value) {
     reqs[0].clone()
 }
 
-fn ok(s: &mut State, id: u64, data: Option<serde_json::Value>) -> Vec<Effect> {
+pub(crate) fn ok(s: &mut State, id: u64, data: Option<serde_json::Value>) -> Vec<Effect> {
     reduce(
         s,
         Action::Response {
@@ -147,53 +147,6 @@ fn settings_silence_the_ringtone_and_the_notification() {
         "{fx:?}"
     );
     assert_eq!(fx.len(), 1, "{fx:?}");
-}
-
-#[test]
-fn an_offer_asks_for_the_callers_history_and_shows_the_earlier_sessions() {
-    let mut s = state();
-    let fx = reduce(&mut s, call_in("s-1", CallType::Phone), T0);
-    let (id, method, params) = req(&fx);
-    assert_eq!(method, "Contact.history");
-    assert_eq!(params, json!({"phoneNumber": "13800000000", "limit": 3}));
-    // The answer is kept with the session (the session itself left out).
-    let entry = |sid: &str, code: &str| {
-        json!({"sessionId": sid, "type": "phone", "direction": "inbound", "startedAt": T0 - 90_000,
-               "endedAt": T0 - 60_000, "agents": ["bob"], "talkMs": 20_000, "closeBy": "client",
-               "wrapUpCode": code})
-    };
-    ok(
-        &mut s,
-        id,
-        Some(json!({"sessions": [entry("s-1", "x"), entry("s-0", "Resolved")]})),
-    );
-    let h = s
-        .session("s-1")
-        .and_then(|x| x.history.clone())
-        .expect("history");
-    assert_eq!(h.len(), 1);
-    assert_eq!(h[0].wrap_up_code.as_deref(), Some("Resolved"));
-    // Offered again (passed on and back): not asked twice.
-    let fx = reduce(&mut s, call_in("s-1", CallType::Phone), T0 + 1_000);
-    assert!(reqs(&fx).is_empty(), "{fx:?}");
-}
-
-#[test]
-fn a_history_that_fails_is_not_an_error_and_internal_calls_ask_none() {
-    let mut s = state();
-    let (id, ..) = req(&reduce(&mut s, call_in("s-1", CallType::Phone), T0));
-    reduce(
-        &mut s,
-        Action::Response {
-            id,
-            result: Err(ProtoError::new(ErrorCode::BadRequest, "unknown method")),
-        },
-        T0,
-    );
-    assert!(s.errors.is_empty(), "{:?}", s.errors);
-    assert!(s.pending.is_empty());
-    let fx = reduce(&mut s, call_in("s-2", CallType::Internal), T0);
-    assert!(reqs(&fx).is_empty(), "{fx:?}");
 }
 
 #[test]
