@@ -821,6 +821,7 @@ fn snapshot(id: &str, kind: CallType, st: SessionState) -> SessionSnapshot {
         video_muted: false,
         close_by: None,
         messages: vec![],
+        consult: None,
     }
 }
 

@@ -147,6 +147,54 @@ pub struct CallIn {
     /// `attributes`): account tier, order number, what the IVR learnt.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub attributes: std::collections::BTreeMap<String, String>,
+    /// Extension: this internal call is a consult about that customer
+    /// session (`Call.consult`); the customer's number and attributes come
+    /// with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consult_of: Option<String>,
+}
+
+/// Extension: a consult in progress, as both sessions it links show it
+/// (the customer's and the consult leg's `sessionUpdated`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Consult {
+    /// The customer's session, held while the agents talk.
+    pub session_id: String,
+    /// The consult leg: an internal call between the two agents.
+    pub consult_session_id: String,
+    /// The agent who consults.
+    pub from_user_id: String,
+    /// The agent consulted (for a skill group, the agent it rings at).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill_group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    pub phase: ConsultPhase,
+}
+
+/// Where a consult is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ConsultPhase {
+    /// The target has not answered; the customer holds.
+    Ringing,
+    /// The agents talk; the customer holds and hears the hold sound.
+    Talking,
+    /// All three talk.
+    Conference,
+}
+
+impl ConsultPhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsultPhase::Ringing => "ringing",
+            ConsultPhase::Talking => "talking",
+            ConsultPhase::Conference => "conference",
+        }
+    }
 }
 
 /// `sessionEnded` data.
@@ -262,6 +310,9 @@ pub struct SessionSnapshot {
     pub close_by: Option<CloseBy>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<ChatMessage>,
+    /// Extension: the consult this session is part of, while it lasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consult: Option<Consult>,
 }
 
 /// Every event of the contract plus ccdesk's extensions.

@@ -88,6 +88,21 @@ pub struct TransferParams {
     pub user_id: Option<String>,
 }
 
+/// `Call.consult` (extension): the customer holds while the agent talks
+/// to a colleague (`userId`), a skill group's free agent (`skillGroupId`)
+/// or an outside number (`phoneNumber`); exactly one of the three.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsultParams {
+    pub session_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill_group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SendDigitsParams {
@@ -481,6 +496,10 @@ methods! {
     "Call.monitor" => CallMonitor(MonitorParams), Supervisor;
     "Call.intercept" => CallIntercept(SessionParams), Supervisor;
     "Call.setWrapUp" => CallSetWrapUp(WrapUpParams), Seat;
+    "Call.consult" => CallConsult(ConsultParams), Seat;
+    "Call.completeTransfer" => CallCompleteTransfer(SessionParams), Seat;
+    "Call.conference" => CallConference(SessionParams), Seat;
+    "Call.cancelConsult" => CallCancelConsult(SessionParams), Seat;
     "Contact.history" => ContactHistory(HistoryParams), Seat;
     "Agent.list" => AgentList(NoParams), Seat;
     "Agent.subscribeDirectory" => AgentSubscribeDirectory(NoParams), Seat;

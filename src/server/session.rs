@@ -267,6 +267,7 @@ impl Session {
             video_muted: self.video_muted,
             close_by: self.end.as_ref().map(|e| e.close_by),
             messages: self.messages.clone(),
+            consult: None,
         }
     }
 }

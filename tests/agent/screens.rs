@@ -228,6 +228,7 @@ fn updated(s: &State, id: &str, f: impl FnOnce(&mut SessionSnapshot)) -> Event {
         video_muted: x.video_muted,
         close_by: x.close_by,
         messages: x.messages.clone(),
+        consult: None,
     };
     f(&mut snap);
     Event::SessionUpdated(snap)

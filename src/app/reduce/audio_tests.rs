@@ -98,6 +98,7 @@ fn snapshot(id: &str, st: SessionState, muted: bool) -> SessionSnapshot {
         mic_muted: muted,
         video_muted: false,
         close_by: None,
+        consult: None,
         messages: vec![],
     }
 }
