@@ -4,5 +4,6 @@
 mod board_screens;
 mod e2e;
 mod pty;
+mod scenes;
 mod screens;
 mod supervise;
