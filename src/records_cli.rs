@@ -59,12 +59,17 @@ pub fn print(rows: &[SessionRecord], json: bool, out: &mut dyn Write) -> std::io
                 .iter()
                 .map(|t| {
                     format!(
-                        "{}→{}",
+                        "{}→{}{}",
                         t.from,
                         t.to_user
                             .as_deref()
                             .or(t.to_skill_group.as_deref())
-                            .unwrap_or("?")
+                            .unwrap_or("?"),
+                        if t.consult.is_some() {
+                            " after consult"
+                        } else {
+                            ""
+                        }
                     )
                 })
                 .collect();
@@ -72,6 +77,12 @@ pub fn print(rows: &[SessionRecord], json: bool, out: &mut dyn Write) -> std::io
                 reason.push_str("; ");
             }
             reason.push_str(&format!("transfers {}", hops.join(", ")));
+        }
+        if let Some(of) = &r.consult_of {
+            if !reason.is_empty() {
+                reason.push_str("; ");
+            }
+            reason.push_str(&format!("consult about {of}"));
         }
         if let Some(code) = &r.wrap_up_code {
             if !reason.is_empty() {
@@ -144,6 +155,7 @@ mod tests {
             wrap_up_code: Some("Resolved".into()),
             wrap_up_notes: Some("new address confirmed".into()),
             attributes: Default::default(),
+            consult_of: None,
         };
         let mut out = Vec::new();
         print(std::slice::from_ref(&rec), false, &mut out).unwrap();

@@ -310,9 +310,10 @@ pub struct SessionSnapshot {
     pub close_by: Option<CloseBy>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<ChatMessage>,
-    /// Extension: the consult this session is part of, while it lasts.
+    /// Extension: the consult this session is part of, while it lasts
+    /// (boxed: most sessions have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consult: Option<Consult>,
+    pub consult: Option<Box<Consult>>,
 }
 
 /// Every event of the contract plus ccdesk's extensions.

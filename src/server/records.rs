@@ -21,6 +21,10 @@ pub struct TransferRecord {
     pub to_skill_group: Option<String>,
     /// Unix ms.
     pub at: u64,
+    /// A transfer completed after a consult (`Call.completeTransfer`):
+    /// the consult leg's session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consult: Option<String>,
 }
 
 /// One ended session.
@@ -69,6 +73,9 @@ pub struct SessionRecord {
     /// The contact's attributes (`Customer.call` `attributes`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub attributes: std::collections::BTreeMap<String, String>,
+    /// A consult leg (`Call.consult`): the customer's session it was about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consult_of: Option<String>,
 }
 
 /// One final sentence of a session's transcript.
@@ -193,7 +200,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     uui           TEXT,
     wrap_up_code  TEXT,
     wrap_up_notes TEXT,
-    attributes    TEXT
+    attributes    TEXT,
+    consult_of    TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_ended_at ON sessions(ended_at);
 ";
@@ -230,6 +238,7 @@ impl SqliteRecords {
             "wrap_up_code",
             "wrap_up_notes",
             "attributes",
+            "consult_of",
         ] {
             let has = conn
                 .prepare(&format!("SELECT {column} FROM sessions LIMIT 0"))
@@ -299,7 +308,7 @@ const COLUMNS: &str =
     "session_id, type, direction, skill_group, agents, caller, callee, created_at,
     offered_at, accepted_at, ended_at, hold_ms, acw_ms, close_by, main_reason,
     sub_reason, missed_offers, transfers, recording, transcript, uui,
-    wrap_up_code, wrap_up_notes, attributes";
+    wrap_up_code, wrap_up_notes, attributes, consult_of";
 
 fn record_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
     let agents: String = r.get(4)?;
@@ -335,6 +344,7 @@ fn record_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
             .get::<_, Option<String>>(23)?
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default(),
+        consult_of: r.get(24)?,
     })
 }
 
@@ -397,8 +407,8 @@ fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {
             "INSERT OR REPLACE INTO sessions (session_id, type, direction, skill_group, agents,
                 caller, callee, created_at, offered_at, accepted_at, ended_at, hold_ms, acw_ms,
                 close_by, main_reason, sub_reason, missed_offers, transfers, recording, transcript, uui,
-                wrap_up_code, wrap_up_notes, attributes)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                wrap_up_code, wrap_up_notes, attributes, consult_of)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
             params![
                 r.session_id,
                 r.kind,
@@ -432,6 +442,7 @@ fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {
                 } else {
                     Some(serde_json::to_string(&r.attributes)?)
                 },
+                r.consult_of,
             ],
         )?;
     }
@@ -487,6 +498,7 @@ mod tests {
                 to_user: Some("bob".into()),
                 to_skill_group: None,
                 at: 5,
+                consult: Some("s-2".into()),
             }],
             recording: Some("/data/recordings/s-1.wav".into()),
             transcript: vec![TranscriptLine {
@@ -501,6 +513,7 @@ mod tests {
             wrap_up_code: Some("Resolved".into()),
             wrap_up_notes: None,
             attributes: [("tier".to_string(), "gold".to_string())].into(),
+            consult_of: Some("s-0".into()),
         }
     }
 
@@ -521,6 +534,7 @@ mod tests {
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].acw_ms, Some(1500));
         assert_eq!(all[0].transfers, rec("s-1", 100).transfers);
+        assert_eq!(all[0].consult_of.as_deref(), Some("s-0"));
         assert_eq!(all[0].transcript, rec("s-1", 100).transcript);
         assert_eq!(db.list(150).unwrap().len(), 1);
         assert_eq!(db.get("s-2").unwrap().unwrap().agents, vec!["alice", "bob"]);

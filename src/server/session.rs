@@ -37,6 +37,17 @@ pub struct Monitor {
     pub text_only: bool,
 }
 
+/// A consult in progress, kept on the customer's session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsultLink {
+    /// The consult leg: an internal session from the consulting agent.
+    pub leg: String,
+    /// The skill group asked, when the consult went to a group.
+    pub group: Option<String>,
+    /// All three talk (`Call.conference`).
+    pub conference: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id: String,
@@ -72,6 +83,10 @@ pub struct Session {
     pub uui: Option<String>,
     /// `Call.setWrapUp`: the code and the notes.
     pub wrap_up: Option<(String, Option<String>)>,
+    /// The consult this customer session is in (`Call.consult`).
+    pub consult: Option<ConsultLink>,
+    /// A consult leg: the customer's session it is about.
+    pub consult_of: Option<String>,
     /// An internal call with `useMobile`: the callee's mobile rings.
     pub mobile_for: Option<String>,
     pub created: Instant,
@@ -143,6 +158,8 @@ impl Session {
             overflow: None,
             line: false,
             mobile_for: None,
+            consult: None,
+            consult_of: None,
             uui: None,
             wrap_up: None,
             created: now,

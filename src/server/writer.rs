@@ -218,6 +218,7 @@ mod tests {
             wrap_up_code: None,
             wrap_up_notes: None,
             attributes: Default::default(),
+            consult_of: None,
         }
     }
 

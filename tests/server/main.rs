@@ -6,6 +6,7 @@ mod bad_input;
 mod baresip;
 mod calls;
 mod chat_video;
+mod consult;
 mod contact;
 mod directory;
 mod login;

@@ -162,7 +162,7 @@ pub(crate) fn is_subsequence(needle: &[Option<f32>], hay: &[Option<f32>]) -> boo
     needle.iter().all(|n| it.any(|h| h == n))
 }
 
-fn has_tone(pcm: &[i16], hz: f32, tones: &[f32]) -> bool {
+pub(crate) fn has_tone(pcm: &[i16], hz: f32, tones: &[f32]) -> bool {
     windows(pcm, RATE, tones).contains(&Some(hz))
 }
 

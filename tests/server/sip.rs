@@ -677,3 +677,70 @@ async fn garbage_is_survived_bad_sdp_is_refused_and_a_flood_gets_503() {
         "{busy:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sip_caller_holds_through_a_consult_and_ends_up_with_the_colleague() {
+    let port = free_port();
+    let (s, sip) = sip_server(port).await;
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    let tones = [440.0, 700.0, 1200.0];
+    let mut phone = Baresip::caller(port, "pcmu", 440);
+    phone.dial(&format!("sip:4000@{sip}"));
+    let (x, _, a) = answer(&mut alice, analysis::tone(16_000, &[700.0], 40_000, 0.3)).await;
+    let heard_tone = |h: &[i16], hz: f32| {
+        h.chunks(1600)
+            .any(|w| analysis::dominant(w, 16_000, &tones) == Some(hz))
+    };
+    a.until(|h| heard_tone(h, 440.0), "the caller at alice")
+        .await;
+    let mut bob = s.login("bob").await;
+    let v = alice
+        .ok("Call.consult", json!({"sessionId": x, "userId": "bob"}))
+        .await
+        .expect("result");
+    let c = v["consultSessionId"].as_str().expect("leg").to_string();
+    bob.wait_for("callIn").await;
+    bob.ok("Call.accept", json!({"sessionId": c})).await;
+    let b = SeatAudio::start(&bob, &c, analysis::tone(16_000, &[1200.0], 40_000, 0.3)).await;
+    b.until(|h| heard_tone(h, 700.0), "alice at bob").await;
+    b.play_out(600).await;
+    assert!(
+        !heard_tone(&b.heard(), 440.0),
+        "bob does not hear the held caller"
+    );
+    // Conference (alice muted: bob hears the caller alone), then the
+    // caller goes to bob.
+    alice.ok("Call.muteMic", json!({"sessionId": x})).await;
+    alice.ok("Call.conference", json!({"sessionId": x})).await;
+    b.until(
+        |h| heard_tone(h, 440.0),
+        "the caller at bob in the conference",
+    )
+    .await;
+    alice
+        .ok("Call.completeTransfer", json!({"sessionId": x}))
+        .await;
+    b.play_out(1000).await;
+    bob.ok("Call.hungUp", json!({"sessionId": x})).await;
+    phone.quit();
+    let (rate, heard) = phone.heard();
+    let w: Vec<Option<f32>> = heard
+        .chunks(rate as usize / 10)
+        .map(|w| {
+            if analysis::rms(w) < 0.01 {
+                None
+            } else {
+                Some(analysis::dominant(w, rate, &tones).unwrap_or(0.0))
+            }
+        })
+        .collect();
+    let r = runs(&w);
+    // alice, the hold sound while they consult, then bob.
+    assert!(
+        is_subsequence(&[Some(700.0), Some(0.0), Some(1200.0)], &r),
+        "what the caller heard ({rate} Hz): {r:?}"
+    );
+    let rec = s.records().get(&x).unwrap().expect("recorded");
+    assert_eq!(rec.agents, vec!["alice", "bob"]);
+}

@@ -28,6 +28,10 @@ impl Center {
             Request::CallMonitor(p) => self.monitor(user, p),
             Request::CallIntercept(p) => self.intercept(conn, user, &p.session_id),
             Request::CallSetWrapUp(p) => self.set_wrap_up(user, p),
+            Request::CallConsult(p) => self.consult(user, p),
+            Request::CallCompleteTransfer(p) => self.complete_transfer(user, &p.session_id),
+            Request::CallConference(p) => self.conference(user, &p.session_id),
+            Request::CallCancelConsult(p) => self.cancel_consult(user, &p.session_id),
             other => Err(misrouted(other)),
         }
     }
@@ -135,6 +139,7 @@ impl Center {
         if had_messages {
             self.emit_session_updated(sid);
         }
+        self.consult_answered(sid);
         Ok(None)
     }
 
@@ -256,12 +261,21 @@ impl Center {
                 "session {sid} is a chat: it cannot be held"
             )));
         }
+        if !hold && s.consult.as_ref().is_some_and(|c| !c.conference) {
+            return Err(ProtoError::invalid_state(format!(
+                "session {sid} holds for a consult: conference, complete or cancel it"
+            )));
+        }
         let now = self.clock.instant();
         match (hold, s.state) {
             (true, SessionState::Talking) => {
                 if let Some(s) = self.sessions.get_mut(sid) {
                     s.state = SessionState::Held;
                     s.hold_started = Some(now);
+                    // Held in a conference: the agents talk alone again.
+                    if let Some(c) = s.consult.as_mut() {
+                        c.conference = false;
+                    }
                 }
             }
             (false, SessionState::Held) => {
@@ -282,6 +296,15 @@ impl Center {
             }
         }
         self.emit_session_updated(sid);
+        // The consult leg shows the consult's phase too.
+        if let Some(leg) = self
+            .sessions
+            .get(sid)
+            .and_then(|s| s.consult.as_ref())
+            .map(|c| c.leg.clone())
+        {
+            self.emit_session_updated(&leg);
+        }
         Ok(None)
     }
 
@@ -410,6 +433,7 @@ impl Center {
                     _ => None,
                 },
                 at: now_ms,
+                consult: None,
             });
             if let Target::Group(g) = &target {
                 s.group = Some(g.clone());

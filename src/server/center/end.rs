@@ -60,6 +60,7 @@ impl Center {
         for m in monitors {
             self.stop_monitor(&m, sid);
         }
+        self.consult_session_ending(sid, close_by);
         for p in parties {
             self.release_agent(&p, sid, customer && was_talking);
         }
@@ -233,5 +234,6 @@ pub(super) fn record_of(s: &Session) -> SessionRecord {
         wrap_up_code: s.wrap_up.as_ref().map(|w| w.0.clone()),
         wrap_up_notes: s.wrap_up.as_ref().and_then(|w| w.1.clone()),
         attributes: s.call_in.attributes.clone(),
+        consult_of: s.consult_of.clone(),
     }
 }

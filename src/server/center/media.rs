@@ -37,7 +37,8 @@ impl Center {
                 s.id
             )));
         }
-        if !mix_of(s).has(&user) {
+        let home = self.audio_home(&s.id);
+        if !self.bridge_mix(&home).is_some_and(|m| m.has(&user)) {
             return Err(ProtoError::invalid_state(format!(
                 "`{user}` is not in the conversation of session {} (it is {}): audio starts once you are",
                 s.id,
@@ -57,8 +58,8 @@ impl Center {
             ));
         }
         let sid = p.session_id.clone();
-        self.ensure_bridge(&sid);
-        let Some(bridge_tx) = self.bridges.get(&sid).map(|b| b.tx.clone()) else {
+        self.ensure_bridge(&home);
+        let Some(bridge_tx) = self.bridges.get(&home).map(|b| b.tx.clone()) else {
             return Err(ProtoError::new(ErrorCode::Internal, "no media bridge"));
         };
         let ip = self.cfg.media_ip();
@@ -91,23 +92,26 @@ impl Center {
         if self.bridges.is_empty() {
             return;
         }
-        for sid in &self.changes.sessions {
+        // A consult leg's audio is in its customer session's bridge.
+        let homes: HashSet<String> = self
+            .changes
+            .sessions
+            .iter()
+            .map(|sid| self.audio_home(sid))
+            .collect();
+        for sid in &homes {
             if !self.bridges.contains_key(sid) {
                 continue;
             }
-            let mix = match self.sessions.get(sid) {
-                Some(s) if !s.is_ended() => {
-                    let mut mix = mix_of(s);
-                    // A seat in the call whose phone (desk phone, mobile)
-                    // has not answered yet: the caller hears the queue's
-                    // music meanwhile, not silence.
-                    if self.phone_ringing_in_call(sid, &mix) {
-                        mix.waiting = true;
-                    }
-                    Some(mix)
+            let mix = self.bridge_mix(sid).map(|mut mix| {
+                // A seat in the call whose phone (desk phone, mobile)
+                // has not answered yet: the caller hears the queue's
+                // music meanwhile, not silence.
+                if self.phone_ringing_in_call(sid, &mix) {
+                    mix.waiting = true;
                 }
-                _ => None,
-            };
+                mix
+            });
             match mix {
                 Some(mix) => {
                     if let Some(b) = self.bridges.get_mut(sid) {
@@ -192,8 +196,10 @@ impl Center {
             }
             self.bridges.insert(sid.clone(), bridge);
         }
-        if let (Some(b), Some(s)) = (self.bridges.get_mut(&sid), self.sessions.get(&sid)) {
-            b.update(mix_of(s));
+        if let Some(mix) = self.bridge_mix(&sid) {
+            if let Some(b) = self.bridges.get_mut(&sid) {
+                b.update(mix);
+            }
         }
     }
 
@@ -230,6 +236,36 @@ impl Center {
                 dtmf_text: d.digit.to_string(),
             },
         );
+    }
+}
+
+impl Center {
+    /// Who is in the call a bridge carries: session `sid`'s parties and,
+    /// while it has a consult, the consult leg's (the agents hear each
+    /// other while the customer holds; all three talk in a conference).
+    /// None once the session has ended.
+    pub(super) fn bridge_mix(&self, sid: &str) -> Option<Mix> {
+        let s = self.sessions.get(sid).filter(|s| !s.is_ended())?;
+        let mut mix = mix_of(s);
+        let leg = s
+            .consult
+            .as_ref()
+            .and_then(|c| self.sessions.get(&c.leg))
+            .filter(|c| !c.is_ended());
+        if let Some(leg) = leg {
+            let m = mix_of(leg);
+            for (u, muted) in m.talkers {
+                if !mix.has(&u) {
+                    mix.talkers.push((u, muted));
+                }
+            }
+            for u in m.listeners {
+                if !mix.has(&u) {
+                    mix.listeners.push(u);
+                }
+            }
+        }
+        Some(mix)
     }
 }
 

@@ -27,6 +27,7 @@ mod agent;
 mod board;
 mod call;
 mod chat;
+mod consult;
 mod customer;
 mod directory;
 mod end;
@@ -528,7 +529,16 @@ impl Center {
 
     fn snapshot_for(&self, sid: &str, viewer: &str) -> Option<SessionSnapshot> {
         let s = self.sessions.get(sid)?;
-        Some(s.snapshot(viewer, self.ring_left(s)))
+        let mut snap = s.snapshot(viewer, self.ring_left(s));
+        snap.consult = self.consult_view(s).map(Box::new);
+        Some(snap)
+    }
+
+    /// Tell one party's tabs how the session stands now.
+    fn emit_session_updated_to(&mut self, sid: &str, user: &str) {
+        if let Some(snap) = self.snapshot_for(sid, user) {
+            self.emit_to_user(user, &Event::SessionUpdated(snap));
+        }
     }
 
     /// Tell every party's tabs how the session stands now.

@@ -289,6 +289,11 @@ impl Center {
             seats.push((u.clone(), true));
         }
         for (u, _) in mix_of(s).talkers {
+            // A consult leg's caller is in the call through the customer's
+            // session: their phone is that session's.
+            if s.consult_of.is_some() && s.caller_agent.as_ref() == Some(&u) {
+                continue;
+            }
             if !seats.iter().any(|(x, _)| *x == u) {
                 seats.push((u, false));
             }
@@ -337,8 +342,9 @@ impl Center {
             tracing::debug!(session = %sid, %user, "a seat's phone line for no phone rung: dropped");
             return;
         }
-        self.ensure_bridge(sid);
-        if let Some(b) = self.bridges.get(sid) {
+        let home = self.audio_home(sid);
+        self.ensure_bridge(&home);
+        if let Some(b) = self.bridges.get(&home) {
             let _ = b.tx.send(BridgeCmd::PhoneLeg {
                 user: user.to_string(),
                 line,

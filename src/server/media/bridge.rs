@@ -531,17 +531,16 @@ impl Task {
         } else {
             None
         };
-        // Muted seats say nothing; on hold nothing is carried either way.
-        let talking: Vec<(&str, &Heard)> = if held {
-            Vec::new()
-        } else {
-            self.mix
-                .talkers
-                .iter()
-                .filter(|(_, muted)| !muted)
-                .filter_map(|(u, _)| said.get(u).map(|h| (u.as_str(), h)))
-                .collect()
-        };
+        // Muted seats say nothing. On hold the customer hears none of the
+        // seats (the hold sound), but seats in a consult hear each other.
+        let seats_say: Vec<(&str, &Heard)> = self
+            .mix
+            .talkers
+            .iter()
+            .filter(|(_, muted)| !muted)
+            .filter_map(|(u, _)| said.get(u).map(|h| (u.as_str(), h)))
+            .collect();
+        let talking: &[(&str, &Heard)] = if held { &[] } else { &seats_say };
         let customer_voice = if held { None } else { customer_says.as_ref() };
 
         // What the customer hears.
@@ -560,16 +559,19 @@ impl Task {
         let talkers: Vec<String> = self.mix.talkers.iter().map(|(u, _)| u.clone()).collect();
         for (user, leg) in self.legs.iter_mut() {
             let is_talker = talkers.iter().any(|t| t == user);
-            if held && is_talker {
-                match leg {
-                    Leg::Rtc(l) => l.writer.skip_frame(),
-                    // A phone keeps its RTP flowing: silence.
-                    Leg::Phone(line) => line.send_frame(&mix_pcm(&[])),
-                }
-                continue;
-            }
             let mut parts: Vec<&Heard> = Vec::with_capacity(3);
-            if is_talker {
+            if held && is_talker {
+                // The other seats of a consult, if any.
+                parts.extend(seats_say.iter().filter(|(u, _)| u != user).map(|(_, h)| *h));
+                if parts.is_empty() {
+                    match leg {
+                        Leg::Rtc(l) => l.writer.skip_frame(),
+                        // A phone keeps its RTP flowing: silence.
+                        Leg::Phone(line) => line.send_frame(&mix_pcm(&[])),
+                    }
+                    continue;
+                }
+            } else if is_talker {
                 parts.extend(customer_voice);
                 parts.extend(talking.iter().filter(|(u, _)| u != user).map(|(_, h)| *h));
             } else {
