@@ -63,6 +63,7 @@ pub fn print(rows: &[SessionRecord], json: bool, out: &mut dyn Write) -> std::io
                         t.from,
                         t.to_user
                             .as_deref()
+                            .or(t.to_phone_number.as_deref())
                             .or(t.to_skill_group.as_deref())
                             .unwrap_or("?"),
                         if t.consult.is_some() {

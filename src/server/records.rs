@@ -19,6 +19,9 @@ pub struct TransferRecord {
     pub to_user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_skill_group: Option<String>,
+    /// A transfer to an outside number (after a consult).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_phone_number: Option<String>,
     /// Unix ms.
     pub at: u64,
     /// A transfer completed after a consult (`Call.completeTransfer`):
@@ -497,6 +500,7 @@ mod tests {
                 from: "alice".into(),
                 to_user: Some("bob".into()),
                 to_skill_group: None,
+                to_phone_number: None,
                 at: 5,
                 consult: Some("s-2".into()),
             }],

@@ -46,6 +46,10 @@ pub struct ConsultLink {
     pub group: Option<String>,
     /// All three talk (`Call.conference`).
     pub conference: bool,
+    /// The consulting agent handed the customer to the outside number
+    /// (`Call.completeTransfer`): the customer and the number talk on, with
+    /// no agent, until one of them hangs up.
+    pub handed_over: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +91,9 @@ pub struct Session {
     pub consult: Option<ConsultLink>,
     /// A consult leg: the customer's session it is about.
     pub consult_of: Option<String>,
+    /// A consult leg to an outside number: the number (dialled as the
+    /// phone `tel:<number>` through the phone trunk).
+    pub consult_number: Option<String>,
     /// An internal call with `useMobile`: the callee's mobile rings.
     pub mobile_for: Option<String>,
     pub created: Instant,
@@ -160,6 +167,7 @@ impl Session {
             mobile_for: None,
             consult: None,
             consult_of: None,
+            consult_number: None,
             uui: None,
             wrap_up: None,
             created: now,

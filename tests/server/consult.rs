@@ -323,7 +323,12 @@ async fn consults_are_refused_with_reasons() {
         (
             json!({"sessionId": x, "phoneNumber": "+4930123"}),
             ErrorCode::InvalidState,
-            "outside number",
+            "no SIP trunk",
+        ),
+        (
+            json!({"sessionId": x, "phoneNumber": "call me"}),
+            ErrorCode::BadRequest,
+            "phoneNumber",
         ),
         (
             json!({"sessionId": "s-none", "userId": "bob"}),

@@ -453,3 +453,100 @@ async fn desk_phone_registrations_need_the_right_password_and_expire() {
         "alice starts with her audio in the terminal"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consult_to_an_outside_number_dials_it_and_completing_hands_the_customer_over() {
+    use super::media::{has_tone, is_subsequence, runs, windows, SeatAudio};
+    let port = free_port();
+    let (s, _sip) = phone_server(|c| with_trunk(c, port)).await;
+    // The outside number answers and echoes what it hears.
+    let outside = sipp_uas("uas_outside_answers.xml", port, &["-rtp_echo"]);
+    let (x, mut alice, trunk) = talking(&s, "alice").await;
+    let tones = [440.0, 700.0];
+    let a = SeatAudio::start(&alice, &x, analysis::tone(16_000, &[700.0], 40_000, 0.3)).await;
+    trunk
+        .ok(
+            "Customer.play",
+            json!({"sessionId": x, "tones": [{"hz": [440.0], "ms": 30000}]}),
+        )
+        .await;
+    a.until(|h| has_tone(h, 440.0, &tones), "the customer at alice")
+        .await;
+    let (code, _) = alice
+        .err(
+            "Call.consult",
+            json!({"sessionId": x, "phoneNumber": "not a number"}),
+        )
+        .await;
+    assert_eq!(code, ccdesk::protocol::ErrorCode::BadRequest);
+    let v = alice
+        .ok(
+            "Call.consult",
+            json!({"sessionId": x, "phoneNumber": "+4930555000"}),
+        )
+        .await
+        .expect("result");
+    let c = v["consultSessionId"].as_str().expect("leg").to_string();
+    // The number answers: the leg is an outbound call that was accepted.
+    loop {
+        if let Event::CalloutAccepted { session_id } = alice.wait_for("calloutAccepted").await {
+            assert_eq!(session_id, c);
+            break;
+        }
+    }
+    let link = loop {
+        if let Event::SessionUpdated(sn) = alice.wait_for("sessionUpdated").await {
+            if sn.session_id == x {
+                if let Some(l) = sn.consult {
+                    if l.phase == ccdesk::protocol::ConsultPhase::Talking {
+                        break l;
+                    }
+                }
+            }
+        }
+    };
+    assert_eq!(link.phone_number.as_deref(), Some("+4930555000"));
+    assert_eq!(link.user_id, None);
+    // alice hears herself come back from the far end, not the held customer.
+    a.play_out(1500).await;
+    let h = a.heard();
+    let recent = &h[h.len().saturating_sub(16_000)..];
+    assert!(
+        has_tone(recent, 700.0, &tones),
+        "the outside number's echo of alice"
+    );
+    assert!(!has_tone(recent, 440.0, &tones), "the customer is held");
+    // Handed over: alice leaves; the customer now hears the outside number
+    // (its echo of the customer's own 440 Hz).
+    alice
+        .ok("Call.completeTransfer", json!({"sessionId": x}))
+        .await;
+    assert_eq!(sid(&alice.wait_for("transfer").await), x);
+    // 1.5 s of media time (alice's device plays on, silence now).
+    a.play_out(1500).await;
+    trunk.ok("Customer.hangUp", json!({"sessionId": x})).await;
+    // The number is hung up with it (sipp waits for the BYE).
+    sipp_ok(outside).await;
+    let (_, right) = finished_recording(&s, &x).await;
+    let r = runs(&windows(&right, 16_000, &tones));
+    assert!(
+        is_subsequence(&[Some(700.0), Some(440.0)], &r),
+        "the customer heard alice, then the outside number: {r:?}"
+    );
+    let rx = s.records().get(&x).unwrap().expect("recorded");
+    assert_eq!(
+        rx.transfers[0].to_phone_number.as_deref(),
+        Some("+4930555000")
+    );
+    let rc = s.records().get(&c).unwrap().expect("leg recorded");
+    assert_eq!(
+        (
+            rc.kind.as_str(),
+            rc.direction.as_str(),
+            rc.consult_of.as_deref()
+        ),
+        ("phone", "outbound", Some(x.as_str()))
+    );
+    assert_eq!(rc.main_reason.as_deref(), Some("customerLeft"));
+    ports_back(&s).await;
+}

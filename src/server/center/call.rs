@@ -432,6 +432,7 @@ impl Center {
                     Target::Group(g) => Some(g.clone()),
                     _ => None,
                 },
+                to_phone_number: None,
                 at: now_ms,
                 consult: None,
             });

@@ -28,10 +28,15 @@ impl Center {
                 "Call.consult: give exactly one of `userId`, `skillGroupId` or `phoneNumber`",
             ));
         }
-        if p.phone_number.as_deref().is_some_and(|n| !n.is_empty()) {
-            return Err(ProtoError::invalid_state(
-                "Call.consult: this server consults colleagues and skill groups; an outside number is not supported yet",
-            ));
+        let number = p
+            .phone_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        if let Some(n) = number {
+            if !valid_number(n) {
+                return Err(ProtoError::bad_request("Call.consult: parameter `phoneNumber` must be 1 to 32 of digits, +, -, spaces, ( ) * #"));
+            }
         }
         let s = self.active_session(user, &p.session_id, Ns::Call)?;
         if !matches!(s.kind, CallType::Phone | CallType::Voip) {
@@ -54,33 +59,72 @@ impl Center {
             )));
         }
         let sid = s.id.clone();
-        let (target, group) = match (&p.user_id, &p.skill_group_id) {
-            (Some(u), _) if !u.is_empty() => (self.consult_target(user, u)?, None),
-            (_, Some(g)) => (self.consult_group_agent(user, g)?, Some(g.clone())),
+        let (target, group) = match (&p.user_id, &p.skill_group_id, number) {
+            (_, _, Some(n)) => {
+                if !self.can_dial_mobiles() {
+                    return Err(ProtoError::invalid_state(
+                        "Call.consult: no SIP trunk is configured to dial the number through",
+                    ));
+                }
+                (Target::Number(n.to_string()), None)
+            }
+            (Some(u), _, _) if !u.is_empty() => {
+                (Target::Agent(self.consult_target(user, u)?), None)
+            }
+            (_, Some(g), _) => (
+                Target::Agent(self.consult_group_agent(user, g)?),
+                Some(g.clone()),
+            ),
             _ => return Err(ProtoError::bad_request("Call.consult: no target")),
         };
         let leg = self.new_session_id();
         let now = self.clock.instant();
-        let mut c = Session::new(
-            leg.clone(),
-            CallType::Internal,
-            Direction::Internal,
-            now,
-            self.clock.wall_ms(now),
-            self.seq,
-        );
-        c.caller_agent = Some(user.to_string());
+        let mut c = match &target {
+            Target::Agent(_) => {
+                let mut c = Session::new(
+                    leg.clone(),
+                    CallType::Internal,
+                    Direction::Internal,
+                    now,
+                    self.clock.wall_ms(now),
+                    self.seq,
+                );
+                c.caller_agent = Some(user.to_string());
+                c
+            }
+            Target::Number(n) => {
+                // An outbound call the agent places, whose far end is
+                // dialled as a phone through the phone trunk.
+                let mut c = Session::new(
+                    leg.clone(),
+                    CallType::Phone,
+                    Direction::Outbound,
+                    now,
+                    self.clock.wall_ms(now),
+                    self.seq,
+                );
+                c.state = SessionState::Dialing;
+                c.agent = Some(user.to_string());
+                c.ring_gen = 1;
+                c.consult_number = Some(n.clone());
+                c.call_in.callee_phone_number = Some(n.clone());
+                c.call_in.server_type = Some(self.server_type(user).as_str().into());
+                c
+            }
+        };
         c.handled_by.push(user.to_string());
         c.group = group.clone();
         c.consult_of = Some(sid.clone());
         c.call_in.consult_of = Some(sid.clone());
         if let Some(s) = self.sessions.get_mut(&sid) {
-            c.call_in.caller_phone_number = s
-                .call_in
-                .caller_phone_number
-                .clone()
-                .or_else(|| s.call_in.user_id.clone());
-            c.call_in.attributes = s.call_in.attributes.clone();
+            if c.kind == CallType::Internal {
+                c.call_in.caller_phone_number = s
+                    .call_in
+                    .caller_phone_number
+                    .clone()
+                    .or_else(|| s.call_in.user_id.clone());
+                c.call_in.attributes = s.call_in.attributes.clone();
+            }
             if s.state == SessionState::Talking {
                 s.state = SessionState::Held;
                 s.hold_started = Some(now);
@@ -89,14 +133,35 @@ impl Center {
                 leg: leg.clone(),
                 group,
                 conference: false,
+                handed_over: false,
             });
+        }
+        if c.kind != CallType::Internal {
+            c.call_in.caller_phone_number = Some(self.cfg.center.caller_phone_number.clone());
         }
         self.sessions.insert(leg.clone(), c);
         if let Some(a) = self.agents.get_mut(user) {
             a.sessions.push(leg.clone());
         }
-        tracing::info!(session = %sid, consult = %leg, %user, to = %target, "consult");
-        self.offer(&leg, &target);
+        match target {
+            Target::Agent(to) => {
+                tracing::info!(session = %sid, consult = %leg, %user, %to, "consult");
+                self.offer(&leg, &to);
+            }
+            Target::Number(n) => {
+                tracing::info!(session = %sid, consult = %leg, %user, number = %n, "consult an outside number");
+                let dial = self.cfg.center.dial_timeout;
+                if dial > 0 {
+                    self.schedule(
+                        Duration::from_secs(dial),
+                        TimerKind::Dial {
+                            session: leg.clone(),
+                            gen: 1,
+                        },
+                    );
+                }
+            }
+        }
         self.emit_session_updated(&sid);
         self.emit_session_updated_to(&leg, user);
         Ok(Some(json!({ "consultSessionId": leg })))
@@ -236,6 +301,13 @@ impl Center {
                 link.leg
             )));
         }
+        if let Some(n) = self
+            .sessions
+            .get(&link.leg)
+            .and_then(|c| c.consult_number.clone())
+        {
+            return self.hand_over_to_number(user, sid, &link, &n);
+        }
         let Some(to) = self.sessions.get(&link.leg).and_then(|c| c.agent.clone()) else {
             return Err(ProtoError::invalid_state(format!(
                 "the consult {} has no agent",
@@ -257,6 +329,7 @@ impl Center {
                 from: user.to_string(),
                 to_user: Some(to.clone()),
                 to_skill_group: link.group.clone(),
+                to_phone_number: None,
                 at: now_ms,
                 consult: Some(link.leg.clone()),
             });
@@ -311,8 +384,15 @@ impl Center {
             .and_then(|x| x.consult.as_ref())
             .is_some_and(|c| c.leg == sid);
         if linked {
-            if let Some(x) = self.sessions.get_mut(&of) {
-                x.consult = None;
+            let handed_over = self
+                .sessions
+                .get_mut(&of)
+                .and_then(|x| x.consult.take())
+                .is_some_and(|c| c.handed_over);
+            if handed_over {
+                // Nobody is left with the customer.
+                let _ = self.end_session(&of, close_by, Some("transferPartyLeft".into()), None);
+                return;
             }
             self.changes.sessions.insert(of.clone());
             self.emit_session_updated(&of);
@@ -343,10 +423,17 @@ impl Center {
         Some(Consult {
             session_id: customer.id.clone(),
             consult_session_id: leg.id.clone(),
-            from_user_id: leg.caller_agent.clone().unwrap_or_default(),
-            user_id: leg.agent.clone().or_else(|| leg.ringing_to.clone()),
+            from_user_id: leg
+                .caller_agent
+                .clone()
+                .or_else(|| leg.handled_by.first().cloned())
+                .unwrap_or_default(),
+            user_id: match leg.consult_number {
+                Some(_) => None,
+                None => leg.agent.clone().or_else(|| leg.ringing_to.clone()),
+            },
             skill_group_id: link.group.clone(),
-            phone_number: None,
+            phone_number: leg.consult_number.clone(),
             phase,
         })
     }
@@ -375,4 +462,87 @@ impl Center {
             self.emit_session_updated(leg);
         }
     }
+
+    /// `Call.completeTransfer` to an outside number: the customer and the
+    /// number talk on through the server with no agent; the session ends
+    /// when either hangs up.
+    fn hand_over_to_number(
+        &mut self,
+        user: &str,
+        sid: &str,
+        link: &ConsultLink,
+        number: &str,
+    ) -> Reply {
+        let now = self.clock.instant();
+        let now_ms = self.clock.wall_ms(now);
+        if let Some(s) = self.sessions.get_mut(sid) {
+            s.stop_hold(now);
+            s.state = SessionState::Talking;
+            s.agent = None;
+            s.mic_muted = false;
+            if let Some(c) = s.consult.as_mut() {
+                c.conference = true;
+                c.handed_over = true;
+            }
+            s.transfers.push(TransferRecord {
+                from: user.to_string(),
+                to_user: None,
+                to_skill_group: None,
+                to_phone_number: Some(number.to_string()),
+                at: now_ms,
+                consult: Some(link.leg.clone()),
+            });
+        }
+        if let Some(c) = self.sessions.get_mut(&link.leg) {
+            c.agent = None;
+        }
+        tracing::info!(session = %sid, from = %user, %number, consult = %link.leg, "handed over to an outside number");
+        // Both sessions leave the agent's list.
+        for x in [sid, link.leg.as_str()] {
+            self.emit_to_user(
+                user,
+                &Event::Transfer {
+                    session_id: x.to_string(),
+                },
+            );
+        }
+        if let Some(a) = self.agents.get_mut(user) {
+            a.sessions.retain(|x| x != sid && *x != link.leg);
+        }
+        self.release_agent(user, sid, true);
+        Ok(None)
+    }
+
+    /// The outside number of a consult leg answered (`Phone.answered`).
+    pub(super) fn consult_number_answered(&mut self, leg: &str) {
+        let dialing = self
+            .sessions
+            .get(leg)
+            .is_some_and(|c| c.consult_number.is_some() && c.state == SessionState::Dialing);
+        if !dialing {
+            return;
+        }
+        self.start_talking(leg);
+        if let Some(agent) = self.sessions.get(leg).and_then(|c| c.agent.clone()) {
+            self.emit_to_user(
+                &agent,
+                &Event::CalloutAccepted {
+                    session_id: leg.to_string(),
+                },
+            );
+        }
+        self.consult_answered(leg);
+    }
+}
+
+/// Who a consult goes to.
+enum Target {
+    Agent(String),
+    Number(String),
+}
+
+/// The phone (as the phone trunk knows it) of an outside number a consult
+/// dials: not a seat's id, which has no `:`.
+pub(super) fn number_phone(number: &str) -> String {
+    format!("tel:{number}")
 }

@@ -253,7 +253,11 @@ impl Center {
             .and_then(|c| self.sessions.get(&c.leg))
             .filter(|c| !c.is_ended());
         if let Some(leg) = leg {
-            let m = mix_of(leg);
+            let mut m = mix_of(leg);
+            // An outside number is in the call as a phone.
+            if let Some(n) = &leg.consult_number {
+                m.talkers.push((super::consult::number_phone(n), false));
+            }
             for (u, muted) in m.talkers {
                 if !mix.has(&u) {
                     mix.talkers.push((u, muted));

@@ -174,6 +174,9 @@ impl Center {
         let ringing = self.sessions.get(sid).is_some_and(|s| {
             s.state == SessionState::Ringing && s.ringing_to.as_deref() == Some(user)
         });
+        if self.is_number_phone(sid, user) {
+            self.consult_number_answered(sid);
+        }
         if ringing {
             let ns = match self.sessions.get(sid).map(|s| s.kind) {
                 Some(CallType::Video) => Ns::Video,
@@ -193,6 +196,13 @@ impl Center {
             return Ok(None);
         };
         tracing::info!(session = %sid, %user, kind = leg.kind.as_str(), reason = ?p.reason, "a seat's phone hung up");
+        if self.is_number_phone(sid, user) {
+            // The outside number of a consult: it hung up, or never answered.
+            let reason = (!leg.done).then(|| "rejected".to_string());
+            let sub = p.reason.clone().filter(|_| !leg.done);
+            let _ = self.end_session(sid, CloseBy::Client, reason, sub);
+            return Ok(None);
+        }
         let in_call = self
             .sessions
             .get(sid)
@@ -249,6 +259,10 @@ impl Center {
                     continue;
                 }
                 let number = match kind {
+                    _ if self.is_number_phone(&sid, &user) => self
+                        .sessions
+                        .get(&sid)
+                        .and_then(|s| s.consult_number.clone()),
                     SeatType::StaffPhoneSeat => self.mobile_of(&user),
                     _ => None,
                 };
@@ -289,9 +303,12 @@ impl Center {
             seats.push((u.clone(), true));
         }
         for (u, _) in mix_of(s).talkers {
-            // A consult leg's caller is in the call through the customer's
+            // A consult leg's agent is in the call through the customer's
             // session: their phone is that session's.
-            if s.consult_of.is_some() && s.caller_agent.as_ref() == Some(&u) {
+            if s.consult_of.is_some()
+                && (s.caller_agent.as_ref() == Some(&u)
+                    || (s.consult_number.is_some() && s.handled_by.first() == Some(&u)))
+            {
                 continue;
             }
             if !seats.iter().any(|(x, _)| *x == u) {
@@ -299,6 +316,10 @@ impl Center {
             }
         }
         let mut out = Vec::new();
+        // A consult's outside number is dialled as a phone.
+        if let Some(n) = &s.consult_number {
+            out.push((super::consult::number_phone(n), SeatType::StaffPhoneSeat));
+        }
         for (user, ringing) in seats {
             let kind = if s.mobile_for.as_deref() == Some(user.as_str()) {
                 Some(SeatType::StaffPhoneSeat)
@@ -350,5 +371,14 @@ impl Center {
                 line,
             });
         }
+    }
+
+    /// Is `user` the outside number a consult leg `sid` dials?
+    fn is_number_phone(&self, sid: &str, user: &str) -> bool {
+        self.sessions.get(sid).is_some_and(|s| {
+            s.consult_number
+                .as_deref()
+                .is_some_and(|n| super::consult::number_phone(n) == user)
+        })
     }
 }
