@@ -79,6 +79,12 @@ pub fn print(rows: &[SessionRecord], json: bool, out: &mut dyn Write) -> std::io
             }
             reason.push_str(&format!("transfers {}", hops.join(", ")));
         }
+        if let Some(n) = &r.callback {
+            if !reason.is_empty() {
+                reason.push_str("; ");
+            }
+            reason.push_str(&format!("callback to {n}"));
+        }
         if let Some(of) = &r.consult_of {
             if !reason.is_empty() {
                 reason.push_str("; ");
@@ -157,6 +163,7 @@ mod tests {
             wrap_up_notes: Some("new address confirmed".into()),
             attributes: Default::default(),
             consult_of: None,
+            callback: None,
         };
         let mut out = Vec::new();
         print(std::slice::from_ref(&rec), false, &mut out).unwrap();

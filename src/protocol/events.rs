@@ -152,6 +152,10 @@ pub struct CallIn {
     /// with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consult_of: Option<String>,
+    /// Extension: a queued callback (`Customer.requestCallback`): the
+    /// number the server dials when the agent accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<String>,
 }
 
 /// Extension: a consult in progress, as both sessions it links show it

@@ -25,6 +25,17 @@ pub struct RejectParams {
     pub detail: Option<String>,
 }
 
+/// `Customer.requestCallback` (extension): a waiting caller asks to be
+/// called back at `phoneNumber` (default: the caller's number) instead of
+/// waiting on the line.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallbackParams {
+    pub session_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+}
+
 /// Methods without parameters accept `{}` (or no `params` at all).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NoParams {}
@@ -533,6 +544,7 @@ methods! {
     "Customer.answer" => CustomerAnswer(SessionParams), Trunk;
     "Customer.reject" => CustomerReject(RejectParams), Trunk;
     "Customer.play" => CustomerPlay(PlayParams), Trunk;
+    "Customer.requestCallback" => CustomerRequestCallback(CallbackParams), Trunk;
     "Phone.registered" => PhoneRegistered(PhoneRegisteredParams), Trunk;
     "Phone.answered" => PhoneAnswered(PhoneParams), Trunk;
     "Phone.hungUp" => PhoneHungUp(PhoneParams), Trunk;

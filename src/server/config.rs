@@ -228,6 +228,10 @@ pub struct CenterSection {
     /// Seconds an agent who let an offer ring out, or declined it, is not
     /// offered anything; 0: offered again at once.
     pub no_answer_delay: u64,
+    /// The key a phone caller waiting in a queue presses to be called back
+    /// at their number instead of waiting (one of 0-9 * #); none: callers
+    /// cannot ask by key.
+    pub callback_key: Option<String>,
 }
 
 impl Default for CenterSection {
@@ -246,6 +250,7 @@ impl Default for CenterSection {
             max_ended_sessions: 20,
             service_level_threshold: 20,
             no_answer_delay: 5,
+            callback_key: None,
         }
     }
 }
@@ -436,6 +441,13 @@ impl ServerConfig {
     fn validate(&self) -> anyhow::Result<()> {
         if self.auth.secret.chars().count() < 16 {
             bail!("auth.secret must be at least 16 characters long");
+        }
+        if let Some(k) = &self.center.callback_key {
+            let mut chars = k.chars();
+            let one = matches!((chars.next(), chars.next()), (Some(c), None) if c.is_ascii_digit() || c == '*' || c == '#');
+            if !one {
+                bail!("center.callback_key must be one key of 0-9 * #, not `{k}`");
+            }
         }
         self.listen_addr()?;
         let mut groups = HashSet::new();

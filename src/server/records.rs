@@ -79,6 +79,9 @@ pub struct SessionRecord {
     /// A consult leg (`Call.consult`): the customer's session it was about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consult_of: Option<String>,
+    /// A queued callback (`Customer.requestCallback`): the number called back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<String>,
 }
 
 /// One final sentence of a session's transcript.
@@ -204,7 +207,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     wrap_up_code  TEXT,
     wrap_up_notes TEXT,
     attributes    TEXT,
-    consult_of    TEXT
+    consult_of    TEXT,
+    callback      TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_ended_at ON sessions(ended_at);
 ";
@@ -242,6 +246,7 @@ impl SqliteRecords {
             "wrap_up_notes",
             "attributes",
             "consult_of",
+            "callback",
         ] {
             let has = conn
                 .prepare(&format!("SELECT {column} FROM sessions LIMIT 0"))
@@ -311,7 +316,7 @@ const COLUMNS: &str =
     "session_id, type, direction, skill_group, agents, caller, callee, created_at,
     offered_at, accepted_at, ended_at, hold_ms, acw_ms, close_by, main_reason,
     sub_reason, missed_offers, transfers, recording, transcript, uui,
-    wrap_up_code, wrap_up_notes, attributes, consult_of";
+    wrap_up_code, wrap_up_notes, attributes, consult_of, callback";
 
 fn record_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
     let agents: String = r.get(4)?;
@@ -348,6 +353,7 @@ fn record_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default(),
         consult_of: r.get(24)?,
+        callback: r.get(25)?,
     })
 }
 
@@ -410,8 +416,8 @@ fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {
             "INSERT OR REPLACE INTO sessions (session_id, type, direction, skill_group, agents,
                 caller, callee, created_at, offered_at, accepted_at, ended_at, hold_ms, acw_ms,
                 close_by, main_reason, sub_reason, missed_offers, transfers, recording, transcript, uui,
-                wrap_up_code, wrap_up_notes, attributes, consult_of)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+                wrap_up_code, wrap_up_notes, attributes, consult_of, callback)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
             params![
                 r.session_id,
                 r.kind,
@@ -446,6 +452,7 @@ fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {
                     Some(serde_json::to_string(&r.attributes)?)
                 },
                 r.consult_of,
+                r.callback,
             ],
         )?;
     }
@@ -518,6 +525,7 @@ mod tests {
             wrap_up_notes: None,
             attributes: [("tier".to_string(), "gold".to_string())].into(),
             consult_of: Some("s-0".into()),
+            callback: Some("+1555".into()),
         }
     }
 
@@ -539,6 +547,7 @@ mod tests {
         assert_eq!(all[0].acw_ms, Some(1500));
         assert_eq!(all[0].transfers, rec("s-1", 100).transfers);
         assert_eq!(all[0].consult_of.as_deref(), Some("s-0"));
+        assert_eq!(all[0].callback.as_deref(), Some("+1555"));
         assert_eq!(all[0].transcript, rec("s-1", 100).transcript);
         assert_eq!(db.list(150).unwrap().len(), 1);
         assert_eq!(db.get("s-2").unwrap().unwrap().agents, vec!["alice", "bob"]);

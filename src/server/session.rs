@@ -94,6 +94,9 @@ pub struct Session {
     /// A consult leg to an outside number: the number (dialled as the
     /// phone `tel:<number>` through the phone trunk).
     pub consult_number: Option<String>,
+    /// A queued callback (`Customer.requestCallback`): the number dialled
+    /// when an agent accepts it.
+    pub callback: Option<String>,
     /// An internal call with `useMobile`: the callee's mobile rings.
     pub mobile_for: Option<String>,
     pub created: Instant,
@@ -168,6 +171,7 @@ impl Session {
             consult: None,
             consult_of: None,
             consult_number: None,
+            callback: None,
             uui: None,
             wrap_up: None,
             created: now,

@@ -219,6 +219,7 @@ mod tests {
             wrap_up_notes: None,
             attributes: Default::default(),
             consult_of: None,
+            callback: None,
         }
     }
 

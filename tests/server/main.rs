@@ -4,6 +4,7 @@ mod harness;
 
 mod bad_input;
 mod baresip;
+mod callback;
 mod calls;
 mod chat_video;
 mod consult;

@@ -31,7 +31,7 @@ async fn sip_server(trunk_port: u16) -> (TestServer, SocketAddr) {
     sip_server_with(trunk_port, |_| {}).await
 }
 
-async fn sip_server_with(
+pub(crate) async fn sip_server_with(
     trunk_port: u16,
     edit: impl FnOnce(&mut ccdesk::server::config::ServerConfig),
 ) -> (TestServer, SocketAddr) {
@@ -65,7 +65,7 @@ fn scenario(name: &str) -> PathBuf {
 
 /// Run sipp: one call of `scenario` to `service` at the server, from
 /// 127.0.0.1:`port`. Its exit status and what it printed.
-fn sipp(
+pub(crate) fn sipp(
     name: &str,
     sip: SocketAddr,
     port: u16,
@@ -94,7 +94,7 @@ fn sipp(
     })
 }
 
-async fn sipp_done(run: tokio::task::JoinHandle<(bool, String)>) {
+pub(crate) async fn sipp_done(run: tokio::task::JoinHandle<(bool, String)>) {
     let (ok, out) = run.await.expect("sipp ran");
     let tail: String = out.lines().rev().take(30).collect::<Vec<_>>().join("\n");
     assert!(ok, "sipp failed:\n{tail}");
@@ -393,7 +393,7 @@ async fn the_sip_config_is_checked() {
 }
 
 /// sipp as the trunk (a UAS) on 127.0.0.1:`port`, once it listens.
-async fn sipp_trunk(
+pub(crate) async fn sipp_trunk(
     name: &str,
     port: u16,
     extra: &[&str],

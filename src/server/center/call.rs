@@ -93,6 +93,11 @@ impl Center {
                 )))
             }
         }
+        if s.callback.is_some() && self.dialing_trunk().is_none() {
+            return Err(ProtoError::invalid_state(format!(
+                "session {sid} is a callback and no trunk is connected to dial it"
+            )));
+        }
         let internal_caller = s.caller_agent.clone();
         let had_messages = !s.messages.is_empty();
         if let Some(a) = self.agents.get_mut(user) {
@@ -113,7 +118,13 @@ impl Center {
             }
         }
         self.set_status(user, AgentStatus::Busy, None);
-        self.start_talking(sid);
+        let callback = self.sessions.get(sid).is_some_and(|s| s.callback.is_some());
+        if callback {
+            // The agent's accept dials the caller back.
+            self.dial_callback(sid);
+        } else {
+            self.start_talking(sid);
+        }
         self.emit_to_user(
             user,
             &Event::UserAccessed {
@@ -475,14 +486,9 @@ impl Center {
             }
         }
         self.can_place_call(user)?;
-        let trunk = self
-            .trunks
-            .iter()
-            .copied()
-            .find(|t| self.conns.get(t).is_some_and(|c| c.dials))
-            .ok_or_else(|| {
-                ProtoError::invalid_state("no trunk is connected: outbound calls need one")
-            })?;
+        let trunk = self.dialing_trunk().ok_or_else(|| {
+            ProtoError::invalid_state("no trunk is connected: outbound calls need one")
+        })?;
         let caller = p
             .caller_phone_number
             .clone()

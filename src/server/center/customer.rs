@@ -58,9 +58,15 @@ impl Center {
             }
             Request::CustomerSendMessage(p) => self.customer_message(conn, p),
             Request::CustomerPlay(p) => self.customer_play(conn, p),
+            Request::CustomerRequestCallback(p) => {
+                self.trunk_session(conn, &p.session_id)?;
+                self.request_callback(&p.session_id, p.phone_number.as_deref())
+            }
             Request::CustomerAnswer(p) => {
                 let s = self.trunk_session(conn, &p.session_id)?;
-                if s.state != SessionState::Dialing || s.direction != Direction::Outbound {
+                if s.state != SessionState::Dialing
+                    || (s.direction != Direction::Outbound && s.callback.is_none())
+                {
                     return Err(ProtoError::invalid_state(format!(
                         "session {} is not an outbound call being dialled",
                         s.id
@@ -80,7 +86,9 @@ impl Center {
             }
             Request::CustomerReject(p) => {
                 let s = self.trunk_session(conn, &p.session_id)?;
-                if s.state != SessionState::Dialing || s.direction != Direction::Outbound {
+                if s.state != SessionState::Dialing
+                    || (s.direction != Direction::Outbound && s.callback.is_none())
+                {
                     return Err(ProtoError::invalid_state(format!(
                         "session {} is not an outbound call being dialled",
                         s.id

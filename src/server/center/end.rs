@@ -235,5 +235,6 @@ pub(super) fn record_of(s: &Session) -> SessionRecord {
         wrap_up_notes: s.wrap_up.as_ref().and_then(|w| w.1.clone()),
         attributes: s.call_in.attributes.clone(),
         consult_of: s.consult_of.clone(),
+        callback: s.callback.clone(),
     }
 }

@@ -138,6 +138,22 @@ impl Center {
         if s.is_ended() {
             return;
         }
+        let waiting = matches!(s.state, SessionState::Queued | SessionState::Ringing);
+        if waiting
+            && self.cfg.center.callback_key.as_deref() == Some(digit.encode_utf8(&mut [0; 4]))
+        {
+            // The waiting caller asks to be called back.
+            let number = s.call_in.caller_phone_number.clone();
+            if let Some(n) = number {
+                if let Err(e) = self.request_callback(sid, Some(&n)) {
+                    tracing::info!(session = %sid, error = %e.message, "a callback asked by key refused");
+                }
+                return;
+            }
+        }
+        let Some(s) = self.sessions.get_mut(sid) else {
+            return;
+        };
         let at = s.elapsed_ms(now);
         match s.transcript.last_mut() {
             Some(l) if l.keys && at.saturating_sub(l.end_time) < KEYS_TOGETHER_MS => {

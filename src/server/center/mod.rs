@@ -26,6 +26,7 @@ use super::writer::{self, Durable};
 mod agent;
 mod board;
 mod call;
+mod callback;
 mod chat;
 mod consult;
 mod customer;

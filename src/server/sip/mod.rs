@@ -602,11 +602,18 @@ impl Gateway {
         }
         let call = {
             let mut calls = self.calls();
-            let answered = calls
+            // The session's call, if it is still this dialog's: a session
+            // called back after its caller hung up has a new call by now.
+            let call = calls
                 .by_call_id
                 .get(&id.call_id)
-                .and_then(|s| calls.by_session.get(s))
-                .is_some_and(|c| c.answered);
+                .and_then(|s| calls.by_session.get(s));
+            if call.is_some_and(|c| c.dialog.id().call_id != id.call_id) {
+                calls.by_call_id.remove(&id.call_id);
+                self.dialogs.remove_dialog(&id);
+                return;
+            }
+            let answered = call.is_some_and(|c| c.answered);
             if !answered {
                 // An outbound call that never connected: its dialling task
                 // reports how it ended.
