@@ -231,6 +231,11 @@ commands! {
     Mute = "mute", [Chord::plain('m')], "mute / unmute the microphone";
     Camera = "camera", [Chord::plain('v')], "camera off / on (video)";
     Transfer = "transfer", [Chord::plain('t')], "transfer to a skill group or an agent";
+    Consult = "consult", [Chord::plain('C')], "consult a colleague or a skill group (the customer holds)";
+    CompleteTransfer = "complete_transfer", [Chord::plain('T')], "consult: hand the customer over to the colleague";
+    Conference = "conference", [Chord::plain('K')], "consult: bring the customer in, all three talk";
+    CancelConsult = "cancel_consult", [Chord::plain('X')], "consult: end it and go back to the customer";
+    Swap = "swap", [Chord::plain('S')], "consult: select the customer's session or the colleague's";
     Dtmf = "dtmf", [Chord::plain('d')], "DTMF pad: digits 0-9 * # sent as typed";
     CallOut = "call_out", [Chord::plain('c')], "call out to a number";
     Internal = "internal_call", [Chord::plain('i')], "internal call to an agent";
@@ -389,6 +394,11 @@ mod tests {
             ('i', Command::Internal),
             ('s', Command::Status),
             ('x', Command::Delete),
+            ('C', Command::Consult),
+            ('T', Command::CompleteTransfer),
+            ('K', Command::Conference),
+            ('X', Command::CancelConsult),
+            ('S', Command::Swap),
             ('z', Command::Compact),
             ('?', Command::Help),
             ('q', Command::Quit),

@@ -21,6 +21,9 @@ mod audio;
 #[cfg(test)]
 mod audio_tests;
 mod board;
+mod consult;
+#[cfg(test)]
+mod consult_tests;
 mod dialogs;
 mod directory;
 #[cfg(test)]
@@ -238,6 +241,9 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
             let Some(s) = selected(state) else {
                 return info(state, now, "no session selected");
             };
+            if consult::refuses(state, cmd, &s, now) {
+                return;
+            }
             match (s.kind.is_voice(), s.phase) {
                 (false, _) => info(state, now, "a chat cannot be held"),
                 (true, Phase::Talking) => session_request(state, "Call.hold", &s.id, fx),
@@ -253,6 +259,7 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
             let Some(s) = selected(state) else {
                 return info(state, now, "no session selected");
             };
+            let s = consult::microphone(state, s);
             if !s.kind.is_voice() {
                 return info(state, now, "a chat has no microphone");
             }
@@ -295,12 +302,21 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
                     "only a customer session in progress can be transferred",
                 );
             }
+            if consult::refuses(state, cmd, &s, now) {
+                return;
+            }
             state.dialog = Some(Dialog::Transfer {
                 session_id: s.id,
                 to: TransferTo::SkillGroup,
                 input: String::new(),
+                consult: false,
             });
         }
+        Command::Consult
+        | Command::CompleteTransfer
+        | Command::Conference
+        | Command::CancelConsult
+        | Command::Swap => consult::command(state, cmd, now, fx),
         Command::Dtmf => {
             let Some(s) = selected(state) else {
                 return info(state, now, "no session selected");
@@ -720,6 +736,9 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
             | Purpose::Intercept { .. }
             | Purpose::MediaOffer { .. } => {}
             Purpose::Directory => directory::snapshot(state, data),
+            Purpose::Consult { session_id, target } => {
+                consult::answered(state, &session_id, &target, now)
+            }
             Purpose::Undirectory => {}
             Purpose::History { session_id } => {
                 let found: Vec<crate::protocol::HistoryEntry> = data

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::protocol::{
-    AgentStatus, CallIn, CallType, ChatMessage, CloseBy, Direction, Flow, SessionSnapshot,
+    AgentStatus, CallIn, CallType, ChatMessage, CloseBy, Consult, Direction, Flow, SessionSnapshot,
     SessionState,
 };
 
@@ -176,6 +176,9 @@ pub struct Session {
     pub audio_elsewhere: bool,
     /// The caller's earlier sessions (`Contact.history`), once answered.
     pub history: Option<Vec<crate::protocol::HistoryEntry>>,
+    /// The consult this session is part of (the customer's session or its
+    /// consult leg), as the server last showed it.
+    pub consult: Option<Consult>,
 }
 
 impl Session {
@@ -206,6 +209,7 @@ impl Session {
             digits: String::new(),
             history: None,
             audio_elsewhere: false,
+            consult: None,
         }
     }
 
@@ -221,6 +225,7 @@ impl Session {
         self.mic_muted = s.mic_muted;
         self.video_muted = s.video_muted;
         self.close_by = s.close_by;
+        self.consult = s.consult.as_deref().cloned();
         self.local_only = false;
         self.ring_deadline = match self.phase {
             Phase::Ringing if s.call_in.timeout > 0 => {
@@ -237,6 +242,12 @@ impl Session {
     /// number where the server sent one, then the number, then the user.
     pub fn peer(&self) -> String {
         let c = &self.call_in;
+        if c.consult_of.is_some() {
+            // A consult leg's number is the customer's: the peer is the colleague.
+            if let Some(u) = &c.peer_user_id {
+                return u.clone();
+            }
+        }
         let number = match self.direction {
             Direction::Outbound => c
                 .protected_callee
@@ -265,6 +276,28 @@ impl Session {
 
     pub fn is_ended(&self) -> bool {
         self.phase == Phase::Ended
+    }
+
+    /// A consult leg (`callIn.consultOf`): the customer's session it is about.
+    pub fn consult_of(&self) -> Option<&str> {
+        self.call_in.consult_of.as_deref()
+    }
+
+    /// For a consult leg, the customer it is about as the offer gave them
+    /// (nickname, masked number, number), when it did.
+    pub fn consult_about(&self) -> Option<String> {
+        self.consult_of()?;
+        let c = &self.call_in;
+        let number = c
+            .protected_caller
+            .as_ref()
+            .or(c.caller_phone_number.as_ref());
+        match (&c.nickname, number) {
+            (Some(w), Some(n)) if w != n => Some(format!("{w} {n}")),
+            (Some(w), _) => Some(w.clone()),
+            (None, Some(n)) => Some(n.clone()),
+            (None, None) => None,
+        }
     }
 }
 
@@ -307,6 +340,12 @@ pub enum Purpose {
     /// pane; a failure is not the agent's business (an older server).
     History {
         session_id: String,
+    },
+    /// `Call.consult` about this customer session, with `target` (a
+    /// colleague or a skill group): the answer is said in the info line.
+    Consult {
+        session_id: String,
+        target: String,
     },
     /// `Agent.subscribeDirectory` / `Agent.unsubscribeDirectory` for the
     /// transfer and internal-call dialogs; a failure (an older server)
@@ -417,10 +456,13 @@ pub enum TransferTo {
 /// The open dialog, if any (one at a time).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dialog {
+    /// The transfer dialog; with `consult` the same list picks whom to
+    /// consult (`Call.consult`: the customer holds meanwhile) instead.
     Transfer {
         session_id: String,
         to: TransferTo,
         input: String,
+        consult: bool,
     },
     Dtmf {
         session_id: String,
@@ -662,6 +704,52 @@ impl State {
 
     pub fn selected_session(&self) -> Option<&Session> {
         self.selected.as_deref().and_then(|id| self.session(id))
+    }
+
+    /// The consult `id` is part of, as the customer's session or as its
+    /// consult leg, while it lasts: as the customer's session shows it
+    /// when that is here, else as the leg does.
+    pub fn consult_for(&self, id: &str) -> Option<&Consult> {
+        let s = self.session(id).filter(|s| !s.is_ended())?;
+        let from_customer = s
+            .consult_of()
+            .and_then(|of| self.session(of))
+            .filter(|x| !x.is_ended())
+            .and_then(|x| x.consult.as_ref())
+            .filter(|c| c.consult_session_id == id);
+        from_customer.or(s.consult.as_ref())
+    }
+
+    /// This agent started the consult (it is the one who can complete,
+    /// conference or cancel it).
+    pub fn consults(&self, c: &Consult) -> bool {
+        c.from_user_id == self.me.user_id
+    }
+
+    /// The session whose microphone `s` uses: for the consulting agent on
+    /// a consult leg, the customer's session, which carries its audio.
+    pub fn microphone_of<'a>(&'a self, s: &'a Session) -> &'a Session {
+        self.consult_for(&s.id)
+            .filter(|c| self.consults(c) && c.consult_session_id == s.id)
+            .and_then(|c| self.session(&c.session_id))
+            .unwrap_or(s)
+    }
+
+    /// The other agent of a consult, as far as this terminal knows: for
+    /// the one consulting, the colleague on its leg (else the one the
+    /// server named, or the group); for the one consulted, who consults.
+    pub fn consult_colleague(&self, c: &Consult) -> String {
+        let agent = if self.consults(c) {
+            self.session(&c.consult_session_id)
+                .and_then(|leg| leg.call_in.peer_user_id.clone())
+                .or_else(|| c.user_id.clone())
+        } else {
+            Some(c.from_user_id.clone())
+        };
+        agent
+            .or_else(|| c.skill_group_id.as_ref().map(|g| format!("the {g} group")))
+            .or_else(|| c.phone_number.clone())
+            .unwrap_or_else(|| "a colleague".into())
     }
 
     pub fn selected_index(&self) -> Option<usize> {

@@ -162,6 +162,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             session_id,
             to,
             input,
+            consult,
         } => {
             let (g, a) = match (to, theme.unicode) {
                 (TransferTo::SkillGroup, true) => ("(•)", "( )"),
@@ -173,8 +174,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 TransferTo::SkillGroup => "Skill group:",
                 TransferTo::Agent => "Agent:",
             };
+            let with = if *consult { "With" } else { "To" };
             let mut lines = vec![
-                Line::from(format!("To: {g} skill group  {a} agent   (tab switches)")),
+                Line::from(format!(
+                    "{with}: {g} skill group  {a} agent   (tab switches)"
+                )),
                 field(label, input, theme),
             ];
             let listed = directory_lines(state, *to, input, theme);
@@ -191,8 +195,16 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ));
             }
             lines.extend(listed);
-            lines.push(hint("up/down picks, enter transfers, esc cancels", theme));
-            frame(f, area, &format!("Transfer {session_id}"), lines, theme);
+            if *consult {
+                lines.push(hint(
+                    "up/down picks, enter consults (the customer holds), esc cancels",
+                    theme,
+                ));
+                frame(f, area, &format!("Consult on {session_id}"), lines, theme);
+            } else {
+                lines.push(hint("up/down picks, enter transfers, esc cancels", theme));
+                frame(f, area, &format!("Transfer {session_id}"), lines, theme);
+            }
         }
         Dialog::Dtmf { session_id } => {
             let sent = state

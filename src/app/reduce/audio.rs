@@ -5,6 +5,12 @@
 //! task; one that leaves that state loses it; mute and hold follow the
 //! session as the server reports it. The task's offer goes out as
 //! `Media.offer`, and the answer comes back to it.
+//!
+//! A consult leg's audio is carried in its customer session's bridge: the
+//! consulting agent keeps the customer session's audio throughout (not
+//! held while the colleague is on the line) and the leg gets none; the
+//! colleague consulted has the leg's audio, and moves it to the customer's
+//! session when that is handed over.
 
 use serde_json::{json, Value};
 
@@ -20,7 +26,13 @@ use crate::media::device::DeviceList;
 
 /// Does this session's audio belong in this terminal now?
 fn wants_audio(state: &State, s: &Session) -> bool {
-    if state.audio.setting == AudioSetting::Off
+    // A consult leg's audio is its customer's session's, when that is ours.
+    let carried_by_customer = s
+        .consult_of()
+        .and_then(|of| state.session(of))
+        .is_some_and(|x| !x.is_ended() && !x.local_only);
+    if carried_by_customer
+        || state.audio.setting == AudioSetting::Off
         || s.kind == CallType::Im
         || s.local_only
         || s.audio_elsewhere
@@ -49,13 +61,22 @@ fn listening(state: &State) -> Option<String> {
         .map(|w| w.session.id.clone())
 }
 
+/// The audio is held (nothing sent) while the session is, unless it
+/// carries a consult the colleague has answered.
+fn held(state: &State, s: &Session) -> bool {
+    let consulting = state
+        .consult_for(&s.id)
+        .is_some_and(|c| c.phase != crate::protocol::ConsultPhase::Ringing);
+    s.phase == Phase::Held && !consulting
+}
+
 /// Start, stop and steer the audio of every session to match the state.
 pub(super) fn sync(state: &mut State, fx: &mut Vec<Effect>) {
     let mut wanted: Vec<(String, bool, bool)> = state
         .sessions
         .iter()
         .filter(|s| wants_audio(state, s))
-        .map(|s| (s.id.clone(), s.mic_muted, s.phase == Phase::Held))
+        .map(|s| (s.id.clone(), s.mic_muted, held(state, s)))
         .collect();
     if let Some(id) = listening(state) {
         if !wanted.iter().any(|(w, _, _)| *w == id) {

@@ -23,6 +23,7 @@ pub(super) fn dialog_key(
             session_id,
             mut to,
             mut input,
+            consult,
         } => {
             if k.code == KeyCode::Tab {
                 to = match to {
@@ -32,7 +33,14 @@ pub(super) fn dialog_key(
             } else if enter {
                 let target = input.trim().to_string();
                 if target.is_empty() {
-                    info(state, now, "type a skill group or an agent to transfer to");
+                    let what = if consult { "consult" } else { "transfer to" };
+                    info(
+                        state,
+                        now,
+                        format!("type a skill group or an agent to {what}"),
+                    );
+                } else if consult {
+                    return super::consult::send(state, session_id, to, target, fx);
                 } else {
                     let kind = state.session(&session_id).map(|s| s.kind);
                     let method = match kind {
@@ -59,6 +67,7 @@ pub(super) fn dialog_key(
                 session_id,
                 to,
                 input,
+                consult,
             });
         }
         Dialog::Dtmf { session_id } => {

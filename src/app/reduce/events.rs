@@ -43,8 +43,14 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
             s.close_by = None;
             s.ring_deadline =
                 (timeout > 0).then(|| now.saturating_add(timeout.saturating_mul(1000)));
-            let peer = s.peer();
-            let kind = super::super::state::kind_word(s.kind);
+            let peer = match s.consult_about() {
+                Some(about) => format!("{} about {about}", s.peer()),
+                None => s.peer(),
+            };
+            let kind = match s.consult_of() {
+                Some(_) => "consult",
+                None => super::super::state::kind_word(s.kind),
+            };
             let contact = history_contact(s);
             focus_on(state, &id);
             if let Some(params) = contact {
@@ -114,7 +120,12 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
             }
             info(state, now, format!("{peer}: passed to another agent"));
         }
-        Event::SessionEnded(e) => session_ended(state, e, now),
+        Event::SessionEnded(e) => {
+            let id = e.session_id.clone();
+            let reason = e.main_reason.clone();
+            session_ended(state, e, now);
+            super::consult::ended(state, &id, reason.as_deref(), now);
+        }
         Event::CallOuted(c) => call_outed(state, c, now),
         Event::CalloutAccepted { session_id } => {
             if let Some(s) = state.session_mut(&session_id) {
@@ -140,6 +151,7 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
                 state.typing = false;
             }
             close_session_dialog(state, &session_id);
+            super::consult::ended(state, &session_id, Some("transferred"), now);
             let peer = state
                 .session(&session_id)
                 .map(|s| s.peer())
@@ -197,6 +209,7 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
             s.apply_snapshot(&snap, now);
             if !known {
                 focus_on(state, &id);
+                super::consult::arrived(state, &id, now);
             }
         }
         Event::Digits {
