@@ -1,6 +1,7 @@
 //! The call bar: the selected session at a glance.
 
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
@@ -9,7 +10,7 @@ use super::text::{clip, clock};
 use super::theme::Theme;
 use crate::app::keymap::Command;
 use crate::app::state::{Phase, Session, State};
-use crate::protocol::{AgentStatus, Direction};
+use crate::protocol::{AgentStatus, ConsultPhase, Direction};
 
 /// Height of the call bar for a screen of `rows` rows.
 pub fn height(rows: u16) -> u16 {
@@ -78,20 +79,22 @@ fn session_lines(
     tall: bool,
 ) -> Vec<Line<'static>> {
     let sep = theme.sep();
-    let mut first = vec![
-        Span::styled(
-            format!(
-                "{} {} ",
-                theme.phase_symbol(s.phase),
-                theme.kind_label(s.kind)
+    let mut first = consult_spans(s, state, theme).unwrap_or_else(|| {
+        vec![
+            Span::styled(
+                format!(
+                    "{} {} ",
+                    theme.phase_symbol(s.phase),
+                    theme.session_label(s)
+                ),
+                theme.phase(s.phase),
             ),
-            theme.phase(s.phase),
-        ),
-        Span::styled(s.peer(), theme.bold()),
-    ];
-    first.push(Span::raw(sep.to_string()));
-    first.push(Span::styled(phase_text(s, state.now), theme.phase(s.phase)));
-    if s.phase.is_active() && s.mic_muted {
+            Span::styled(s.peer(), theme.bold()),
+            Span::raw(sep.to_string()),
+            Span::styled(phase_text(s, state.now), theme.phase(s.phase)),
+        ]
+    });
+    if s.phase.is_active() && state.microphone_of(s).mic_muted {
         first.push(Span::styled(" [MUTED]", theme.error()));
     }
     if s.phase.is_active() && s.video_muted {
@@ -172,4 +175,91 @@ fn session_lines(
         out.push(clip(third, width, theme));
     }
     out
+}
+
+/// The call bar's first line during a consult: both parties and who holds
+/// (the selected one in bold). The consulting agent sees `customer Ann Lee
+/// (on hold) · consulting bob (talking 0:35)`, then `conference: customer
+/// Ann Lee · bob`; the colleague consulted sees `consult from alice about
+/// Ann Lee`. None outside a consult.
+fn consult_spans(s: &Session, state: &State, theme: &Theme) -> Option<Vec<Span<'static>>> {
+    let sep = theme.sep();
+    let now = state.now;
+    let c = state.consult_for(&s.id);
+    let name = |text: String, selected: bool| {
+        Span::styled(
+            text,
+            if selected {
+                theme.bold()
+            } else {
+                Style::default()
+            },
+        )
+    };
+    let mut out = vec![Span::styled(
+        format!("{} ", theme.phase_symbol(s.phase)),
+        theme.phase(s.phase),
+    )];
+    let Some(c) = c.filter(|c| state.consults(c)) else {
+        // Consulted: this is the leg, from the colleague, about a customer.
+        s.consult_of()?;
+        let about = s
+            .consult_about()
+            .unwrap_or_else(|| "their customer".to_string());
+        if c.is_some_and(|c| c.phase == ConsultPhase::Conference) {
+            out.push(Span::styled("conference: ", theme.phase(s.phase)));
+            out.push(name(s.peer(), true));
+            out.push(Span::raw(format!("{sep}customer {about}{sep}")));
+        } else {
+            out.push(Span::styled("consult from ", theme.phase(s.phase)));
+            out.push(name(s.peer(), true));
+            out.push(Span::raw(format!(" about {about}{sep}")));
+        }
+        out.push(Span::styled(phase_text(s, now), theme.phase(s.phase)));
+        return Some(out);
+    };
+    let customer = state.session(&c.session_id);
+    let leg = state.session(&c.consult_session_id);
+    let on_customer = s.id == c.session_id;
+    let customer_name = format!(
+        "customer {}",
+        customer.map_or_else(|| "the customer".to_string(), |x| x.peer())
+    );
+    let colleague = state.consult_colleague(c);
+    if c.phase == ConsultPhase::Conference {
+        out.push(Span::styled("conference: ", theme.phase(s.phase)));
+        out.push(name(customer_name, on_customer));
+        out.push(Span::raw(sep.to_string()));
+        out.push(name(colleague, !on_customer));
+        out.push(Span::raw(sep.to_string()));
+        out.push(Span::styled(phase_text(s, now), theme.phase(s.phase)));
+        return Some(out);
+    }
+    out.push(name(customer_name, on_customer));
+    let (held, held_style) = match customer {
+        Some(x) if x.phase == Phase::Held => ("on hold".to_string(), theme.phase(x.phase)),
+        Some(x) => (x.phase.label().to_string(), theme.phase(x.phase)),
+        None => ("on hold".to_string(), theme.phase(Phase::Held)),
+    };
+    out.push(Span::styled(format!(" ({held})"), held_style));
+    out.push(Span::raw(sep.to_string()));
+    out.push(Span::raw("consulting "));
+    out.push(name(colleague, !on_customer));
+    let (words, since, style) = match (c.phase, leg) {
+        (ConsultPhase::Ringing, Some(l)) => {
+            ("ringing", Some(l.started_at), theme.phase(Phase::Ringing))
+        }
+        (ConsultPhase::Ringing, None) => ("ringing", None, theme.phase(Phase::Ringing)),
+        (_, Some(l)) => (
+            "talking",
+            Some(l.accepted_at.unwrap_or(l.started_at)),
+            theme.phase(Phase::Talking),
+        ),
+        (_, None) => ("talking", None, theme.phase(Phase::Talking)),
+    };
+    let timer = since
+        .map(|t| format!(" {}", clock(now.saturating_sub(t))))
+        .unwrap_or_default();
+    out.push(Span::styled(format!(" ({words}{timer})"), style));
+    Some(out)
 }

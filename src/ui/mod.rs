@@ -17,6 +17,7 @@ use ratatui::Frame;
 use crate::app::board::BoardView;
 use crate::app::keymap::{Command, Keymap};
 use crate::app::state::{Link, Phase, State, ViewMode};
+use crate::protocol::ConsultPhase;
 use theme::Theme;
 
 /// The smallest screen that shows all panes.
@@ -111,7 +112,26 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
     if state.sessions.iter().any(|s| s.phase == Phase::Ringing) {
         cmds.push((Command::Accept, "accept"));
     }
+    let mut later: Vec<(Command, &str)> = Vec::new();
+    let consult = s
+        .and_then(|s| state.consult_for(&s.id))
+        .filter(|c| state.consults(c));
     match s {
+        Some(s) if consult.is_some() => {
+            // The consulting agent: the consult's keys come first.
+            let phase = consult.map(|c| c.phase);
+            if phase != Some(ConsultPhase::Ringing) {
+                cmds.push((Command::CompleteTransfer, "hand over"));
+            }
+            if phase == Some(ConsultPhase::Talking) {
+                cmds.push((Command::Conference, "conference"));
+            }
+            cmds.push((Command::CancelConsult, "cancel consult"));
+            cmds.push((Command::Swap, "swap"));
+            cmds.push((Command::HangUp, "hang up"));
+            let muted = state.microphone_of(s).mic_muted;
+            cmds.push((Command::Mute, if muted { "unmute" } else { "mute" }));
+        }
         Some(s) if matches!(s.phase, Phase::Talking | Phase::Held) => {
             cmds.push((Command::HangUp, "hang up"));
             if s.kind.is_voice() {
@@ -143,6 +163,14 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
             if s.kind != crate::protocol::CallType::Internal {
                 cmds.push((Command::Transfer, "transfer"));
             }
+            let customer_call = matches!(
+                s.kind,
+                crate::protocol::CallType::Phone | crate::protocol::CallType::Voip
+            );
+            if customer_call && s.consult_of().is_none() {
+                // After the status: it goes first when the line is full.
+                later.push((Command::Consult, "consult"));
+            }
         }
         Some(s) if s.phase == Phase::Ringing => cmds.push((Command::HangUp, "decline")),
         Some(s) if s.phase == Phase::Dialing => cmds.push((Command::HangUp, "cancel")),
@@ -153,6 +181,7 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
         cmds.push((Command::CallOut, "call"));
     }
     cmds.push((Command::Status, "status"));
+    cmds.extend(later);
     let mut tail = vec![(Command::Help, "help"), (Command::Quit, "quit")];
     if state
         .board
@@ -240,7 +269,7 @@ fn compact(f: &mut Frame, area: Rect, state: &State, theme: &Theme, why: Option<
             format!(
                 "{} {} ",
                 theme.phase_symbol(s.phase),
-                theme.kind_label(s.kind)
+                theme.session_label(s)
             ),
             theme.phase(s.phase),
         ));

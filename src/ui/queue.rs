@@ -50,7 +50,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     theme.phase_symbol(s.phase),
                     theme.phase(s.phase),
                 )),
-                Cell::from(theme.kind_label(s.kind).chars().take(5).collect::<String>()),
+                Cell::from(theme.session_label(s).chars().take(5).collect::<String>()),
                 Cell::from(truncate(&s.peer(), peer_w, theme.ellipsis())),
             ];
             if wide {

@@ -160,6 +160,15 @@ impl Theme {
         }
     }
 
+    /// A session's kind as labelled on screen: a consult leg is a
+    /// consult, not just an internal call.
+    pub fn session_label(&self, s: &crate::app::state::Session) -> &'static str {
+        match s.consult_of() {
+            Some(_) => "CONSULT",
+            None => self.kind_label(s.kind),
+        }
+    }
+
     pub fn sep(&self) -> &'static str {
         if self.unicode {
             " · "

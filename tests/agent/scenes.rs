@@ -754,6 +754,7 @@ pub(crate) fn all_screens() -> Vec<(&'static str, State)> {
         ),
     ];
     v.extend(dialogs());
+    v.extend(crate::consult_screens::screens());
     v
 }
 

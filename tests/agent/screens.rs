@@ -48,7 +48,7 @@ pub(crate) fn text(buf: &Buffer) -> String {
 }
 
 /// Where `needle` starts on screen (column, row), if anywhere.
-fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+pub(crate) fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
     find_in(buf, buf.area, needle)
 }
 
@@ -83,7 +83,7 @@ fn snapshot_at(name: &str, what: &str, state: &State, w: u16, h: u16) -> Buffer 
 }
 
 /// Snapshot a screen at 80x24 and 120x40; returns both buffers.
-fn snapshot(name: &str, what: &str, state: &State) -> [Buffer; 2] {
+pub(crate) fn snapshot(name: &str, what: &str, state: &State) -> [Buffer; 2] {
     SIZES.map(|(w, h)| snapshot_at(name, what, state, w, h))
 }
 
@@ -102,7 +102,7 @@ fn no_colour_anywhere(buf: &Buffer) {
 }
 
 /// The row of the session list that shows `needle`.
-fn queue_row(buf: &Buffer, needle: &str) -> u16 {
+pub(crate) fn queue_row(buf: &Buffer, needle: &str) -> u16 {
     let (x, top) = find(buf, "Sessions").expect("the session list");
     let width = if buf.area.width >= 120 { 44 } else { 30 };
     let pane = Rect {
@@ -116,7 +116,7 @@ fn queue_row(buf: &Buffer, needle: &str) -> u16 {
         .1
 }
 
-fn modifier_at(buf: &Buffer, needle: &str) -> Modifier {
+pub(crate) fn modifier_at(buf: &Buffer, needle: &str) -> Modifier {
     let (x, y) = find(buf, needle).unwrap_or_else(|| panic!("{needle:?} on screen"));
     buf[(x, y)].modifier
 }
