@@ -277,6 +277,7 @@ impl DemoCenter {
                     seat_type: Default::default(),
                     sip_password: None,
                     mobile: None,
+                    max_chats: crate::server::config::DEFAULT_MAX_CHATS,
                 }),
             }
         }

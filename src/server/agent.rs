@@ -21,8 +21,13 @@ pub struct Agent {
     pub tabs: Vec<ConnId>,
     /// The session ringing at this agent.
     pub offer: Option<String>,
-    /// The session the agent is in (accepted, dialing or placed).
+    /// The call the agent is in (accepted, dialing or placed): every
+    /// session but chats.
     pub active: Option<String>,
+    /// The chats the agent is in (accepted, not ended), oldest first.
+    pub chats: Vec<String>,
+    /// How many chats the agent handles at once.
+    pub max_chats: usize,
     /// Sessions in the agent's list, including ended ones not yet deleted.
     pub sessions: Vec<String>,
     pub missed_in_row: u32,
@@ -62,6 +67,8 @@ impl Agent {
             tabs: Vec::new(),
             offer: None,
             active: None,
+            chats: Vec::new(),
+            max_chats: crate::server::config::DEFAULT_MAX_CHATS,
             sessions: Vec::new(),
             missed_in_row: 0,
             return_status: AgentStatus::Free,
@@ -77,11 +84,12 @@ impl Agent {
         }
     }
 
-    /// Can take an inbound offer now.
+    /// Can take an inbound offer of any kind now: free and in no session.
     pub fn available(&self) -> bool {
         self.status == AgentStatus::Free
             && self.offer.is_none()
             && self.active.is_none()
+            && self.chats.is_empty()
             && !self.tabs.is_empty()
     }
 
@@ -89,6 +97,28 @@ impl Agent {
     /// out a no-answer delay.
     pub fn offerable(&self) -> bool {
         self.available() && self.no_answer_until.is_none()
+    }
+
+    /// Can take a chat now: available, or busy only with fewer chats than
+    /// `max_chats`.
+    pub fn chat_available(&self) -> bool {
+        self.available()
+            || (self.status == AgentStatus::Busy
+                && self.offer.is_none()
+                && self.active.is_none()
+                && !self.chats.is_empty()
+                && self.chats.len() < self.max_chats
+                && !self.tabs.is_empty())
+    }
+
+    /// Can be offered a waiting chat now (see [`Agent::chat_available`]).
+    pub fn chat_offerable(&self) -> bool {
+        self.chat_available() && self.no_answer_until.is_none()
+    }
+
+    /// In a call or a chat.
+    pub fn in_session(&self) -> bool {
+        self.active.is_some() || !self.chats.is_empty()
     }
 
     pub fn in_group(&self, group: &str) -> bool {

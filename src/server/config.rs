@@ -330,7 +330,20 @@ pub struct User {
     /// The seat's mobile number, dialled through the trunk.
     #[serde(default)]
     pub mobile: Option<String>,
+    /// How many chats the agent handles at once (1 to 20): an agent in
+    /// chats, and in no call, may be offered chats up to this number.
+    #[serde(default = "default_max_chats")]
+    pub max_chats: usize,
 }
+
+fn default_max_chats() -> usize {
+    DEFAULT_MAX_CHATS
+}
+
+/// Chats an agent handles at once unless the config says otherwise.
+pub const DEFAULT_MAX_CHATS: usize = 3;
+/// The most chats the config lets an agent handle at once.
+pub const MAX_CHATS: usize = 20;
 
 /// The shortest `sip_password` taken: a desk phone's digest is exposed to
 /// anyone who can send it a REGISTER.
@@ -441,6 +454,15 @@ impl ServerConfig {
     fn validate(&self) -> anyhow::Result<()> {
         if self.auth.secret.chars().count() < 16 {
             bail!("auth.secret must be at least 16 characters long");
+        }
+        for u in &self.users {
+            if !(1..=MAX_CHATS).contains(&u.max_chats) {
+                bail!(
+                    "users: `{}` has max_chats = {}: it must be 1 to {MAX_CHATS}",
+                    u.id,
+                    u.max_chats
+                );
+            }
         }
         if let Some(k) = &self.center.callback_key {
             let mut chars = k.chars();

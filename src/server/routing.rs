@@ -227,6 +227,8 @@ impl Queues {
 struct Seen {
     /// In the groups' free lists, since when.
     offerable: Option<Instant>,
+    /// In the groups' chat lists: with how many chats, free since when.
+    chat: Option<(usize, Instant)>,
     staffed: bool,
     groups: Vec<String>,
 }
@@ -236,6 +238,9 @@ struct Seen {
 #[derive(Debug, Default)]
 pub struct Floor {
     free: HashMap<String, BTreeSet<(Instant, String)>>,
+    /// Each group's agents who may be offered a chat: fewest chats first,
+    /// then longest free.
+    chat: HashMap<String, BTreeSet<(usize, Instant, String)>>,
     staffed: HashMap<String, u32>,
     seen: HashMap<String, Seen>,
 }
@@ -251,6 +256,7 @@ impl Floor {
     pub fn update(&mut self, a: &Agent) -> Vec<String> {
         let now = Seen {
             offerable: a.offerable().then_some(a.free_since),
+            chat: a.chat_offerable().then_some((a.chats.len(), a.free_since)),
             staffed: staffed(a),
             groups: a.groups.clone(),
         };
@@ -263,6 +269,11 @@ impl Floor {
             if let Some(since) = before.offerable {
                 if let Some(set) = self.free.get_mut(g) {
                     set.remove(&(since, a.id.clone()));
+                }
+            }
+            if let Some((n, since)) = before.chat {
+                if let Some(set) = self.chat.get_mut(g) {
+                    set.remove(&(n, since, a.id.clone()));
                 }
             }
             if before.staffed {
@@ -278,6 +289,12 @@ impl Floor {
                     .entry(g.clone())
                     .or_default()
                     .insert((since, a.id.clone()));
+            }
+            if let Some((n, since)) = now.chat {
+                self.chat
+                    .entry(g.clone())
+                    .or_default()
+                    .insert((n, since, a.id.clone()));
             }
             if now.staffed {
                 *self.staffed.entry(g.clone()).or_default() += 1;
@@ -306,19 +323,50 @@ impl Floor {
     /// more agents than the two lists name, plus one.
     pub fn pick(&self, group: &str, declined: &[String], refused: &[String]) -> Option<&str> {
         let set = self.free.get(group)?;
-        let mut fallback = None;
-        for (_, id) in set {
-            if refused.contains(id) {
-                continue;
-            }
-            if declined.contains(id) {
-                fallback = fallback.or(Some(id.as_str()));
-                continue;
-            }
-            return Some(id);
-        }
-        fallback
+        first_willing(set.iter().map(|(_, id)| id), declined, refused)
     }
+
+    /// Agents of `group` who can be offered a chat now.
+    pub fn chat_free(&self, group: &str) -> u32 {
+        self.chat.get(group).map_or(0, |s| s.len() as u32)
+    }
+
+    /// The agent of `group` to offer a chat to: as [`Floor::pick`], over
+    /// the agents who may take one more chat, those with the fewest chats
+    /// first.
+    pub fn pick_chat(&self, group: &str, declined: &[String], refused: &[String]) -> Option<&str> {
+        let set = self.chat.get(group)?;
+        first_willing(set.iter().map(|(_, _, id)| id), declined, refused)
+    }
+}
+
+/// The first of `ids` that has not let the session ring out, else the
+/// first of those who have; never one who declined it outright.
+fn first_willing<'a>(
+    ids: impl Iterator<Item = &'a String>,
+    declined: &[String],
+    refused: &[String],
+) -> Option<&'a str> {
+    let mut fallback = None;
+    for id in ids {
+        if refused.contains(id) {
+            continue;
+        }
+        if declined.contains(id) {
+            fallback = fallback.or(Some(id.as_str()));
+            continue;
+        }
+        return Some(id);
+    }
+    fallback
+}
+
+/// What [`next_offer`] needs of a waiting session: the agents who let it
+/// ring out or declined it, and whether it is a chat.
+pub struct Refusals<'a> {
+    pub declined: &'a [String],
+    pub refused: &'a [String],
+    pub chat: bool,
 }
 
 /// The next offer to make: the session first in offer order, over all
@@ -334,14 +382,15 @@ impl Floor {
 pub fn next_offer<'a>(
     queues: &Queues,
     floor: &Floor,
-    refusals: impl Fn(&str) -> Option<(&'a [String], &'a [String])>,
+    refusals: impl Fn(&str) -> Option<Refusals<'a>>,
 ) -> Option<(String, String)> {
     let mut best: Option<(QueueKey, &str, &str)> = None;
     for (head, group) in &queues.heads {
         if best.is_some_and(|(k, _, _)| k < *head) {
             break;
         }
-        if floor.free(group) == 0 {
+        let (free, chat) = (floor.free(group) > 0, floor.chat_free(group) > 0);
+        if !free && !chat {
             continue;
         }
         let Some(q) = queues.groups.get(group) else {
@@ -351,10 +400,18 @@ pub fn next_offer<'a>(
             if best.is_some_and(|(k, _, _)| k < *key) {
                 break;
             }
-            let Some((declined, refused)) = refusals(sid) else {
+            let Some(r) = refusals(sid) else {
                 continue;
             };
-            if let Some(agent) = floor.pick(group, declined, refused) {
+            // With nobody free for a call, only chats can go.
+            let pick = if r.chat {
+                floor.pick_chat(group, r.declined, r.refused)
+            } else if free {
+                floor.pick(group, r.declined, r.refused)
+            } else {
+                None
+            };
+            if let Some(agent) = pick {
                 best = Some((*key, sid, agent));
                 break;
             }
@@ -377,6 +434,18 @@ mod tests {
         a.tabs = vec![1];
         a.free_since = now - Duration::from_secs(free_for);
         a
+    }
+
+    fn refusals<'a>(
+        sessions: &'a HashMap<String, Session>,
+    ) -> impl Fn(&str) -> Option<Refusals<'a>> + 'a {
+        move |sid| {
+            sessions.get(sid).map(|s| Refusals {
+                declined: &s.declined,
+                refused: &s.refused,
+                chat: s.kind == CallType::Im,
+            })
+        }
     }
 
     fn floor_of(agents: &HashMap<String, Agent>) -> Floor {
@@ -478,16 +547,12 @@ mod tests {
         agents.insert("a".to_string(), a);
         let floor = floor_of(&agents);
         assert_eq!(
-            next_offer(&queues, &floor, |sid| sessions
-                .get(sid)
-                .map(|s: &Session| (&s.declined[..], &s.refused[..]))),
+            next_offer(&queues, &floor, refusals(&sessions)),
             Some(("s1".into(), "a".into()))
         );
         assert_eq!(queues.remove("s1"), vec!["x".to_string()]);
         assert_eq!(
-            next_offer(&queues, &floor, |sid| sessions
-                .get(sid)
-                .map(|s: &Session| (&s.declined[..], &s.refused[..]))),
+            next_offer(&queues, &floor, refusals(&sessions)),
             Some(("s2".into(), "a".into()))
         );
         // Re-queued sessions go back to their place, not to the end.
@@ -517,12 +582,56 @@ mod tests {
         let mut agents = HashMap::new();
         agents.insert("a".to_string(), agent("a", 5, now));
         let floor = floor_of(&agents);
-        let next = next_offer(&queues, &floor, |sid| {
-            sessions
-                .get(sid)
-                .map(|s: &Session| (&s.declined[..], &s.refused[..]))
-        });
+        let next = next_offer(&queues, &floor, refusals(&sessions));
         assert_eq!(next, Some(("s2".into(), "a".into())));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_agent_in_chats_is_offered_chats_up_to_the_limit_and_no_calls() {
+        let now = Instant::now() + Duration::from_secs(100);
+        let mut sessions = HashMap::new();
+        let mut queues = Queues::new(["g"]);
+        // A call waits ahead of a chat.
+        for (i, (id, kind)) in [("call", CallType::Phone), ("chat", CallType::Im)]
+            .iter()
+            .enumerate()
+        {
+            let mut s = session(id, now + Duration::from_secs(i as u64), i as u64);
+            s.kind = *kind;
+            queues.enqueue(id, s.queue_key, &["g".to_string()], s.created_ms);
+            sessions.insert(id.to_string(), s);
+        }
+        // a is in one chat, b in two (of three each): busy, so neither
+        // takes the call; the chat goes to a, who has fewer.
+        let mut agents = HashMap::new();
+        for (id, chats) in [("a", 1), ("b", 2)] {
+            let mut x = agent(id, 5, now);
+            x.status = AgentStatus::Busy;
+            x.max_chats = 3;
+            x.chats = (0..chats).map(|n| format!("{id}-chat-{n}")).collect();
+            agents.insert(id.to_string(), x);
+        }
+        let floor = floor_of(&agents);
+        assert_eq!(floor.free("g"), 0);
+        assert_eq!(floor.chat_free("g"), 2);
+        assert_eq!(
+            next_offer(&queues, &floor, refusals(&sessions)),
+            Some(("chat".into(), "a".into()))
+        );
+        // At the limit: no more chats for anyone.
+        for x in agents.values_mut() {
+            x.chats = (0..3).map(|n| format!("{}-chat-{n}", x.id)).collect();
+        }
+        let floor = floor_of(&agents);
+        assert_eq!(floor.chat_free("g"), 0);
+        assert_eq!(next_offer(&queues, &floor, refusals(&sessions)), None);
+        // A free agent takes either, the call first (it waited longer).
+        agents.insert("c".to_string(), agent("c", 5, now));
+        let floor = floor_of(&agents);
+        assert_eq!(
+            next_offer(&queues, &floor, refusals(&sessions)),
+            Some(("call".into(), "c".into()))
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -7,6 +7,7 @@ mod baresip;
 mod callback;
 mod calls;
 mod chat_video;
+mod chats;
 mod consult;
 mod contact;
 mod directory;

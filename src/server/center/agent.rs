@@ -125,7 +125,7 @@ impl Center {
         } else {
             None
         };
-        if let Some(sid) = &a.active {
+        if let Some(sid) = a.active.as_ref().or(a.chats.first()) {
             return Err(ProtoError::invalid_state(format!(
                 "you are in session {sid}: end it before changing status"
             )));

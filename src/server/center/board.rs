@@ -123,7 +123,7 @@ impl Center {
             rest_reason: a.rest_reason.clone(),
             status_since: self.clock.wall_ms(a.status_since),
             connected: !a.tabs.is_empty(),
-            session_id: a.active.clone(),
+            session_id: a.active.clone().or_else(|| a.chats.first().cloned()),
             offer_id: a.offer.clone(),
         })
     }

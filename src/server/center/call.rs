@@ -100,15 +100,23 @@ impl Center {
         }
         let internal_caller = s.caller_agent.clone();
         let had_messages = !s.messages.is_empty();
+        let chat = s.kind == CallType::Im;
         if let Some(a) = self.agents.get_mut(user) {
             a.offer = None;
-            a.active = Some(sid.to_string());
-            a.missed_in_row = 0;
-            a.return_status = if a.status == AgentStatus::NotReady {
-                AgentStatus::NotReady
+            // Already busy with chats: the status to go back to stays.
+            if !a.in_session() {
+                a.return_status = if a.status == AgentStatus::NotReady {
+                    AgentStatus::NotReady
+                } else {
+                    AgentStatus::Free
+                };
+            }
+            if chat {
+                a.chats.push(sid.to_string());
             } else {
-                AgentStatus::Free
-            };
+                a.active = Some(sid.to_string());
+            }
+            a.missed_in_row = 0;
         }
         if let Some(s) = self.sessions.get_mut(sid) {
             s.agent = Some(user.to_string());
@@ -416,7 +424,12 @@ impl Center {
                     .agents
                     .get(u)
                     .ok_or_else(|| ProtoError::not_found(format!("agent `{u}` does not exist")))?;
-                if !a.available() {
+                let free = if ns == Ns::Chat {
+                    a.chat_available()
+                } else {
+                    a.available()
+                };
+                if !free {
                     return Err(ProtoError::invalid_state(format!(
                         "agent `{u}` is not available ({})",
                         availability(a)
@@ -566,7 +579,7 @@ impl Center {
             .agents
             .get(user)
             .ok_or_else(|| ProtoError::not_found("no such agent"))?;
-        if a.active.is_some() || a.offer.is_some() {
+        if a.in_session() || a.offer.is_some() {
             return Err(ProtoError::invalid_state(format!(
                 "you are {}: finish it before placing a call",
                 availability(a)

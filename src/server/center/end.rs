@@ -78,10 +78,17 @@ impl Center {
         if a.offer.as_deref() == Some(sid) {
             a.offer = None;
         }
-        if a.active.as_deref() != Some(sid) {
+        if a.chats.iter().any(|c| c == sid) {
+            a.chats.retain(|c| c != sid);
+        } else if a.active.as_deref() == Some(sid) {
+            a.active = None;
+        } else {
             return;
         }
-        a.active = None;
+        // Still in other chats: busy, and after-call work waits for the last.
+        if a.in_session() {
+            return;
+        }
         let back = a.return_status;
         if a.tabs.is_empty() {
             a.status = AgentStatus::Offline;

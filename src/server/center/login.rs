@@ -71,7 +71,7 @@ impl Center {
         agent.tabs.push(conn);
         agent.grace_gen += 1; // cancels a pending grace timer
         let mut status_change = None;
-        if was_gone && agent.active.is_none() && agent.status == AgentStatus::Offline {
+        if was_gone && !agent.in_session() && agent.status == AgentStatus::Offline {
             let st = match self.cfg.center.login_status.as_str() {
                 "notReady" => AgentStatus::NotReady,
                 "offline" => AgentStatus::Offline,
@@ -193,8 +193,8 @@ impl Center {
         if a.grace_gen != gen || !a.tabs.is_empty() {
             return;
         }
-        let active = a.active.clone();
-        if let Some(sid) = active {
+        let sessions: Vec<String> = a.active.iter().chain(a.chats.iter()).cloned().collect();
+        for sid in sessions {
             let _ = self.end_session(&sid, CloseBy::Admin, Some("agentDisconnected".into()), None);
         }
         self.stop_all_monitors(agent);

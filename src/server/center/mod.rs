@@ -264,6 +264,7 @@ impl Center {
         let mut floor = Floor::default();
         for u in cfg.users.iter().filter(|u| u.role.is_seat()) {
             let mut a = Agent::new(u.id.clone(), u.role, u.skill_groups.clone(), now);
+            a.max_chats = u.max_chats;
             a.server_type = u.seat_type;
             floor.update(&a);
             agents.insert(u.id.clone(), a);
@@ -648,6 +649,8 @@ pub(super) fn availability(a: &Agent) -> String {
         "not connected".into()
     } else if let Some(s) = &a.active {
         format!("in session {s}")
+    } else if !a.chats.is_empty() {
+        format!("in {} chats of {}", a.chats.len(), a.max_chats)
     } else if let Some(s) = &a.offer {
         format!("being offered session {s}")
     } else {

@@ -12,9 +12,11 @@ impl Center {
             self.reindex();
             let sessions = &self.sessions;
             let next = routing::next_offer(&self.queues, &self.floor, |sid| {
-                sessions
-                    .get(sid)
-                    .map(|s| (s.declined.as_slice(), s.refused.as_slice()))
+                sessions.get(sid).map(|s| routing::Refusals {
+                    declined: &s.declined,
+                    refused: &s.refused,
+                    chat: s.kind == CallType::Im,
+                })
             });
             let Some((sid, agent)) = next else {
                 break;
