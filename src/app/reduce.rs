@@ -211,6 +211,11 @@ fn paste(state: &mut State, text: &str) {
         return;
     }
     match &mut state.dialog {
+        Some(Dialog::Transfer {
+            to: TransferTo::Number,
+            input,
+            ..
+        }) => input.extend(clean.chars().filter(|c| dial_char(*c))),
         Some(Dialog::Transfer { input, .. }) | Some(Dialog::Internal { user: input }) => {
             input.push_str(&clean)
         }

@@ -451,6 +451,8 @@ pub fn seat_type_words(server_type: &str) -> &'static str {
 pub enum TransferTo {
     SkillGroup,
     Agent,
+    /// An outside number (a consult only).
+    Number,
 }
 
 /// The open dialog, if any (one at a time).

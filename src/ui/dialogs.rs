@@ -83,6 +83,7 @@ fn directory_lines(
                 }
             }
         }
+        TransferTo::Number => {}
         TransferTo::Agent => {
             for a in &state.directory.agents {
                 if a.user_id == state.me.user_id || !matches(&a.user_id, a.name.as_ref()) {
@@ -164,21 +165,29 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             input,
             consult,
         } => {
-            let (g, a) = match (to, theme.unicode) {
-                (TransferTo::SkillGroup, true) => ("(•)", "( )"),
-                (TransferTo::Agent, true) => ("( )", "(•)"),
-                (TransferTo::SkillGroup, false) => ("(x)", "( )"),
-                (TransferTo::Agent, false) => ("( )", "(x)"),
-            };
+            let mut choices = vec![
+                (TransferTo::SkillGroup, "skill group"),
+                (TransferTo::Agent, "agent"),
+            ];
+            if *consult {
+                choices.push((TransferTo::Number, "number"));
+            }
+            let picked = if theme.unicode { "(•)" } else { "(x)" };
+            let radios: Vec<String> = choices
+                .iter()
+                .map(|(c, name)| {
+                    let mark = if c == to { picked } else { "( )" };
+                    format!("{mark} {name}")
+                })
+                .collect();
             let label = match to {
                 TransferTo::SkillGroup => "Skill group:",
                 TransferTo::Agent => "Agent:",
+                TransferTo::Number => "Number:",
             };
             let with = if *consult { "With" } else { "To" };
             let mut lines = vec![
-                Line::from(format!(
-                    "{with}: {g} skill group  {a} agent   (tab switches)"
-                )),
+                Line::from(format!("{with}: {}   (tab switches)", radios.join("  "))),
                 field(label, input, theme),
             ];
             let listed = directory_lines(state, *to, input, theme);
@@ -197,7 +206,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             lines.extend(listed);
             if *consult {
                 lines.push(hint(
-                    "up/down picks, enter consults (the customer holds), esc cancels",
+                    if *to == TransferTo::Number {
+                        "enter calls the number (the customer holds), esc cancels"
+                    } else {
+                        "up/down picks, enter consults (the customer holds), esc cancels"
+                    },
                     theme,
                 ));
                 frame(f, area, &format!("Consult on {session_id}"), lines, theme);

@@ -89,10 +89,11 @@ pub(super) fn send(
     let params = match to {
         TransferTo::SkillGroup => json!({ "sessionId": session_id, "skillGroupId": target }),
         TransferTo::Agent => json!({ "sessionId": session_id, "userId": target }),
+        TransferTo::Number => json!({ "sessionId": session_id, "phoneNumber": target }),
     };
     let target = match to {
         TransferTo::SkillGroup => format!("the {target} group"),
-        TransferTo::Agent => target,
+        TransferTo::Agent | TransferTo::Number => target,
     };
     request(
         state,

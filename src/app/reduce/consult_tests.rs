@@ -237,7 +237,7 @@ fn the_consult_key_opens_the_directory_and_sends_call_consult() {
     // Enter with nothing typed asks for a target.
     let fx = reduce(&mut s, code(KeyCode::Enter), T0 + 2_000);
     assert!(asked(&fx).is_empty());
-    assert!(info(&s).contains("agent to consult"), "{}", info(&s));
+    assert!(info(&s).contains("or a number to consult"), "{}", info(&s));
     type_in(&mut s, "bob");
     let fx = reduce(&mut s, code(KeyCode::Enter), T0 + 3_000);
     assert_eq!(
@@ -253,10 +253,38 @@ fn the_consult_key_opens_the_directory_and_sends_call_consult() {
     ok(&mut s, id, Some(json!({ "consultSessionId": C })));
     assert_eq!(info(&s), "consulting bob; Ann 138****0000 holds");
 
-    // Tab: a skill group's free agent instead.
+    // Tab: an outside number (only digits and the dial characters are
+    // taken), then a skill group's free agent.
     let mut s = talking(CallType::Voip);
     reduce(&mut s, key('C'), T0 + 2_000);
     reduce(&mut s, code(KeyCode::Tab), T0 + 2_000);
+    assert!(matches!(
+        s.dialog,
+        Some(Dialog::Transfer {
+            to: TransferTo::Number,
+            ..
+        })
+    ));
+    type_in(&mut s, "+49 30 x1234");
+    let mut number = s.clone();
+    let fx = reduce(&mut number, code(KeyCode::Enter), T0 + 3_000);
+    assert_eq!(
+        asked(&fx),
+        [(
+            "Call.consult",
+            json!({ "sessionId": X, "phoneNumber": "+49 30 1234" })
+        )]
+    );
+    let (id, _, _) = req(&fx);
+    ok(&mut number, id, Some(json!({ "consultSessionId": C })));
+    assert_eq!(
+        info(&number),
+        "consulting +49 30 1234; Ann 138****0000 holds"
+    );
+    reduce(&mut s, code(KeyCode::Tab), T0 + 2_000);
+    for _ in 0.."+49 30 1234".len() {
+        reduce(&mut s, code(KeyCode::Backspace), T0 + 2_000);
+    }
     type_in(&mut s, "support");
     let fx = reduce(&mut s, code(KeyCode::Enter), T0 + 3_000);
     assert_eq!(
@@ -667,4 +695,98 @@ fn on_the_leg_mute_acts_on_the_customer_session_and_hold_points_to_it() {
     let mut s = consulted();
     let fx = reduce(&mut s, key('m'), T0 + 9_000);
     assert_eq!(asked(&fx), [("Call.muteMic", json!({ "sessionId": C }))]);
+}
+
+#[test]
+fn an_outside_number_is_consulted_like_a_colleague() {
+    // A blind transfer has no number to go to: Tab only switches two ways.
+    let mut s = talking(CallType::Phone);
+    reduce(&mut s, key('t'), T0 + 2_000);
+    reduce(&mut s, code(KeyCode::Tab), T0 + 2_000);
+    reduce(&mut s, code(KeyCode::Tab), T0 + 2_000);
+    assert!(matches!(
+        s.dialog,
+        Some(Dialog::Transfer {
+            to: TransferTo::SkillGroup,
+            consult: false,
+            ..
+        })
+    ));
+
+    // A number pasted keeps what can be dialled.
+    let mut s = talking(CallType::Phone);
+    reduce(&mut s, key('C'), T0 + 2_000);
+    reduce(&mut s, code(KeyCode::Tab), T0 + 2_000);
+    reduce(
+        &mut s,
+        Action::Paste("tel: +49 (30) 1234".into()),
+        T0 + 2_000,
+    );
+    assert!(
+        matches!(&s.dialog, Some(Dialog::Transfer { input, .. }) if input == " +49 (30) 1234"),
+        "{:?}",
+        s.dialog
+    );
+
+    // The leg is an outbound phone call the server dials.
+    let number = Consult {
+        user_id: None,
+        phone_number: Some("+49 30 1234".into()),
+        ..consult(ConsultPhase::Ringing)
+    };
+    let mut s = talking(CallType::Phone);
+    reduce(
+        &mut s,
+        customer(SessionState::Held, Some(number.clone())),
+        T0 + 5_000,
+    );
+    let fx = reduce(
+        &mut s,
+        updated(SessionSnapshot {
+            session_id: C.into(),
+            kind: CallType::Phone,
+            state: SessionState::Dialing,
+            direction: Direction::Outbound,
+            call_in: CallIn {
+                session_id: C.into(),
+                kind: CallType::Phone,
+                callee_phone_number: Some("+49 30 1234".into()),
+                caller_phone_number: Some("400-800-1234".into()),
+                consult_of: Some(X.into()),
+                ..CallIn::default()
+            },
+            started_at: T0 + 5_000,
+            accepted_at: None,
+            ended_at: None,
+            mic_muted: false,
+            video_muted: false,
+            close_by: None,
+            messages: vec![],
+            consult: Some(Box::new(number.clone())),
+        }),
+        T0 + 5_000,
+    );
+    assert!(audio_starts(&fx).is_empty(), "{fx:?}");
+    assert_eq!(
+        s.session(C).map(|c| c.peer()).as_deref(),
+        Some("+49 30 1234")
+    );
+    assert_eq!(s.consult_colleague(&number), "+49 30 1234");
+    reduce(&mut s, key('T'), T0 + 6_000);
+    assert_eq!(
+        info(&s),
+        "+49 30 1234 has not answered yet; X cancels the consult"
+    );
+    // Handed over: both sessions leave.
+    for id in [X, C] {
+        reduce(
+            &mut s,
+            Action::Server(Event::Transfer {
+                session_id: id.into(),
+            }),
+            T0 + 20_000,
+        );
+    }
+    assert!(s.sessions.iter().all(|x| x.is_ended()));
+    assert!(s.audio.calls.is_empty());
 }

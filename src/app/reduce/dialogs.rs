@@ -26,19 +26,24 @@ pub(super) fn dialog_key(
             consult,
         } => {
             if k.code == KeyCode::Tab {
+                // A consult can also call an outside number.
                 to = match to {
                     TransferTo::SkillGroup => TransferTo::Agent,
-                    TransferTo::Agent => TransferTo::SkillGroup,
+                    TransferTo::Agent if consult => TransferTo::Number,
+                    TransferTo::Agent | TransferTo::Number => TransferTo::SkillGroup,
                 };
+                if to == TransferTo::Number {
+                    input.retain(dial_char);
+                }
             } else if enter {
                 let target = input.trim().to_string();
                 if target.is_empty() {
-                    let what = if consult { "consult" } else { "transfer to" };
-                    info(
-                        state,
-                        now,
-                        format!("type a skill group or an agent to {what}"),
-                    );
+                    let what = if consult {
+                        "a skill group, an agent or a number to consult"
+                    } else {
+                        "a skill group or an agent to transfer to"
+                    };
+                    info(state, now, format!("type {what}"));
                 } else if consult {
                     return super::consult::send(state, session_id, to, target, fx);
                 } else {
@@ -53,6 +58,10 @@ pub(super) fn dialog_key(
                             json!({ "sessionId": session_id, "skillGroupId": target })
                         }
                         TransferTo::Agent => json!({ "sessionId": session_id, "userId": target }),
+                        // Not offered for a transfer (Tab skips it).
+                        TransferTo::Number => {
+                            json!({ "sessionId": session_id, "phoneNumber": target })
+                        }
                     };
                     request(state, method, params, Purpose::Plain, fx);
                     return;
@@ -60,6 +69,8 @@ pub(super) fn dialog_key(
             } else if let Some(next) = step_through(&transfer_targets(state, to), &input, up, down)
             {
                 input = next;
+            } else if to == TransferTo::Number {
+                text_edit(&mut input, &k, dial_char);
             } else {
                 text_edit(&mut input, &k, |c| !c.is_control());
             }
@@ -315,6 +326,7 @@ pub(crate) fn transfer_targets(state: &State, to: TransferTo) -> Vec<String> {
             .map(|g| g.skill_group_id.clone())
             .collect(),
         TransferTo::SkillGroup => state.me.skill_groups.clone(),
+        TransferTo::Number => Vec::new(),
         TransferTo::Agent => state
             .directory
             .agents
