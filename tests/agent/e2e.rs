@@ -564,6 +564,63 @@ fn plain_ccdesk_runs_the_agent_from_the_config_file_with_its_keys() {
     );
 }
 
+#[test]
+fn a_consult_rings_a_colleague_becomes_a_conference_and_hands_the_customer_over() {
+    let center = Center::start();
+    let mut trunk = center.peer("pstn", false);
+    let sam = center.peer("sam", false);
+    let a = center.agent("alice", &[], None);
+    let p = &a.pty;
+    p.wait_text("free for");
+    // alice takes the call before bob logs in (the call is hers).
+    let sid = trunk.phone_call("138****3333");
+    p.wait_text("138****3333");
+    p.key("a");
+    trunk.wait_event("userAccessed", |e| matches!(e, Event::UserAccessed { .. }));
+    p.wait_text("audio ok");
+    let b = center.agent("bob", &[], None);
+    let q = &b.pty;
+    q.wait_text("free for");
+
+    // alice consults bob from the directory: Ann holds, bob rings.
+    p.key("C");
+    p.wait_text("Consult on s-");
+    p.wait_text("bob");
+    p.key("bob");
+    p.enter();
+    p.wait_text("(on hold) · consulting bob (ringing");
+    let offer = q.wait_text("consult from alice about");
+    assert!(offer.contains("a accept"), "{offer}");
+    q.key("a");
+    q.wait_text("consult from alice about 13800001111 · talking");
+    // alice's audio stays with the customer's session throughout.
+    let screen = p.wait_text("consulting bob (talking");
+    assert!(screen.contains("CONSU bob"), "{screen}");
+    assert!(screen.contains("audio ok"), "{screen}");
+    assert_eq!(sam.session_state(&sid), "held");
+
+    // A conference: Ann talks again, with both.
+    p.key("K");
+    p.wait_text("conference: customer 138****3333 · bob");
+    q.wait_text("conference: alice");
+    assert_eq!(sam.session_state(&sid), "talking");
+
+    // Handed over: alice leaves for after-call work; bob has Ann, selected,
+    // with his audio moved to her session.
+    p.key("T");
+    p.wait_text("transferred");
+    p.wait_text("arrange");
+    let screen = q.wait_text("handed over to you by alice");
+    assert!(screen.contains("PHONE 138****3333"), "{screen}");
+    q.wait_for("bob's audio on the customer's session", WAIT, |s| {
+        s.contains("PHONE 138****3333 · talking") && s.contains("audio ok")
+    });
+    assert_eq!(sam.session_state(&sid), "talking");
+    q.key("h");
+    q.wait_text("ended");
+    assert_eq!(sam.session_state(&sid), "gone");
+}
+
 /// `ccdesk demo` in a pseudo-terminal, in real time (training: the caller
 /// rings 2 s after the start).
 fn demo(extra: &[&str]) -> (Pty, tempfile::TempDir) {
