@@ -109,6 +109,10 @@ pub struct Summary {
     pub internal: u32,
     pub outbound: u32,
     pub outbound_answered: u32,
+    /// Inbound calls whose caller asked to be called back.
+    pub callbacks: u32,
+    /// Consults (their legs, to a colleague or a number).
+    pub consults: u32,
     /// Sessions each agent handled (answered by, or transferred to).
     pub by_agent: BTreeMap<String, u32>,
     pub by_type: BTreeMap<String, u32>,
@@ -155,6 +159,12 @@ impl Summary {
             if !r.transfers.is_empty() {
                 s.transferred += 1;
             }
+            if r.callback.is_some() {
+                s.callbacks += 1;
+            }
+            if r.consult_of.is_some() {
+                s.consults += 1;
+            }
             s.auto_transfers += r.missed_offers;
             if r.accepted_at.is_some() {
                 for a in &r.agents {
@@ -188,6 +198,8 @@ impl Summary {
             "  outbound     {} ({} answered)",
             self.outbound, self.outbound_answered
         )?;
+        writeln!(out, "  callbacks    {}", self.callbacks)?;
+        writeln!(out, "  consults     {}", self.consults)?;
         writeln!(out, "  avg wait     {:.1} s", self.avg_wait)?;
         writeln!(out, "  avg handle   {:.1} s", self.avg_handle)?;
         let types: Vec<String> = self

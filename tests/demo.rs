@@ -96,7 +96,17 @@ fn the_default_day_shows_every_kind_of_session() {
         s.by_agent
     );
     assert!(s.avg_wait < 10.0 && s.avg_handle > 5.0, "{s:?}");
+    assert_eq!((s.callbacks, s.consults), (1, 1), "{out}");
     for line in [
+        "Tom Berg       asks to be called back and hangs up",
+        "Tom Berg       phone rings: the callback",
+        "alice          presses a to accept Noor",
+        "alice          turns to the chat with",
+        "alice          consults support about +49 30 ****0004",
+        "bob            takes the consult about",
+        "alice          brings +49 30 ****0004 into a conference with bob",
+        "alice          leaves +49 30 ****0004 with bob",
+        "bob            takes s-",
         "\"Hi, I lost my card yesterday evening at the station\"",
         "\"Hi! Where is my parcel? Order 4471.\"",
         "alice          writes \"Hello Mia, let me check order 4471 for you.\"",
@@ -108,6 +118,11 @@ fn the_default_day_shows_every_kind_of_session() {
     ] {
         assert!(out.contains(line), "missing `{line}` in\n{out}");
     }
+    // Two chats at once: Noor is taken while Mia's chat goes on.
+    let pos = |t: &str| out.find(t).unwrap_or(usize::MAX);
+    assert!(pos("accept Noor") < pos("Mia            says goodbye"), "{out}");
+    // The callback is dialled when alice accepts it, after Ann's call.
+    assert!(pos("asks to be called back") < pos("phone rings: the callback"));
 }
 
 #[test]

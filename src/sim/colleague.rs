@@ -78,6 +78,8 @@ pub async fn run(
     let mut seq = 0u64;
     let mut report = ColleagueReport::default();
     let mut next_caller = 0usize;
+    // Consult legs offered to a colleague: the customer's session each is about.
+    let mut consults: HashMap<String, String> = HashMap::new();
     let mut cmds_open = true;
     let mut retries = 0u32;
     let (retry_tx, mut retry_rx) = mpsc::unbounded_channel::<ColleagueCmd>();
@@ -160,6 +162,9 @@ pub async fn run(
                 let user = mates[i].cfg.user.clone();
                 match ev {
                     Event::CallIn(ci) => {
+                        if let Some(of) = &ci.consult_of {
+                            consults.insert(ci.session_id.clone(), of.clone());
+                        }
                         let at = Instant::now() + secs(mates[i].cfg.accept_after);
                         push(&mut heap, &mut kinds, at, Timer::Accept(i, ci.session_id, ci.kind));
                     }
@@ -170,6 +175,21 @@ pub async fn run(
                         // The demo agent took the internal call: talk a bit, then hang up.
                         let at = Instant::now() + secs(mates[i].cfg.talk / 2.0);
                         push(&mut heap, &mut kinds, at, Timer::HangUp(i, session_id, CallType::Internal));
+                    }
+                    // A consult this colleague took became theirs
+                    // (completeTransfer): they talk with the customer, then
+                    // end the call.
+                    Event::SessionUpdated(snap)
+                        if snap.consult.is_none()
+                            && mates[i].session.as_ref().and_then(|leg| consults.get(leg)) == Some(&snap.session_id) =>
+                    {
+                        if let Some(leg) = mates[i].session.take() {
+                            consults.remove(&leg);
+                        }
+                        tl.log(&user, format!("takes {} over from the consult", snap.session_id));
+                        mates[i].session = Some(snap.session_id.clone());
+                        let at = Instant::now() + secs(mates[i].cfg.talk);
+                        push(&mut heap, &mut kinds, at, Timer::HangUp(i, snap.session_id, snap.kind));
                     }
                     Event::SessionEnded(e) if mates[i].session.as_deref() == Some(e.session_id.as_str()) => {
                         mates[i].session = None;
@@ -221,10 +241,17 @@ pub async fn run(
                         };
                         if conn.call(method, json!({"sessionId": sid})).await.is_ok() {
                             report.accepted += 1;
-                            tl.log(&user, format!("accepts {sid}"));
                             mates[i].session = Some(sid.clone());
                             let talk = mates[i].cfg.talk;
                             let now = Instant::now();
+                            if let Some(of) = consults.get(&sid) {
+                                // A consult: the consulting agent decides
+                                // what comes next; hung up only if nothing does.
+                                tl.log(&user, format!("takes the consult about {of}"));
+                                push(&mut heap, &mut kinds, now + secs(talk * 3.0), Timer::HangUp(i, sid, kind));
+                                continue;
+                            }
+                            tl.log(&user, format!("accepts {sid}"));
                             if let Some(h) = mates[i].cfg.hold {
                                 if kind.is_voice() {
                                     push(&mut heap, &mut kinds, now + secs(talk / 3.0), Timer::Hold(i, sid.clone()));

@@ -12,7 +12,7 @@ use super::timeline::Timeline;
 use crate::app::keymap::Command;
 use crate::app::run::Pilot;
 use crate::app::state::{Dialog, Phase, Session, State};
-use crate::protocol::{AgentStatus, CallType, ChatFrom, Flow};
+use crate::protocol::{AgentStatus, CallType, ChatFrom, ConsultPhase, Flow};
 
 /// Time between two keys of a sequence (typing speed).
 const TYPE_MS: u64 = 90;
@@ -149,7 +149,18 @@ impl Autopilot {
         if state.sessions.iter().any(|s| s.phase == Phase::Dialing) {
             self.dialled = None; // placed
         }
+        // A consult under way: conference, hand over or cancel, as the rule
+        // that started it says (these keys act from either session).
+        if let Some(plan) = self.consult_step(state, now) {
+            return Some(plan);
+        }
         let active = state.has_active();
+        // In chats only: more chats may be accepted.
+        let chats_only = state
+            .sessions
+            .iter()
+            .filter(|s| s.phase.is_active())
+            .all(|s| s.kind == CallType::Im);
         // Offers.
         let ringing: Vec<Session> = state
             .sessions
@@ -171,8 +182,11 @@ impl Autopilot {
                 }
             }
         }
-        if !active {
-            if let Some(s) = ringing.iter().find(|s| !self.missed.contains(&s.id)) {
+        if !active || chats_only {
+            let take = |s: &&Session| {
+                !self.missed.contains(&s.id) && (!active || s.kind == CallType::Im)
+            };
+            if let Some(s) = ringing.iter().find(take) {
                 let sit = format!("accept:{}", s.id);
                 if !self.done.contains(&sit) {
                     let at = self.first_seen(&sit, now) + Self::s(self.cfg.accept_after);
@@ -204,6 +218,10 @@ impl Autopilot {
                     );
                 }
             }
+        }
+        // A chat waits for an answer while another is selected: select it.
+        if let Some(plan) = self.select_waiting_chat(state, now) {
+            return Some(plan);
         }
         let sel = state.selected_session().cloned();
         if let Some(s) = &sel {
@@ -265,6 +283,36 @@ impl Autopilot {
                         .iter()
                         .find(|r| hay.contains(&r.when))
                         .cloned();
+                    let consult = self
+                        .cfg
+                        .consult
+                        .iter()
+                        .find(|r| hay.contains(&r.when))
+                        .cloned();
+                    if let Some(r) = consult.filter(|_| s.consult_of().is_none()) {
+                        let sit = format!("consult:{}", s.id);
+                        if !self.done.contains(&sit) {
+                            let at = self.first_seen(&sit, now) + Self::s(r.after);
+                            // The dialog lists colleagues first; Tab goes
+                            // to a number, then to the groups.
+                            let mut keys = vec![bound(state, Command::Consult)];
+                            let (tabs, target) = match r.to.split_once(':') {
+                                Some(("number", n)) => (1, n),
+                                Some(("group", g)) => (2, g),
+                                Some((_, a)) => (0, a),
+                                None => (0, r.to.as_str()),
+                            };
+                            keys.extend(std::iter::repeat_n(code(KeyCode::Tab), tabs));
+                            keys.extend(typed(target));
+                            keys.push(code(KeyCode::Enter));
+                            return self.plan(
+                                sit,
+                                at,
+                                keys,
+                                format!("consults {target} about {}", s.peer()),
+                            );
+                        }
+                    }
                     if let Some(r) = rule {
                         // With a DTMF question, transfer once it is answered.
                         let ready = match prompt_idx {
@@ -294,7 +342,9 @@ impl Autopilot {
                 }
                 _ => {}
             }
-            if matches!(s.phase, Phase::Talking | Phase::Held) {
+            // Not in the middle of a consult: it ends by its own steps.
+            let consulting = state.consult_for(&s.id).is_some();
+            if matches!(s.phase, Phase::Talking | Phase::Held) && !consulting {
                 let sit = format!("hangup:{}", s.id);
                 if !self.done.contains(&sit) {
                     let at = s.accepted_at.unwrap_or(now) + Self::s(self.cfg.talk);
@@ -309,7 +359,9 @@ impl Autopilot {
             if s.phase == Phase::Dialing {
                 let sit = format!("cancel:{}", s.id);
                 if !self.done.contains(&sit) {
-                    let at = s.started_at + 30_000;
+                    // From when it began dialing (a callback was created
+                    // long before).
+                    let at = self.first_seen(&sit, now) + 30_000;
                     return self.plan(
                         sit,
                         at,
@@ -351,6 +403,93 @@ impl Autopilot {
             }
         }
         None
+    }
+}
+
+impl Autopilot {
+    /// The next step of a consult this agent started by a rule: the
+    /// conference, the hand-over or the cancel, each its rule's seconds
+    /// after the step before.
+    fn consult_step(&mut self, state: &State, now: u64) -> Option<(u64, KeyEvent)> {
+        let customer = state.sessions.iter().find(|s| {
+            s.consult.as_ref().is_some_and(|c| {
+                c.session_id == s.id && state.consults(c) && c.phase != ConsultPhase::Ringing
+            })
+        })?;
+        let c = customer.consult.as_ref()?;
+        let hay = format!(
+            "{} {}",
+            customer.call_in.remark.clone().unwrap_or_default(),
+            customer.call_in.client_data.clone().unwrap_or_default()
+        );
+        let r = self
+            .cfg
+            .consult
+            .iter()
+            .find(|r| hay.contains(&r.when))
+            .cloned()?;
+        let colleague = state.consult_colleague(c);
+        let (sit, after, cmd, what) = match c.phase {
+            ConsultPhase::Talking => match (r.conference_after, r.complete_after, r.cancel_after) {
+                (Some(a), _, _) => (
+                    "conference",
+                    a,
+                    Command::Conference,
+                    format!("brings {} into a conference with {colleague}", customer.peer()),
+                ),
+                (None, Some(a), _) => (
+                    "complete",
+                    a,
+                    Command::CompleteTransfer,
+                    format!("hands {} over to {colleague}", customer.peer()),
+                ),
+                (None, None, Some(a)) => (
+                    "cancel",
+                    a,
+                    Command::CancelConsult,
+                    format!("ends the consult with {colleague}"),
+                ),
+                _ => return None,
+            },
+            ConsultPhase::Conference => (
+                "complete",
+                r.complete_after?,
+                Command::CompleteTransfer,
+                format!("leaves {} with {colleague}", customer.peer()),
+            ),
+            ConsultPhase::Ringing => return None,
+        };
+        let sit = format!("{sit}:{}", customer.id);
+        if self.done.contains(&sit) {
+            return None;
+        }
+        let at = self.first_seen(&sit, now) + Self::s(after);
+        self.plan(sit, at, vec![bound(state, cmd)], what)
+    }
+
+    /// A chat whose customer wrote last, not selected while the selected
+    /// session needs nothing: select it (the chat it answers next).
+    fn select_waiting_chat(&mut self, state: &State, now: u64) -> Option<(u64, KeyEvent)> {
+        let waits = |s: &Session| {
+            s.kind == CallType::Im
+                && s.phase == Phase::Talking
+                && s.messages.last().is_some_and(|m| m.from == ChatFrom::Client)
+        };
+        let sel = state.selected_index()?;
+        if state.sessions.get(sel).is_some_and(|s| waits(s)) {
+            return None;
+        }
+        let t = state.sessions.iter().position(waits)?;
+        let sit = format!("!chat:{}", state.sessions[t].id);
+        let at = self.first_seen(&sit, now) + 1000;
+        let (k, n) = if t > sel {
+            (Command::Down, t - sel)
+        } else {
+            (Command::Up, sel - t)
+        };
+        let keys = std::iter::repeat_n(bound(state, k), n).collect();
+        let what = format!("turns to the chat with {}", state.sessions[t].peer());
+        self.plan(sit, at, keys, what)
     }
 }
 

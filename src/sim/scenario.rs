@@ -177,11 +177,16 @@ pub struct Caller {
     /// The session types this caller uses (default: any).
     #[serde(default)]
     pub kinds: Vec<Kind>,
-    /// Relative weight among callers for random arrivals (default 1).
+    /// Relative weight among callers for random arrivals (default 1); 0:
+    /// never a random arrival, only in the fixed timeline.
     #[serde(default = "one_u32")]
     pub weight: u32,
     /// Seconds the caller waits to be answered before hanging up (default: forever).
     pub patience: Option<f64>,
+    /// Seconds a phone caller waits before asking to be called back
+    /// instead (`Customer.requestCallback`; default: never). The callback
+    /// is answered after three seconds and the script is said then.
+    pub callback_after: Option<f64>,
     /// Seconds after answer when the caller hangs up if the agent has not
     /// (default: one minute after the last line).
     pub talk: Option<f64>,
@@ -270,6 +275,11 @@ pub struct Autopilot {
     /// (an agent or a skill group).
     #[serde(default)]
     pub transfer: Vec<TransferRule>,
+    /// Consults: on a caller whose clientData contains `when`, the agent
+    /// consults `to` (an agent, a skill group or a number), then makes a
+    /// conference and/or completes the transfer (or cancels).
+    #[serde(default)]
+    pub consult: Vec<ConsultRule>,
     /// What the agent says on a voice call with audio, `after` seconds from
     /// the answer (spoken with flite into the call's microphone stream).
     #[serde(default = "default_lines")]
@@ -311,6 +321,7 @@ impl Default for Autopilot {
             replies: default_replies(),
             call_out: Vec::new(),
             transfer: Vec::new(),
+            consult: Vec::new(),
             say: default_lines(),
         }
     }
@@ -321,6 +332,26 @@ impl Default for Autopilot {
 pub struct CallOut {
     pub at: f64,
     pub number: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsultRule {
+    pub when: String,
+    /// `agent:bob`, `group:support` or `number:5550199`.
+    pub to: String,
+    /// Seconds after accept before consulting.
+    #[serde(default = "two")]
+    pub after: f64,
+    /// Seconds after the colleague answers before the conference (none:
+    /// no conference).
+    pub conference_after: Option<f64>,
+    /// Seconds after the colleague answers (or the conference starts)
+    /// before handing the customer over (none: not handed over).
+    pub complete_after: Option<f64>,
+    /// Seconds after the colleague answers before the consult is
+    /// cancelled, when it is neither conferenced nor completed.
+    pub cancel_after: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -474,6 +505,17 @@ impl Scenario {
                 )));
             }
         }
+        for (i, r) in s.autopilot.consult.iter().enumerate() {
+            let ok = ["agent:", "group:", "number:"]
+                .iter()
+                .any(|p| r.to.strip_prefix(p).is_some_and(|t| !t.is_empty()));
+            if !ok {
+                return Err(invalid(format!(
+                    "key `autopilot.consult[{i}].to`: `{}` must be `agent:<user>`, `group:<skill group>` or `number:<phone number>`",
+                    r.to
+                )));
+            }
+        }
         if s.autopilot.replies.is_empty() {
             return Err(invalid(
                 "key `autopilot.replies`: give at least one reply".into(),
@@ -542,7 +584,8 @@ impl Scenario {
         let fits: Vec<usize> = (0..self.callers.len())
             .filter(|&i| {
                 let c = &self.callers[i];
-                c.kinds.is_empty() || c.kinds.contains(&kind)
+                // Weight 0: only where the fixed timeline names them.
+                c.weight > 0 && (c.kinds.is_empty() || c.kinds.contains(&kind))
             })
             .collect();
         let pool = if fits.is_empty() {
@@ -610,5 +653,33 @@ mod tests {
         assert!(e.contains("line 2") && e.contains("d.toml"), "{e}");
         let e = Scenario::load("nope").unwrap_err().to_string();
         assert!(e.contains("default, rush and training"), "{e}");
+        let e = Scenario::parse(
+            "description = \"x\"\nduration = 10\n[autopilot]\nconsult = [{ when = \"a\", to = \"bob\" }]\n",
+            "c.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("autopilot.consult[0].to") && e.contains("number:<phone number>"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_weight_of_zero_keeps_a_caller_out_of_random_arrivals() {
+        let s = Scenario::load("default").expect("default");
+        let tom = s
+            .callers
+            .iter()
+            .position(|c| c.name == "Tom Berg")
+            .expect("Tom Berg");
+        for seed in 0..20 {
+            let random = s
+                .arrivals(seed)
+                .into_iter()
+                .filter(|&(_, c, _)| c == tom)
+                .count();
+            assert_eq!(random, 1, "seed {seed}: only the fixed arrival");
+        }
     }
 }

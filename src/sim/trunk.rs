@@ -25,6 +25,7 @@ pub const SERVICE_NUMBER: &str = "400-800-1234";
 enum Timer {
     Arrive(usize),
     Abandon(String),
+    Callback(String),
     Say(String, usize),
     Prompt(String),
     Reply(String, String),
@@ -55,6 +56,8 @@ pub struct TrunkReport {
     pub outbound_answered: u32,
     pub outbound_rejected: u32,
     pub failed: u32,
+    /// Callers who asked to be called back.
+    pub callbacks: u32,
 }
 
 struct Trunk {
@@ -63,6 +66,10 @@ struct Trunk {
     tl: Timeline,
     colleagues: mpsc::UnboundedSender<ColleagueCmd>,
     calls: HashMap<String, Call>,
+    /// Callers waiting to be called back, by session.
+    called_back: HashMap<String, Call>,
+    /// Callbacks dialled and not answered yet.
+    callbacks_dialled: std::collections::HashSet<String>,
     timers: BinaryHeap<Reverse<(Instant, u64, usize)>>,
     timer_kinds: HashMap<usize, Timer>,
     seq: u64,
@@ -183,6 +190,9 @@ impl Trunk {
                 if let Some(p) = c.patience {
                     self.after(p, Timer::Abandon(sid.clone()));
                 }
+                if let (Some(a), Kind::Phone) = (c.callback_after, kind) {
+                    self.after(a, Timer::Callback(sid.clone()));
+                }
                 self.calls.insert(
                     sid,
                     Call {
@@ -253,6 +263,21 @@ impl Trunk {
                         .await;
                 }
             }
+            Timer::Callback(sid) => {
+                let waiting = self.calls.get(&sid).is_some_and(|c| !c.answered);
+                if waiting
+                    && self
+                        .call("Customer.requestCallback", json!({"sessionId": sid}))
+                        .await
+                        .is_ok()
+                {
+                    if let Some(c) = self.calls.remove(&sid) {
+                        self.report.callbacks += 1;
+                        self.tl.log(&c.name, "asks to be called back and hangs up");
+                        self.called_back.insert(sid, c);
+                    }
+                }
+            }
             Timer::Say(sid, i) => {
                 let line = self.calls.get(&sid).and_then(|c| c.script.get(i).cloned());
                 if let Some(l) = line {
@@ -280,7 +305,12 @@ impl Trunk {
                     .await
                     .is_ok()
                 {
-                    self.report.outbound_answered += 1;
+                    // A callback is the inbound call answered at last.
+                    if self.callbacks_dialled.remove(&sid) {
+                        self.report.answered += 1;
+                    } else {
+                        self.report.outbound_answered += 1;
+                    }
                     let name = self
                         .calls
                         .get(&sid)
@@ -407,6 +437,15 @@ impl Trunk {
                 phone_number,
                 ..
             } => {
+                if let Some(mut c) = self.called_back.remove(&session_id) {
+                    // The caller who asked to be called back: picks up.
+                    self.tl.log(&c.name, "phone rings: the callback");
+                    c.placed = Instant::now();
+                    self.calls.insert(session_id.clone(), c);
+                    self.callbacks_dialled.insert(session_id.clone());
+                    self.after(3.0, Timer::Answer(session_id));
+                    return;
+                }
                 let callee = self
                     .sc
                     .callees
@@ -475,6 +514,8 @@ pub async fn run(
         tl,
         colleagues,
         calls: HashMap::new(),
+        called_back: HashMap::new(),
+        callbacks_dialled: Default::default(),
         timers: BinaryHeap::new(),
         timer_kinds: HashMap::new(),
         seq: 0,
