@@ -183,9 +183,8 @@ impl Autopilot {
             }
         }
         if !active || chats_only {
-            let take = |s: &&Session| {
-                !self.missed.contains(&s.id) && (!active || s.kind == CallType::Im)
-            };
+            let take =
+                |s: &&Session| !self.missed.contains(&s.id) && (!active || s.kind == CallType::Im);
             if let Some(s) = ringing.iter().find(take) {
                 let sit = format!("accept:{}", s.id);
                 if !self.done.contains(&sit) {
@@ -435,7 +434,10 @@ impl Autopilot {
                     "conference",
                     a,
                     Command::Conference,
-                    format!("brings {} into a conference with {colleague}", customer.peer()),
+                    format!(
+                        "brings {} into a conference with {colleague}",
+                        customer.peer()
+                    ),
                 ),
                 (None, Some(a), _) => (
                     "complete",
@@ -473,10 +475,12 @@ impl Autopilot {
         let waits = |s: &Session| {
             s.kind == CallType::Im
                 && s.phase == Phase::Talking
-                && s.messages.last().is_some_and(|m| m.from == ChatFrom::Client)
+                && s.messages
+                    .last()
+                    .is_some_and(|m| m.from == ChatFrom::Client)
         };
         let sel = state.selected_index()?;
-        if state.sessions.get(sel).is_some_and(|s| waits(s)) {
+        if state.sessions.get(sel).is_some_and(&waits) {
             return None;
         }
         let t = state.sessions.iter().position(waits)?;
