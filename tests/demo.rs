@@ -120,7 +120,10 @@ fn the_default_day_shows_every_kind_of_session() {
     }
     // Two chats at once: Noor is taken while Mia's chat goes on.
     let pos = |t: &str| out.find(t).unwrap_or(usize::MAX);
-    assert!(pos("accept Noor") < pos("Mia            says goodbye"), "{out}");
+    assert!(
+        pos("accept Noor") < pos("Mia            says goodbye"),
+        "{out}"
+    );
     // The callback is dialled when alice accepts it, after Ann's call.
     assert!(pos("asks to be called back") < pos("phone rings: the callback"));
 }

@@ -179,6 +179,14 @@ pub struct Consult {
     pub phase: ConsultPhase,
 }
 
+/// Extension: one supervisor monitoring a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitorInfo {
+    pub user_id: String,
+    pub mode: super::methods::MonitorMode,
+}
+
 /// Where a consult is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -318,6 +326,10 @@ pub struct SessionSnapshot {
     /// (boxed: most sessions have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consult: Option<Box<Consult>>,
+    /// Extension: the supervisors monitoring the session and how (the
+    /// agent sees who listens, coaches or barged in).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub monitored_by: Vec<MonitorInfo>,
 }
 
 /// Every event of the contract plus ccdesk's extensions.

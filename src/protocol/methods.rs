@@ -128,6 +128,38 @@ pub struct MonitorParams {
     pub session_id: String,
     #[serde(default)]
     pub text_only: bool,
+    /// Extension: `listen` (the default: hear both sides), `coach` (the
+    /// agent hears the supervisor, the customer does not) or `barge`
+    /// (all hear all). Calling again with another mode switches it on the
+    /// live audio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<MonitorMode>,
+}
+
+/// How a supervisor's audio monitor takes part in the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MonitorMode {
+    /// Monitoring as text only (`textOnly`): no audio.
+    Text,
+    /// Hears both sides; nobody hears them.
+    #[default]
+    Listen,
+    /// Hears both sides; the seats hear them, the customer does not.
+    Coach,
+    /// In the call: everyone hears them.
+    Barge,
+}
+
+impl MonitorMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonitorMode::Text => "text",
+            MonitorMode::Listen => "listen",
+            MonitorMode::Coach => "coach",
+            MonitorMode::Barge => "barge",
+        }
+    }
 }
 
 /// One seat in `Agent.list` (extension): who can take a transfer, a

@@ -297,6 +297,7 @@ impl Session {
             close_by: self.end.as_ref().map(|e| e.close_by),
             messages: self.messages.clone(),
             consult: None,
+            monitored_by: Vec::new(),
         }
     }
 }

@@ -71,6 +71,7 @@ fn leg(
         close_by: None,
         messages: vec![],
         consult: Some(Box::new(consult(phase))),
+        monitored_by: Vec::new(),
     })
 }
 

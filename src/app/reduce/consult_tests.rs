@@ -63,6 +63,7 @@ fn customer(state: SessionState, c: Option<Consult>) -> Action {
         close_by: None,
         messages: vec![],
         consult: c.map(Box::new),
+        monitored_by: Vec::new(),
     })
 }
 
@@ -96,6 +97,7 @@ fn leg(state: SessionState, peer: &str, c: Option<Consult>) -> Action {
         close_by: None,
         messages: vec![],
         consult: c.map(Box::new),
+        monitored_by: Vec::new(),
     })
 }
 
@@ -763,6 +765,7 @@ fn an_outside_number_is_consulted_like_a_colleague() {
             close_by: None,
             messages: vec![],
             consult: Some(Box::new(number.clone())),
+            monitored_by: Vec::new(),
         }),
         T0 + 5_000,
     );
