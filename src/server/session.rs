@@ -6,7 +6,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::protocol::{
-    CallIn, CallType, ChatMessage, CloseBy, Direction, Flow, SessionSnapshot, SessionState,
+    CallIn, CallType, ChatMessage, CloseBy, Direction, Flow, MonitorInfo, MonitorMode,
+    SessionSnapshot, SessionState,
 };
 
 use super::conn::ConnId;
@@ -34,7 +35,14 @@ pub struct EndInfo {
 #[derive(Debug, Clone)]
 pub struct Monitor {
     pub user: String,
-    pub text_only: bool,
+    /// Text only, or how the supervisor's audio takes part.
+    pub mode: MonitorMode,
+}
+
+impl Monitor {
+    pub fn text_only(&self) -> bool {
+        self.mode == MonitorMode::Text
+    }
 }
 
 /// A consult in progress, kept on the customer's session.
@@ -297,7 +305,14 @@ impl Session {
             close_by: self.end.as_ref().map(|e| e.close_by),
             messages: self.messages.clone(),
             consult: None,
-            monitored_by: Vec::new(),
+            monitored_by: self
+                .monitors
+                .iter()
+                .map(|m| MonitorInfo {
+                    user_id: m.user.clone(),
+                    mode: m.mode,
+                })
+                .collect(),
         }
     }
 }

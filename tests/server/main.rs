@@ -8,6 +8,7 @@ mod callback;
 mod calls;
 mod chat_video;
 mod chats;
+mod coach;
 mod consult;
 mod contact;
 mod directory;

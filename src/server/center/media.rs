@@ -309,15 +309,27 @@ pub(super) fn mix_of(s: &Session) -> Mix {
             }
         }
     }
+    // A supervisor who barges in is in the call as a seat is.
+    for m in &s.monitors {
+        if m.mode == MonitorMode::Barge
+            && !s.is_ended()
+            && !talkers.iter().any(|(u, _)| *u == m.user)
+        {
+            talkers.push((m.user.clone(), false));
+        }
+    }
+    let monitors = |mode: MonitorMode| -> Vec<String> {
+        s.monitors
+            .iter()
+            .filter(|m| m.mode == mode)
+            .map(|m| m.user.clone())
+            .collect()
+    };
     Mix {
         customer: s.kind != CallType::Internal,
         talkers,
-        listeners: s
-            .monitors
-            .iter()
-            .filter(|m| !m.text_only)
-            .map(|m| m.user.clone())
-            .collect(),
+        listeners: monitors(MonitorMode::Listen),
+        coaches: monitors(MonitorMode::Coach),
         held: s.state == SessionState::Held,
         waiting: matches!(s.state, SessionState::Queued | SessionState::Ringing),
         sound: s.sound.clone(),

@@ -37,8 +37,14 @@ impl Center {
     }
 
     pub(super) fn stop_monitor(&mut self, user: &str, sid: &str) {
+        let mut was = false;
         if let Some(s) = self.sessions.get_mut(sid) {
+            was = s.monitors.iter().any(|m| m.user == user);
             s.monitors.retain(|m| m.user != user);
+        }
+        // The agents see who monitors their call.
+        if was && self.sessions.get(sid).is_some_and(|s| !s.is_ended()) {
+            self.emit_session_updated(sid);
         }
         if let Some(a) = self.agents.get_mut(user) {
             a.monitoring.retain(|s| s != sid);
@@ -80,20 +86,47 @@ impl Center {
             .agents
             .get(user)
             .ok_or_else(|| ProtoError::not_found("no such supervisor"))?;
-        if !p.text_only {
+        let mode = match (p.text_only, p.mode) {
+            (true, None | Some(MonitorMode::Text)) | (false, Some(MonitorMode::Text)) => {
+                MonitorMode::Text
+            }
+            (true, Some(m)) => {
+                return Err(ProtoError::bad_request(format!(
+                    "Call.monitor: `textOnly` and mode `{}` do not go together",
+                    m.as_str()
+                )))
+            }
+            (false, m) => m.unwrap_or_default(),
+        };
+        let text_only = mode == MonitorMode::Text;
+        if matches!(mode, MonitorMode::Coach | MonitorMode::Barge) && !s.kind.is_voice() {
+            return Err(ProtoError::invalid_state(format!(
+                "session {sid} is a chat: there is no audio to {}",
+                mode.as_str()
+            )));
+        }
+        if !text_only {
             if let Some(other) = a.audio_monitor.as_ref().filter(|o| *o != sid) {
                 return Err(ProtoError::invalid_state(format!(
                     "already monitoring session {other} with audio: one audio monitor at a time"
                 )));
             }
         }
-        let text_only = p.text_only;
+        let changed = s
+            .monitors
+            .iter()
+            .find(|m| m.user == user)
+            .is_none_or(|m| m.mode != mode);
         if let Some(s) = self.sessions.get_mut(sid) {
             s.monitors.retain(|m| m.user != user);
             s.monitors.push(Monitor {
                 user: user.to_string(),
-                text_only,
+                mode,
             });
+        }
+        if changed {
+            tracing::info!(session = %sid, supervisor = %user, mode = mode.as_str(), "monitor");
+            self.emit_session_updated(sid);
         }
         if let Some(a) = self.agents.get_mut(user) {
             if !a.monitoring.contains(sid) {

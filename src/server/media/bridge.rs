@@ -450,7 +450,8 @@ impl Task {
             .any(|(_, muted)| sources - usize::from(!muted) >= 2)
             || (!self.mix.listeners.is_empty() && sources >= 2);
         let phones = self.legs.values().any(|l| matches!(l, Leg::Phone(_)));
-        let need_pcm = self.wav.is_some()
+        let need_pcm = !self.mix.coaches.is_empty()
+            || self.wav.is_some()
             || (self.mix.customer && self.speech.model.is_some())
             || someone_hears_two
             || self.line.is_some()
@@ -541,6 +542,13 @@ impl Task {
             .filter_map(|(u, _)| said.get(u).map(|h| (u.as_str(), h)))
             .collect();
         let talking: &[(&str, &Heard)] = if held { &[] } else { &seats_say };
+        // What coaching supervisors say: for the seats' ears only.
+        let coaching: Vec<&Heard> = self
+            .mix
+            .coaches
+            .iter()
+            .filter_map(|u| said.get(u))
+            .collect();
         let customer_voice = if held { None } else { customer_says.as_ref() };
 
         // What the customer hears.
@@ -561,8 +569,9 @@ impl Task {
             let is_talker = talkers.iter().any(|t| t == user);
             let mut parts: Vec<&Heard> = Vec::with_capacity(3);
             if held && is_talker {
-                // The other seats of a consult, if any.
+                // The other seats of a consult, if any, and a coach.
                 parts.extend(seats_say.iter().filter(|(u, _)| u != user).map(|(_, h)| *h));
+                parts.extend(coaching.iter().copied());
                 if parts.is_empty() {
                     match leg {
                         Leg::Rtc(l) => l.writer.skip_frame(),
@@ -574,6 +583,7 @@ impl Task {
             } else if is_talker {
                 parts.extend(customer_voice);
                 parts.extend(talking.iter().filter(|(u, _)| u != user).map(|(_, h)| *h));
+                parts.extend(coaching.iter().copied());
             } else {
                 // A monitor hears both sides, as the customer and the seat do.
                 parts.extend(customer_voice);

@@ -93,6 +93,9 @@ pub struct Mix {
     pub talkers: Vec<(String, bool)>,
     /// Audio monitors: hear both sides, send nothing that is heard.
     pub listeners: Vec<String>,
+    /// Coaching supervisors: hear both sides; the seats hear them, the
+    /// customer (and the recording) does not.
+    pub coaches: Vec<String>,
     /// On hold: the customer hears hold music, nothing else is carried.
     pub held: bool,
     /// Waiting for an agent (queued or ringing): the customer hears the
@@ -106,7 +109,9 @@ pub struct Mix {
 
 impl Mix {
     pub fn has(&self, user: &str) -> bool {
-        self.talkers.iter().any(|(u, _)| u == user) || self.listeners.iter().any(|u| u == user)
+        self.talkers.iter().any(|(u, _)| u == user)
+            || self.listeners.iter().any(|u| u == user)
+            || self.coaches.iter().any(|u| u == user)
     }
 }
 
