@@ -140,6 +140,7 @@ pub const TEMPLATE: &str = r#"# ccdesk agent terminal configuration.
 # delete = "x"
 # wrap_up = "u"
 # chat = "enter"
+# next_chat = "n"
 # up = ["up", "k"]
 # down = ["down", "j"]
 # focus = "tab"

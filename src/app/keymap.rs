@@ -243,6 +243,7 @@ commands! {
     Delete = "delete", [Chord::plain('x')], "delete an ended session from the list";
     WrapUp = "wrap_up", [Chord::plain('u')], "wrap-up: code and notes of the session";
     Chat = "chat", [Chord::code(ChordCode::Enter)], "write in the chat (chat sessions)";
+    NextChat = "next_chat", [Chord::plain('n')], "next chat with unread messages";
     Up = "up", [Chord::code(ChordCode::Up), Chord::plain('k')], "previous session / scroll up";
     Down = "down", [Chord::code(ChordCode::Down), Chord::plain('j')], "next session / scroll down";
     Focus = "focus", [Chord::code(ChordCode::Tab)], "move focus: session list / transcript";
@@ -394,6 +395,7 @@ mod tests {
             ('i', Command::Internal),
             ('s', Command::Status),
             ('x', Command::Delete),
+            ('n', Command::NextChat),
             ('C', Command::Consult),
             ('T', Command::CompleteTransfer),
             ('K', Command::Conference),

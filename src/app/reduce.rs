@@ -21,6 +21,9 @@ mod audio;
 #[cfg(test)]
 mod audio_tests;
 mod board;
+mod chats;
+#[cfg(test)]
+mod chats_tests;
 mod consult;
 #[cfg(test)]
 mod consult_tests;
@@ -101,6 +104,7 @@ pub fn reduce(state: &mut State, action: Action, now: u64) -> Vec<Effect> {
     }
     audio::sync(state, &mut fx);
     directory::sync(state, &mut fx);
+    chats::read(state);
     state.dirty = true;
     fx
 }
@@ -371,6 +375,7 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
                 );
             }
         }
+        Command::NextChat => chats::next(state, now),
         Command::Chat => {
             let Some(s) = selected(state) else {
                 return;

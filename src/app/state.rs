@@ -179,6 +179,9 @@ pub struct Session {
     /// The consult this session is part of (the customer's session or its
     /// consult leg), as the server last showed it.
     pub consult: Option<Consult>,
+    /// A chat's customer messages that arrived while it was not the
+    /// selected session (`chatMessage`); selecting it reads them.
+    pub unread: usize,
 }
 
 impl Session {
@@ -210,6 +213,7 @@ impl Session {
             history: None,
             audio_elsewhere: false,
             consult: None,
+            unread: 0,
         }
     }
 
@@ -276,6 +280,11 @@ impl Session {
 
     pub fn is_ended(&self) -> bool {
         self.phase == Phase::Ended
+    }
+
+    /// A chat in progress (accepted, not ended).
+    pub fn is_open_chat(&self) -> bool {
+        self.kind == CallType::Im && self.phase.is_active()
     }
 
     /// A consult leg (`callIn.consultOf`): the customer's session it is about.
@@ -757,6 +766,16 @@ impl State {
     pub fn selected_index(&self) -> Option<usize> {
         let id = self.selected.as_deref()?;
         self.sessions.iter().position(|s| s.id == id)
+    }
+
+    /// How many chats are in progress (an agent may have several).
+    pub fn open_chats(&self) -> usize {
+        self.sessions.iter().filter(|s| s.is_open_chat()).count()
+    }
+
+    /// Customer messages not read yet, over every chat.
+    pub fn unread(&self) -> usize {
+        self.sessions.iter().map(|s| s.unread).sum()
     }
 
     /// A session is in progress (ringing offers do not count).

@@ -112,6 +112,10 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
     if state.sessions.iter().any(|s| s.phase == Phase::Ringing) {
         cmds.push((Command::Accept, "accept"));
     }
+    if state.unread() > 0 {
+        // Another chat has messages waiting.
+        cmds.push((Command::NextChat, "next chat"));
+    }
     let mut later: Vec<(Command, &str)> = Vec::new();
     let consult = s
         .and_then(|s| state.consult_for(&s.id))
@@ -285,6 +289,13 @@ fn compact(f: &mut Frame, area: Rect, state: &State, theme: &Theme, why: Option<
     let n = state.sessions.len();
     if n > 1 {
         spans.push(Span::styled(format!("{sep}{n} sessions"), theme.dim()));
+    }
+    let unread = state.unread();
+    if unread > 0 {
+        spans.push(Span::styled(
+            format!("{sep}{unread} unread"),
+            theme.unread(),
+        ));
     }
     if let Some(b) = &state.board {
         spans.extend(board::summary(b, theme));

@@ -1,13 +1,31 @@
 //! The session list: every session this agent holds.
 
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, TableState};
 use ratatui::Frame;
 
 use super::text::{age, truncate};
 use super::theme::Theme;
-use crate::app::state::{Focus, State};
+use crate::app::state::{Focus, Session, State};
+
+/// The peer, and for a chat its unread messages after it: `Mia (2)` (the
+/// count is kept when the name is cut).
+fn peer_cell(s: &Session, width: usize, theme: &Theme) -> Cell<'static> {
+    if s.unread == 0 {
+        return Cell::from(truncate(&s.peer(), width, theme.ellipsis()));
+    }
+    let count = format!(" ({})", s.unread);
+    let name = truncate(
+        &s.peer(),
+        width.saturating_sub(count.len()),
+        theme.ellipsis(),
+    );
+    Cell::from(Line::from(vec![
+        Span::raw(name),
+        Span::styled(count, theme.unread()),
+    ]))
+}
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let focused = state.focus == Focus::Queue;
@@ -51,7 +69,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     theme.phase(s.phase),
                 )),
                 Cell::from(theme.session_label(s).chars().take(5).collect::<String>()),
-                Cell::from(truncate(&s.peer(), peer_w, theme.ellipsis())),
+                peer_cell(s, peer_w, theme),
             ];
             if wide {
                 cells.push(Cell::from(Span::styled(

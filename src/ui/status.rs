@@ -149,6 +149,15 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         first.push(Span::styled("not logged in yet", theme.dim()));
     }
+    // Several chats at once: how many (and how many messages wait).
+    let chats = state.open_chats();
+    if chats > 1 {
+        first.push(Span::styled(format!("{sep}{chats} chats"), theme.bold()));
+        let unread = state.unread();
+        if unread > 0 {
+            first.push(Span::styled(format!(", {unread} unread"), theme.unread()));
+        }
+    }
     if let Some(seat) = &state.me.seat {
         // Where the call audio goes, when not this terminal; a desk phone
         // chosen but not registered is an error to see at once.

@@ -58,6 +58,10 @@ impl Theme {
     pub fn info(&self) -> Style {
         self.fg(Color::Yellow)
     }
+    /// A chat's unread count: bold, so it shows without colour too.
+    pub fn unread(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
     pub fn banner(&self) -> Style {
         if self.color {
             Style::default()

@@ -68,8 +68,8 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
                 state,
                 now,
                 format!(
-                    "{kind} from {peer}: {} accepts",
-                    state.keymap.key_label(Command::Accept)
+                    "{kind} from {peer}: {}",
+                    super::chats::accept_words(state, "accepts")
                 ),
             );
             state.info_about = Some(id.clone());
@@ -180,21 +180,7 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
                 asr(s, flow, result);
             }
         }
-        Event::ChatMessage(m) => {
-            let id = m.session_id.clone();
-            if let Some(s) = state.session_mut(&id) {
-                let dup = s
-                    .messages
-                    .iter()
-                    .any(|x| x.timestamp == m.timestamp && x.text == m.text && x.from == m.from);
-                if !dup {
-                    s.messages.push(m);
-                    if s.scroll > 0 {
-                        s.scroll += 1;
-                    }
-                }
-            }
-        }
+        Event::ChatMessage(m) => super::chats::message(state, m),
         Event::SessionUpdated(snap) => {
             let id = snap.session_id.clone();
             let known = state.session(&id).is_some();
