@@ -164,6 +164,7 @@ mod tests {
             attributes: Default::default(),
             consult_of: None,
             callback: None,
+            recording_pauses: Vec::new(),
         };
         let mut out = Vec::new();
         print(std::slice::from_ref(&rec), false, &mut out).unwrap();

@@ -822,6 +822,7 @@ fn snapshot(id: &str, kind: CallType, st: SessionState) -> SessionSnapshot {
         close_by: None,
         messages: vec![],
         consult: None,
+        recording_paused: false,
         monitored_by: Vec::new(),
     }
 }

@@ -326,6 +326,10 @@ pub struct SessionSnapshot {
     /// (boxed: most sessions have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consult: Option<Box<Consult>>,
+    /// Extension: the recording (and the transcript) is paused
+    /// (`Call.pauseRecording`), say while the customer reads a card number.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recording_paused: bool,
     /// Extension: the supervisors monitoring the session and how (the
     /// agent sees who listens, coaches or barged in).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -543,6 +543,8 @@ methods! {
     "Call.completeTransfer" => CallCompleteTransfer(SessionParams), Seat;
     "Call.conference" => CallConference(SessionParams), Seat;
     "Call.cancelConsult" => CallCancelConsult(SessionParams), Seat;
+    "Call.pauseRecording" => CallPauseRecording(SessionParams), Seat;
+    "Call.resumeRecording" => CallResumeRecording(SessionParams), Seat;
     "Contact.history" => ContactHistory(HistoryParams), Seat;
     "Agent.list" => AgentList(NoParams), Seat;
     "Agent.subscribeDirectory" => AgentSubscribeDirectory(NoParams), Seat;

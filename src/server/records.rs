@@ -82,6 +82,19 @@ pub struct SessionRecord {
     /// A queued callback (`Customer.requestCallback`): the number called back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback: Option<String>,
+    /// When the recording and the transcript were paused (card payments).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recording_pauses: Vec<RecordingPause>,
+}
+
+/// A span during which the recording and the transcript were paused
+/// (`Call.pauseRecording` to `Call.resumeRecording`, or the session's end).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordingPause {
+    /// Unix ms.
+    pub start: u64,
+    pub end: u64,
 }
 
 /// One final sentence of a session's transcript.
@@ -208,7 +221,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     wrap_up_notes TEXT,
     attributes    TEXT,
     consult_of    TEXT,
-    callback      TEXT
+    callback      TEXT,
+    recording_pauses TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_ended_at ON sessions(ended_at);
 ";
@@ -247,6 +261,7 @@ impl SqliteRecords {
             "attributes",
             "consult_of",
             "callback",
+            "recording_pauses",
         ] {
             let has = conn
                 .prepare(&format!("SELECT {column} FROM sessions LIMIT 0"))
@@ -316,7 +331,7 @@ const COLUMNS: &str =
     "session_id, type, direction, skill_group, agents, caller, callee, created_at,
     offered_at, accepted_at, ended_at, hold_ms, acw_ms, close_by, main_reason,
     sub_reason, missed_offers, transfers, recording, transcript, uui,
-    wrap_up_code, wrap_up_notes, attributes, consult_of, callback";
+    wrap_up_code, wrap_up_notes, attributes, consult_of, callback, recording_pauses";
 
 fn record_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
     let agents: String = r.get(4)?;
@@ -354,6 +369,10 @@ fn record_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
             .unwrap_or_default(),
         consult_of: r.get(24)?,
         callback: r.get(25)?,
+        recording_pauses: r
+            .get::<_, Option<String>>(26)?
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default(),
     })
 }
 
@@ -416,8 +435,8 @@ fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {
             "INSERT OR REPLACE INTO sessions (session_id, type, direction, skill_group, agents,
                 caller, callee, created_at, offered_at, accepted_at, ended_at, hold_ms, acw_ms,
                 close_by, main_reason, sub_reason, missed_offers, transfers, recording, transcript, uui,
-                wrap_up_code, wrap_up_notes, attributes, consult_of, callback)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+                wrap_up_code, wrap_up_notes, attributes, consult_of, callback, recording_pauses)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
             params![
                 r.session_id,
                 r.kind,
@@ -453,6 +472,11 @@ fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {
                 },
                 r.consult_of,
                 r.callback,
+                if r.recording_pauses.is_empty() {
+                    None
+                } else {
+                    Some(serde_json::to_string(&r.recording_pauses)?)
+                },
             ],
         )?;
     }
@@ -526,6 +550,7 @@ mod tests {
             attributes: [("tier".to_string(), "gold".to_string())].into(),
             consult_of: Some("s-0".into()),
             callback: Some("+1555".into()),
+            recording_pauses: vec![RecordingPause { start: 10, end: 20 }],
         }
     }
 
@@ -548,6 +573,7 @@ mod tests {
         assert_eq!(all[0].transfers, rec("s-1", 100).transfers);
         assert_eq!(all[0].consult_of.as_deref(), Some("s-0"));
         assert_eq!(all[0].callback.as_deref(), Some("+1555"));
+        assert_eq!(all[0].recording_pauses, rec("s-1", 100).recording_pauses);
         assert_eq!(all[0].transcript, rec("s-1", 100).transcript);
         assert_eq!(db.list(150).unwrap().len(), 1);
         assert_eq!(db.get("s-2").unwrap().unwrap().agents, vec!["alice", "bob"]);

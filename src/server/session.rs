@@ -11,7 +11,7 @@ use crate::protocol::{
 };
 
 use super::conn::ConnId;
-use super::records::{TranscriptLine, TransferRecord};
+use super::records::{RecordingPause, TranscriptLine, TransferRecord};
 use super::routing::QueueKey;
 
 /// A sentence being spoken through the text transcript path.
@@ -140,6 +140,11 @@ pub struct Session {
     pub recording: Option<std::path::PathBuf>,
     /// The transcript's final sentences, for the session's record.
     pub transcript: Vec<TranscriptLine>,
+    /// `Call.pauseRecording`: since when (unix ms) the recording and the
+    /// transcript are paused.
+    pub recording_paused: Option<u64>,
+    /// The spans the recording was paused, for the record.
+    pub recording_pauses: Vec<RecordingPause>,
 }
 
 /// Chat lines kept per session for the snapshot.
@@ -207,6 +212,8 @@ impl Session {
             sound: None,
             recording: None,
             transcript: Vec::new(),
+            recording_paused: None,
+            recording_pauses: Vec::new(),
         }
     }
 
@@ -305,6 +312,7 @@ impl Session {
             close_by: self.end.as_ref().map(|e| e.close_by),
             messages: self.messages.clone(),
             consult: None,
+            recording_paused: self.recording_paused.is_some(),
             monitored_by: self
                 .monitors
                 .iter()

@@ -220,6 +220,7 @@ mod tests {
             attributes: Default::default(),
             consult_of: None,
             callback: None,
+            recording_pauses: Vec::new(),
         }
     }
 

@@ -71,6 +71,7 @@ fn leg(
         close_by: None,
         messages: vec![],
         consult: Some(Box::new(consult(phase))),
+        recording_paused: false,
         monitored_by: Vec::new(),
     })
 }

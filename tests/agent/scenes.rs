@@ -219,6 +219,7 @@ pub(crate) fn updated(s: &State, id: &str, f: impl FnOnce(&mut SessionSnapshot))
         close_by: x.close_by,
         messages: x.messages.clone(),
         consult: None,
+        recording_paused: false,
         monitored_by: Vec::new(),
     };
     f(&mut snap);

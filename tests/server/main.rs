@@ -14,6 +14,7 @@ mod contact;
 mod directory;
 mod login;
 mod media;
+mod pci;
 mod phones;
 mod queues;
 mod records;

@@ -100,6 +100,7 @@ fn snapshot(id: &str, st: SessionState, muted: bool) -> SessionSnapshot {
         close_by: None,
         consult: None,
         messages: vec![],
+        recording_paused: false,
         monitored_by: Vec::new(),
     }
 }

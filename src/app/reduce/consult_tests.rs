@@ -63,6 +63,7 @@ fn customer(state: SessionState, c: Option<Consult>) -> Action {
         close_by: None,
         messages: vec![],
         consult: c.map(Box::new),
+        recording_paused: false,
         monitored_by: Vec::new(),
     })
 }
@@ -97,6 +98,7 @@ fn leg(state: SessionState, peer: &str, c: Option<Consult>) -> Action {
         close_by: None,
         messages: vec![],
         consult: c.map(Box::new),
+        recording_paused: false,
         monitored_by: Vec::new(),
     })
 }
@@ -765,6 +767,7 @@ fn an_outside_number_is_consulted_like_a_colleague() {
             close_by: None,
             messages: vec![],
             consult: Some(Box::new(number.clone())),
+            recording_paused: false,
             monitored_by: Vec::new(),
         }),
         T0 + 5_000,

@@ -32,6 +32,8 @@ impl Center {
             Request::CallCompleteTransfer(p) => self.complete_transfer(user, &p.session_id),
             Request::CallConference(p) => self.conference(user, &p.session_id),
             Request::CallCancelConsult(p) => self.cancel_consult(user, &p.session_id),
+            Request::CallPauseRecording(p) => self.pause_recording(user, &p.session_id, true),
+            Request::CallResumeRecording(p) => self.pause_recording(user, &p.session_id, false),
             other => Err(misrouted(other)),
         }
     }

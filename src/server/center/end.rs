@@ -24,6 +24,7 @@ impl Center {
             return 0;
         }
         let was_talking = s.in_progress();
+        self.close_recording_pause(sid, now_ms);
         self.kpi_ended(sid);
         self.dequeue(sid);
         let Some(s) = self.sessions.get_mut(sid) else {
@@ -243,5 +244,6 @@ pub(super) fn record_of(s: &Session) -> SessionRecord {
         attributes: s.call_in.attributes.clone(),
         consult_of: s.consult_of.clone(),
         callback: s.callback.clone(),
+        recording_pauses: s.recording_pauses.clone(),
     }
 }

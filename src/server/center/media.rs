@@ -330,6 +330,7 @@ pub(super) fn mix_of(s: &Session) -> Mix {
         talkers,
         listeners: monitors(MonitorMode::Listen),
         coaches: monitors(MonitorMode::Coach),
+        recording_paused: s.recording_paused.is_some(),
         held: s.state == SessionState::Held,
         waiting: matches!(s.state, SessionState::Queued | SessionState::Ringing),
         sound: s.sound.clone(),

@@ -38,6 +38,7 @@ mod media;
 mod offer;
 mod outbox;
 mod phone;
+mod recording;
 mod speech;
 mod supervisor;
 mod video;

@@ -5,6 +5,10 @@ use super::*;
 
 impl Center {
     pub(super) fn speak(&mut self, sid: &str, flow: Flow, text: &str) {
+        // Paused for a card payment: nothing is written down.
+        if self.recording_paused(sid) {
+            return;
+        }
         let Some(s) = self.sessions.get_mut(sid) else {
             return;
         };
@@ -31,6 +35,9 @@ impl Center {
     /// One `asr` slice, recognised or from text: to the parties and the
     /// monitors, and the finals to the session's record.
     pub(super) fn send_asr(&mut self, sid: &str, flow: Flow, result: AsrResult) {
+        if self.recording_paused(sid) {
+            return;
+        }
         let Some(s) = self.sessions.get_mut(sid) else {
             return;
         };

@@ -615,7 +615,14 @@ impl Task {
 
         // The transcript: every frame of both sides, silence included (the
         // recogniser's clock is the frame count).
-        if let Some(asr) = &self.asr {
+        // Paused for a card payment: the recogniser and the recording get
+        // silence (their clocks run on).
+        let paused = self.mix.recording_paused;
+        if let Some(asr) = self.asr.as_ref().filter(|_| paused) {
+            const QUIET: [i16; crate::speech::FRAME_SAMPLES] = [0; crate::speech::FRAME_SAMPLES];
+            asr.inbound.push(&QUIET);
+            asr.outbound.push(&QUIET);
+        } else if let Some(asr) = &self.asr {
             const QUIET: [i16; crate::speech::FRAME_SAMPLES] = [0; crate::speech::FRAME_SAMPLES];
             asr.inbound
                 .push(customer_says.as_ref().map_or(&QUIET[..], |h| &h.pcm));
@@ -630,8 +637,15 @@ impl Task {
         // The recording: left the customer, right what the customer hears.
         if let Some(w) = self.wav.as_mut() {
             let n = frame_len(RATE);
-            let left = customer_says.as_ref().map(|h| h.pcm.as_slice());
-            let right = mix_pcm(&customer_hears);
+            let left = customer_says
+                .as_ref()
+                .map(|h| h.pcm.as_slice())
+                .filter(|_| !paused);
+            let right = if paused {
+                Vec::new()
+            } else {
+                mix_pcm(&customer_hears)
+            };
             // hound's 16-bit writer: one bounds check for the frame, not
             // one call per sample.
             let mut frame = w.get_i16_writer(2 * n as u32);

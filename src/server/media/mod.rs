@@ -96,6 +96,8 @@ pub struct Mix {
     /// Coaching supervisors: hear both sides; the seats hear them, the
     /// customer (and the recording) does not.
     pub coaches: Vec<String>,
+    /// The recording and the recogniser get silence (`Call.pauseRecording`).
+    pub recording_paused: bool,
     /// On hold: the customer hears hold music, nothing else is carried.
     pub held: bool,
     /// Waiting for an agent (queued or ringing): the customer hears the
