@@ -21,6 +21,9 @@ mod audio;
 #[cfg(test)]
 mod audio_tests;
 mod board;
+mod callback;
+#[cfg(test)]
+mod callback_tests;
 mod chats;
 #[cfg(test)]
 mod chats_tests;

@@ -282,6 +282,11 @@ impl Session {
         self.phase == Phase::Ended
     }
 
+    /// A queued callback (`callIn.callback`): the number the accept dials.
+    pub fn callback(&self) -> Option<&str> {
+        self.call_in.callback.as_deref()
+    }
+
     /// A chat in progress (accepted, not ended).
     pub fn is_open_chat(&self) -> bool {
         self.kind == CallType::Im && self.phase.is_active()

@@ -28,7 +28,11 @@ pub fn phase_text(s: &Session, now: u64) -> String {
             Some(d) => format!("ringing {}s left", d.saturating_sub(now).div_ceil(1000)),
             None => "ringing".into(),
         },
-        Phase::Dialing => format!("dialing {}", clock(now.saturating_sub(s.started_at))),
+        // A callback dials the caller back: their phone rings.
+        Phase::Dialing => match s.callback() {
+            Some(n) => format!("calling back {n} (ringing)"),
+            None => format!("dialing {}", clock(now.saturating_sub(s.started_at))),
+        },
         Phase::Talking => {
             let t = clock(now.saturating_sub(s.accepted_at.unwrap_or(s.started_at)));
             format!("talking {t}")
@@ -111,12 +115,21 @@ fn session_lines(
         ));
     }
     if s.phase == Phase::Ringing {
+        let verb = if s.callback().is_some() {
+            "calls back"
+        } else {
+            "accept"
+        };
         first.push(Span::styled(
-            format!("  {} accept", state.keymap.key_label(Command::Accept)),
+            format!("  {} {verb}", state.keymap.key_label(Command::Accept)),
             theme.key(),
         ));
     }
     let mut second: Vec<Span> = Vec::new();
+    // The number a callback dials (the first line says it while dialing).
+    if let Some(n) = s.callback().filter(|_| s.phase != Phase::Dialing) {
+        second.push(Span::styled(format!("callback to {n}{sep}"), theme.info()));
+    }
     let dir = match s.direction {
         Direction::Inbound => "in",
         Direction::Outbound => "out",

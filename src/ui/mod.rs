@@ -109,8 +109,17 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
     let km = &state.keymap;
     let s = state.selected_session();
     let mut cmds: Vec<(Command, &str)> = Vec::new();
-    if state.sessions.iter().any(|s| s.phase == Phase::Ringing) {
-        cmds.push((Command::Accept, "accept"));
+    // What the accept key takes: the selected offer, else the first.
+    let offer = s
+        .filter(|s| s.phase == Phase::Ringing)
+        .or_else(|| state.sessions.iter().find(|s| s.phase == Phase::Ringing));
+    if let Some(o) = offer {
+        let label = if o.callback().is_some() {
+            "call back"
+        } else {
+            "accept"
+        };
+        cmds.push((Command::Accept, label));
     }
     if state.unread() > 0 {
         // Another chat has messages waiting.

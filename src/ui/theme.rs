@@ -165,11 +165,15 @@ impl Theme {
     }
 
     /// A session's kind as labelled on screen: a consult leg is a
-    /// consult, not just an internal call.
+    /// consult, not just an internal call; a queued callback is a
+    /// callback, not just a phone call.
     pub fn session_label(&self, s: &crate::app::state::Session) -> &'static str {
-        match s.consult_of() {
-            Some(_) => "CONSULT",
-            None => self.kind_label(s.kind),
+        if s.consult_of().is_some() {
+            "CONSULT"
+        } else if s.callback().is_some() {
+            "CALLBACK"
+        } else {
+            self.kind_label(s.kind)
         }
     }
 

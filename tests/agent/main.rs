@@ -2,6 +2,7 @@
 //! runs of the real binary in a pseudo-terminal against a real server.
 
 mod board_screens;
+mod callback_screens;
 mod chats_screens;
 mod consult_screens;
 mod e2e;

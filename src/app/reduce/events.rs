@@ -47,9 +47,11 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
                 Some(about) => format!("{} about {about}", s.peer()),
                 None => s.peer(),
             };
-            let kind = match s.consult_of() {
-                Some(_) => "consult",
-                None => super::super::state::kind_word(s.kind),
+            let callback = s.callback().map(str::to_string);
+            let kind = match (s.consult_of(), &callback) {
+                (Some(_), _) => "consult",
+                (None, Some(_)) => "callback",
+                (None, None) => super::super::state::kind_word(s.kind),
             };
             let contact = history_contact(s);
             focus_on(state, &id);
@@ -64,23 +66,29 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
                     fx,
                 );
             }
-            info(
-                state,
-                now,
-                format!(
-                    "{kind} from {peer}: {}",
-                    super::chats::accept_words(state, "accepts")
+            let (text, title) = match &callback {
+                Some(n) => (
+                    format!(
+                        "callback to {n} ({peer}): {}",
+                        super::chats::accept_words(state, "calls back")
+                    ),
+                    format!("ccdesk: callback to {n}"),
                 ),
-            );
+                None => (
+                    format!(
+                        "{kind} from {peer}: {}",
+                        super::chats::accept_words(state, "accepts")
+                    ),
+                    format!("ccdesk: {kind}"),
+                ),
+            };
+            info(state, now, text);
             state.info_about = Some(id.clone());
             if !state.settings.disable_ringtone {
                 fx.push(Effect::Bell);
             }
             if !state.settings.disable_notification {
-                fx.push(Effect::Notify {
-                    title: format!("ccdesk: {kind}"),
-                    body: peer,
-                });
+                fx.push(Effect::Notify { title, body: peer });
             }
         }
         Event::UserAccessed {
@@ -89,10 +97,18 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
         } => {
             let other_tab = tab_uuid.is_some() && tab_uuid != state.me.tab_uuid;
             if let Some(s) = state.session_mut(&session_id) {
-                s.phase = Phase::Talking;
+                // A callback's accept dials the caller: talking starts
+                // when they answer (`calloutAccepted`).
+                let calling_back =
+                    s.callback().is_some() && matches!(s.phase, Phase::Ringing | Phase::Dialing);
+                s.phase = if calling_back {
+                    Phase::Dialing
+                } else {
+                    Phase::Talking
+                };
                 s.audio_elsewhere = other_tab;
                 s.ring_deadline = None;
-                if s.accepted_at.is_none() {
+                if s.accepted_at.is_none() && !calling_back {
                     s.accepted_at = Some(now);
                 }
             }
@@ -134,11 +150,12 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
                     s.accepted_at = Some(now);
                 }
             }
-            let peer = state
+            let (peer, callback) = state
                 .session(&session_id)
-                .map(|s| s.peer())
+                .map(|s| (s.peer(), s.callback().is_some()))
                 .unwrap_or_default();
-            info(state, now, format!("{peer} answered"));
+            let what = if callback { " the callback" } else { "" };
+            info(state, now, format!("{peer} answered{what}"));
         }
         Event::Transfer { session_id } => {
             if let Some(s) = state.session_mut(&session_id) {
@@ -184,6 +201,7 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
         Event::SessionUpdated(snap) => {
             let id = snap.session_id.clone();
             let known = state.session(&id).is_some();
+            let was_callback = state.session(&id).is_some_and(|s| s.callback().is_some());
             let s = upsert(
                 state,
                 &id,
@@ -196,6 +214,8 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
             if !known {
                 focus_on(state, &id);
                 super::consult::arrived(state, &id, now);
+            } else if !was_callback {
+                super::callback::requested(state, &id, now);
             }
         }
         Event::Digits {
