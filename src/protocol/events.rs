@@ -390,6 +390,18 @@ pub enum Event {
     /// Extension: a seat's session changed state (hold, mute, camera), sent
     /// to every tab of the agent so that all tabs agree.
     SessionUpdated(SessionSnapshot),
+    /// Extension, to supervisors: an agent asks for help.
+    HelpRequested {
+        user_id: String,
+        #[serde(flatten)]
+        request: super::wallboard::HelpRequest,
+    },
+    /// Extension, to the agent and the supervisors: a supervisor
+    /// acknowledged the agent's request for help.
+    HelpAcknowledged {
+        user_id: String,
+        by: String,
+    },
     /// Trunk: an agent called out.
     Dial {
         session_id: String,
@@ -454,6 +466,8 @@ impl Event {
             Event::Asr { .. } => "asr",
             Event::ChatMessage(_) => "chatMessage",
             Event::SessionUpdated(_) => "sessionUpdated",
+            Event::HelpRequested { .. } => "helpRequested",
+            Event::HelpAcknowledged { .. } => "helpAcknowledged",
             Event::Dial { .. } => "dial",
             Event::Digits { .. } => "digits",
             Event::Wallboard(_) => "wallboard",

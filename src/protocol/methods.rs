@@ -36,6 +36,24 @@ pub struct CallbackParams {
     pub phone_number: Option<String>,
 }
 
+/// `Agent.requestHelp` (extension): the agent asks a supervisor for help,
+/// about one of their sessions or not, with a short text.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelpParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// `{userId}`: a seat that a supervisor method acts on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserParams {
+    pub user_id: String,
+}
+
 /// Methods without parameters accept `{}` (or no `params` at all).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NoParams {}
@@ -566,10 +584,12 @@ methods! {
     "Agent.setStatus" => AgentSetStatus(SetStatusParams), Seat;
     "Agent.getStatus" => AgentGetStatus(NoParams), Seat;
     "Agent.setServerType" => AgentSetServerType(SetServerTypeParams), Seat;
+    "Agent.requestHelp" => AgentRequestHelp(HelpParams), Seat;
     "Supervisor.listSessions" => SupervisorListSessions(NoParams), Supervisor;
     "Supervisor.stopMonitor" => SupervisorStopMonitor(SessionParams), Supervisor;
     "Supervisor.subscribe" => SupervisorSubscribe(NoParams), Supervisor;
     "Supervisor.unsubscribe" => SupervisorUnsubscribe(NoParams), Supervisor;
+    "Supervisor.ackHelp" => SupervisorAckHelp(UserParams), Supervisor;
     "Media.offer" => MediaOffer(MediaOfferParams), Seat;
     "Customer.call" => CustomerCall(CustomerCallParams), Trunk;
     "Customer.hangUp" => CustomerHangUp(SessionParams), Trunk;

@@ -29,6 +29,22 @@ pub struct BoardAgent {
     /// The session ringing at the seat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer_id: Option<String>,
+    /// The seat asked for help (`Agent.requestHelp`) and no supervisor has
+    /// acknowledged it yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<HelpRequest>,
+}
+
+/// Extension: an agent's request for help.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelpRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// When it was asked (unix ms).
+    pub at: u64,
 }
 
 /// One skill group on the wallboard.

@@ -52,6 +52,8 @@ pub struct Agent {
     pub server_type: SeatType,
     /// Desk phones (SIP contacts) registered for the seat.
     pub desk_phones: u32,
+    /// The seat's request for help, until a supervisor acknowledges it.
+    pub help: Option<crate::protocol::HelpRequest>,
 }
 
 impl Agent {
@@ -81,6 +83,7 @@ impl Agent {
             no_answer_until: None,
             server_type: SeatType::default(),
             desk_phones: 0,
+            help: None,
         }
     }
 

@@ -230,6 +230,8 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
         Event::Dial { .. }
         | Event::Wallboard(_)
         | Event::RingPhone { .. }
-        | Event::PhoneHangUp { .. } => {}
+        | Event::PhoneHangUp { .. }
+        | Event::HelpRequested { .. }
+        | Event::HelpAcknowledged { .. } => {}
     }
 }

@@ -23,6 +23,7 @@ impl Center {
                 Ok(Some(v))
             }
             Request::AgentSetServerType(p) => self.set_server_type(user, p),
+            Request::AgentRequestHelp(p) => self.request_help(user, p),
             Request::AgentList(_) => Ok(Some(json!({ "agents": self.directory_agents() }))),
             other => Err(misrouted(other)),
         }

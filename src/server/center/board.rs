@@ -125,6 +125,7 @@ impl Center {
             connected: !a.tabs.is_empty(),
             session_id: a.active.clone().or_else(|| a.chats.first().cloned()),
             offer_id: a.offer.clone(),
+            help: a.help.clone(),
         })
     }
 

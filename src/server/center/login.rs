@@ -203,6 +203,7 @@ impl Center {
             a.rest_reason = None;
             a.status_since = self.clock.instant();
             a.acw_for = None;
+            a.help = None;
         }
     }
 }

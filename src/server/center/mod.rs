@@ -32,6 +32,7 @@ mod consult;
 mod customer;
 mod directory;
 mod end;
+mod help;
 mod history;
 mod login;
 mod media;

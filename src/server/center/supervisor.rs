@@ -18,6 +18,7 @@ impl Center {
                 self.unsubscribe(conn);
                 Ok(None)
             }
+            Request::SupervisorAckHelp(p) => self.ack_help(user, p),
             Request::SupervisorStopMonitor(p) => {
                 let watching = self
                     .agents
