@@ -32,7 +32,8 @@ pub(crate) struct Center {
     rt: tokio::runtime::Runtime,
     cfg: ServerConfig,
     _server: Server,
-    _dir: tempfile::TempDir,
+    /// Where the server keeps its records.
+    dir: tempfile::TempDir,
     /// The address agents connect to (the proxy).
     url: String,
     /// The server's own address (for trunks and checks).
@@ -42,6 +43,12 @@ pub(crate) struct Center {
 
 impl Center {
     pub(crate) fn start() -> Center {
+        Center::start_with(|_| {})
+    }
+
+    /// A center whose config (`config/server.toml` as the tests run it)
+    /// `edit` changes first.
+    pub(crate) fn start_with(edit: impl FnOnce(&mut ServerConfig)) -> Center {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -53,6 +60,7 @@ impl Center {
         // The screens are checked for the customer's exact words.
         cfg.speech.recognition = false;
         cfg.speech.synthesis = false;
+        edit(&mut cfg);
         let dir = tempfile::tempdir().expect("tempdir");
         let records = SqliteRecords::open_dir(dir.path()).expect("records");
         let (cut, cut_rx) = watch::channel(0u64);
@@ -70,9 +78,15 @@ impl Center {
             rt,
             cfg,
             _server: server,
-            _dir: dir,
+            dir,
             cut,
         }
+    }
+
+    /// The server's records of ended sessions (written before anyone is
+    /// told a session ended).
+    pub(crate) fn records(&self) -> SqliteRecords {
+        SqliteRecords::open_dir(self.dir.path()).expect("records")
     }
 
     fn token(&self, user: &str) -> String {
@@ -566,7 +580,19 @@ fn plain_ccdesk_runs_the_agent_from_the_config_file_with_its_keys() {
 
 #[test]
 fn a_consult_rings_a_colleague_becomes_a_conference_and_hands_the_customer_over() {
-    let center = Center::start();
+    // Support's calls are wrapped up with a code, which holds after-call
+    // work open until one is set.
+    let center = Center::start_with(|cfg| {
+        cfg.center.after_call_work = 120;
+        for g in cfg.skill_groups.iter_mut().filter(|g| g.id == "support") {
+            g.wrap_up_codes = vec![
+                "Resolved".into(),
+                "Escalated".into(),
+                "Callback needed".into(),
+            ];
+            g.wrap_up_required = true;
+        }
+    });
     let mut trunk = center.peer("pstn", false);
     let sam = center.peer("sam", false);
     let a = center.agent("alice", &[], None);
@@ -616,9 +642,47 @@ fn a_consult_rings_a_colleague_becomes_a_conference_and_hands_the_customer_over(
         s.contains("PHONE 138****3333 · talking") && s.contains("audio ok")
     });
     assert_eq!(sam.session_state(&sid), "talking");
+
+    // alice wraps the call up: the dialog opened by itself; she leaves it
+    // for later, then u brings it back and she picks Escalated.
+    p.wait_text("Wrap-up");
+    p.wait_text("wrap-up code needed (u)");
+    p.esc();
+    p.wait_gone("Wrap-up");
+    p.key("u");
+    p.wait_text("Wrap-up");
+    p.down();
+    p.wait_text("▶ Escalated");
+    p.enter();
+    p.wait_text("wrap-up: Escalated");
+
     q.key("h");
-    q.wait_text("ended");
+    q.wait_text("138****3333 · ended after");
     assert_eq!(sam.session_state(&sid), "gone");
+    // The record: both agents, the hand-over after the consult, alice's code.
+    let records = center.records();
+    let rec = records
+        .get(&sid)
+        .expect("records")
+        .expect("the customer's session is recorded");
+    assert_eq!(rec.agents, ["alice", "bob"]);
+    assert_eq!(rec.wrap_up_code.as_deref(), Some("Escalated"));
+    assert_eq!(rec.transfers.len(), 1, "{:?}", rec.transfers);
+    let t = &rec.transfers[0];
+    assert_eq!(
+        (t.from.as_str(), t.to_user.as_deref()),
+        ("alice", Some("bob"))
+    );
+    let leg = t
+        .consult
+        .as_deref()
+        .expect("the hand-over names the consult leg");
+    let leg = records
+        .get(leg)
+        .expect("records")
+        .expect("the consult leg is recorded");
+    assert_eq!(leg.kind, "internal");
+    assert_eq!(leg.consult_of.as_deref(), Some(sid.as_str()));
 }
 
 /// `ccdesk demo` in a pseudo-terminal, in real time (training: the caller
