@@ -6,6 +6,7 @@ mod callback_screens;
 mod chats_screens;
 mod consult_screens;
 mod e2e;
+mod e2e_offers;
 mod pty;
 mod scenes;
 mod screens;
