@@ -137,14 +137,14 @@ impl Write {
     }
 }
 
-/// Reads a contact's earlier sessions, beside the writer (the center asks
-/// it off its own task).
-pub trait ContactHistory: Send {
+/// Reads the records beside the writer (the center asks it off its own
+/// task): a contact's earlier sessions.
+pub trait RecordReader: Send {
     /// `caller`'s sessions, newest first, at most `limit`.
     fn history(&mut self, caller: &str, limit: usize) -> anyhow::Result<Vec<SessionRecord>>;
 }
 
-impl ContactHistory for SqliteRecords {
+impl RecordReader for SqliteRecords {
     fn history(&mut self, caller: &str, limit: usize) -> anyhow::Result<Vec<SessionRecord>> {
         SqliteRecords::history(self, caller, limit)
     }
@@ -183,8 +183,8 @@ pub trait RecordStore: Send {
     fn recordings_dir(&self) -> Option<PathBuf> {
         None
     }
-    /// A reader of contacts' history (None: the store keeps none to read).
-    fn history_reader(&self) -> Option<Box<dyn ContactHistory>> {
+    /// A reader of the records (None: the store keeps none to read).
+    fn reader(&self) -> Option<Box<dyn RecordReader>> {
         None
     }
 }
@@ -418,7 +418,7 @@ impl RecordStore for SqliteRecords {
 
     /// A second connection to the same database, for reading (WAL lets it
     /// read while the writer writes).
-    fn history_reader(&self) -> Option<Box<dyn ContactHistory>> {
+    fn reader(&self) -> Option<Box<dyn RecordReader>> {
         match SqliteRecords::open(&self.path) {
             Ok(r) => Some(Box::new(r)),
             Err(e) => {

@@ -37,7 +37,7 @@ impl Center {
                 "Contact.history: parameter `limit` must be 1 to {MAX_HISTORY}, not {limit}"
             )));
         }
-        let Some(reader) = self.history.clone() else {
+        let Some(reader) = self.reader.clone() else {
             return Err(ProtoError::invalid_state(
                 "this server keeps no records to read history from",
             ));

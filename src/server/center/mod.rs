@@ -215,8 +215,8 @@ pub struct Center {
     store: Option<Box<dyn RecordStore>>,
     /// Connections watching the directory, and what they were sent.
     directory: directory::DirectorySubs,
-    /// Reads contacts' history from the records (`Contact.history`).
-    history: Option<Arc<std::sync::Mutex<Box<dyn super::records::ContactHistory>>>>,
+    /// Reads the records (`Contact.history`).
+    reader: Option<Arc<std::sync::Mutex<Box<dyn super::records::RecordReader>>>>,
     writer: Option<writer::RecordWriter>,
     conns: HashMap<ConnId, Conn>,
     trunks: Vec<ConnId>,
@@ -282,12 +282,12 @@ impl Center {
             None
         };
         let speech = crate::server::speech::Speech::load(&cfg.speech);
-        let history = records
-            .history_reader()
+        let reader = records
+            .reader()
             .map(|r| Arc::new(std::sync::Mutex::new(r)));
         Center {
             directory: Default::default(),
-            history,
+            reader,
             speech,
             cfg,
             clock,
