@@ -21,6 +21,8 @@ mod audio;
 #[cfg(test)]
 mod audio_tests;
 mod board;
+#[cfg(test)]
+mod board_tests;
 mod callback;
 #[cfg(test)]
 mod callback_tests;
