@@ -10,6 +10,7 @@ pub mod media;
 pub mod memory;
 pub mod protocol;
 pub mod records_cli;
+pub mod report_cli;
 pub mod server;
 pub mod sim;
 pub mod speech;

@@ -65,6 +65,23 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Figures of a period from the session records (the wallboard's
+    /// definitions): offered, answered, abandoned, service level, ASA, AHT,
+    /// transfers and wrap-up codes.
+    Report {
+        #[arg(long, default_value = "config/server.toml")]
+        config: PathBuf,
+        /// Sessions that ended since then: an RFC 3339 time or a duration
+        /// back from now (90m, 2h, 1d).
+        #[arg(long, default_value = "1d")]
+        since: String,
+        /// A row per agent, skill group, hour (UTC) or wrap-up code; one
+        /// row for everything when not given.
+        #[arg(long, value_parser = ["agent", "group", "hour", "wrapup"])]
+        by: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ccdesk::report_cli::Format,
+    },
     /// Load generator: N agents and a trunk placing R calls a second against a
     /// fresh server process; prints latency percentiles, throughput and RSS.
     Bench(ccdesk::bench::BenchArgs),
@@ -214,6 +231,26 @@ fn run(command: Cmd) -> anyhow::Result<()> {
             };
             let rows = db.list(since_ms)?;
             ccdesk::records_cli::print(&rows, json, &mut std::io::stdout())?;
+            Ok(())
+        }
+        Cmd::Report {
+            config,
+            since,
+            by,
+            format,
+        } => {
+            let cfg = ServerConfig::load(&config)?;
+            let db = SqliteRecords::open_dir(&cfg.data_dir()?)?;
+            let by = by
+                .as_deref()
+                .and_then(ccdesk::protocol::ReportBy::parse)
+                .unwrap_or_default();
+            let rows = ccdesk::server::report::report(
+                &db.list(parse_since(&since)?)?,
+                by,
+                cfg.center.service_level_threshold * 1000,
+            );
+            ccdesk::report_cli::print(&rows, format, &mut std::io::stdout())?;
             Ok(())
         }
         Cmd::Bench(args) => {

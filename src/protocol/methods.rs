@@ -590,6 +590,7 @@ methods! {
     "Supervisor.subscribe" => SupervisorSubscribe(NoParams), Supervisor;
     "Supervisor.unsubscribe" => SupervisorUnsubscribe(NoParams), Supervisor;
     "Supervisor.ackHelp" => SupervisorAckHelp(UserParams), Supervisor;
+    "Supervisor.report" => SupervisorReport(super::report::ReportParams), Supervisor;
     "Media.offer" => MediaOffer(MediaOfferParams), Seat;
     "Customer.call" => CustomerCall(CustomerCallParams), Trunk;
     "Customer.hangUp" => CustomerHangUp(SessionParams), Trunk;

@@ -5,11 +5,13 @@
 mod decode;
 mod events;
 mod methods;
+mod report;
 mod wallboard;
 
 pub use decode::{decode_request, shorten as shorten_for_error, DecodeError};
 pub use events::*;
 pub use methods::*;
+pub use report::*;
 pub use wallboard::*;
 
 use serde::{Deserialize, Serialize};

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod kpi;
 pub mod media;
 pub mod records;
+pub mod report;
 pub mod routing;
 pub mod session;
 pub mod sip;

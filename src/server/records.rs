@@ -138,15 +138,20 @@ impl Write {
 }
 
 /// Reads the records beside the writer (the center asks it off its own
-/// task): a contact's earlier sessions.
+/// task): a contact's earlier sessions, and the sessions of a period.
 pub trait RecordReader: Send {
     /// `caller`'s sessions, newest first, at most `limit`.
     fn history(&mut self, caller: &str, limit: usize) -> anyhow::Result<Vec<SessionRecord>>;
+    /// The sessions that ended since `since_ms`, oldest first (reports).
+    fn ended_since(&mut self, since_ms: u64) -> anyhow::Result<Vec<SessionRecord>>;
 }
 
 impl RecordReader for SqliteRecords {
     fn history(&mut self, caller: &str, limit: usize) -> anyhow::Result<Vec<SessionRecord>> {
         SqliteRecords::history(self, caller, limit)
+    }
+    fn ended_since(&mut self, since_ms: u64) -> anyhow::Result<Vec<SessionRecord>> {
+        self.list(since_ms)
     }
 }
 

@@ -19,6 +19,7 @@ mod pci;
 mod phones;
 mod queues;
 mod records;
+mod report;
 mod routing;
 mod sip;
 mod speech;

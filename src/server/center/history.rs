@@ -1,7 +1,8 @@
-//! `Contact.history`: a contact's earlier sessions from the records, read
-//! off the actor (a blocking task on a connection of its own), so a slow
-//! disk never holds up the center. The answer goes straight to the
-//! connection, as `Media.offer`'s does.
+//! `Contact.history` and `Supervisor.report`: a contact's earlier sessions,
+//! and the figures of a period, from the records, read off the actor (a
+//! blocking task on a connection of its own), so a slow disk never holds
+//! up the center. The answer goes straight to the connection, as
+//! `Media.offer`'s does.
 
 use super::*;
 use crate::protocol::{HistoryEntry, HistoryParams, DEFAULT_HISTORY, MAX_HISTORY};
@@ -54,6 +55,57 @@ impl Center {
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "Contact.history: the records could not be read");
+                    Response::error(
+                        id,
+                        &ProtoError::new(
+                            ErrorCode::Internal,
+                            format!("the records could not be read: {e}"),
+                        ),
+                    )
+                }
+            };
+            let _ = tx.blocking_send(Outbound::Text(resp.to_json().into()));
+        });
+        Ok(())
+    }
+}
+
+impl Center {
+    /// `Supervisor.report`: the figures of the sessions that ended since
+    /// `since` (default: since the wallboard's day started).
+    pub(super) fn report(
+        &mut self,
+        conn: ConnId,
+        id: Value,
+        p: &ReportParams,
+    ) -> Result<(), ProtoError> {
+        let Some(c) = self.conns.get(&conn) else {
+            return Err(ProtoError::unauthorized("log in first"));
+        };
+        let tx = c.tx.clone();
+        let Some(reader) = self.reader.clone() else {
+            return Err(ProtoError::invalid_state(
+                "this server keeps no records to report from",
+            ));
+        };
+        let now = self.clock.now_ms();
+        let since = p
+            .since
+            .unwrap_or_else(|| self.board.kpi_at(now).day_start());
+        let by = p.by;
+        let threshold_ms = self.cfg.center.service_level_threshold * 1000;
+        tokio::task::spawn_blocking(move || {
+            let read = reader
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .ended_since(since);
+            let resp = match read {
+                Ok(recs) => {
+                    let rows = crate::server::report::report(&recs, by, threshold_ms);
+                    Response::ok(id, Some(json!({ "since": since, "rows": rows })))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "Supervisor.report: the records could not be read");
                     Response::error(
                         id,
                         &ProtoError::new(

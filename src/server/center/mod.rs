@@ -282,9 +282,7 @@ impl Center {
             None
         };
         let speech = crate::server::speech::Speech::load(&cfg.speech);
-        let reader = records
-            .reader()
-            .map(|r| Arc::new(std::sync::Mutex::new(r)));
+        let reader = records.reader().map(|r| Arc::new(std::sync::Mutex::new(r)));
         Center {
             directory: Default::default(),
             reader,
@@ -361,6 +359,9 @@ impl Center {
                     // Answered by the records' reader, off the actor.
                     Request::ContactHistory(p) => {
                         self.contact_history(conn, id.clone(), &p).err().map(Err)
+                    }
+                    Request::SupervisorReport(p) => {
+                        self.report(conn, id.clone(), &p).err().map(Err)
                     }
                     req => Some(self.request(conn, &req)),
                 };
