@@ -144,17 +144,21 @@ async fn a_coach_is_heard_by_the_agent_only_and_a_barge_by_everyone() {
         .position(|x| *x == Some(1500.0))
         .expect("sam barged");
     assert!(first_700 < first_1500, "{w:?}");
+    // A coach heard by the customer would mix with alice for the whole
+    // 1.5 s of coaching; a window or two of a dropout or of the switch to
+    // barge may read as mixed too.
     let mixed = w[first_700..first_1500]
-        .iter()
-        .filter(|x| **x == Some(0.0))
-        .count();
+        .split(|x| *x != Some(0.0))
+        .map(<[_]>::len)
+        .max()
+        .unwrap_or(0);
     let alone = w[first_700..first_1500]
         .iter()
         .filter(|x| **x == Some(700.0))
         .count();
     assert!(
         alone >= 15 && mixed <= 2,
-        "the customer heard alice alone while sam coached: {alone} windows of her, {mixed} mixed: {w:?}"
+        "the customer heard alice alone while sam coached: {alone} windows of her, at most {mixed} mixed in a row: {w:?}"
     );
     assert!(has_tone(&right, 1500.0, &TONES));
 }
