@@ -28,6 +28,8 @@ use super::config::{Role, ServerConfig};
 /// What every connection task shares.
 pub struct ServerCtx {
     pub cfg: Arc<ServerConfig>,
+    /// The users as they are now (supervisors change them).
+    pub users: Arc<super::users::Users>,
     pub clock: Clock,
     pub center: CenterHandle,
     pub next_conn: AtomicU64,
@@ -312,7 +314,7 @@ fn on_text(
                 ));
                 return Step::ReplyAndClose(vec![Response::error(id, &err).to_json()]);
             }
-            let Some(user) = ctx.cfg.user(&p.user_id) else {
+            let Some(user) = ctx.users.get(&p.user_id) else {
                 let err = ProtoError::unauthorized(format!(
                     "unknown user `{}`",
                     crate::protocol::shorten_for_error(&p.user_id)

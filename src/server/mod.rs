@@ -16,6 +16,7 @@ pub mod session;
 pub mod sip;
 pub mod speech;
 pub mod tracked;
+pub mod users;
 pub mod writer;
 
 use std::net::SocketAddr;
@@ -51,11 +52,13 @@ impl Server {
         media::start_runtime(cfg.media.threads);
         let cfg = Arc::new(cfg);
         let clock = Clock::new();
-        let center = Center::new(cfg.clone(), clock, records).spawn();
+        let users = users::Users::new(cfg.users.clone());
+        let center = Center::new(cfg.clone(), clock, records, users.clone()).spawn();
         // Parsing a large config leaves freed heap behind: hand it back.
         crate::memory::give_back();
         let ctx = Arc::new(ServerCtx {
             cfg,
+            users,
             clock,
             center,
             next_conn: AtomicU64::new(1),
@@ -76,7 +79,13 @@ impl Server {
             .ctx
             .next_conn
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.sip = sip::start(self.ctx.cfg.clone(), self.ctx.center.clone(), conn).await?;
+        self.sip = sip::start(
+            self.ctx.cfg.clone(),
+            self.ctx.users.clone(),
+            self.ctx.center.clone(),
+            conn,
+        )
+        .await?;
         Ok(())
     }
 

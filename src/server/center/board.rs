@@ -116,7 +116,7 @@ impl Center {
         let a = self.agents.get(id)?;
         Some(BoardAgent {
             user_id: a.id.clone(),
-            name: self.cfg.user(id).and_then(|u| u.name.clone()),
+            name: self.users.get(id).and_then(|u| u.name),
             role: a.role.as_str().into(),
             skill_groups: a.groups.clone(),
             status: a.status,

@@ -24,7 +24,7 @@ impl Center {
         let a = self.agents.get(id)?;
         Some(DirectoryAgent {
             user_id: a.id.clone(),
-            name: self.cfg.user(id).and_then(|u| u.name.clone()),
+            name: self.users.get(id).and_then(|u| u.name),
             status: a.status,
             rest_reason: a.rest_reason.clone(),
             skill_groups: a.groups.clone(),
@@ -45,8 +45,8 @@ impl Center {
     /// `Agent.list`: every seat, as a colleague sees it.
     pub(super) fn directory_agents(&self) -> Vec<DirectoryAgent> {
         let mut out: Vec<_> = self
-            .cfg
             .users
+            .all()
             .iter()
             .filter(|u| u.role.is_seat())
             .filter_map(|u| self.directory_agent(&u.id))

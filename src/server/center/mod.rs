@@ -217,6 +217,8 @@ pub struct Center {
     directory: directory::DirectorySubs,
     /// Reads the records (`Contact.history`).
     reader: Option<Arc<std::sync::Mutex<Box<dyn super::records::RecordReader>>>>,
+    /// The users as they are now (seeded from the config).
+    users: Arc<super::users::Users>,
     writer: Option<writer::RecordWriter>,
     conns: HashMap<ConnId, Conn>,
     trunks: Vec<ConnId>,
@@ -260,11 +262,16 @@ pub struct CenterHandle {
 }
 
 impl Center {
-    pub fn new(cfg: Arc<ServerConfig>, clock: Clock, records: Box<dyn RecordStore>) -> Center {
+    pub fn new(
+        cfg: Arc<ServerConfig>,
+        clock: Clock,
+        records: Box<dyn RecordStore>,
+        users: Arc<super::users::Users>,
+    ) -> Center {
         let now = clock.instant();
         let mut agents = Tracked::new();
         let mut floor = Floor::default();
-        for u in cfg.users.iter().filter(|u| u.role.is_seat()) {
+        for u in users.all().iter().filter(|u| u.role.is_seat()) {
             let mut a = Agent::new(u.id.clone(), u.role, u.skill_groups.clone(), now);
             a.max_chats = u.max_chats;
             a.server_type = u.seat_type;
@@ -286,6 +293,7 @@ impl Center {
         Center {
             directory: Default::default(),
             reader,
+            users,
             speech,
             cfg,
             clock,

@@ -46,7 +46,7 @@ impl Center {
             } else {
                 self.agents
                     .get(agent)
-                    .map_or_else(|| self.cfg.seat_type(agent), |a| a.server_type)
+                    .map_or_else(|| self.users.seat_type(agent), |a| a.server_type)
             };
             s.call_in.server_type = Some(t.as_str().into());
         }

@@ -33,14 +33,14 @@ impl Center {
     pub(super) fn server_type(&self, user: &str) -> SeatType {
         self.agents
             .get(user)
-            .map_or_else(|| self.cfg.seat_type(user), |a| a.server_type)
+            .map_or_else(|| self.users.seat_type(user), |a| a.server_type)
     }
 
     /// `user`'s mobile number from the config, if it has one.
     pub(super) fn mobile_of(&self, user: &str) -> Option<String> {
-        self.cfg
-            .user(user)
-            .and_then(|u| u.mobile.clone())
+        self.users
+            .get(user)
+            .and_then(|u| u.mobile)
             .filter(|m| valid_number(m.trim()))
     }
 

@@ -68,6 +68,7 @@ impl Drop for Sip {
 /// connection's number with the center.
 pub async fn start(
     cfg: Arc<ServerConfig>,
+    users: Arc<crate::server::users::Users>,
     center: CenterHandle,
     conn: ConnId,
 ) -> anyhow::Result<Option<Sip>> {
@@ -124,6 +125,7 @@ pub async fn start(
     let invites = Mutex::new(Bucket::new(f64::from(cfg.sip.max_invites_per_second)));
     let gw = Arc::new(Gateway {
         cfg,
+        users,
         link,
         dialogs,
         state_tx,
@@ -198,6 +200,8 @@ impl Bucket {
 
 struct Gateway {
     cfg: Arc<ServerConfig>,
+    /// The users as they are now: desk phones register as seats.
+    users: Arc<crate::server::users::Users>,
     link: TrunkLink,
     dialogs: Arc<DialogLayer>,
     state_tx: DialogStateSender,

@@ -117,7 +117,7 @@ impl Gateway {
         else {
             return refuse(StatusCode::BadRequest, "no user in the To header");
         };
-        let Some(u) = self.cfg.user(&user).filter(|u| u.role.is_seat()) else {
+        let Some(u) = self.users.get(&user).filter(|u| u.role.is_seat()) else {
             return refuse(StatusCode::NotFound, "not a seat of this center");
         };
         let Some(password) = u.sip_password.clone().filter(|p| !p.is_empty()) else {
