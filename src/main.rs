@@ -196,8 +196,33 @@ fn run(command: Cmd) -> anyhow::Result<()> {
         }
         Cmd::Token { config, user, ttl } => {
             let cfg = ServerConfig::load(&config)?;
-            if cfg.user(&user).is_none() {
-                anyhow::bail!("user `{user}` is not in {}", config.display());
+            // The server's users: its database's once it has started (they
+            // change while it runs), else the config's.
+            let db = cfg
+                .data_dir()
+                .ok()
+                .map(|d| d.join("records.sqlite3"))
+                .filter(|p| p.exists());
+            let stored = match db {
+                Some(p) => {
+                    use ccdesk::server::records::RecordStore;
+                    SqliteRecords::open(&p)?.users()?
+                }
+                None => None,
+            };
+            let known = match &stored {
+                Some(list) => list.iter().any(|u| u.id == user),
+                None => cfg.user(&user).is_some(),
+            };
+            if !known {
+                anyhow::bail!(
+                    "user `{user}` is not a user of the server ({})",
+                    if stored.is_some() {
+                        "its database"
+                    } else {
+                        "not in the config"
+                    }
+                );
             }
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -54,6 +54,30 @@ pub struct UserParams {
     pub user_id: String,
 }
 
+/// `Supervisor.setSkillGroups` (extension).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkillGroupsParams {
+    pub user_id: String,
+    pub skill_groups: Vec<String>,
+}
+
+/// `Supervisor.addUser` (extension): a new seat while the center runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddUserParams {
+    pub user_id: String,
+    /// `agent` (default), `admin` or `inspector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub skill_groups: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_chats: Option<usize>,
+}
+
 /// Methods without parameters accept `{}` (or no `params` at all).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NoParams {}
@@ -591,6 +615,9 @@ methods! {
     "Supervisor.unsubscribe" => SupervisorUnsubscribe(NoParams), Supervisor;
     "Supervisor.ackHelp" => SupervisorAckHelp(UserParams), Supervisor;
     "Supervisor.report" => SupervisorReport(super::report::ReportParams), Supervisor;
+    "Supervisor.setSkillGroups" => SupervisorSetSkillGroups(SkillGroupsParams), Supervisor;
+    "Supervisor.addUser" => SupervisorAddUser(AddUserParams), Supervisor;
+    "Supervisor.removeUser" => SupervisorRemoveUser(UserParams), Supervisor;
     "Media.offer" => MediaOffer(MediaOfferParams), Seat;
     "Customer.call" => CustomerCall(CustomerCallParams), Trunk;
     "Customer.hangUp" => CustomerHangUp(SessionParams), Trunk;

@@ -181,6 +181,9 @@ pub struct WallboardDelta {
     pub sessions: Vec<BoardSession>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ended: Vec<String>,
+    /// Extension: seats removed from the center (`Supervisor.removeUser`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kpis: Option<Kpis>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -193,6 +196,7 @@ impl WallboardDelta {
             && self.groups.is_empty()
             && self.sessions.is_empty()
             && self.ended.is_empty()
+            && self.removed.is_empty()
             && self.kpis.is_none()
             && self.history.is_empty()
     }
@@ -201,6 +205,7 @@ impl WallboardDelta {
 impl Wallboard {
     /// Apply a delta (what a client does with each `wallboard` event).
     pub fn apply(&mut self, d: WallboardDelta) {
+        self.agents.retain(|a| !d.removed.contains(&a.user_id));
         if !d.agents.is_empty() {
             for a in d.agents {
                 match self.agents.iter_mut().find(|x| x.user_id == a.user_id) {

@@ -52,7 +52,8 @@ impl Server {
         media::start_runtime(cfg.media.threads);
         let cfg = Arc::new(cfg);
         let clock = Clock::new();
-        let users = users::Users::new(cfg.users.clone());
+        let mut records = records;
+        let users = users::Users::new(users::load_or_seed(records.as_mut(), &cfg));
         let center = Center::new(cfg.clone(), clock, records, users.clone()).spawn();
         // Parsing a large config leaves freed heap behind: hand it back.
         crate::memory::give_back();

@@ -126,13 +126,25 @@ pub enum Write {
         code: String,
         notes: Option<String>,
     },
+    /// A user added or changed while the center runs (`Supervisor.*`).
+    User(Box<crate::server::config::User>),
+    /// A user removed while the center runs.
+    RemoveUser(String),
 }
 
 impl Write {
+    /// A change to a user, not to a session's record.
+    pub fn is_user(&self) -> bool {
+        matches!(self, Write::User(_) | Write::RemoveUser(_))
+    }
+
+    /// What the write is about: a session's id, or a user's.
     pub fn session_id(&self) -> &str {
         match self {
             Write::Save(r) => &r.session_id,
             Write::AddAcw { session_id, .. } | Write::SetWrapUp { session_id, .. } => session_id,
+            Write::User(u) => &u.id,
+            Write::RemoveUser(id) => id,
         }
     }
 }
@@ -180,8 +192,25 @@ pub trait RecordStore: Send {
                     code,
                     notes,
                 } => self.set_wrap_up(session_id, code, notes.as_deref())?,
+                Write::User(u) => self.save_user(u)?,
+                Write::RemoveUser(id) => self.remove_user(id)?,
             }
         }
+        Ok(())
+    }
+    /// The users kept in the store (None: it was never seeded, or keeps
+    /// none): once seeded, they are the center's users at start.
+    fn users(&mut self) -> anyhow::Result<Option<Vec<crate::server::config::User>>> {
+        Ok(None)
+    }
+    /// Keep `users` as the users (the first start seeds them from the config).
+    fn seed_users(&mut self, _users: &[crate::server::config::User]) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn save_user(&mut self, _user: &crate::server::config::User) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn remove_user(&mut self, _id: &str) -> anyhow::Result<()> {
         Ok(())
     }
     /// Where audio recordings go (None: not recorded).
@@ -230,6 +259,14 @@ CREATE TABLE IF NOT EXISTS sessions (
     recording_pauses TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_ended_at ON sessions(ended_at);
+CREATE TABLE IF NOT EXISTS users (
+    id   TEXT PRIMARY KEY,
+    user TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 ";
 
 impl SqliteRecords {
@@ -411,9 +448,70 @@ impl RecordStore for SqliteRecords {
                     code,
                     notes,
                 } => set_wrap_up_on(&tx, session_id, code, notes.as_deref())?,
+                Write::User(u) => save_user_on(&tx, u)?,
+                Write::RemoveUser(id) => {
+                    tx.execute("DELETE FROM users WHERE id = ?1", params![id])?;
+                }
             }
         }
         tx.commit()?;
+        Ok(())
+    }
+
+    fn users(&mut self) -> anyhow::Result<Option<Vec<crate::server::config::User>>> {
+        let seeded: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'users_seeded'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if seeded.is_none() {
+            return Ok(None);
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, user FROM users ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, json) = row?;
+            match serde_json::from_str(&json) {
+                Ok(u) => out.push(u),
+                Err(e) => {
+                    tracing::warn!(user = %id, error = %e, "a stored user cannot be read; skipped")
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
+    fn seed_users(&mut self, users: &[crate::server::config::User]) -> anyhow::Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM users", [])?;
+        for u in users {
+            save_user_on(&tx, u)?;
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('users_seeded', ?1)",
+            params![std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0)
+                .to_string()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn save_user(&mut self, user: &crate::server::config::User) -> anyhow::Result<()> {
+        save_user_on(&self.conn, user)
+    }
+
+    fn remove_user(&mut self, id: &str) -> anyhow::Result<()> {
+        self.conn
+            .execute("DELETE FROM users WHERE id = ?1", params![id])?;
         Ok(())
     }
 
@@ -432,6 +530,14 @@ impl RecordStore for SqliteRecords {
             }
         }
     }
+}
+
+fn save_user_on(conn: &Connection, u: &crate::server::config::User) -> anyhow::Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO users (id, user) VALUES (?1, ?2)",
+        params![u.id, serde_json::to_string(u)?],
+    )?;
+    Ok(())
 }
 
 fn save_on(conn: &Connection, r: &SessionRecord) -> anyhow::Result<()> {

@@ -307,6 +307,32 @@ impl Floor {
         touched
     }
 
+    /// Forget a seat removed from the center. Returns the groups whose
+    /// free or staffed count changed.
+    pub fn forget(&mut self, id: &str) -> Vec<String> {
+        let Some(before) = self.seen.remove(id) else {
+            return Vec::new();
+        };
+        for g in &before.groups {
+            if let Some(since) = before.offerable {
+                if let Some(set) = self.free.get_mut(g) {
+                    set.remove(&(since, id.to_string()));
+                }
+            }
+            if let Some((n, since)) = before.chat {
+                if let Some(set) = self.chat.get_mut(g) {
+                    set.remove(&(n, since, id.to_string()));
+                }
+            }
+            if before.staffed {
+                if let Some(n) = self.staffed.get_mut(g) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+        }
+        before.groups
+    }
+
     /// Agents of `group` who can be offered a session now.
     pub fn free(&self, group: &str) -> u32 {
         self.free.get(group).map_or(0, |s| s.len() as u32)

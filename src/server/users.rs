@@ -6,7 +6,42 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use super::config::{SeatType, User};
+use super::config::{SeatType, ServerConfig, User};
+use super::records::RecordStore;
+
+/// The users the center starts with: those the store keeps once seeded,
+/// else the config's (which then seed the store). Users of the config
+/// that the store does not have are named in a warning: after the first
+/// start, users change through the supervisors' methods.
+pub fn load_or_seed(store: &mut dyn RecordStore, cfg: &ServerConfig) -> Vec<User> {
+    match store.users() {
+        Ok(Some(kept)) => {
+            let missing: Vec<&str> = cfg
+                .users
+                .iter()
+                .filter(|u| !kept.iter().any(|k| k.id == u.id))
+                .map(|u| u.id.as_str())
+                .collect();
+            if !missing.is_empty() {
+                tracing::warn!(
+                    users = %missing.join(", "),
+                    "users of the config are not in the server's database (its users were seeded from the config at the first start, then changed by supervisors): they cannot log in"
+                );
+            }
+            kept
+        }
+        Ok(None) => {
+            if let Err(e) = store.seed_users(&cfg.users) {
+                tracing::error!(error = %e, "the users could not be stored: changes to them will not survive a restart");
+            }
+            cfg.users.clone()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the stored users cannot be read: using the config's");
+            cfg.users.clone()
+        }
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct Users {

@@ -36,7 +36,10 @@ pub struct Durable {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failed {
     pub ticket: u64,
+    /// The session the write was about (a user's id for a user's change).
     pub session_id: String,
+    /// A change to a user, not a session's record.
+    pub user: bool,
     pub error: String,
 }
 
@@ -83,16 +86,17 @@ async fn run(
             }
         }
         let upto = batch.last().map_or(0, |(t, _)| *t);
-        let every: Vec<(u64, String)> = batch
+        let every: Vec<(u64, String, bool)> = batch
             .iter()
-            .map(|(t, w)| (*t, w.session_id().to_string()))
+            .map(|(t, w)| (*t, w.session_id().to_string(), w.is_user()))
             .collect();
         let all_failed = |why: &str| {
             every
                 .iter()
-                .map(|(ticket, sid)| Failed {
+                .map(|(ticket, sid, user)| Failed {
                     ticket: *ticket,
                     session_id: sid.clone(),
+                    user: *user,
                     error: why.to_string(),
                 })
                 .collect::<Vec<_>>()
@@ -139,6 +143,7 @@ fn write(store: &mut dyn RecordStore, batch: &[(u64, Write)]) -> Vec<Failed> {
             failed.push(Failed {
                 ticket: *ticket,
                 session_id: w.session_id().to_string(),
+                user: w.is_user(),
                 error: format!("{e:#}"),
             });
         }

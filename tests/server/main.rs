@@ -23,6 +23,7 @@ mod report;
 mod routing;
 mod sip;
 mod speech;
+mod staffing;
 mod status;
 mod supervision;
 mod transcript;

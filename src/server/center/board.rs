@@ -335,6 +335,11 @@ impl Center {
         let now_ms = self.clock.now_ms();
         let mut ids: Vec<&String> = self.changes.agents.iter().collect();
         ids.sort();
+        let removed: Vec<String> = ids
+            .iter()
+            .filter(|id| !self.agents.contains_key(id.as_str()))
+            .map(|id| id.to_string())
+            .collect();
         let agents: Vec<BoardAgent> = ids
             .into_iter()
             .filter_map(|id| self.board_agent(id))
@@ -359,7 +364,7 @@ impl Center {
         let point = self.board.kpi.history(now_ms).pop();
         let d = self
             .board
-            .changed_rows(agents, groups, sessions, gone, kpis, point);
+            .changed_rows(agents, removed, groups, sessions, gone, kpis, point);
         if !d.is_empty() {
             let subs = self.board.subscribers.clone();
             self.emit_to_conns(&subs, &Event::Wallboard(d));
@@ -370,9 +375,11 @@ impl Center {
 impl Board {
     /// Take these rows (the changed ones) as sent; what differs from the
     /// rows sent before. `gone`: sessions that ended or went away.
+    #[allow(clippy::too_many_arguments)]
     fn changed_rows(
         &mut self,
         agents: Vec<BoardAgent>,
+        removed: Vec<String>,
         groups: Vec<BoardGroup>,
         sessions: Vec<BoardSession>,
         gone: Vec<String>,
@@ -389,6 +396,10 @@ impl Board {
             groups: changed(&mut self.groups, groups, |g| &g.skill_group_id),
             sessions: changed(&mut self.sessions, sessions, |s| &s.session_id),
             ended,
+            removed: removed
+                .into_iter()
+                .filter(|id| self.agents.remove(id).is_some())
+                .collect(),
             ..WallboardDelta::default()
         };
         if self.kpis.as_ref().map(counters) != Some(counters(&kpis)) {

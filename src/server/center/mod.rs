@@ -41,6 +41,7 @@ mod outbox;
 mod phone;
 mod recording;
 mod speech;
+mod staffing;
 mod supervisor;
 mod video;
 mod wrapup;
@@ -447,8 +448,10 @@ impl Center {
     /// since the last look.
     fn reindex(&mut self) {
         for id in self.agents.take_changed() {
-            if let Some(a) = self.agents.get(&id) {
-                self.changes.groups.extend(self.floor.update(a));
+            match self.agents.get(&id) {
+                Some(a) => self.changes.groups.extend(self.floor.update(a)),
+                // Removed from the center.
+                None => self.changes.groups.extend(self.floor.forget(&id)),
             }
             self.changes.agents.insert(id);
         }

@@ -144,6 +144,11 @@ impl Center {
         for f in d.failed {
             let what = if f.session_id.is_empty() {
                 f.error
+            } else if f.user {
+                format!(
+                    "the change to user {} could not be written: {}",
+                    f.session_id, f.error
+                )
             } else {
                 format!(
                     "session {} ended but its record could not be written: {}",

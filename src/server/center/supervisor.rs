@@ -19,6 +19,9 @@ impl Center {
                 Ok(None)
             }
             Request::SupervisorAckHelp(p) => self.ack_help(user, p),
+            Request::SupervisorSetSkillGroups(_)
+            | Request::SupervisorAddUser(_)
+            | Request::SupervisorRemoveUser(_) => self.staffing_request(user, req),
             Request::SupervisorStopMonitor(p) => {
                 let watching = self
                     .agents
