@@ -127,7 +127,7 @@ impl Drop for ServerProc {
 /// users (`[[skill_groups]]`, `[[users]]` tables).
 fn bench_config(center: &str, tables: &str) -> String {
     format!(
-        "[server]\ndata_dir = \"data\"\nping_interval = 0\nrate_limit_per_second = 100000\nrate_limit_burst = 100000\noutbound_queue = 100000\n\
+        "[server]\ndata_dir = \"data\"\nping_interval = 0\nrate_limit_per_second = 100000\nrate_limit_burst = 100000\noutbound_queue = 100000\nmax_connections_per_address = 0\n\
          [auth]\nsecret = \"{SECRET}\"\n\
          [center]\nafter_call_work = 0\nmax_session_length = 0\nmax_ended_sessions = 5\n{center}\
          [[users]]\nid = \"trunk\"\nrole = \"trunk\"\n{tables}"

@@ -41,6 +41,10 @@ enum Cmd {
         /// is `sip:<address>`.
         #[arg(long)]
         sip: Option<String>,
+        /// Write a new config to --config (the example config with a
+        /// fresh random secret) and exit; an existing file is left alone.
+        #[arg(long)]
+        init: bool,
     },
     /// Print a signed login token for a user of the server's config.
     Token {
@@ -158,9 +162,32 @@ fn run(command: Cmd) -> anyhow::Result<()> {
     match command {
         Cmd::Agent(_) | Cmd::Demo(_) | Cmd::Supervise(_) => Ok(()),
         Cmd::Serve {
+            config, init: true, ..
+        } => {
+            use std::io::Write as _;
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            // The secret is in it: only its owner reads it.
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            let mut f = opts.open(&config).with_context(|| {
+                format!(
+                    "cannot write a new config to {} (an existing file is not replaced)",
+                    config.display()
+                )
+            })?;
+            f.write_all(ccdesk::server::config::init_config().as_bytes())?;
+            println!(
+                "wrote {} with a fresh secret (readable by its owner only)",
+                config.display()
+            );
+            Ok(())
+        }
+        Cmd::Serve {
             config,
             listen,
             sip,
+            init: false,
         } => {
             init_stderr_logging();
             raise_fd_limit();
@@ -172,6 +199,7 @@ fn run(command: Cmd) -> anyhow::Result<()> {
                 cfg.sip.listen = Some(s);
             }
             let addr = cfg.listen_addr()?;
+            cfg.check_exposure(addr)?;
             let dir = cfg.data_dir()?;
             let records = SqliteRecords::open_dir(&dir)?;
             tracing::info!(path = %records.path().display(), "session records");

@@ -165,6 +165,9 @@ pub struct ServerSection {
     pub rate_limit_burst: u32,
     /// Frames queued for a connection that does not read before it is dropped.
     pub outbound_queue: usize,
+    /// Open connections one source address may have; more are closed at
+    /// once. 0: no cap.
+    pub max_connections_per_address: usize,
 }
 
 impl Default for ServerSection {
@@ -176,6 +179,7 @@ impl Default for ServerSection {
             rate_limit_per_second: 50,
             rate_limit_burst: 100,
             outbound_queue: 4096,
+            max_connections_per_address: 256,
         }
     }
 }
@@ -344,6 +348,33 @@ fn default_max_chats() -> usize {
 pub const DEFAULT_MAX_CHATS: usize = 3;
 /// The most chats the config lets an agent handle at once.
 pub const MAX_CHATS: usize = 20;
+
+/// Secrets that ship with ccdesk (the example config's, the demo's): never
+/// accepted for a server reachable from other machines.
+pub const SHIPPED_SECRETS: &[&str] = &["ccdesk-demo-secret-change-me", "replaced-at-start"];
+
+/// The shortest secret (bytes) a server reachable from other machines takes.
+pub const MIN_EXPOSED_SECRET: usize = 32;
+
+/// The config `ccdesk serve --init` writes: the example config with a fresh
+/// random secret (64 hex digits: 32 random bytes).
+pub fn init_config() -> String {
+    let bytes: [u8; 32] = rand::random();
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let example = include_str!("../../config/server.toml");
+    example
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("secret = ") {
+                format!("secret = \"{secret}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
 
 /// The shortest `sip_password` taken: a desk phone's digest is exposed to
 /// anyone who can send it a REGISTER.
@@ -611,6 +642,27 @@ impl ServerConfig {
             }
         }
         Ok(())
+    }
+
+    /// Refuse to serve beyond this machine with a secret anyone may know:
+    /// one shipped with ccdesk, or shorter than [`MIN_EXPOSED_SECRET`]
+    /// bytes. On loopback any secret of the usual length serves (the demo,
+    /// tests, a machine's own tools).
+    pub fn check_exposure(&self, addr: SocketAddr) -> anyhow::Result<()> {
+        if addr.ip().is_loopback() {
+            return Ok(());
+        }
+        let secret = &self.auth.secret;
+        let why = if SHIPPED_SECRETS.contains(&secret.as_str()) {
+            "the secret shipped with ccdesk (anyone can sign tokens with it)"
+        } else if secret.len() < MIN_EXPOSED_SECRET {
+            "a secret shorter than 32 bytes"
+        } else {
+            return Ok(());
+        };
+        bail!(
+            "refusing to listen on {addr}, beyond this machine, with {why}: set [auth] secret (or the CCDESK_SECRET environment variable) to at least {MIN_EXPOSED_SECRET} random bytes; `ccdesk serve --init --config <file>` writes a config with a fresh one"
+        )
     }
 
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {

@@ -36,7 +36,7 @@ pub struct ServerCtx {
 }
 
 /// Seconds a new connection has to log in.
-const LOGIN_TIMEOUT: Duration = Duration::from_secs(20);
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames above this are refused by the WebSocket layer itself (closing the
 /// connection); frames up to it get a `badRequest` answer and the connection
 /// stays open.

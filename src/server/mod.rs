@@ -102,11 +102,83 @@ impl Server {
     }
 }
 
+/// Open connections per source address, against
+/// `server.max_connections_per_address`.
+#[derive(Clone)]
+struct PerAddress {
+    cap: usize,
+    open: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+}
+
+/// One connection's place in [`PerAddress`], given back when dropped.
+struct Slot {
+    of: PerAddress,
+    ip: std::net::IpAddr,
+}
+
+impl PerAddress {
+    fn new(cap: usize) -> PerAddress {
+        PerAddress {
+            cap,
+            open: Default::default(),
+        }
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<std::net::IpAddr, usize>> {
+        self.open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A place for one more connection from `ip`, if under the cap.
+    fn take(&self, ip: std::net::IpAddr) -> Option<Slot> {
+        if self.cap > 0 {
+            let mut open = self.lock();
+            let n = open.entry(ip).or_insert(0);
+            if *n >= self.cap {
+                return None;
+            }
+            *n += 1;
+        }
+        Some(Slot {
+            of: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if self.of.cap == 0 {
+            return;
+        }
+        let mut open = self.of.lock();
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
 async fn accept_loop(listener: TcpListener, ctx: Arc<ServerCtx>) {
+    let per_address = PerAddress::new(ctx.cfg.server.max_connections_per_address);
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                tokio::spawn(connection::handle(stream, peer, ctx.clone()));
+                let Some(slot) = per_address.take(peer.ip()) else {
+                    tracing::info!(%peer, cap = ctx.cfg.server.max_connections_per_address, "too many connections from one address; closed");
+                    drop(stream);
+                    continue;
+                };
+                let ctx = ctx.clone();
+                tokio::spawn(async move {
+                    connection::handle(stream, peer, ctx).await;
+                    drop(slot);
+                });
             }
             Err(e) => {
                 // Out of file descriptors and the like: back off instead of spinning.

@@ -12,6 +12,7 @@ mod coach;
 mod consult;
 mod contact;
 mod directory;
+mod exposure;
 mod help;
 mod login;
 mod media;
