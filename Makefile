@@ -1,7 +1,7 @@
 # ccdesk — the README's commands. `make setup` installs system packages.
 CARGO ?= cargo
 
-.PHONY: setup demo supervise serve test lint bench bench-idle bench-miss bench-agent bench-render bench-supervise bench-media bench-sip bench-asr bench-quick
+.PHONY: setup demo supervise serve test install-check lint bench bench-idle bench-miss bench-agent bench-render bench-supervise bench-media bench-sip bench-asr bench-quick
 
 setup:
 	@scripts/setup.sh
@@ -24,6 +24,18 @@ test: setup
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --all-targets
 	$(MAKE) --no-print-directory bench-quick
+	$(MAKE) --no-print-directory install-check
+
+## `cargo install` gives a working ccdesk: install the debug build the tests
+## made into a scratch root, then run the demo headless from there, away
+## from the source tree (the sounds are embedded in the binary).
+install-check:
+	@root=$$(mktemp -d) && \
+	$(CARGO) install -q --path . --debug --locked --root "$$root" --target-dir target && \
+	cd "$$root" && ./bin/ccdesk demo --headless --scenario training | grep -q "offered      1" && \
+	./bin/ccdesk completions bash | grep -q _ccdesk && \
+	./bin/ccdesk man | grep -q '^.TH ccdesk' && \
+	echo "install-check: the installed ccdesk runs the demo from $$root" && rm -rf "$$root"
 
 ## Every benchmark cut down to seconds, on the debug build the tests made:
 ## each must complete and print its figures, so none silently stops working.

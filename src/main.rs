@@ -89,6 +89,14 @@ enum Cmd {
     /// Load generator: N agents and a trunk placing R calls a second against a
     /// fresh server process; prints latency percentiles, throughput and RSS.
     Bench(ccdesk::bench::BenchArgs),
+    /// Print a completion script for a shell (`ccdesk completions bash >
+    /// /etc/bash_completion.d/ccdesk`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff: `ccdesk man > ccdesk.1; man ./ccdesk.1`).
+    Man,
     /// List the microphones and speakers (Devices.getMicrophones /
     /// Devices.getSpeakers); put a name in the config's [audio] table.
     Devices {
@@ -265,6 +273,14 @@ fn run(command: Cmd) -> anyhow::Result<()> {
                     ttl.unwrap_or(cfg.auth.default_ttl)
                 )
             );
+            Ok(())
+        }
+        Cmd::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "ccdesk", &mut std::io::stdout());
+            Ok(())
+        }
+        Cmd::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
             Ok(())
         }
         Cmd::Devices { json } => {
