@@ -34,6 +34,10 @@ pub struct AgentArgs {
     /// (they must use it too).
     #[arg(long)]
     pub enable_shared: bool,
+    /// A private CA's certificate (PEM) a `wss://` server's certificate may
+    /// be signed by, beside the system's roots; default: `ca` in the config.
+    #[arg(long, env = "CCDESK_CA")]
+    pub ca: Option<PathBuf>,
     /// The client config file (default: agent.toml in the platform's config
     /// directory, created with comments on first run).
     #[arg(long, env = "CCDESK_AGENT_CONFIG")]
@@ -238,11 +242,17 @@ fn run_client(args: AgentArgs, supervise: Option<(Option<f64>, bool)>) -> anyhow
     if let Some(r) = &cfg.rest_reasons {
         state.rest_reasons = r.clone();
     }
+    let ca = args.ca.clone().or(cfg.ca.clone());
+    if let Some(ca) = &ca {
+        // A CA that cannot be read is said now, not at every reconnect.
+        check_ca(ca)?;
+    }
     let link = LinkConfig {
         url: server,
         user,
         token,
         enable_shared: state.me.enable_shared,
+        ca,
     };
 
     let screen = match supervise {
@@ -320,6 +330,11 @@ pub fn prepare() -> anyhow::Result<(Check, Option<PathBuf>)> {
     )
     .map_err(anyhow::Error::msg)?;
     Ok((check, init_file_logging()))
+}
+
+/// The `--ca` file is a PEM CA certificate the client can use.
+fn check_ca(ca: &std::path::Path) -> anyhow::Result<()> {
+    crate::tls::connector(Some(ca)).map(|_| ())
 }
 
 #[cfg(test)]

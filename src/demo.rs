@@ -374,6 +374,7 @@ fn link(center: &DemoCenter, user: &str) -> LinkConfig {
         user: user.to_string(),
         token: center.tokens.get(user).cloned().unwrap_or_default(),
         enable_shared: false,
+        ca: None,
     }
 }
 

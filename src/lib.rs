@@ -14,4 +14,5 @@ pub mod report_cli;
 pub mod server;
 pub mod sim;
 pub mod speech;
+pub mod tls;
 pub mod ui;

@@ -116,6 +116,7 @@ fn main() -> ExitCode {
                 user: None,
                 token: std::env::var("CCDESK_TOKEN").ok(),
                 enable_shared: false,
+                ca: std::env::var_os("CCDESK_CA").map(PathBuf::from),
                 config: std::env::var_os("CCDESK_AGENT_CONFIG").map(PathBuf::from),
                 audio: None,
             };
@@ -216,8 +217,9 @@ fn run(command: Cmd) -> anyhow::Result<()> {
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("cannot listen on {addr}"))?;
+                let scheme = if cfg.tls() { "wss" } else { "ws" };
                 let mut server = Server::start(cfg, listener, Box::new(records))?;
-                println!("ws://{}/ws", server.addr);
+                println!("{scheme}://{}/ws", server.addr);
                 server.start_sip().await?;
                 if let Some(sip) = &server.sip {
                     println!("sip:{}", sip.addr);

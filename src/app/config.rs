@@ -32,8 +32,11 @@ pub struct SettingsConfig {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
-    /// `ws://host:port/ws`.
+    /// `ws://host:port/ws` or `wss://host:port/ws`.
     pub server: Option<String>,
+    /// A private CA's certificate (PEM) for a `wss://` server, beside the
+    /// system's roots (`--ca`).
+    pub ca: Option<std::path::PathBuf>,
     pub user: Option<String>,
     /// Better given by `CCDESK_TOKEN` than written here.
     pub token: Option<String>,

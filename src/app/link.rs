@@ -18,6 +18,8 @@ pub struct LinkConfig {
     pub user: String,
     pub token: String,
     pub enable_shared: bool,
+    /// A private CA for a `wss://` server, beside the system's roots.
+    pub ca: Option<std::path::PathBuf>,
 }
 
 /// A request from the reducer's effects.
@@ -55,7 +57,7 @@ pub async fn run(
         if actions.send(Action::Connecting { attempt }).is_err() {
             return;
         }
-        let reason = match Connection::connect(&cfg.url).await {
+        let reason = match Connection::connect_with_ca(&cfg.url, cfg.ca.as_deref()).await {
             Err(e) => e.to_string(),
             Ok(mut conn) => match conn.login(&cfg.user, &cfg.token, cfg.enable_shared).await {
                 Err(e) => {

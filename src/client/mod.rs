@@ -19,6 +19,10 @@ pub enum ClientError {
         #[source]
         source: Box<tokio_tungstenite::tungstenite::Error>,
     },
+    /// `wss://`: TLS could not be set up, or the server's certificate did
+    /// not verify (never a silent fallback to plain text).
+    #[error("cannot connect to {url}: {reason}")]
+    Tls { url: String, reason: String },
     #[error("the connection is closed")]
     Closed,
     #[error("{}: {}", .0.code.as_str(), .0.message)]
@@ -85,22 +89,65 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// Connect to a `ws://` or `wss://` URL (TLS verified against the
+    /// system's roots).
     pub async fn connect(url: &str) -> Result<Connection, ClientError> {
+        Self::connect_with_ca(url, None).await
+    }
+
+    /// Connect; a `wss://` server's certificate is verified against the
+    /// system's roots and, when given, the CA certificates in `ca` (PEM).
+    pub async fn connect_with_ca(
+        url: &str,
+        ca: Option<&std::path::Path>,
+    ) -> Result<Connection, ClientError> {
         // Reads of 8 KiB at a time (tungstenite's default zeroes 128 KiB
         // for each connection; the load generator opens thousands). A
         // larger frame, a big wallboard snapshot say, still arrives whole.
         let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
             .read_buffer_size(8 * 1024);
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
-            .await
-            .map_err(|source| ClientError::Connect {
-                url: url.to_string(),
-                source: Box::new(source),
-            })?;
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let (bad_tx, bad_rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(ws, cmd_rx, ev_tx, bad_tx));
+        let refused = |source| ClientError::Connect {
+            url: url.to_string(),
+            source: Box::new(source),
+        };
+        if url.starts_with("wss://") {
+            let tls = |reason: String| ClientError::Tls {
+                url: url.to_string(),
+                reason,
+            };
+            let uri: tokio_tungstenite::tungstenite::http::Uri =
+                url.parse().map_err(|e| tls(format!("not a URL: {e}")))?;
+            let host = uri
+                .host()
+                .ok_or_else(|| tls("the URL has no host".into()))?
+                .to_string();
+            let port = uri.port_u16().unwrap_or(443);
+            let connector = crate::tls::connector(ca).map_err(|e| tls(format!("{e:#}")))?;
+            let name = crate::tls::server_name(&host).map_err(|e| tls(format!("{e:#}")))?;
+            let tcp = tokio::net::TcpStream::connect((
+                host.trim_start_matches('[').trim_end_matches(']'),
+                port,
+            ))
+            .await
+            .map_err(|e| refused(e.into()))?;
+            let _ = tcp.set_nodelay(true);
+            let stream = connector
+                .connect(name, tcp)
+                .await
+                .map_err(|e| tls(format!("TLS: {e}")))?;
+            let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
+                .await
+                .map_err(refused)?;
+            tokio::spawn(run(ws, cmd_rx, ev_tx, bad_tx));
+        } else {
+            let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
+                .await
+                .map_err(refused)?;
+            tokio::spawn(run(ws, cmd_rx, ev_tx, bad_tx));
+        }
         Ok(Connection {
             cmds: cmd_tx,
             events: ev_rx,
@@ -154,14 +201,14 @@ impl Connection {
     }
 }
 
-async fn run(
-    ws: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
+async fn run<S>(
+    ws: tokio_tungstenite::WebSocketStream<S>,
     mut cmds: mpsc::UnboundedReceiver<Cmd>,
     events: mpsc::UnboundedSender<Event>,
     unparsed: mpsc::UnboundedSender<String>,
-) {
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let (mut sink, mut stream) = ws.split();
     let mut pending: HashMap<u64, oneshot::Sender<Response>> = HashMap::new();
     let next_id = AtomicU64::new(1);

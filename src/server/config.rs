@@ -168,6 +168,13 @@ pub struct ServerSection {
     /// Open connections one source address may have; more are closed at
     /// once. 0: no cap.
     pub max_connections_per_address: usize,
+    /// The certificate chain and private key (PEM) of `wss://`; without
+    /// them the server speaks `ws://`.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Plain `ws://` beyond loopback (behind a TLS-terminating proxy, say);
+    /// refused otherwise.
+    pub allow_plaintext: bool,
 }
 
 impl Default for ServerSection {
@@ -180,6 +187,9 @@ impl Default for ServerSection {
             rate_limit_burst: 100,
             outbound_queue: 4096,
             max_connections_per_address: 256,
+            tls_cert: None,
+            tls_key: None,
+            allow_plaintext: false,
         }
     }
 }
@@ -461,6 +471,15 @@ impl ServerConfig {
                 cfg.server.data_dir = Some(base.join(dir));
             }
         }
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [&mut cfg.server.tls_cert, &mut cfg.server.tls_key]
+            .into_iter()
+            .flatten()
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
         if let Some(dir) = &cfg.speech.model {
             if dir.is_relative() {
                 let base = path.parent().unwrap_or(Path::new("."));
@@ -485,6 +504,11 @@ impl ServerConfig {
     fn validate(&self) -> anyhow::Result<()> {
         if self.auth.secret.chars().count() < 16 {
             bail!("auth.secret must be at least 16 characters long");
+        }
+        if self.server.tls_cert.is_some() != self.server.tls_key.is_some() {
+            bail!(
+                "server.tls_cert and server.tls_key go together: set both for wss://, or neither"
+            );
         }
         for u in &self.users {
             if !(1..=MAX_CHATS).contains(&u.max_chats) {
@@ -652,6 +676,11 @@ impl ServerConfig {
         if addr.ip().is_loopback() {
             return Ok(());
         }
+        if !self.tls() && !self.server.allow_plaintext {
+            bail!(
+                "refusing to serve plain ws:// on {addr}, beyond this machine: set [server] tls_cert and tls_key (wss://), or allow_plaintext = true behind a proxy that terminates TLS"
+            );
+        }
         let secret = &self.auth.secret;
         let why = if SHIPPED_SECRETS.contains(&secret.as_str()) {
             "the secret shipped with ccdesk (anyone can sign tokens with it)"
@@ -663,6 +692,11 @@ impl ServerConfig {
         bail!(
             "refusing to listen on {addr}, beyond this machine, with {why}: set [auth] secret (or the CCDESK_SECRET environment variable) to at least {MIN_EXPOSED_SECRET} random bytes; `ccdesk serve --init --config <file>` writes a config with a fresh one"
         )
+    }
+
+    /// `wss://`: a certificate and key are configured.
+    pub fn tls(&self) -> bool {
+        self.server.tls_cert.is_some() && self.server.tls_key.is_some()
     }
 
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {

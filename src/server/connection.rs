@@ -28,6 +28,8 @@ use super::config::{Role, ServerConfig};
 /// What every connection task shares.
 pub struct ServerCtx {
     pub cfg: Arc<ServerConfig>,
+    /// `wss://`: the TLS every connection starts with.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// The users as they are now (supervisors change them).
     pub users: Arc<super::users::Users>,
     pub clock: Clock,
@@ -100,6 +102,26 @@ enum Phase {
 #[allow(clippy::result_large_err)]
 pub async fn handle(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) {
     let _ = stream.set_nodelay(true);
+    match ctx.tls.clone() {
+        None => serve(stream, peer, ctx).await,
+        Some(tls) => {
+            // The handshake gets the login's time: a peer that never
+            // finishes it is dropped as one that never logs in.
+            match tokio::time::timeout(LOGIN_TIMEOUT, tls.accept(stream)).await {
+                Ok(Ok(s)) => serve(s, peer, ctx).await,
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+            }
+        }
+    }
+}
+
+// The handshake callback's error type is tungstenite's, large by design.
+#[allow(clippy::result_large_err)]
+async fn serve<S>(stream: S, peer: SocketAddr, ctx: Arc<ServerCtx>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let check_path = |req: &HsRequest, resp: HsResponse| -> Result<HsResponse, ErrorResponse> {
         if req.uri().path() == "/ws" {
             Ok(resp)

@@ -57,7 +57,14 @@ impl Server {
         let center = Center::new(cfg.clone(), clock, records, users.clone()).spawn();
         // Parsing a large config leaves freed heap behind: hand it back.
         crate::memory::give_back();
+        let tls = match (&cfg.server.tls_cert, &cfg.server.tls_key) {
+            (Some(c), Some(k)) => Some(
+                crate::tls::acceptor(c, k).map_err(|e| std::io::Error::other(format!("{e:#}")))?,
+            ),
+            _ => None,
+        };
         let ctx = Arc::new(ServerCtx {
+            tls,
             cfg,
             users,
             clock,

@@ -27,6 +27,7 @@ mod speech;
 mod staffing;
 mod status;
 mod supervision;
+mod tls;
 mod transcript;
 mod wallboard;
 mod wrapup;
