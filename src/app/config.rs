@@ -137,6 +137,7 @@ pub const TEMPLATE: &str = r#"# ccdesk agent terminal configuration.
 # cancel_consult = "X"
 # swap = "S"
 # dtmf = "d"
+# pause_recording = "p"
 # call_out = "c"
 # internal_call = "i"
 # status = "s"

@@ -237,6 +237,7 @@ commands! {
     CancelConsult = "cancel_consult", [Chord::plain('X')], "consult: end it and go back to the customer";
     Swap = "swap", [Chord::plain('S')], "consult: select the customer's session or the colleague's";
     Dtmf = "dtmf", [Chord::plain('d')], "DTMF pad: digits 0-9 * # sent as typed";
+    PauseRecording = "pause_recording", [Chord::plain('p')], "pause / resume the recording (card payments)";
     CallOut = "call_out", [Chord::plain('c')], "call out to a number";
     Internal = "internal_call", [Chord::plain('i')], "internal call to an agent";
     Status = "status", [Chord::plain('s')], "status menu: free, rest, arrange, notReady, online/offline";
@@ -396,6 +397,7 @@ mod tests {
             ('s', Command::Status),
             ('x', Command::Delete),
             ('n', Command::NextChat),
+            ('p', Command::PauseRecording),
             ('C', Command::Consult),
             ('T', Command::CompleteTransfer),
             ('K', Command::Conference),

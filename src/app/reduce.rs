@@ -39,6 +39,9 @@ mod directory_tests;
 mod events;
 #[cfg(test)]
 mod history_tests;
+mod recording;
+#[cfg(test)]
+mod recording_tests;
 mod wrapup;
 #[cfg(test)]
 mod wrapup_tests;
@@ -381,6 +384,7 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
             }
         }
         Command::NextChat => chats::next(state, now),
+        Command::PauseRecording => recording::toggle(state, now, fx),
         Command::Chat => {
             let Some(s) = selected(state) else {
                 return;

@@ -182,6 +182,9 @@ pub struct Session {
     /// A chat's customer messages that arrived while it was not the
     /// selected session (`chatMessage`); selecting it reads them.
     pub unread: usize,
+    /// The recording (and the transcript) is paused, say while the
+    /// customer reads out a card number (`Call.pauseRecording`).
+    pub recording_paused: bool,
 }
 
 impl Session {
@@ -214,6 +217,7 @@ impl Session {
             audio_elsewhere: false,
             consult: None,
             unread: 0,
+            recording_paused: false,
         }
     }
 
@@ -230,6 +234,7 @@ impl Session {
         self.video_muted = s.video_muted;
         self.close_by = s.close_by;
         self.consult = s.consult.as_deref().cloned();
+        self.recording_paused = s.recording_paused;
         self.local_only = false;
         self.ring_deadline = match self.phase {
             Phase::Ringing if s.call_in.timeout > 0 => {

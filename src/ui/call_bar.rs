@@ -51,8 +51,30 @@ pub fn phase_text(s: &Session, now: u64) -> String {
     }
 }
 
+/// The selected session's recording is paused (the call in progress):
+/// the call bar says so in its border and its first line.
+pub fn recording_paused(s: &Session) -> bool {
+    s.recording_paused && s.phase.is_active()
+}
+
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let block = theme.panel(" Call ".into(), false);
+    let block = match state.selected_session().filter(|s| recording_paused(s)) {
+        Some(_) => theme
+            .block()
+            .border_style(theme.error())
+            .title(Line::from(vec![
+                Span::styled(" Call ", theme.title()),
+                Span::styled(
+                    format!(
+                        " RECORDING PAUSED{}{} resumes ",
+                        theme.sep(),
+                        state.keymap.key_label(Command::PauseRecording)
+                    ),
+                    theme.alarm(),
+                ),
+            ])),
+        None => theme.panel(" Call ".into(), false),
+    };
     let inner_w = area.width.saturating_sub(2) as usize;
     let lines = match state.selected_session() {
         None if !state.is_online() => vec![Line::from(Span::styled(
@@ -98,6 +120,10 @@ fn session_lines(
             Span::styled(phase_text(s, state.now), theme.phase(s.phase)),
         ]
     });
+    if recording_paused(s) {
+        first.push(Span::raw(" "));
+        first.push(Span::styled("[RECORDING PAUSED]", theme.alarm()));
+    }
     if s.phase.is_active() && state.microphone_of(s).mic_muted {
         first.push(Span::styled(" [MUTED]", theme.error()));
     }

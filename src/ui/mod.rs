@@ -125,6 +125,10 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
         // Another chat has messages waiting.
         cmds.push((Command::NextChat, "next chat"));
     }
+    if s.is_some_and(|s| call_bar::recording_paused(state.microphone_of(s))) {
+        // Until it is resumed, the way to resume stays in sight.
+        cmds.push((Command::PauseRecording, "resume recording"));
+    }
     let mut later: Vec<(Command, &str)> = Vec::new();
     let consult = s
         .and_then(|s| state.consult_for(&s.id))
@@ -219,6 +223,10 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
             if s.phase.is_active() && s.mic_muted {
                 prefix.push(Span::styled("[MUTED] ", theme.error()));
             }
+            if call_bar::recording_paused(s) {
+                prefix.push(Span::styled("[RECORDING PAUSED]", theme.alarm()));
+                prefix.push(Span::raw(" "));
+            }
         }
     }
     hint_line(km, cmds, &tail, prefix, width, theme)
@@ -294,6 +302,10 @@ fn compact(f: &mut Frame, area: Rect, state: &State, theme: &Theme, why: Option<
         if s.phase.is_active() && s.mic_muted {
             spans.push(Span::styled(" [MUTED]", theme.error()));
         }
+    }
+    if state.sessions.iter().any(call_bar::recording_paused) {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled("[REC PAUSED]", theme.alarm()));
     }
     let n = state.sessions.len();
     if n > 1 {

@@ -158,6 +158,16 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             first.push(Span::styled(format!(", {unread} unread"), theme.unread()));
         }
     }
+    // A paused recording on a call the call bar does not show now.
+    for s in state.sessions.iter().filter(|s| {
+        s.recording_paused && s.phase.is_active() && state.selected.as_deref() != Some(&s.id)
+    }) {
+        first.push(Span::raw(sep.to_string()));
+        first.push(Span::styled(
+            format!("RECORDING PAUSED: {}", s.peer()),
+            theme.alarm(),
+        ));
+    }
     if let Some(seat) = &state.me.seat {
         // Where the call audio goes, when not this terminal; a desk phone
         // chosen but not registered is an error to see at once.

@@ -276,6 +276,19 @@ impl Theme {
         }
     }
 
+    /// What must not be missed (the recording paused): white on red, or
+    /// reversed and bold without colours.
+    pub fn alarm(&self) -> Style {
+        if self.color {
+            Style::default()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        }
+    }
+
     /// Sparkline bars: block elements, or ASCII shades without UTF-8.
     pub fn bars(&self) -> ratatui::symbols::bar::Set<'static> {
         const ASCII: ratatui::symbols::bar::Set<'static> = ratatui::symbols::bar::Set {

@@ -759,6 +759,7 @@ pub(crate) fn all_screens() -> Vec<(&'static str, State)> {
     v.extend(crate::consult_screens::screens());
     v.extend(crate::chats_screens::screens());
     v.extend(crate::callback_screens::screens());
+    v.extend(crate::help_screens::screens());
     v
 }
 
