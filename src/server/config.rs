@@ -676,16 +676,15 @@ impl ServerConfig {
         if addr.ip().is_loopback() {
             return Ok(());
         }
-        if !self.tls() && !self.server.allow_plaintext {
-            bail!(
-                "refusing to serve plain ws:// on {addr}, beyond this machine: set [server] tls_cert and tls_key (wss://), or allow_plaintext = true behind a proxy that terminates TLS"
-            );
-        }
         let secret = &self.auth.secret;
         let why = if SHIPPED_SECRETS.contains(&secret.as_str()) {
             "the secret shipped with ccdesk (anyone can sign tokens with it)"
         } else if secret.len() < MIN_EXPOSED_SECRET {
             "a secret shorter than 32 bytes"
+        } else if !self.tls() && !self.server.allow_plaintext {
+            bail!(
+                "refusing to serve plain ws:// on {addr}, beyond this machine: set [server] tls_cert and tls_key (wss://), or allow_plaintext = true behind a proxy that terminates TLS"
+            );
         } else {
             return Ok(());
         };

@@ -62,9 +62,11 @@ fn beyond_loopback_the_shipped_or_a_short_secret_is_refused_and_init_writes_a_fr
     let cfg = ccdesk::server::config::ServerConfig::parse(&text).expect("it parses");
     assert_eq!(cfg.auth.secret.len(), 64);
     assert!(cfg.auth.secret.chars().all(|c| c.is_ascii_hexdigit()));
-    assert!(cfg
+    // Its secret passes; beyond loopback it then asks for TLS.
+    let err = cfg
         .check_exposure("0.0.0.0:7070".parse().expect("addr"))
-        .is_ok());
+        .expect_err("plain ws:// beyond loopback");
+    assert!(err.to_string().contains("tls_cert"), "{err}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
