@@ -2,7 +2,7 @@
 //! `Supervisor.subscribe` and its `wallboard` deltas), the sessions being
 //! monitored as text, and which pane has the keys.
 
-use crate::protocol::{BoardAgent, BoardSession, Wallboard};
+use crate::protocol::{BoardAgent, BoardSession, MonitorMode, Wallboard};
 
 use super::state::Session;
 
@@ -41,9 +41,12 @@ pub struct Watch {
     pub agent: Option<String>,
     /// Set once the server confirmed `Call.monitor`.
     pub confirmed: bool,
-    /// The server confirmed an audio monitor (not text only): the console
-    /// plays the session's sound while this is set and the panel is live.
-    pub audio: bool,
+    /// The mode the server confirmed: text only, or an audio monitor that
+    /// listens, coaches (the agent hears the supervisor) or barges in
+    /// (everyone does). The console plays the session's sound in the audio
+    /// modes while the panel is live, and opens the microphone to coach or
+    /// barge.
+    pub mode: MonitorMode,
     /// Why it ended, once it did (the panel stays until dismissed).
     pub ended: Option<String>,
 }
@@ -77,6 +80,13 @@ impl Default for Board {
             watch: 0,
             view: BoardView::Floor,
         }
+    }
+}
+
+impl Watch {
+    /// An audio monitor (listen, coach or barge), not text only.
+    pub fn audio(&self) -> bool {
+        self.mode != MonitorMode::Text
     }
 }
 

@@ -160,6 +160,8 @@ pub const TEMPLATE: &str = r#"# ccdesk agent terminal configuration.
 # The supervisor console's own commands:
 # monitor = "w"
 # listen = "l"
+# coach = "W"
+# barge = "B"
 # intercept = "I"
 # view = "g"
 

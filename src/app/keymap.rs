@@ -259,6 +259,8 @@ commands! {
     Quit = "quit", [Chord::plain('q')], "quit (asks first while a session is active)";
     Monitor = "monitor", [Chord::plain('w')], "supervisor: monitor the selected session as text (again: stop)";
     Listen = "listen", [Chord::plain('l')], "supervisor: listen to the selected session (audio monitor; again: text only)";
+    Coach = "coach", [Chord::plain('W')], "supervisor: coach the agent, unheard by the customer (again: listen)";
+    Barge = "barge", [Chord::plain('B')], "supervisor: barge in, heard by everyone (again: listen)";
     Intercept = "intercept", [Chord::plain('I')], "supervisor: take over the monitored session";
     View = "view", [Chord::plain('g')], "supervisor: switch between the floor and your call";
 }
@@ -268,7 +270,12 @@ impl Command {
     pub fn supervisor_only(self) -> bool {
         matches!(
             self,
-            Command::Monitor | Command::Listen | Command::Intercept | Command::View
+            Command::Monitor
+                | Command::Listen
+                | Command::Coach
+                | Command::Barge
+                | Command::Intercept
+                | Command::View
         )
     }
 }
@@ -398,6 +405,8 @@ mod tests {
             ('x', Command::Delete),
             ('n', Command::NextChat),
             ('p', Command::PauseRecording),
+            ('W', Command::Coach),
+            ('B', Command::Barge),
             ('C', Command::Consult),
             ('T', Command::CompleteTransfer),
             ('K', Command::Conference),

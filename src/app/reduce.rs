@@ -39,6 +39,8 @@ mod directory_tests;
 mod events;
 #[cfg(test)]
 mod history_tests;
+#[cfg(test)]
+mod monitor_tests;
 mod recording;
 #[cfg(test)]
 mod recording_tests;
@@ -434,7 +436,12 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
         Command::Settings => state.dialog = Some(Dialog::Settings { cursor: 0 }),
         Command::WrapUp => wrapup::command(state, now),
         Command::Help => state.dialog = Some(Dialog::Help { scroll: 0 }),
-        Command::Monitor | Command::Listen | Command::Intercept | Command::View => info(
+        Command::Monitor
+        | Command::Listen
+        | Command::Coach
+        | Command::Barge
+        | Command::Intercept
+        | Command::View => info(
             state,
             now,
             "that is for the supervisor console (ccdesk supervise)",

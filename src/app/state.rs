@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::protocol::{
-    AgentStatus, CallIn, CallType, ChatMessage, CloseBy, Consult, Direction, Flow, SessionSnapshot,
-    SessionState,
+    AgentStatus, CallIn, CallType, ChatMessage, CloseBy, Consult, Direction, Flow, MonitorInfo,
+    SessionSnapshot, SessionState,
 };
 
 use super::keymap::Keymap;
@@ -185,6 +185,9 @@ pub struct Session {
     /// The recording (and the transcript) is paused, say while the
     /// customer reads out a card number (`Call.pauseRecording`).
     pub recording_paused: bool,
+    /// The supervisors monitoring the session and how (listen, coach,
+    /// barge, or text), as the server last showed it.
+    pub monitored_by: Vec<MonitorInfo>,
 }
 
 impl Session {
@@ -218,6 +221,7 @@ impl Session {
             consult: None,
             unread: 0,
             recording_paused: false,
+            monitored_by: Vec::new(),
         }
     }
 
@@ -235,6 +239,7 @@ impl Session {
         self.close_by = s.close_by;
         self.consult = s.consult.as_deref().cloned();
         self.recording_paused = s.recording_paused;
+        self.monitored_by = s.monitored_by.clone();
         self.local_only = false;
         self.ring_deadline = match self.phase {
             Phase::Ringing if s.call_in.timeout > 0 => {
@@ -341,11 +346,12 @@ pub enum Purpose {
     },
     /// `Supervisor.subscribe`: the answer is the wallboard.
     Subscribe,
-    /// `Call.monitor`: the panel is confirmed in that mode (audio or text
-    /// only), or removed on error (unless it was a switch of mode).
+    /// `Call.monitor`: the panel is confirmed in that mode (text only, or
+    /// audio to listen, coach or barge), or removed on error (unless it was
+    /// a switch of mode).
     Monitor {
         session_id: String,
-        audio: bool,
+        mode: crate::protocol::MonitorMode,
     },
     /// `Call.intercept`: the answer is the session, now ours.
     Intercept {
@@ -776,6 +782,28 @@ impl State {
     pub fn selected_index(&self) -> Option<usize> {
         let id = self.selected.as_deref()?;
         self.sessions.iter().position(|s| s.id == id)
+    }
+
+    /// The supervisors monitoring this agent's sessions in progress, each
+    /// once, in the most present of their modes (barge, coach, listen, text).
+    pub fn monitored_by(&self) -> Vec<MonitorInfo> {
+        use crate::protocol::MonitorMode;
+        let rank = |m: MonitorMode| match m {
+            MonitorMode::Text => 0,
+            MonitorMode::Listen => 1,
+            MonitorMode::Coach => 2,
+            MonitorMode::Barge => 3,
+        };
+        let mut out: Vec<MonitorInfo> = Vec::new();
+        let live = self.sessions.iter().filter(|s| s.phase.is_active());
+        for m in live.flat_map(|s| &s.monitored_by) {
+            match out.iter_mut().find(|o| o.user_id == m.user_id) {
+                Some(o) if rank(m.mode) > rank(o.mode) => o.mode = m.mode,
+                Some(_) => {}
+                None => out.push(m.clone()),
+            }
+        }
+        out
     }
 
     /// How many chats are in progress (an agent may have several).

@@ -307,6 +307,7 @@ fn compact(f: &mut Frame, area: Rect, state: &State, theme: &Theme, why: Option<
         spans.push(Span::raw(" "));
         spans.push(Span::styled("[REC PAUSED]", theme.alarm()));
     }
+    spans.extend(status::supervisor_spans(state, theme));
     let n = state.sessions.len();
     if n > 1 {
         spans.push(Span::styled(format!("{sep}{n} sessions"), theme.dim()));

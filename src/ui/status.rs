@@ -1,5 +1,5 @@
-//! The agent status pane: who, status and time in it, the tab, the link,
-//! and the latest request errors.
+//! The agent status pane: who, status and time in it, the supervisors
+//! monitoring, the tab, the link, and the latest request errors.
 
 use ratatui::layout::Rect;
 use ratatui::text::Span;
@@ -13,7 +13,7 @@ use crate::app::state::{AudioPhase, CallAudio, Link, State};
 use crate::media::analysis;
 use crate::media::device::AudioKind;
 use crate::media::rtc::PeerState;
-use crate::protocol::AgentStatus;
+use crate::protocol::{AgentStatus, MonitorMode};
 
 /// Errors this recent outrank information lines.
 const FRESH_ERROR_MS: u64 = 60_000;
@@ -46,6 +46,31 @@ pub fn link_text(state: &State) -> String {
             retry_at.saturating_sub(state.now).div_ceil(1000)
         ),
     }
+}
+
+/// A supervisor monitoring the agent, in the agent's words.
+pub fn monitor_words(user: &str, mode: MonitorMode) -> String {
+    match mode {
+        MonitorMode::Text => format!("{user} reads along"),
+        MonitorMode::Listen => format!("{user} is listening"),
+        MonitorMode::Coach => format!("{user} is coaching you"),
+        MonitorMode::Barge => format!("{user} barged in"),
+    }
+}
+
+/// The supervisors monitoring, as spans (each after a separator): `sam is
+/// coaching you`.
+pub fn supervisor_spans(state: &State, theme: &Theme) -> Vec<Span<'static>> {
+    let sep = theme.sep();
+    let mut out = Vec::new();
+    for m in state.monitored_by() {
+        out.push(Span::raw(sep.to_string()));
+        out.push(Span::styled(
+            monitor_words(&m.user_id, m.mode),
+            theme.monitor_mode(m.mode),
+        ));
+    }
+    out
 }
 
 /// The call audio of the selected session (else of any session with audio):
@@ -158,6 +183,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             first.push(Span::styled(format!(", {unread} unread"), theme.unread()));
         }
     }
+    first.extend(supervisor_spans(state, theme));
     // A paused recording on a call the call bar does not show now.
     for s in state.sessions.iter().filter(|s| {
         s.recording_paused && s.phase.is_active() && state.selected.as_deref() != Some(&s.id)

@@ -289,6 +289,17 @@ impl Theme {
         }
     }
 
+    /// How a supervisor monitors a call: listening or reading along is
+    /// information, coaching is heard by the agent, barging in by everyone.
+    pub fn monitor_mode(&self, m: crate::protocol::MonitorMode) -> Style {
+        use crate::protocol::MonitorMode;
+        match m {
+            MonitorMode::Text | MonitorMode::Listen => self.info(),
+            MonitorMode::Coach => self.info().add_modifier(Modifier::BOLD),
+            MonitorMode::Barge => self.error(),
+        }
+    }
+
     /// Sparkline bars: block elements, or ASCII shades without UTF-8.
     pub fn bars(&self) -> ratatui::symbols::bar::Set<'static> {
         const ASCII: ratatui::symbols::bar::Set<'static> = ratatui::symbols::bar::Set {

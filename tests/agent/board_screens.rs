@@ -26,41 +26,41 @@ use serde_json::{json, Value};
 
 /// The supervisor logs in here; every time on screen is measured from NOW.
 const LOGIN_AT: u64 = 1_700_000_000_000;
-const SECOND: u64 = 1_000;
-const MINUTE: u64 = 60 * SECOND;
+pub(crate) const SECOND: u64 = 1_000;
+pub(crate) const MINUTE: u64 = 60 * SECOND;
 /// When the screens are drawn (unless a test moves the clock on).
-const NOW: u64 = LOGIN_AT + 30 * SECOND;
+pub(crate) const NOW: u64 = LOGIN_AT + 30 * SECOND;
 const TAB: &str = "3c1d9e0a-8b7f-4a2e-9d6c-fedcba987654";
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
 /// Session ids as the server makes them: `s-<run prefix>-<sequence>`.
-fn sid(n: u32) -> String {
+pub(crate) fn sid(n: u32) -> String {
     format!("s-k9x2m-{n}")
 }
 
-fn act(s: &mut State, a: Action, at: u64) -> Vec<Effect> {
+pub(crate) fn act(s: &mut State, a: Action, at: u64) -> Vec<Effect> {
     reduce(s, a, at)
 }
 
-fn tick(s: &mut State, at: u64) {
+pub(crate) fn tick(s: &mut State, at: u64) {
     act(s, Action::Tick, at);
 }
 
-fn server(s: &mut State, e: Event, at: u64) {
+pub(crate) fn server(s: &mut State, e: Event, at: u64) {
     act(s, Action::Server(e), at);
 }
 
-fn press(s: &mut State, c: KeyCode, at: u64) -> Vec<Effect> {
+pub(crate) fn press(s: &mut State, c: KeyCode, at: u64) -> Vec<Effect> {
     act(s, Action::Key(KeyEvent::new(c, KeyModifiers::NONE)), at)
 }
 
-fn chr(s: &mut State, c: char, at: u64) -> Vec<Effect> {
+pub(crate) fn chr(s: &mut State, c: char, at: u64) -> Vec<Effect> {
     press(s, KeyCode::Char(c), at)
 }
 
 /// The request among the effects, by method: its id.
-fn request_for(fx: &[Effect], method: &str) -> u64 {
+pub(crate) fn request_for(fx: &[Effect], method: &str) -> u64 {
     let ids: Vec<u64> = fx
         .iter()
         .filter_map(|e| match e {
@@ -72,7 +72,7 @@ fn request_for(fx: &[Effect], method: &str) -> u64 {
     ids[0]
 }
 
-fn answer_ok(s: &mut State, id: u64, data: Option<Value>, at: u64) {
+pub(crate) fn answer_ok(s: &mut State, id: u64, data: Option<Value>, at: u64) {
     act(
         s,
         Action::Response {
@@ -266,7 +266,7 @@ fn loading() -> State {
 }
 
 /// The wallboard, the cursor moved down to dave (agents pane).
-fn floor() -> State {
+pub(crate) fn floor() -> State {
     let (mut s, id) = subscribing();
     answer_ok(&mut s, id, Some(wallboard()), LOGIN_AT + SECOND);
     for _ in 0..3 {
@@ -276,7 +276,7 @@ fn floor() -> State {
     s
 }
 
-fn board(s: &State) -> &Board {
+pub(crate) fn board(s: &State) -> &Board {
     s.board.as_ref().expect("the console's board")
 }
 
@@ -338,7 +338,7 @@ fn monitor(s: &mut State, n: u32, confirm: bool, at: u64) {
 /// Two monitor panels: alice's call (live, words both ways, a partial at
 /// the end) and judy's (ended by the customer). The sessions pane has the
 /// focus, on alice's call.
-fn monitoring() -> State {
+pub(crate) fn monitoring() -> State {
     let mut s = floor();
     let at = NOW;
     press(&mut s, KeyCode::Tab, at);
@@ -520,7 +520,7 @@ fn monochrome(mut s: State) -> State {
 // ---------------------------------------------------------------- drawing
 
 /// The floor itself at any size (below 80x24 `draw` shows the compact line).
-fn render_floor(state: &State, w: u16, h: u16) -> Buffer {
+pub(crate) fn render_floor(state: &State, w: u16, h: u16) -> Buffer {
     let theme = ccdesk::ui::theme::Theme::new(state.caps);
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
     t.draw(|f| {
@@ -552,13 +552,13 @@ fn find_in(buf: &Buffer, area: Rect, needle: &str) -> Option<(u16, u16)> {
     None
 }
 
-fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+pub(crate) fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
     find_in(buf, buf.area, needle)
 }
 
 /// The inside of the pane whose top border carries `title`: from the title
 /// down to the pane's bottom corner.
-fn pane(buf: &Buffer, title: &str) -> Rect {
+pub(crate) fn pane(buf: &Buffer, title: &str) -> Rect {
     let (x, y) = find(buf, title).unwrap_or_else(|| panic!("the {title:?} pane"));
     let corner = ["┌", "+"];
     let mut left = x;
@@ -582,13 +582,13 @@ fn pane(buf: &Buffer, title: &str) -> Rect {
 }
 
 /// The row of pane `title` that shows `needle`.
-fn row_in(buf: &Buffer, title: &str, needle: &str) -> u16 {
+pub(crate) fn row_in(buf: &Buffer, title: &str, needle: &str) -> u16 {
     find_in(buf, pane(buf, title), needle)
         .unwrap_or_else(|| panic!("{needle:?} in the {title:?} pane:\n{}", text(buf)))
         .1
 }
 
-fn reversed(buf: &Buffer, title: &str, y: u16) -> bool {
+pub(crate) fn reversed(buf: &Buffer, title: &str, y: u16) -> bool {
     let x = pane(buf, title).x;
     buf[(x, y)].modifier.contains(Modifier::REVERSED)
 }
@@ -621,7 +621,7 @@ fn snapshot_at(name: &str, what: &str, state: &State, w: u16, h: u16) -> Buffer 
     buf
 }
 
-fn snapshot(name: &str, what: &str, state: &State) -> [Buffer; 2] {
+pub(crate) fn snapshot(name: &str, what: &str, state: &State) -> [Buffer; 2] {
     SIZES.map(|(w, h)| snapshot_at(name, what, state, w, h))
 }
 

@@ -1,6 +1,7 @@
 //! The agent terminal: screens (TestBackend + insta snapshots) and end-to-end
 //! runs of the real binary in a pseudo-terminal against a real server.
 
+mod board_help_screens;
 mod board_screens;
 mod callback_screens;
 mod chats_screens;

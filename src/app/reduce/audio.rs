@@ -48,17 +48,22 @@ fn wants_audio(state: &State, s: &Session) -> bool {
 }
 
 /// The supervisor console's audio monitor: the session it listens to (at
-/// most one), confirmed by the server and not ended. It is receive-only, so
-/// the microphone stays muted.
-fn listening(state: &State) -> Option<String> {
+/// most one), confirmed by the server and not ended, and whether the
+/// microphone stays muted. Listening is receive-only; coaching and barging
+/// in are heard (by the agent, or by everyone), so the microphone opens,
+/// on the same audio.
+fn listening(state: &State) -> Option<(String, bool)> {
     if state.audio.setting == AudioSetting::Off {
         return None;
     }
     let b = state.board.as_ref()?;
     b.watches
         .iter()
-        .find(|w| w.audio && w.confirmed && w.ended.is_none() && w.session.kind != CallType::Im)
-        .map(|w| w.session.id.clone())
+        .find(|w| w.audio() && w.confirmed && w.ended.is_none() && w.session.kind != CallType::Im)
+        .map(|w| {
+            let muted = w.mode == crate::protocol::MonitorMode::Listen;
+            (w.session.id.clone(), muted)
+        })
 }
 
 /// The audio is held (nothing sent) while the session is, unless it
@@ -78,9 +83,9 @@ pub(super) fn sync(state: &mut State, fx: &mut Vec<Effect>) {
         .filter(|s| wants_audio(state, s))
         .map(|s| (s.id.clone(), s.mic_muted, held(state, s)))
         .collect();
-    if let Some(id) = listening(state) {
+    if let Some((id, muted)) = listening(state) {
         if !wanted.iter().any(|(w, _, _)| *w == id) {
-            wanted.push((id, true, false));
+            wanted.push((id, muted, false));
         }
     }
     let gone: Vec<String> = state

@@ -1,5 +1,6 @@
 //! The supervisor console's part of the reducer: the wallboard snapshot and
-//! deltas, text monitors, intercept, and the keys of the floor view.
+//! deltas, monitors (text, or audio to listen, coach or barge), intercept,
+//! and the keys of the floor view.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use serde_json::{json, Value};
@@ -10,7 +11,8 @@ use crate::app::board::{Board, BoardPane, BoardView, Watch};
 use crate::app::keymap::Command;
 use crate::app::state::{AudioSetting, Dialog, Phase, Purpose, Session, State};
 use crate::protocol::{
-    CallType, Direction, Event, ProtoError, SessionSnapshot, SessionState, Wallboard,
+    BoardSession, CallType, Direction, Event, MonitorMode, ProtoError, SessionSnapshot,
+    SessionState, Wallboard,
 };
 
 /// After (re)login: subscribe again and resume the monitors still open.
@@ -34,7 +36,7 @@ pub(super) fn logged_in(state: &mut State, fx: &mut Vec<Effect>) {
         // The old audio is gone with the old connection: it starts again
         // once the server confirms the monitor in its mode.
         w.confirmed = false;
-        live.push((w.session.id.clone(), w.audio));
+        live.push((w.session.id.clone(), w.mode));
     }
     request(
         state,
@@ -43,24 +45,75 @@ pub(super) fn logged_in(state: &mut State, fx: &mut Vec<Effect>) {
         Purpose::Subscribe,
         fx,
     );
-    for (id, audio) in live {
-        monitor_request(state, &id, audio, fx);
+    for (id, mode) in live {
+        monitor_request(state, &id, mode, fx);
     }
 }
 
-/// `Call.monitor` in one mode: audio (`textOnly: false`) or text only. The
-/// server switches the mode of a session already monitored.
-fn monitor_request(state: &mut State, id: &str, audio: bool, fx: &mut Vec<Effect>) {
+/// `Call.monitor` in one mode: text only (`textOnly`), listening
+/// (`textOnly: false`), coaching or barging in (`mode`). The server
+/// switches the mode of a session already monitored, on the audio already
+/// connected.
+fn monitor_request(state: &mut State, id: &str, mode: MonitorMode, fx: &mut Vec<Effect>) {
+    let params = match mode {
+        MonitorMode::Text => json!({ "sessionId": id, "textOnly": true }),
+        MonitorMode::Listen => json!({ "sessionId": id, "textOnly": false }),
+        MonitorMode::Coach | MonitorMode::Barge => {
+            json!({ "sessionId": id, "textOnly": false, "mode": mode.as_str() })
+        }
+    };
     request(
         state,
         "Call.monitor",
-        json!({ "sessionId": id, "textOnly": !audio }),
+        params,
         Purpose::Monitor {
             session_id: id.to_string(),
-            audio,
+            mode,
         },
         fx,
     );
+}
+
+/// Monitor `id` in `mode` (its panel is open): an audio mode first turns
+/// any other audio monitor back to text (one at a time), and text stops
+/// the sound at once, not at the answer. A switch between listening,
+/// coaching and barging keeps the sound as it is: the microphone opens or
+/// shuts once the server agrees.
+pub(super) fn set_monitor(state: &mut State, id: &str, mode: MonitorMode, fx: &mut Vec<Effect>) {
+    if mode != MonitorMode::Text {
+        let others: Vec<String> = state
+            .board
+            .iter_mut()
+            .flat_map(|b| b.watches.iter_mut())
+            .filter(|w| w.audio() && w.ended.is_none() && w.session.id != id)
+            .map(|w| {
+                w.mode = MonitorMode::Text;
+                w.session.id.clone()
+            })
+            .collect();
+        for other in others {
+            monitor_request(state, &other, MonitorMode::Text, fx);
+        }
+    } else if let Some(w) = state.board.as_mut().and_then(|b| b.watch_mut(id)) {
+        w.mode = MonitorMode::Text;
+    }
+    monitor_request(state, id, mode, fx)
+}
+
+/// A new monitor panel for a live session, not confirmed yet.
+pub(super) fn new_watch(live: &BoardSession, now: u64) -> Watch {
+    let id = live.session_id.clone();
+    let mut session = Session::new(id, live.kind, live.direction, Phase::Talking, now);
+    session.started_at = live.started_at;
+    session.accepted_at = live.accepted_at;
+    session.call_in.nickname = live.caller.clone();
+    Watch {
+        session,
+        agent: live.user_id.clone(),
+        confirmed: false,
+        mode: MonitorMode::Text,
+        ended: None,
+    }
 }
 
 /// An answer to one of the console's requests.
@@ -88,10 +141,10 @@ pub(super) fn response(
                 ),
             }
         }
-        (Purpose::Monitor { session_id, audio }, Ok(_)) => {
+        (Purpose::Monitor { session_id, mode }, Ok(_)) => {
             if let Some(w) = state.board.as_mut().and_then(|b| b.watch_mut(&session_id)) {
                 w.confirmed = true;
-                w.audio = audio;
+                w.mode = mode;
             }
         }
         (Purpose::Monitor { session_id, .. }, Err(e))
@@ -269,8 +322,8 @@ fn scroll_watch(b: &mut Board, lines: isize) {
 enum Then {
     Nothing,
     Info(String),
-    /// Monitor (or switch the mode of) a session: audio or text only.
-    Monitor(String, bool),
+    /// Monitor (or switch the mode of) a session.
+    Monitor(String, MonitorMode),
     Stop(String),
     Ask(Dialog),
 }
@@ -281,7 +334,7 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
     let has_calls = !state.sessions.is_empty();
     let monitor_key = state.keymap.key_label(Command::Monitor);
     let view_key = state.keymap.key_label(Command::View);
-    if cmd == Command::Listen
+    if matches!(cmd, Command::Listen | Command::Coach | Command::Barge)
         && state.audio.setting == AudioSetting::Off
         && state
             .board
@@ -311,7 +364,14 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
             }
         }
     } else if b.view == BoardView::Call {
-        if !matches!(cmd, Command::Monitor | Command::Listen | Command::Intercept) {
+        if !matches!(
+            cmd,
+            Command::Monitor
+                | Command::Listen
+                | Command::Coach
+                | Command::Barge
+                | Command::Intercept
+        ) {
             return false;
         }
         Then::Info(format!("back to the floor first ({view_key})"))
@@ -324,31 +384,7 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
     match then {
         Then::Nothing => {}
         Then::Info(text) => info(state, now, text),
-        Then::Monitor(id, audio) => {
-            if audio {
-                // One audio monitor at a time: the others go back to text.
-                let others: Vec<String> = state
-                    .board
-                    .iter_mut()
-                    .flat_map(|b| b.watches.iter_mut())
-                    .filter(|w| w.audio && w.ended.is_none() && w.session.id != id)
-                    .map(|w| {
-                        w.audio = false;
-                        w.session.id.clone()
-                    })
-                    .collect();
-                for other in others {
-                    monitor_request(state, &other, false, fx);
-                }
-            }
-            if !audio {
-                // Back to text: the sound stops now, not at the answer.
-                if let Some(w) = state.board.as_mut().and_then(|b| b.watch_mut(&id)) {
-                    w.audio = false;
-                }
-            }
-            monitor_request(state, &id, audio, fx)
-        }
+        Then::Monitor(id, mode) => set_monitor(state, &id, mode, fx),
         Then::Stop(id) => stop_watch(state, &id, fx),
         Then::Ask(d) => state.dialog = Some(d),
     }
@@ -400,13 +436,13 @@ fn floor(b: &mut Board, cmd: Command, now: u64, monitor_key: &str, view_key: &st
                 }
             }
         }
-        Command::Monitor | Command::Listen => {
-            let audio = cmd == Command::Listen;
+        Command::Monitor | Command::Listen | Command::Coach | Command::Barge => {
             let Some(id) = target(b) else {
                 return Some(Then::Info(
                     "select a session (or an agent in one) to monitor".into(),
                 ));
             };
+            let audio = cmd != Command::Monitor;
             if let Some(w) = b.watch(&id) {
                 return Some(match (audio, &w.ended) {
                     (false, _) => Then::Stop(id),
@@ -414,8 +450,7 @@ fn floor(b: &mut Board, cmd: Command, now: u64, monitor_key: &str, view_key: &st
                     (true, None) if w.session.kind == CallType::Im => {
                         Then::Info(format!("session {id} is a chat: it has no sound"))
                     }
-                    // Listen again: back to text only.
-                    (true, None) => Then::Monitor(id, !w.audio),
+                    (true, None) => Then::Monitor(id, next_mode(cmd, w.mode)),
                 });
             }
             let Some(live) = b.live_session(&id).cloned() else {
@@ -432,20 +467,9 @@ fn floor(b: &mut Board, cmd: Command, now: u64, monitor_key: &str, view_key: &st
                     "session {id} is a chat: it has no sound"
                 )));
             }
-            let mut session =
-                Session::new(id.clone(), live.kind, live.direction, Phase::Talking, now);
-            session.started_at = live.started_at;
-            session.accepted_at = live.accepted_at;
-            session.call_in.nickname = live.caller.clone();
-            b.watches.push(Watch {
-                session,
-                agent: live.user_id.clone(),
-                confirmed: false,
-                audio: false,
-                ended: None,
-            });
+            b.watches.push(new_watch(&live, now));
             b.watch = b.watches.len() - 1;
-            return Some(Then::Monitor(id, audio));
+            return Some(Then::Monitor(id, next_mode(cmd, MonitorMode::Text)));
         }
         Command::Intercept => {
             let Some(id) = target(b) else {
@@ -482,6 +506,22 @@ fn floor(b: &mut Board, cmd: Command, now: u64, monitor_key: &str, view_key: &st
         _ => return None,
     }
     Some(Then::Nothing)
+}
+
+/// The mode a monitor key leads to from `mode`: `w` is text only, `l`
+/// listens (again: text only), `W` coaches and `B` barges in (again, or
+/// `l` while coaching or barging: back to listening).
+fn next_mode(cmd: Command, mode: MonitorMode) -> MonitorMode {
+    match (cmd, mode) {
+        (Command::Listen, MonitorMode::Listen) => MonitorMode::Text,
+        (Command::Listen, _) => MonitorMode::Listen,
+        (Command::Coach, MonitorMode::Coach) | (Command::Barge, MonitorMode::Barge) => {
+            MonitorMode::Listen
+        }
+        (Command::Coach, _) => MonitorMode::Coach,
+        (Command::Barge, _) => MonitorMode::Barge,
+        _ => MonitorMode::Text,
+    }
 }
 
 /// Close a monitor panel, telling the server when it still monitors.

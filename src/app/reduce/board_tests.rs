@@ -14,7 +14,7 @@ use crate::protocol::*;
 
 const T0: u64 = 1_700_000_000_000;
 
-fn login(role: &str) -> LoginResult {
+pub(super) fn login(role: &str) -> LoginResult {
     LoginResult {
         tab_uuid: "tab-1".into(),
         user_id: "sam".into(),
@@ -28,7 +28,7 @@ fn login(role: &str) -> LoginResult {
     }
 }
 
-fn wall() -> serde_json::Value {
+pub(super) fn wall() -> serde_json::Value {
     json!({
         "agents": [
             {"userId": "alice", "role": "agent", "skillGroups": ["support"], "status": "busy",
@@ -54,7 +54,7 @@ fn wall() -> serde_json::Value {
 }
 
 /// A supervisor logged in, the wallboard loaded, the sessions pane focused.
-fn console() -> State {
+pub(super) fn console() -> State {
     let mut s = State::new("ws://t/ws".into(), "sam".into(), Keymap::default(), T0);
     s.board = Some(Board::default());
     let fx = reduce(&mut s, Action::LoggedIn(login("admin")), T0);
@@ -72,7 +72,7 @@ fn console() -> State {
     s
 }
 
-fn board(s: &State) -> &Board {
+pub(super) fn board(s: &State) -> &Board {
     s.board.as_ref().expect("a board")
 }
 
@@ -342,7 +342,7 @@ fn a_reconnect_subscribes_again_and_resumes_live_monitors() {
     assert!(!board(&s).loaded);
 }
 
-fn ok(s: &mut State, id: u64) -> Vec<crate::app::action::Effect> {
+pub(super) fn ok(s: &mut State, id: u64) -> Vec<crate::app::action::Effect> {
     reduce(
         s,
         Action::Response {
@@ -353,7 +353,7 @@ fn ok(s: &mut State, id: u64) -> Vec<crate::app::action::Effect> {
     )
 }
 
-fn audio_fx(fx: &[crate::app::action::Effect]) -> Vec<String> {
+pub(super) fn audio_fx(fx: &[crate::app::action::Effect]) -> Vec<String> {
     use crate::app::action::Effect;
     fx.iter()
         .filter_map(|e| match e {
@@ -378,7 +378,7 @@ fn listening_starts_receive_only_audio_once_the_server_confirms() {
     );
     let fx = ok(&mut s, id);
     let w = &board(&s).watches[0];
-    assert!(w.confirmed && w.audio);
+    assert!(w.confirmed && w.audio());
     // The microphone stays muted: a monitor is never heard.
     assert_eq!(audio_fx(&fx), ["start s-1", "Mute(true) s-1"]);
     assert!(s.sessions.is_empty(), "listening is not handling");
@@ -390,7 +390,7 @@ fn listening_starts_receive_only_audio_once_the_server_confirms() {
     assert_eq!(audio_fx(&fx), ["stop s-1"]);
     ok(&mut s, id);
     let w = &board(&s).watches[0];
-    assert!(w.confirmed && !w.audio);
+    assert!(w.confirmed && !w.audio());
     // And l once more: audio again, on the same panel.
     let fx = reduce(&mut s, key('l'), T0);
     let (id, _, params) = req(&fx);
@@ -422,7 +422,7 @@ fn listening_to_another_session_turns_the_first_back_to_text() {
     let modes: Vec<(&str, bool)> = board(&s)
         .watches
         .iter()
-        .map(|w| (w.session.id.as_str(), w.audio))
+        .map(|w| (w.session.id.as_str(), w.audio()))
         .collect();
     assert_eq!(modes, [("s-1", false), ("s-2", true)]);
 }
@@ -437,7 +437,7 @@ fn a_refused_switch_to_audio_keeps_the_text_monitor() {
     let fx = reduce(&mut s, Action::Response { id, result: Err(e) }, T0);
     assert!(audio_fx(&fx).is_empty());
     let w = &board(&s).watches[0];
-    assert!(w.confirmed && !w.audio && w.ended.is_none());
+    assert!(w.confirmed && !w.audio() && w.ended.is_none());
     assert!(s
         .errors
         .back()

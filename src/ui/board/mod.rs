@@ -28,7 +28,9 @@ use super::transcript::{self, SessionPane};
 use crate::app::board::{Board, BoardPane, Watch};
 use crate::app::keymap::Command;
 use crate::app::state::{Phase, State};
-use crate::protocol::{AgentStatus, BoardAgent, BoardSession, HistoryPoint, Kpis, SessionState};
+use crate::protocol::{
+    AgentStatus, BoardAgent, BoardSession, HistoryPoint, Kpis, MonitorMode, SessionState,
+};
 
 /// Monitor panels are kept at least this wide; more than fit are paged.
 use self::lists::*;
@@ -170,9 +172,21 @@ fn hints(state: &State, b: &Board, theme: &Theme, width: usize) -> Line<'static>
             "monitor"
         },
     )];
-    match watched {
-        Some(w) if w.ended.is_some() => {}
-        Some(w) if w.audio => cmds.push((Command::Listen, "text only")),
+    match watched.filter(|w| w.ended.is_none()).map(|w| w.mode) {
+        None if watched.is_some() => {}
+        Some(MonitorMode::Listen) => {
+            cmds.push((Command::Listen, "text only"));
+            cmds.push((Command::Coach, "coach"));
+            cmds.push((Command::Barge, "barge"));
+        }
+        Some(MonitorMode::Coach) => {
+            cmds.push((Command::Listen, "listen"));
+            cmds.push((Command::Barge, "barge"));
+        }
+        Some(MonitorMode::Barge) => {
+            cmds.push((Command::Listen, "listen"));
+            cmds.push((Command::Coach, "coach"));
+        }
         _ => cmds.push((Command::Listen, "listen")),
     }
     if watched.is_some_and(|w| w.ended.is_none()) {

@@ -1,6 +1,7 @@
 //! The sessions the supervisor monitors as text, each with its transcript.
 
 use super::*;
+use crate::protocol::MonitorMode;
 
 /// The monitor panels side by side; when more are open than fit (each at
 /// least MIN_PANEL wide), the ones around the focused panel, with a count of
@@ -86,14 +87,24 @@ pub(super) fn monitor(
             format!("connecting{}", dots(theme)),
             theme.info(),
         )));
-    } else if w.audio {
-        // The audio monitor: how the sound is doing, in the panel it is for.
+    } else if w.audio() {
+        // The audio monitor: how it takes part and how the sound is doing,
+        // in the panel it is for.
         let sound = match state.audio.calls.get(&s.id) {
             Some(call) => crate::ui::status::call_audio_text(state, call).0,
             None => "audio is off in this console".into(),
         };
+        let how = match w.mode {
+            MonitorMode::Coach => "coaching (the agent hears you)",
+            MonitorMode::Barge => "barged in (everyone hears you)",
+            _ => "listening",
+        };
+        let style = match w.mode {
+            MonitorMode::Listen | MonitorMode::Text => theme.bold(),
+            m => theme.monitor_mode(m),
+        };
         notes.push(Line::from(vec![
-            Span::styled("listening", theme.bold()),
+            Span::styled(how, style),
             Span::styled(format!("{sep}{sound}"), theme.info()),
         ]));
     }
