@@ -91,6 +91,18 @@ impl Watch {
 }
 
 impl Board {
+    /// The agents asking for help (not acknowledged yet), who asked first
+    /// first.
+    pub fn asking(&self) -> Vec<&BoardAgent> {
+        let mut out: Vec<&BoardAgent> = self
+            .wall
+            .agents
+            .iter()
+            .filter(|a| a.help.is_some())
+            .collect();
+        out.sort_by_key(|a| a.help.as_ref().map_or(0, |h| h.at));
+        out
+    }
     pub fn watch(&self, id: &str) -> Option<&Watch> {
         self.watches.iter().find(|w| w.session.id == id)
     }

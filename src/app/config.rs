@@ -143,6 +143,7 @@ pub const TEMPLATE: &str = r#"# ccdesk agent terminal configuration.
 # status = "s"
 # delete = "x"
 # wrap_up = "u"
+# ask_help = "!"
 # chat = "enter"
 # next_chat = "n"
 # up = ["up", "k"]
@@ -162,6 +163,7 @@ pub const TEMPLATE: &str = r#"# ccdesk agent terminal configuration.
 # listen = "l"
 # coach = "W"
 # barge = "B"
+# answer_help = "A"
 # intercept = "I"
 # view = "g"
 

@@ -243,6 +243,7 @@ commands! {
     Status = "status", [Chord::plain('s')], "status menu: free, rest, arrange, notReady, online/offline";
     Delete = "delete", [Chord::plain('x')], "delete an ended session from the list";
     WrapUp = "wrap_up", [Chord::plain('u')], "wrap-up: code and notes of the session";
+    AskHelp = "ask_help", [Chord::plain('!')], "ask a supervisor for help (about the selected session)";
     Chat = "chat", [Chord::code(ChordCode::Enter)], "write in the chat (chat sessions)";
     NextChat = "next_chat", [Chord::plain('n')], "next chat with unread messages";
     Up = "up", [Chord::code(ChordCode::Up), Chord::plain('k')], "previous session / scroll up";
@@ -261,6 +262,7 @@ commands! {
     Listen = "listen", [Chord::plain('l')], "supervisor: listen to the selected session (audio monitor; again: text only)";
     Coach = "coach", [Chord::plain('W')], "supervisor: coach the agent, unheard by the customer (again: listen)";
     Barge = "barge", [Chord::plain('B')], "supervisor: barge in, heard by everyone (again: listen)";
+    AnswerHelp = "answer_help", [Chord::plain('A')], "supervisor: acknowledge a request for help and listen to its call";
     Intercept = "intercept", [Chord::plain('I')], "supervisor: take over the monitored session";
     View = "view", [Chord::plain('g')], "supervisor: switch between the floor and your call";
 }
@@ -274,6 +276,7 @@ impl Command {
                 | Command::Listen
                 | Command::Coach
                 | Command::Barge
+                | Command::AnswerHelp
                 | Command::Intercept
                 | Command::View
         )
@@ -405,8 +408,10 @@ mod tests {
             ('x', Command::Delete),
             ('n', Command::NextChat),
             ('p', Command::PauseRecording),
+            ('!', Command::AskHelp),
             ('W', Command::Coach),
             ('B', Command::Barge),
+            ('A', Command::AnswerHelp),
             ('C', Command::Consult),
             ('T', Command::CompleteTransfer),
             ('K', Command::Conference),

@@ -37,6 +37,9 @@ mod directory;
 #[cfg(test)]
 mod directory_tests;
 mod events;
+mod help;
+#[cfg(test)]
+mod help_tests;
 #[cfg(test)]
 mod history_tests;
 #[cfg(test)]
@@ -115,6 +118,7 @@ pub fn reduce(state: &mut State, action: Action, now: u64) -> Vec<Effect> {
     audio::sync(state, &mut fx);
     directory::sync(state, &mut fx);
     chats::read(state);
+    help::sync(state, now);
     state.dirty = true;
     fx
 }
@@ -129,6 +133,7 @@ pub fn next_tick(state: &State, now: u64) -> u64 {
             Phase::Ringing | Phase::Dialing | Phase::Talking | Phase::Held
         )
     }) || state.status == Some(AgentStatus::Arrange)
+        || matches!(state.help, Some(super::state::Help::Asked { .. }))
         || state.board.is_some()
         || matches!(state.link, Link::Lost { .. } | Link::Connecting { .. });
     let step = if seconds { 1_000 } else { 60_000 };
@@ -387,6 +392,7 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
         }
         Command::NextChat => chats::next(state, now),
         Command::PauseRecording => recording::toggle(state, now, fx),
+        Command::AskHelp => help::ask(state),
         Command::Chat => {
             let Some(s) = selected(state) else {
                 return;
@@ -440,6 +446,7 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
         | Command::Listen
         | Command::Coach
         | Command::Barge
+        | Command::AnswerHelp
         | Command::Intercept
         | Command::View => info(
             state,
@@ -760,6 +767,7 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
             | Purpose::Subscribe
             | Purpose::Monitor { .. }
             | Purpose::Intercept { .. }
+            | Purpose::Help
             | Purpose::MediaOffer { .. } => {}
             Purpose::Directory => directory::snapshot(state, data),
             Purpose::Consult { session_id, target } => {
@@ -843,6 +851,9 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
                         s.draft = text.clone();
                     }
                 }
+            }
+            if p.purpose == Purpose::Help {
+                help::refused(state);
             }
             if let Purpose::History { .. } | Purpose::Directory | Purpose::Undirectory = &p.purpose
             {

@@ -377,6 +377,20 @@ pub enum Purpose {
     /// leaves them as they were.
     Directory,
     Undirectory,
+    /// `Agent.requestHelp`: a failure takes the request back.
+    Help,
+}
+
+/// The agent's request for help (`Agent.requestHelp`), from the ask until
+/// a supervisor is on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Help {
+    /// Asked at `at` (unix ms), about a session or not; no supervisor has
+    /// acknowledged it yet.
+    Asked { at: u64, session_id: Option<String> },
+    /// `by` acknowledged it at `at`: they are coming (until they monitor
+    /// one of the agent's sessions, or a while has passed).
+    Coming { by: String, at: u64 },
 }
 
 /// Colleagues and skill groups, as the server last listed them.
@@ -533,6 +547,12 @@ pub enum Dialog {
         devices: Option<Vec<crate::media::device::DeviceInfo>>,
     },
     ConfirmQuit,
+    /// Ask a supervisor for help, about a session (the selected one when
+    /// it is in progress) or not, with a short note (optional).
+    AskHelp {
+        session_id: Option<String>,
+        text: String,
+    },
     /// Supervisor: take this session over?
     ConfirmIntercept {
         session_id: String,
@@ -580,6 +600,8 @@ pub struct State {
     pub after_call_work: Option<crate::protocol::AfterCallWork>,
     /// When the status last changed (unix ms).
     pub status_since: u64,
+    /// This agent's request for help, while it is open or answered.
+    pub help: Option<Help>,
     pub link: Link,
     /// Sessions in the order they arrived.
     pub sessions: Vec<Session>,
@@ -696,6 +718,7 @@ impl State {
             after_call_work: None,
             directory: Directory::default(),
             status_since: now,
+            help: None,
             link: Link::Connecting { attempt: 1 },
             sessions: Vec::new(),
             selected: None,

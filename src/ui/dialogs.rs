@@ -1,5 +1,6 @@
 //! Dialogs drawn over the panes: transfer, DTMF pad, dial, internal call,
-//! status and break reason menus, settings, quit confirmation, help.
+//! status and break reason menus, settings, asking for help, quit
+//! confirmation, the key list.
 
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -441,6 +442,18 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ]),
             ];
             frame(f, area, "Quit", lines, theme);
+        }
+        Dialog::AskHelp { session_id, text } => {
+            let about = match session_id.as_deref().and_then(|id| state.session(id)) {
+                Some(s) => format!("About: {} ({})", s.peer(), s.id),
+                None => "About: no session in particular".to_string(),
+            };
+            let lines = vec![
+                Line::from(about),
+                field("Note (optional):", text, theme),
+                hint("enter asks a supervisor, esc cancels", theme),
+            ];
+            frame(f, area, "Ask for help", lines, theme);
         }
         Dialog::ConfirmIntercept { session_id } => {
             let who = state

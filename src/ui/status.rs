@@ -1,5 +1,6 @@
-//! The agent status pane: who, status and time in it, the supervisors
-//! monitoring, the tab, the link, and the latest request errors.
+//! The agent status pane: who, status and time in it, a request for help,
+//! the supervisors monitoring, the tab, the link, and the latest request
+//! errors.
 
 use ratatui::layout::Rect;
 use ratatui::text::Span;
@@ -9,7 +10,7 @@ use ratatui::Frame;
 use super::text::clip;
 use super::text::{clock, minutes};
 use super::theme::Theme;
-use crate::app::state::{AudioPhase, CallAudio, Link, State};
+use crate::app::state::{AudioPhase, CallAudio, Help, Link, State};
 use crate::media::analysis;
 use crate::media::device::AudioKind;
 use crate::media::rtc::PeerState;
@@ -58,11 +59,26 @@ pub fn monitor_words(user: &str, mode: MonitorMode) -> String {
     }
 }
 
-/// The supervisors monitoring, as spans (each after a separator): `sam is
+/// The agent's request for help and the supervisors monitoring, as spans
+/// (each after a separator): `⚑ help asked 0:42`, `sam is coming`, `sam is
 /// coaching you`.
 pub fn supervisor_spans(state: &State, theme: &Theme) -> Vec<Span<'static>> {
     let sep = theme.sep();
     let mut out = Vec::new();
+    match &state.help {
+        Some(Help::Asked { at, .. }) => out.push(Span::styled(
+            format!(
+                "{sep}{} help asked {}",
+                theme.help_flag(),
+                clock(state.now.saturating_sub(*at))
+            ),
+            theme.unread(),
+        )),
+        Some(Help::Coming { by, .. }) => {
+            out.push(Span::styled(format!("{sep}{by} is coming"), theme.unread()))
+        }
+        None => {}
+    }
     for m in state.monitored_by() {
         out.push(Span::raw(sep.to_string()));
         out.push(Span::styled(

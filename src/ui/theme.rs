@@ -276,6 +276,15 @@ impl Theme {
         }
     }
 
+    /// A request for help: the agent's own, and a seat's on the wallboard.
+    pub fn help_flag(&self) -> &'static str {
+        if self.unicode {
+            "⚑"
+        } else {
+            "?"
+        }
+    }
+
     /// What must not be missed (the recording paused): white on red, or
     /// reversed and bold without colours.
     pub fn alarm(&self) -> Style {

@@ -1,12 +1,14 @@
 //! A supervisor's help and a paused recording on the agent's screen, built
 //! as scenes.rs builds the others and snapshotted at 80x24 and 120x40:
-//! who monitors the call and how (listening, coaching, barged in), and the
-//! recording paused while the customer reads out a card number.
+//! who monitors the call and how (listening, coaching, barged in), a
+//! request for help from the dialog to "sam is coming", and the recording
+//! paused while the customer reads out a card number.
 
 use crate::scenes::*;
 use crate::screens::{find, render, snapshot, text};
 use ccdesk::app::state::{Caps, State};
-use ccdesk::protocol::{MonitorInfo, MonitorMode};
+use ccdesk::protocol::{Event, MonitorInfo, MonitorMode};
+use crossterm::event::KeyCode;
 use ratatui::style::{Color, Modifier};
 
 const ID: &str = "s-1001";
@@ -26,6 +28,41 @@ fn monitored(by: &[(&str, MonitorMode)]) -> State {
     });
     server(&mut s, ev, at);
     tick(&mut s, at + SECOND);
+    s
+}
+
+/// `!` on the talking call, a note typed.
+fn help_dialog() -> State {
+    let mut s = talking();
+    let at = s.now;
+    chr(&mut s, '!', at);
+    type_text(&mut s, "refund over my limit", at);
+    s
+}
+
+/// Enter: asked, 42 s ago.
+fn help_asked() -> State {
+    let mut s = help_dialog();
+    let at = s.now;
+    let fx = press(&mut s, KeyCode::Enter, at);
+    answer_ok(&mut s, request_id(&fx), None, at);
+    tick(&mut s, at + 42 * SECOND);
+    s
+}
+
+/// sam acknowledged it.
+fn help_coming() -> State {
+    let mut s = help_asked();
+    let at = s.now + SECOND;
+    server(
+        &mut s,
+        Event::HelpAcknowledged {
+            user_id: "alice".into(),
+            by: "sam".into(),
+        },
+        at,
+    );
+    tick(&mut s, at + 2 * SECOND);
     s
 }
 
@@ -53,6 +90,9 @@ pub(crate) fn screens() -> Vec<(&'static str, State)> {
         ),
         ("monitored_coach", monitored(&[("sam", MonitorMode::Coach)])),
         ("monitored_barge", monitored(&[("sam", MonitorMode::Barge)])),
+        ("help_dialog", help_dialog()),
+        ("help_asked", help_asked()),
+        ("help_coming", help_coming()),
         ("recording_paused", recording_paused()),
     ]
 }
@@ -77,6 +117,37 @@ fn the_status_pane_says_who_monitors_and_how() {
     let s = monitored(&[("sam", MonitorMode::Coach), ("ivy", MonitorMode::Text)]);
     let t = text(&render(&s, 120, 40));
     assert!(t.contains("sam is coaching you · ivy reads along"), "{t}");
+}
+
+#[test]
+fn help_is_asked_from_a_dialog_and_answered() {
+    for buf in snapshot(
+        "help_dialog",
+        "! on the call: the dialog, a note typed",
+        &help_dialog(),
+    ) {
+        let t = text(&buf);
+        assert!(t.contains("Ask for help"), "{t}");
+        assert!(t.contains("About: Ann Lee 138****5678 (s-1001)"), "{t}");
+        assert!(t.contains("Note (optional): refund over my limit"), "{t}");
+    }
+    for buf in snapshot(
+        "help_asked",
+        "help asked 42 s ago, no supervisor yet",
+        &help_asked(),
+    ) {
+        let t = text(&buf);
+        assert!(t.contains("⚑ help asked 0:42"), "{t}");
+    }
+    for buf in snapshot(
+        "help_coming",
+        "sam acknowledged the request",
+        &help_coming(),
+    ) {
+        let t = text(&buf);
+        assert!(t.contains("sam is coming"), "{t}");
+        assert!(!t.contains("help asked"), "{t}");
+    }
 }
 
 #[test]

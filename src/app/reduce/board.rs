@@ -351,6 +351,10 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
     let Some(b) = state.board.as_mut() else {
         return false;
     };
+    if cmd == Command::AnswerHelp && b.view == BoardView::Floor {
+        super::help::answer(state, now, fx);
+        return true;
+    }
     let then = if cmd == Command::View {
         match b.view {
             BoardView::Floor if has_calls => {
@@ -370,6 +374,7 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
                 | Command::Listen
                 | Command::Coach
                 | Command::Barge
+                | Command::AnswerHelp
                 | Command::Intercept
         ) {
             return false;

@@ -266,6 +266,9 @@ pub(super) fn dialog_key(
                 devices: Some(devices),
             });
         }
+        Dialog::AskHelp { session_id, text } => {
+            super::help::key(state, session_id, text, k, now, fx)
+        }
         Dialog::ConfirmIntercept { session_id } => {
             board::confirm_intercept(state, &k, session_id, fx)
         }

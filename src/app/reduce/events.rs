@@ -227,11 +227,12 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
             }
         }
         Event::SeatChanged(d) => state.me.seat = Some(d),
+        e @ (Event::HelpRequested { .. } | Event::HelpAcknowledged { .. }) => {
+            super::help::event(state, e, now, fx)
+        }
         Event::Dial { .. }
         | Event::Wallboard(_)
         | Event::RingPhone { .. }
-        | Event::PhoneHangUp { .. }
-        | Event::HelpRequested { .. }
-        | Event::HelpAcknowledged { .. } => {}
+        | Event::PhoneHangUp { .. } => {}
     }
 }

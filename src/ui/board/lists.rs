@@ -80,6 +80,20 @@ pub(super) fn agents(f: &mut Frame, area: Rect, state: &State, b: &Board, theme:
         })
         .collect();
     let groups: Vec<String> = list.iter().map(|a| a.skill_groups.join(",")).collect();
+    // A request for help: how long ago, and the agent's note.
+    let help: Vec<String> = list
+        .iter()
+        .map(|a| {
+            a.help.as_ref().map_or_else(String::new, |h| {
+                let ago = clock(now.saturating_sub(h.at));
+                match &h.text {
+                    Some(t) => format!("{ago} {t}"),
+                    None => ago,
+                }
+            })
+        })
+        .collect();
+    let flags = list.iter().any(|a| a.help.is_some());
     let ids = || list.iter().map(|a| a.user_id.as_str());
     let names = || list.iter().filter_map(|a| a.name.as_deref());
     let session_ids = || {
@@ -88,8 +102,10 @@ pub(super) fn agents(f: &mut Frame, area: Rect, state: &State, b: &Board, theme:
     };
     let short_w = sym_w + widest_of(list.iter().map(|a| agent_status(a, false)));
     let long_w = sym_w + widest_of(list.iter().map(|a| agent_status(a, true)));
-    let cols = [
-        Col::new("", 1, 1, 0),
+    // The marks: a request for help, then no tab open.
+    let marks_w = 1 + usize::from(flags);
+    let mut cols = vec![
+        Col::new("", marks_w, marks_w, 0),
         Col::new("Agent", 5, widest(ids()).clamp(5, 16), 0),
         Col::new("Status", short_w.min(12), long_w, 0).longer_form(),
         Col::figures("For", widest(since.iter().map(String::as_str)), 0),
@@ -103,6 +119,11 @@ pub(super) fn agents(f: &mut Frame, area: Rect, state: &State, b: &Board, theme:
             5,
         ),
     ];
+    if flags {
+        // Kept before the session and the call, its note grown first.
+        let help_w = widest(help.iter().map(String::as_str));
+        cols.push(Col::new("Help", help_w.min(10), help_w.min(32), 1).grow(0));
+    }
     let selected = b
         .agent
         .as_deref()
@@ -120,8 +141,17 @@ pub(super) fn agents(f: &mut Frame, area: Rect, state: &State, b: &Board, theme:
             let Some(a) = list.get(r) else {
                 return Span::raw("");
             };
+            let lost = if a.connected {
+                " "
+            } else {
+                theme.disconnected()
+            };
             match c {
-                0 if !a.connected => Span::styled(theme.disconnected(), theme.error()),
+                0 if a.help.is_some() => {
+                    Span::styled(format!("{}{lost}", theme.help_flag()), theme.alarm())
+                }
+                0 if !a.connected && flags => Span::styled(format!(" {lost}"), theme.error()),
+                0 if !a.connected => Span::styled(lost, theme.error()),
                 0 => Span::raw(" "),
                 1 => Span::styled(
                     a.user_id.clone(),
@@ -152,7 +182,11 @@ pub(super) fn agents(f: &mut Frame, area: Rect, state: &State, b: &Board, theme:
                     None => Span::raw(""),
                 },
                 6 => Span::styled(a.name.clone().unwrap_or_default(), theme.dim()),
-                _ => Span::styled(groups.get(r).cloned().unwrap_or_default(), theme.dim()),
+                7 => Span::styled(groups.get(r).cloned().unwrap_or_default(), theme.dim()),
+                _ => match help.get(r).filter(|h| !h.is_empty()) {
+                    Some(h) => Span::styled(h.clone(), theme.alarm()),
+                    None => Span::raw(""),
+                },
             }
         },
     );

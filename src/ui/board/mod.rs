@@ -110,7 +110,7 @@ pub fn summary(b: &Board, theme: &Theme) -> Vec<Span<'static>> {
         )];
     }
     let waiting: u32 = b.wall.groups.iter().map(|g| g.waiting).sum();
-    vec![
+    let mut out = vec![
         Span::styled(
             format!("{}{waiting} waiting", theme.sep()),
             if waiting > 0 {
@@ -120,7 +120,20 @@ pub fn summary(b: &Board, theme: &Theme) -> Vec<Span<'static>> {
             },
         ),
         Span::raw(format!("{}{}", theme.sep(), level_text(&b.wall.kpis))),
-    ]
+    ];
+    if let Some(text) = help_count(b, theme) {
+        out.push(Span::raw(theme.sep().to_string()));
+        out.push(Span::styled(text, theme.alarm()));
+    }
+    out
+}
+
+/// `⚑ 2 asking for help`, while any agent's request is open.
+pub(super) fn help_count(b: &Board, theme: &Theme) -> Option<String> {
+    match b.asking().len() {
+        0 => None,
+        n => Some(format!("{} {n} asking for help", theme.help_flag())),
+    }
 }
 
 fn dots(theme: &Theme) -> &'static str {
@@ -164,14 +177,19 @@ fn target(b: &Board) -> Option<&str> {
 
 fn hints(state: &State, b: &Board, theme: &Theme, width: usize) -> Line<'static> {
     let watched = target(b).and_then(|id| b.watch(id));
-    let mut cmds: Vec<(Command, &str)> = vec![(
+    let mut cmds: Vec<(Command, &str)> = Vec::new();
+    if !b.asking().is_empty() {
+        // Someone waits for a supervisor: the way to them comes first.
+        cmds.push((Command::AnswerHelp, "answer help"));
+    }
+    cmds.push((
         Command::Monitor,
         if watched.is_some() {
             "stop monitor"
         } else {
             "monitor"
         },
-    )];
+    ));
     match watched.filter(|w| w.ended.is_none()).map(|w| w.mode) {
         None if watched.is_some() => {}
         Some(MonitorMode::Listen) => {

@@ -48,7 +48,13 @@ pub(super) fn join(items: Vec<Vec<Span<'static>>>) -> Line<'static> {
 }
 
 pub(super) fn today(f: &mut Frame, area: Rect, state: &State, b: &Board, theme: &Theme) {
-    let block = theme.panel(" Today ".into(), false);
+    let block = match help_count(b, theme).filter(|_| b.loaded) {
+        // Agents waiting for a supervisor: said in the header, unmissable.
+        Some(text) => theme
+            .panel(" Today ".into(), false)
+            .title(Span::styled(format!(" {text} "), theme.alarm())),
+        None => theme.panel(" Today ".into(), false),
+    };
     if !b.loaded {
         return loading(f, area, block, theme);
     }
