@@ -2,7 +2,7 @@
 //! `Supervisor.subscribe` and its `wallboard` deltas), the sessions being
 //! monitored as text, and which pane has the keys.
 
-use crate::protocol::{BoardAgent, BoardSession, MonitorMode, Wallboard};
+use crate::protocol::{BoardAgent, BoardSession, MonitorMode, ReportRow, Wallboard};
 
 use super::state::Session;
 
@@ -24,12 +24,30 @@ impl BoardPane {
     }
 }
 
-/// What the console shows: the floor, or the call bar of a session the
-/// supervisor took over.
+/// What the console shows: the floor, the call bar of a session the
+/// supervisor took over, or today's report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BoardView {
     Floor,
     Call,
+    Report,
+}
+
+/// Today's figures by agent and by group (`Supervisor.report`), asked for
+/// when the report view opens and again on its key.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Report {
+    /// When they were last asked for (unix ms; 0: never).
+    pub asked_at: u64,
+    /// Answers still awaited (one a table).
+    pub pending: u8,
+    /// The rows, once answered (kept while they are asked for again).
+    pub agents: Option<Vec<ReportRow>>,
+    pub groups: Option<Vec<ReportRow>>,
+    /// Why the server did not answer (an older server, no records).
+    pub error: Option<String>,
+    /// The agents table's selected row.
+    pub cursor: usize,
 }
 
 /// A session monitored as text: its own transcript panel.
@@ -66,6 +84,7 @@ pub struct Board {
     /// The monitor panel with the keys (index into `watches`).
     pub watch: usize,
     pub view: BoardView,
+    pub report: Report,
 }
 
 impl Default for Board {
@@ -79,6 +98,7 @@ impl Default for Board {
             watches: Vec::new(),
             watch: 0,
             view: BoardView::Floor,
+            report: Report::default(),
         }
     }
 }

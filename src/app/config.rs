@@ -165,6 +165,7 @@ pub const TEMPLATE: &str = r#"# ccdesk agent terminal configuration.
 # barge = "B"
 # answer_help = "A"
 # intercept = "I"
+# report = "r"
 # view = "g"
 
 [supervise]

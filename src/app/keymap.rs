@@ -264,6 +264,7 @@ commands! {
     Barge = "barge", [Chord::plain('B')], "supervisor: barge in, heard by everyone (again: listen)";
     AnswerHelp = "answer_help", [Chord::plain('A')], "supervisor: acknowledge a request for help and listen to its call";
     Intercept = "intercept", [Chord::plain('I')], "supervisor: take over the monitored session";
+    Report = "report", [Chord::plain('r')], "supervisor: today's report by agent and group (again: refresh)";
     View = "view", [Chord::plain('g')], "supervisor: switch between the floor and your call";
 }
 
@@ -278,6 +279,7 @@ impl Command {
                 | Command::Barge
                 | Command::AnswerHelp
                 | Command::Intercept
+                | Command::Report
                 | Command::View
         )
     }
@@ -412,6 +414,7 @@ mod tests {
             ('W', Command::Coach),
             ('B', Command::Barge),
             ('A', Command::AnswerHelp),
+            ('r', Command::Report),
             ('C', Command::Consult),
             ('T', Command::CompleteTransfer),
             ('K', Command::Conference),

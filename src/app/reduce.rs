@@ -47,6 +47,9 @@ mod monitor_tests;
 mod recording;
 #[cfg(test)]
 mod recording_tests;
+mod report;
+#[cfg(test)]
+mod report_tests;
 mod wrapup;
 #[cfg(test)]
 mod wrapup_tests;
@@ -448,6 +451,7 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
         | Command::Barge
         | Command::AnswerHelp
         | Command::Intercept
+        | Command::Report
         | Command::View => info(
             state,
             now,
@@ -756,7 +760,10 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
     };
     if matches!(
         p.purpose,
-        Purpose::Subscribe | Purpose::Monitor { .. } | Purpose::Intercept { .. }
+        Purpose::Subscribe
+            | Purpose::Monitor { .. }
+            | Purpose::Intercept { .. }
+            | Purpose::Report { .. }
     ) {
         return board::response(state, &p.method, p.purpose, result, now);
     }
@@ -767,6 +774,7 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
             | Purpose::Subscribe
             | Purpose::Monitor { .. }
             | Purpose::Intercept { .. }
+            | Purpose::Report { .. }
             | Purpose::Help
             | Purpose::MediaOffer { .. } => {}
             Purpose::Directory => directory::snapshot(state, data),

@@ -353,6 +353,11 @@ pub enum Purpose {
         session_id: String,
         mode: crate::protocol::MonitorMode,
     },
+    /// `Supervisor.report` by agent or by group: one table of the report
+    /// view.
+    Report {
+        by: crate::protocol::ReportBy,
+    },
     /// `Call.intercept`: the answer is the session, now ours.
     Intercept {
         session_id: String,

@@ -39,6 +39,9 @@ pub fn draw(state: &State, f: &mut Frame) {
         }
         ViewMode::Workbench => match &state.board {
             Some(b) if b.view == BoardView::Floor => board::draw(f, area, state, b, &theme),
+            Some(b) if b.view == BoardView::Report => {
+                board::report::draw(f, area, state, b, &theme)
+            }
             _ => workbench(f, area, state, &theme),
         },
     }

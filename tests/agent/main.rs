@@ -11,6 +11,7 @@ mod e2e_help;
 mod e2e_offers;
 mod help_screens;
 mod pty;
+mod report_screens;
 mod scenes;
 mod screens;
 mod supervise;

@@ -1,6 +1,6 @@
 //! The supervisor console's part of the reducer: the wallboard snapshot and
 //! deltas, monitors (text, or audio to listen, coach or barge), intercept,
-//! and the keys of the floor view.
+//! and the keys of the floor view (the report view's are in report.rs).
 
 use crossterm::event::{KeyCode, KeyEvent};
 use serde_json::{json, Value};
@@ -179,6 +179,7 @@ pub(super) fn response(
             let snap = data.and_then(|d| serde_json::from_value::<SessionSnapshot>(d).ok());
             intercepted(state, &session_id, snap, now);
         }
+        (Purpose::Report { by }, result) => super::report::answered(state, by, result, now),
         (_, Err(e)) => push_error(state, now, format!("{method}: {}", e.message)),
         (_, Ok(_)) => {}
     }
@@ -331,6 +332,15 @@ enum Then {
 /// A command on the floor view. Returns false when the agent terminal's
 /// own handling should take it (status, help, quit, and calls).
 pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) -> bool {
+    match state.board.as_ref().map(|b| b.view) {
+        None => return false,
+        Some(BoardView::Report) => return super::report::command(state, cmd, now, fx),
+        Some(_) if cmd == Command::Report => {
+            super::report::open(state, fx);
+            return true;
+        }
+        Some(_) => {}
+    }
     let has_calls = !state.sessions.is_empty();
     let monitor_key = state.keymap.key_label(Command::Monitor);
     let view_key = state.keymap.key_label(Command::View);
@@ -362,7 +372,7 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
                 Then::Nothing
             }
             BoardView::Floor => Then::Info("no call of yours yet: intercept one first".into()),
-            BoardView::Call => {
+            BoardView::Call | BoardView::Report => {
                 b.view = BoardView::Floor;
                 Then::Nothing
             }

@@ -1,7 +1,8 @@
 //! The supervisor console's floor view (the wallboard): today's figures and
 //! the last hour, the seats, the queues, the live sessions, and the sessions
 //! monitored as text. Drawn instead of the workbench while the console shows
-//! the floor; a call the supervisor took over is drawn by the workbench.
+//! the floor (or today's report, report.rs); a call the supervisor took
+//! over is drawn by the workbench.
 //!
 //! Tables choose their columns by width: every column has a width it needs
 //! and a width it would like, and the least important go first when a pane is
@@ -9,6 +10,7 @@
 
 mod lists;
 mod monitors;
+pub mod report;
 mod table;
 mod today;
 
