@@ -166,6 +166,7 @@ pub const TEMPLATE: &str = r#"# ccdesk agent terminal configuration.
 # answer_help = "A"
 # intercept = "I"
 # report = "r"
+# skill_groups = "G"
 # view = "g"
 
 [supervise]

@@ -265,6 +265,7 @@ commands! {
     AnswerHelp = "answer_help", [Chord::plain('A')], "supervisor: acknowledge a request for help and listen to its call";
     Intercept = "intercept", [Chord::plain('I')], "supervisor: take over the monitored session";
     Report = "report", [Chord::plain('r')], "supervisor: today's report by agent and group (again: refresh)";
+    SkillGroups = "skill_groups", [Chord::plain('G')], "supervisor: the selected agent's skill groups (admins: change them)";
     View = "view", [Chord::plain('g')], "supervisor: switch between the floor and your call";
 }
 
@@ -280,6 +281,7 @@ impl Command {
                 | Command::AnswerHelp
                 | Command::Intercept
                 | Command::Report
+                | Command::SkillGroups
                 | Command::View
         )
     }
@@ -415,6 +417,7 @@ mod tests {
             ('B', Command::Barge),
             ('A', Command::AnswerHelp),
             ('r', Command::Report),
+            ('G', Command::SkillGroups),
             ('C', Command::Consult),
             ('T', Command::CompleteTransfer),
             ('K', Command::Conference),

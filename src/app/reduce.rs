@@ -50,6 +50,9 @@ mod recording_tests;
 mod report;
 #[cfg(test)]
 mod report_tests;
+mod staffing;
+#[cfg(test)]
+mod staffing_tests;
 mod wrapup;
 #[cfg(test)]
 mod wrapup_tests;
@@ -452,6 +455,7 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
         | Command::AnswerHelp
         | Command::Intercept
         | Command::Report
+        | Command::SkillGroups
         | Command::View => info(
             state,
             now,

@@ -558,6 +558,15 @@ pub enum Dialog {
         session_id: Option<String>,
         text: String,
     },
+    /// Supervisor: an agent's skill groups, every group of the wallboard
+    /// in `groups` (and any other the agent is in), `checked` beside each;
+    /// Enter sends them (`Supervisor.setSkillGroups`).
+    SkillGroups {
+        user_id: String,
+        groups: Vec<String>,
+        checked: Vec<bool>,
+        cursor: usize,
+    },
     /// Supervisor: take this session over?
     ConfirmIntercept {
         session_id: String,

@@ -1,6 +1,6 @@
 //! Dialogs drawn over the panes: transfer, DTMF pad, dial, internal call,
-//! status and break reason menus, settings, asking for help, quit
-//! confirmation, the key list.
+//! status and break reason menus, settings, asking for help, an agent's
+//! skill groups (console), quit confirmation, the key list.
 
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -455,6 +455,12 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ];
             frame(f, area, "Ask for help", lines, theme);
         }
+        Dialog::SkillGroups {
+            user_id,
+            groups,
+            checked,
+            cursor,
+        } => skill_groups(f, area, state, (user_id, groups, checked, *cursor), theme),
         Dialog::ConfirmIntercept { session_id } => {
             let who = state
                 .board
@@ -477,6 +483,51 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         Dialog::Help { scroll } => help(f, area, state, *scroll, theme),
     }
+}
+
+/// The console's skill groups dialog: a check box a group, with the
+/// group's name from the wallboard where it has one.
+fn skill_groups(
+    f: &mut Frame,
+    area: Rect,
+    state: &State,
+    (user_id, groups, checked, cursor): (&str, &[String], &[bool], usize),
+    theme: &Theme,
+) {
+    let wall = state.board.as_ref().map(|b| &b.wall);
+    let name_of = |id: &str| {
+        wall.and_then(|w| w.groups.iter().find(|g| g.skill_group_id == id))
+            .and_then(|g| g.name.clone())
+    };
+    let idw = groups.iter().map(|g| g.chars().count()).max().unwrap_or(0);
+    let on = if theme.unicode { "[✓]" } else { "[x]" };
+    let items: Vec<String> = groups
+        .iter()
+        .zip(checked)
+        .map(|(g, c)| {
+            let mark = if *c { on } else { "[ ]" };
+            match name_of(g) {
+                Some(n) if n != *g => format!("{mark} {g:<idw$}  {n}"),
+                _ => format!("{mark} {g}"),
+            }
+        })
+        .collect();
+    let mut lines = menu(&items, cursor, theme);
+    if !checked.iter().any(|c| *c) {
+        lines.push(Line::from(Span::styled(
+            "none checked: no offers from any group",
+            theme.info(),
+        )));
+    }
+    lines.push(hint(
+        "up/down, space checks, enter saves, esc cancels",
+        theme,
+    ));
+    let who = wall
+        .and_then(|w| w.agents.iter().find(|a| a.user_id == user_id))
+        .and_then(|a| a.name.clone())
+        .map_or_else(|| user_id.to_string(), |n| format!("{user_id} ({n})"));
+    frame(f, area, &format!("Skill groups of {who}"), lines, theme);
 }
 
 fn help(f: &mut Frame, area: Rect, state: &State, scroll: usize, theme: &Theme) {

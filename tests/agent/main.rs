@@ -3,6 +3,7 @@
 
 mod board_help_screens;
 mod board_screens;
+mod board_staffing_screens;
 mod callback_screens;
 mod chats_screens;
 mod consult_screens;

@@ -1,6 +1,7 @@
 //! The supervisor console's part of the reducer: the wallboard snapshot and
 //! deltas, monitors (text, or audio to listen, coach or barge), intercept,
-//! and the keys of the floor view (the report view's are in report.rs).
+//! and the keys of the floor view (the report view's are in report.rs, the
+//! skill groups dialog's in staffing.rs).
 
 use crossterm::event::{KeyCode, KeyEvent};
 use serde_json::{json, Value};
@@ -224,6 +225,12 @@ fn intercepted(state: &mut State, id: &str, snap: Option<SessionSnapshot>, now: 
 /// What the console does with an event besides the agent terminal's own
 /// handling: the wallboard, and the monitored sessions' transcripts.
 pub(super) fn event(state: &mut State, ev: &Event, now: u64) {
+    if state.board.is_none() {
+        return;
+    }
+    if let Event::Wallboard(d) = ev {
+        super::staffing::removed(state, &d.removed, now);
+    }
     let Some(b) = state.board.as_mut() else {
         return;
     };
@@ -365,6 +372,10 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
         super::help::answer(state, now, fx);
         return true;
     }
+    if cmd == Command::SkillGroups && b.view == BoardView::Floor {
+        super::staffing::open(state, now);
+        return true;
+    }
     let then = if cmd == Command::View {
         match b.view {
             BoardView::Floor if has_calls => {
@@ -386,6 +397,7 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
                 | Command::Barge
                 | Command::AnswerHelp
                 | Command::Intercept
+                | Command::SkillGroups
         ) {
             return false;
         }

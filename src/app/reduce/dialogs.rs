@@ -269,6 +269,12 @@ pub(super) fn dialog_key(
         Dialog::AskHelp { session_id, text } => {
             super::help::key(state, session_id, text, k, now, fx)
         }
+        Dialog::SkillGroups {
+            user_id,
+            groups,
+            checked,
+            cursor,
+        } => super::staffing::key(state, user_id, groups, checked, cursor, k, fx),
         Dialog::ConfirmIntercept { session_id } => {
             board::confirm_intercept(state, &k, session_id, fx)
         }
