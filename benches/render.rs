@@ -32,6 +32,8 @@ fn busy_state() -> State {
             sessions: vec![],
             seat: None,
             after_call_work: None,
+            token: None,
+            token_expires_at: None,
         }),
         T0,
     );

@@ -199,10 +199,14 @@ fn run_client(args: AgentArgs, supervise: Option<(Option<f64>, bool)>) -> anyhow
     let keymap = cfg
         .keymap()
         .map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?;
+    // What `ccdesk login` kept: its server and user when none is given.
+    let kept = crate::login_cli::stored_path()
+        .and_then(|p| crate::login_cli::StoredLogin::load(&p).map(|l| (p, l)));
     let server = args
         .server
         .clone()
         .or(cfg.server.clone())
+        .or_else(|| kept.as_ref().map(|(_, l)| l.server.clone()))
         .with_context(|| {
             format!(
                 "no server: pass --server ws://host:port/ws or set `server` in {}",
@@ -213,10 +217,20 @@ fn run_client(args: AgentArgs, supervise: Option<(Option<f64>, bool)>) -> anyhow
         .user
         .clone()
         .or(cfg.user.clone())
+        .or_else(|| kept.as_ref().map(|(_, l)| l.user.clone()))
         .with_context(|| format!("no user: pass --user or set `user` in {}", path.display()))?;
-    let token = args.token.clone().or(cfg.token.clone()).with_context(|| {
-        format!("no token: set CCDESK_TOKEN (from `ccdesk token --user {user}`) or pass --token")
-    })?;
+    // A token given, else the one `ccdesk login` kept for this server and
+    // user (renewed while the terminal runs, and kept again).
+    let stored = kept.filter(|(_, l)| l.server == server && l.user == user);
+    let (token, keep) = match args.token.clone().or(cfg.token.clone()) {
+        Some(t) => (t, None),
+        None => match stored {
+            Some((p, l)) => (l.token, Some(p)),
+            None => anyhow::bail!(
+                "no token: run `ccdesk login --server {server} --user {user}`, set CCDESK_TOKEN (from `ccdesk token --user {user}`) or pass --token"
+            ),
+        },
+    };
     let (check, log) = prepare()?;
     tracing::info!(%server, %user, caps = ?check.caps, supervise = supervise.is_some(), "terminal starting");
 
@@ -253,6 +267,7 @@ fn run_client(args: AgentArgs, supervise: Option<(Option<f64>, bool)>) -> anyhow
         token,
         enable_shared: state.me.enable_shared,
         ca,
+        keep,
     };
 
     let screen = match supervise {

@@ -289,6 +289,7 @@ impl DemoCenter {
                     seat_type: Default::default(),
                     sip_password: None,
                     mobile: None,
+                    password_hash: None,
                     max_chats: crate::server::config::DEFAULT_MAX_CHATS,
                 }),
             }
@@ -375,6 +376,7 @@ fn link(center: &DemoCenter, user: &str) -> LinkConfig {
         token: center.tokens.get(user).cloned().unwrap_or_default(),
         enable_shared: false,
         ca: None,
+        keep: None,
     }
 }
 

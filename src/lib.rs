@@ -6,6 +6,7 @@ pub mod app;
 pub mod bench;
 pub mod client;
 pub mod demo;
+pub mod login_cli;
 pub mod media;
 pub mod memory;
 pub mod protocol;

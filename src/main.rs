@@ -89,6 +89,32 @@ enum Cmd {
     /// Load generator: N agents and a trunk placing R calls a second against a
     /// fresh server process; prints latency percentiles, throughput and RSS.
     Bench(ccdesk::bench::BenchArgs),
+    /// Log in to a server with your password and keep the token (in the
+    /// state directory, readable by you only) for `ccdesk agent` and
+    /// `ccdesk supervise`, which renew it while they run.
+    Login {
+        /// The server's WebSocket URL (ws:// or wss://host:port/ws).
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        user: String,
+        /// A private CA's certificate (PEM) for a wss:// server.
+        #[arg(long, env = "CCDESK_CA")]
+        ca: Option<PathBuf>,
+        /// Read the password from the first line of stdin instead of
+        /// asking on the terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Forget the token `ccdesk login` kept.
+    Logout,
+    /// Users of the server, for an administrator on the server machine
+    /// (in the server's database; while the server runs, add and remove
+    /// users from the supervisor console; a new password takes effect at once).
+    User {
+        #[command(subcommand)]
+        action: UserCmd,
+    },
     /// Print a completion script for a shell (`ccdesk completions bash >
     /// /etc/bash_completion.d/ccdesk`).
     Completions {
@@ -103,6 +129,45 @@ enum Cmd {
         /// One JSON object instead of text.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add a user.
+    Add {
+        #[arg(long, default_value = "config/server.toml")]
+        config: PathBuf,
+        #[arg(long)]
+        user: String,
+        /// agent, admin or inspector.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// Skill groups, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        groups: Vec<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// Set a password too, read from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password (asked twice on the terminal, or the first
+    /// line of stdin).
+    Passwd {
+        #[arg(long, default_value = "config/server.toml")]
+        config: PathBuf,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove a user.
+    Remove {
+        #[arg(long, default_value = "config/server.toml")]
+        config: PathBuf,
+        #[arg(long)]
+        user: String,
     },
 }
 
@@ -284,6 +349,101 @@ fn run(command: Cmd) -> anyhow::Result<()> {
         Cmd::Man => {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
             Ok(())
+        Cmd::Login {
+            server,
+            user,
+            ca,
+            password_stdin,
+        } => {
+            let into = ccdesk::login_cli::stored_path()
+                .context("no state directory on this platform to keep the token in")?;
+            let password = ccdesk::login_cli::read_password(
+                &format!("password for {user} at {server}: "),
+                password_stdin,
+            )?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let kept = rt.block_on(ccdesk::login_cli::login(
+                &server,
+                &user,
+                ca.as_deref(),
+                password,
+                &into,
+            ))?;
+            println!(
+                "logged in as {} at {}; the token is kept in {} (renewed while ccdesk agent or supervise runs)",
+                kept.user,
+                kept.server,
+                into.display()
+            );
+            Ok(())
+        }
+        Cmd::Logout => {
+            let path =
+                ccdesk::login_cli::stored_path().context("no state directory on this platform")?;
+            match std::fs::remove_file(&path) {
+                Ok(()) => println!("logged out: {} removed", path.display()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => println!("not logged in"),
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot remove {}", path.display()))
+                }
+            }
+            Ok(())
+        }
+        Cmd::User { action } => {
+            use ccdesk::server::config::Role;
+            match action {
+                UserCmd::Add {
+                    config,
+                    user,
+                    role,
+                    groups,
+                    name,
+                    password_stdin,
+                } => {
+                    let cfg = ServerConfig::load(&config)?;
+                    let role = match role.as_str() {
+                        "agent" => Role::Agent,
+                        "admin" => Role::Admin,
+                        "inspector" => Role::Inspector,
+                        other => {
+                            anyhow::bail!("--role must be agent, admin or inspector, not `{other}`")
+                        }
+                    };
+                    let password = password_stdin
+                        .then(|| ccdesk::login_cli::read_password("", true))
+                        .transpose()?;
+                    ccdesk::login_cli::user_add(&cfg, &user, role, groups, name, password)?;
+                    println!("added {user} (a running server takes it at its next start; add users live from the console)");
+                }
+                UserCmd::Passwd {
+                    config,
+                    user,
+                    password_stdin,
+                } => {
+                    let cfg = ServerConfig::load(&config)?;
+                    let password = ccdesk::login_cli::read_password(
+                        &format!("new password for {user}: "),
+                        password_stdin,
+                    )?;
+                    if !password_stdin {
+                        let again = ccdesk::login_cli::read_password("again: ", false)?;
+                        if again != password {
+                            anyhow::bail!("the two passwords differ");
+                        }
+                    }
+                    ccdesk::login_cli::user_passwd(&cfg, &user, &password)?;
+                    println!("password of {user} set");
+                }
+                UserCmd::Remove { config, user } => {
+                    let cfg = ServerConfig::load(&config)?;
+                    ccdesk::login_cli::user_remove(&cfg, &user)?;
+                    println!("removed {user} (a running server forgets it at its next start)");
+                }
+            }
+            Ok(())
+        }
         }
         Cmd::Devices { json } => {
             print!("{}", ccdesk::media::device::print_devices(json));

@@ -20,6 +20,16 @@ pub struct LinkConfig {
     pub enable_shared: bool,
     /// A private CA for a `wss://` server, beside the system's roots.
     pub ca: Option<std::path::PathBuf>,
+    /// Where a renewed token is kept (`ccdesk login`'s file), if anywhere.
+    pub keep: Option<std::path::PathBuf>,
+}
+
+/// When to renew a token that expires at `exp` (unix s), seen at `now`:
+/// with a tenth of its life left, and at least a minute before it ends.
+pub fn renew_in(iat: u64, exp: u64, now: u64) -> Duration {
+    let life = exp.saturating_sub(iat);
+    let margin = (life / 10).max(60);
+    Duration::from_secs(exp.saturating_sub(margin).saturating_sub(now))
 }
 
 /// A request from the reducer's effects.
@@ -48,7 +58,7 @@ fn not_connected(id: u64) -> Action {
 
 /// Run the link until it stops for good or the app goes away.
 pub async fn run(
-    cfg: LinkConfig,
+    mut cfg: LinkConfig,
     actions: mpsc::UnboundedSender<Action>,
     mut requests: mpsc::UnboundedReceiver<Outgoing>,
 ) {
@@ -89,7 +99,7 @@ pub async fn run(
                     if actions.send(Action::LoggedIn(result)).is_err() {
                         return;
                     }
-                    match serve(conn, &actions, &mut requests).await {
+                    match serve(conn, &actions, &mut requests, &mut cfg).await {
                         Served::Stop => return,
                         Served::Lost(reason) => reason,
                     }
@@ -133,10 +143,52 @@ async fn serve(
     mut conn: Connection,
     actions: &mpsc::UnboundedSender<Action>,
     requests: &mut mpsc::UnboundedReceiver<Outgoing>,
+    cfg: &mut LinkConfig,
 ) -> Served {
     let handle = conn.handle();
+    // The token is renewed before it ends, so a shift is never cut off by
+    // tokenExpired in the middle of a call.
+    let renew_at = |token: &str| {
+        crate::server::auth::peek(token).map(|c| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            tokio::time::Instant::now() + renew_in(c.iat, c.exp, now)
+        })
+    };
+    let mut renew = renew_at(&cfg.token);
     loop {
         tokio::select! {
+            _ = async {
+                match renew {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                renew = None;
+                match handle.call("Agent.renewToken", serde_json::json!({})).await {
+                    Ok(Some(v)) => {
+                        if let Some(t) = v["token"].as_str() {
+                            cfg.token = t.to_string();
+                            renew = renew_at(t);
+                            if let Some(path) = &cfg.keep {
+                                let kept = crate::login_cli::StoredLogin {
+                                    server: cfg.url.clone(),
+                                    user: cfg.user.clone(),
+                                    token: t.to_string(),
+                                    expires_at: v["expiresAt"].as_u64().unwrap_or(0),
+                                };
+                                if let Err(e) = kept.save(path) {
+                                    tracing::warn!(error = %e, "the renewed token could not be kept");
+                                }
+                            }
+                            tracing::info!("login token renewed");
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "the login token could not be renewed"),
+                }
+            }
             ev = conn.events.recv() => match ev {
                 Some(ev) => {
                     let last = matches!(ev, Event::KickedOut { .. } | Event::TokenExpired { .. });
@@ -168,5 +220,29 @@ async fn serve(
                 }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_renewed_with_a_tenth_of_its_life_left_and_a_minute_at_least() {
+        // A 12-hour token seen as it is issued: renewed after 10.8 hours.
+        assert_eq!(renew_in(0, 43_200, 0), Duration::from_secs(38_880));
+        // Seen later: the same moment, nearer.
+        assert_eq!(renew_in(0, 43_200, 30_000), Duration::from_secs(8_880));
+        // A 5-minute token: a minute before it ends.
+        assert_eq!(renew_in(1_000, 1_300, 1_000), Duration::from_secs(240));
+        // Nearly over already: at once.
+        assert_eq!(renew_in(0, 43_200, 43_190), Duration::ZERO);
+    }
+
+    #[test]
+    fn backoff_doubles_to_fifteen_seconds() {
+        assert_eq!(backoff(2), Duration::from_millis(500));
+        assert_eq!(backoff(3), Duration::from_secs(1));
+        assert_eq!(backoff(20), Duration::from_secs(15));
     }
 }

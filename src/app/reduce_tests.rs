@@ -30,6 +30,8 @@ fn login(sessions: Vec<SessionSnapshot>) -> LoginResult {
         sessions,
         seat: None,
         after_call_work: None,
+        token: None,
+        token_expires_at: None,
     }
 }
 

@@ -86,7 +86,13 @@ pub struct NoParams {}
 #[serde(rename_all = "camelCase")]
 pub struct LoginParams {
     pub user_id: String,
+    /// The login token; empty (left out) with `password`.
+    #[serde(default)]
     pub token: String,
+    /// Extension: log in with the user's password instead of a token; the
+    /// result then carries a token (`token`, `tokenExpiresAt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
     #[serde(default)]
     pub enable_shared: bool,
 }
@@ -484,6 +490,21 @@ pub struct LoginResult {
     /// `arrange` after a session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_call_work: Option<AfterCallWork>,
+    /// Extension: a password login's token, to log in again with and to
+    /// renew (`Agent.renewToken`) before `tokenExpiresAt` (unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_expires_at: Option<u64>,
+}
+
+/// `Agent.renewToken` (extension): a fresh token for the logged-in user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenewedToken {
+    pub token: String,
+    /// Unix seconds.
+    pub expires_at: u64,
 }
 
 /// Extension: where a seat's call audio goes (`serverType`), whether a desk
@@ -609,6 +630,7 @@ methods! {
     "Agent.getStatus" => AgentGetStatus(NoParams), Seat;
     "Agent.setServerType" => AgentSetServerType(SetServerTypeParams), Seat;
     "Agent.requestHelp" => AgentRequestHelp(HelpParams), Seat;
+    "Agent.renewToken" => AgentRenewToken(NoParams), Seat;
     "Supervisor.listSessions" => SupervisorListSessions(NoParams), Supervisor;
     "Supervisor.stopMonitor" => SupervisorStopMonitor(SessionParams), Supervisor;
     "Supervisor.subscribe" => SupervisorSubscribe(NoParams), Supervisor;

@@ -344,6 +344,10 @@ pub struct User {
     /// The seat's mobile number, dialled through the trunk.
     #[serde(default)]
     pub mobile: Option<String>,
+    /// The argon2id hash (PHC string) of the user's password, for logging
+    /// in with it (`ccdesk user passwd` sets it in the server's database).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
     /// How many chats the agent handles at once (1 to 20): an agent in
     /// chats, and in no call, may be offered chats up to this number.
     #[serde(default = "default_max_chats")]

@@ -30,6 +30,10 @@ pub struct ServerCtx {
     pub cfg: Arc<ServerConfig>,
     /// `wss://`: the TLS every connection starts with.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Reads users' password hashes from the server's database.
+    pub reader: Option<Arc<std::sync::Mutex<Box<dyn super::records::RecordReader>>>>,
+    /// Failed password logins, per user and per address.
+    pub failures: super::passwords::Failures,
     /// The users as they are now (supervisors change them).
     pub users: Arc<super::users::Users>,
     pub clock: Clock,
@@ -89,7 +93,7 @@ impl RateLimit {
     }
 }
 
-enum Phase {
+pub(super) enum Phase {
     LoggedOut,
     LoggedIn {
         role: Role,
@@ -189,13 +193,19 @@ where
                 last_heard = Instant::now();
                 match frame {
                     Message::Text(text) => {
-                        match on_text(&ctx, conn, &text, &mut phase, &mut limiter, &mut tx) {
+                        let mut step = on_text(&ctx, conn, &text, &mut phase, &mut limiter, &mut tx);
+                        if let Step::Password { id, user, password, shared } = step {
+                            // Checked off this task (argon2 takes a while);
+                            // nothing else is pending before a login.
+                            step = super::passwords::log_in(&ctx, conn, peer, id, (user, password, shared), &mut phase, &mut tx).await;
+                        }
+                        match step {
                             Step::Reply(r) => out.push(Message::text(r.to_json())),
                             Step::ReplyAndClose(msgs) => {
                                 out.extend(msgs.into_iter().map(Message::text));
                                 close = true;
                             }
-                            Step::Forwarded => {}
+                            Step::Forwarded | Step::Password { .. } => {}
                         }
                     }
                     Message::Binary(_) => {
@@ -267,10 +277,53 @@ async fn sleep_until_opt(at: Option<Instant>) {
     }
 }
 
-enum Step {
+/// Log `user` in on this connection, its token expiring at `exp` (unix s);
+/// `issued`: the token a password login made, for the result.
+pub(super) fn enter(
+    ctx: &ServerCtx,
+    conn: ConnId,
+    id: Value,
+    (user, exp, shared, issued): (&crate::server::config::User, u64, bool, Option<String>),
+    phase: &mut Phase,
+    tx: &mut Option<mpsc::Sender<Outbound>>,
+) -> Step {
+    let Some(tx) = tx.take() else {
+        return Step::Reply(Response::error(
+            id,
+            &ProtoError::invalid_state("already logging in"),
+        ));
+    };
+    let left = exp.saturating_mul(1000).saturating_sub(ctx.clock.now_ms());
+    *phase = Phase::LoggedIn {
+        role: user.role,
+        user: user.id.clone(),
+        expires: Instant::now() + Duration::from_millis(left),
+    };
+    let _ = ctx.center.tx.send(Command::Login {
+        conn,
+        id,
+        user: user.id.clone(),
+        role: user.role,
+        enable_shared: shared,
+        issued: issued.map(|t| (t, exp)),
+        dials: true,
+        phones: false,
+        tx,
+    });
+    Step::Forwarded
+}
+
+pub(super) enum Step {
     Reply(Response),
     ReplyAndClose(Vec<String>),
     Forwarded,
+    /// A login with a password: checked by the connection's loop.
+    Password {
+        id: Value,
+        user: String,
+        password: String,
+        shared: bool,
+    },
 }
 
 fn on_text(
@@ -308,6 +361,14 @@ fn on_text(
                     )),
                 ));
             };
+            if let Some(password) = p.password {
+                return Step::Password {
+                    id,
+                    user: p.user_id,
+                    password,
+                    shared: p.enable_shared,
+                };
+            }
             let now = ctx.clock.now_secs();
             let claims = match auth::verify(&ctx.cfg.auth.secret, &p.token, now) {
                 Ok(c) => c,
@@ -343,32 +404,26 @@ fn on_text(
                 ));
                 return Step::ReplyAndClose(vec![Response::error(id, &err).to_json()]);
             };
-            let Some(tx) = tx.take() else {
-                return Step::Reply(Response::error(
-                    id,
-                    &ProtoError::invalid_state("already logging in"),
-                ));
-            };
-            let left = claims
-                .exp
-                .saturating_mul(1000)
-                .saturating_sub(ctx.clock.now_ms());
-            *phase = Phase::LoggedIn {
-                role: user.role,
-                user: user.id.clone(),
-                expires: Instant::now() + Duration::from_millis(left),
-            };
-            let _ = ctx.center.tx.send(Command::Login {
+            enter(
+                ctx,
                 conn,
                 id,
-                user: user.id.clone(),
-                role: user.role,
-                enable_shared: p.enable_shared,
-                dials: true,
-                phones: false,
+                (&user, claims.exp, p.enable_shared, None),
+                phase,
                 tx,
-            });
-            Step::Forwarded
+            )
+        }
+        Phase::LoggedIn { user, expires, .. } if matches!(req, Request::AgentRenewToken(_)) => {
+            // A fresh token, and this connection lives as long as it does.
+            let now = ctx.clock.now_secs();
+            let ttl = ctx.cfg.auth.default_ttl;
+            let token = auth::issue(&ctx.cfg.auth.secret, user, now, ttl);
+            *expires = Instant::now() + Duration::from_secs(ttl);
+            let renewed = crate::protocol::RenewedToken {
+                token,
+                expires_at: now + ttl,
+            };
+            Step::Reply(Response::ok(id, serde_json::to_value(renewed).ok()))
         }
         Phase::LoggedIn { role, user, .. } => {
             let allowed = match req.audience() {

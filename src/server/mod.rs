@@ -9,6 +9,7 @@ pub mod conn;
 pub mod connection;
 pub mod kpi;
 pub mod media;
+pub mod passwords;
 pub mod records;
 pub mod report;
 pub mod routing;
@@ -54,6 +55,8 @@ impl Server {
         let clock = Clock::new();
         let mut records = records;
         let users = users::Users::new(users::load_or_seed(records.as_mut(), &cfg));
+        // Password logins read hashes beside the center.
+        let reader = records.reader().map(|r| Arc::new(std::sync::Mutex::new(r)));
         let center = Center::new(cfg.clone(), clock, records, users.clone()).spawn();
         // Parsing a large config leaves freed heap behind: hand it back.
         crate::memory::give_back();
@@ -65,6 +68,8 @@ impl Server {
         };
         let ctx = Arc::new(ServerCtx {
             tls,
+            reader,
+            failures: Default::default(),
             cfg,
             users,
             clock,

@@ -156,6 +156,8 @@ pub trait RecordReader: Send {
     fn history(&mut self, caller: &str, limit: usize) -> anyhow::Result<Vec<SessionRecord>>;
     /// The sessions that ended since `since_ms`, oldest first (reports).
     fn ended_since(&mut self, since_ms: u64) -> anyhow::Result<Vec<SessionRecord>>;
+    /// The user `id` as the database keeps it now (password logins).
+    fn stored_user(&mut self, id: &str) -> anyhow::Result<Option<crate::server::config::User>>;
 }
 
 impl RecordReader for SqliteRecords {
@@ -164,6 +166,15 @@ impl RecordReader for SqliteRecords {
     }
     fn ended_since(&mut self, since_ms: u64) -> anyhow::Result<Vec<SessionRecord>> {
         self.list(since_ms)
+    }
+    fn stored_user(&mut self, id: &str) -> anyhow::Result<Option<crate::server::config::User>> {
+        let json: Option<String> = self
+            .conn
+            .query_row("SELECT user FROM users WHERE id = ?1", params![id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
     }
 }
 

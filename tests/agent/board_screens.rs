@@ -241,6 +241,8 @@ fn login_result() -> LoginResult {
         sessions: vec![],
         seat: None,
         after_call_work: None,
+        token: None,
+        token_expires_at: None,
     }
 }
 

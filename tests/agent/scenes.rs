@@ -37,6 +37,8 @@ pub(crate) fn login_result(sessions: Vec<SessionSnapshot>) -> LoginResult {
         sessions,
         seat: None,
         after_call_work: None,
+        token: None,
+        token_expires_at: None,
     }
 }
 

@@ -16,6 +16,7 @@ mod exposure;
 mod help;
 mod login;
 mod media;
+mod passwords;
 mod pci;
 mod phones;
 mod queues;

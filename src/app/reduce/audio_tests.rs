@@ -32,6 +32,8 @@ fn logged_in(setting: AudioSetting) -> State {
             sessions: vec![],
             seat: None,
             after_call_work: None,
+            token: None,
+            token_expires_at: None,
         }),
         T0,
     );
@@ -372,6 +374,8 @@ fn the_audio_stays_in_the_tab_that_took_the_call() {
             sessions: vec![snapshot("s-1", SessionState::Talking, false)],
             seat: None,
             after_call_work: None,
+            token: None,
+            token_expires_at: None,
         }),
         T0,
     );
@@ -391,6 +395,8 @@ fn the_audio_stays_in_the_tab_that_took_the_call() {
             sessions: vec![snapshot("s-1", SessionState::Talking, false)],
             seat: None,
             after_call_work: None,
+            token: None,
+            token_expires_at: None,
         }),
         T0,
     );

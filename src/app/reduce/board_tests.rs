@@ -25,6 +25,8 @@ pub(super) fn login(role: &str) -> LoginResult {
         sessions: vec![],
         seat: None,
         after_call_work: None,
+        token: None,
+        token_expires_at: None,
     }
 }
 

@@ -9,12 +9,16 @@ impl Center {
         &mut self,
         conn: ConnId,
         id: Value,
-        user: String,
-        role: Role,
-        shared: bool,
-        (dials, phones): (bool, bool),
+        (user, role): (String, Role),
+        how: How,
         tx: mpsc::Sender<Outbound>,
     ) {
+        let How {
+            shared,
+            dials,
+            phones,
+            issued,
+        } = how;
         let tab_uuid = uuid::Uuid::new_v4().to_string();
         if role.is_seat() && !self.agents.contains_key(&user) {
             // The connection checked the user against the same config.
@@ -51,6 +55,8 @@ impl Center {
                 sessions: Vec::new(),
                 seat: None,
                 after_call_work: None,
+                token: issued.as_ref().map(|t| t.0.clone()),
+                token_expires_at: issued.as_ref().map(|t| t.1),
             };
             self.reply_login(conn, id, result, tab_uuid);
             return;
@@ -113,6 +119,8 @@ impl Center {
             sessions,
             seat: Some(self.seat_devices(&user)),
             after_call_work: self.after_call_work(&user),
+            token: issued.as_ref().map(|t| t.0.clone()),
+            token_expires_at: issued.as_ref().map(|t| t.1),
         };
         // statusChanged queued above must follow the reply and `ready`.
         let queued = self.outbox.take_queued();
@@ -206,4 +214,15 @@ impl Center {
             a.help = None;
         }
     }
+}
+
+/// How a connection logs in.
+pub(super) struct How {
+    pub shared: bool,
+    /// A trunk that places outbound calls.
+    pub dials: bool,
+    /// A trunk that rings seats' phones.
+    pub phones: bool,
+    /// A password login's token and its expiry (unix s).
+    pub issued: Option<(String, u64)>,
 }

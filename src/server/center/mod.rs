@@ -60,6 +60,8 @@ pub enum Command {
         user: String,
         role: Role,
         enable_shared: bool,
+        /// A password login's token and its expiry (unix s), for the result.
+        issued: Option<(String, u64)>,
         /// A trunk that places outbound calls (`dial`).
         dials: bool,
         /// A trunk that rings seats' phones (`ringPhone`): the SIP gateway.
@@ -356,10 +358,22 @@ impl Center {
                 user,
                 role,
                 enable_shared,
+                issued,
                 dials,
                 phones,
                 tx,
-            } => self.login(conn, id, user, role, enable_shared, (dials, phones), tx),
+            } => self.login(
+                conn,
+                id,
+                (user, role),
+                login::How {
+                    shared: enable_shared,
+                    dials,
+                    phones,
+                    issued,
+                },
+                tx,
+            ),
             Command::Request { conn, id, req } => {
                 let method = req.method();
                 let reply = match req {

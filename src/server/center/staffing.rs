@@ -110,6 +110,7 @@ impl Center {
             seat_type: Default::default(),
             sip_password: None,
             mobile: None,
+            password_hash: None,
             max_chats,
         };
         let mut a = Agent::new(u.id.clone(), role, groups, self.clock.instant());

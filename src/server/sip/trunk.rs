@@ -56,6 +56,7 @@ impl TrunkLink {
                 user: "sip".into(),
                 role: Role::Trunk,
                 enable_shared: false,
+                issued: None,
                 dials,
                 phones: true,
                 tx,
