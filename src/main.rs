@@ -225,6 +225,13 @@ fn main() -> ExitCode {
     }
     match run(command) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`ccdesk man | head`): nothing to say.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("ccdesk: {e:#}");
             ExitCode::FAILURE
@@ -342,13 +349,6 @@ fn run(command: Cmd) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Cmd::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "ccdesk", &mut std::io::stdout());
-            Ok(())
-        }
-        Cmd::Man => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
-            Ok(())
         Cmd::Login {
             server,
             user,
@@ -444,6 +444,13 @@ fn run(command: Cmd) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Cmd::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "ccdesk", &mut std::io::stdout());
+            Ok(())
+        }
+        Cmd::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(())
         }
         Cmd::Devices { json } => {
             print!("{}", ccdesk::media::device::print_devices(json));
