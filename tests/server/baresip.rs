@@ -10,11 +10,22 @@ use std::time::Duration;
 
 use serde_json::json;
 
+/// A port on 127.0.0.1 free for both UDP and TCP now (SIP peers listen on
+/// both; a port free for UDP alone may be another test's TCP listener,
+/// and a peer that cannot bind it never registers or answers).
 pub(crate) fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    for _ in 0..100 {
+        let Ok(tcp) = std::net::TcpListener::bind("127.0.0.1:0") else {
+            continue;
+        };
+        let Ok(port) = tcp.local_addr().map(|a| a.port()) else {
+            continue;
+        };
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no port free for both UDP and TCP on 127.0.0.1")
 }
 
 fn free_tcp_port() -> u16 {

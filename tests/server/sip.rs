@@ -12,18 +12,9 @@ use ccdesk::protocol::{CloseBy, Event};
 use ccdesk::server::config::{SipNumber, SipTrunk};
 use serde_json::json;
 
-use super::baresip::Baresip;
+use super::baresip::{free_port, Baresip};
 use super::harness::*;
 use super::media::{is_subsequence, runs, windows, SeatAudio};
-
-/// A free UDP port on 127.0.0.1, for sipp to use (the server then knows
-/// the trunk's address before sipp starts).
-fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 /// A server whose SIP listens on 127.0.0.1:0, with the trunk `carrier` at
 /// 127.0.0.1:`trunk_port` and the number 4000 queueing on support.
