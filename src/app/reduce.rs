@@ -50,6 +50,8 @@ mod recording_tests;
 mod report;
 #[cfg(test)]
 mod report_tests;
+#[cfg(test)]
+mod settings_tests;
 mod staffing;
 #[cfg(test)]
 mod staffing_tests;
