@@ -490,9 +490,7 @@ impl Center {
         p: &StartOutboundCallParams,
     ) -> Reply {
         let number = p.phone_number.trim();
-        if !valid_number(number) {
-            return Err(ProtoError::bad_request("Call.startOutboundCall: parameter `phoneNumber` must be 1 to 32 of digits, +, -, spaces, ( ) * #"));
-        }
+        check_number("Call.startOutboundCall", number)?;
         if let Some(g) = &p.skill_group_id {
             if !self.queues.has_group(g) {
                 return Err(ProtoError::not_found(format!(

@@ -48,9 +48,7 @@ impl Center {
                     "Customer.requestCallback: no `phoneNumber`, and the caller's number is unknown",
                 )
             })?;
-        if !valid_number(&number) {
-            return Err(ProtoError::bad_request("Customer.requestCallback: parameter `phoneNumber` must be 1 to 32 of digits, +, -, spaces, ( ) * #"));
-        }
+        check_number("Customer.requestCallback", &number)?;
         if self.dialing_trunk().is_none() {
             return Err(ProtoError::invalid_state(
                 "no trunk is connected that places calls: a callback needs one",

@@ -34,9 +34,7 @@ impl Center {
             .map(str::trim)
             .filter(|n| !n.is_empty());
         if let Some(n) = number {
-            if !valid_number(n) {
-                return Err(ProtoError::bad_request("Call.consult: parameter `phoneNumber` must be 1 to 32 of digits, +, -, spaces, ( ) * #"));
-            }
+            check_number("Call.consult", n)?;
         }
         let s = self.active_session(user, &p.session_id, Ns::Call)?;
         if !matches!(s.kind, CallType::Phone | CallType::Voip) {

@@ -43,28 +43,10 @@ impl Center {
                 "this server keeps no records to read history from",
             ));
         };
-        tokio::task::spawn_blocking(move || {
-            let found = reader
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .history(&who, limit as usize);
-            let resp = match found {
-                Ok(recs) => {
-                    let sessions: Vec<HistoryEntry> = recs.into_iter().map(entry).collect();
-                    Response::ok(id, Some(json!({ "sessions": sessions })))
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "Contact.history: the records could not be read");
-                    Response::error(
-                        id,
-                        &ProtoError::new(
-                            ErrorCode::Internal,
-                            format!("the records could not be read: {e}"),
-                        ),
-                    )
-                }
-            };
-            let _ = tx.blocking_send(Outbound::Text(resp.to_json().into()));
+        answer_from_records(reader, tx, id, "Contact.history", move |r| {
+            let recs = r.history(&who, limit as usize)?;
+            let sessions: Vec<HistoryEntry> = recs.into_iter().map(entry).collect();
+            Ok(json!({ "sessions": sessions }))
         });
         Ok(())
     }
@@ -94,31 +76,49 @@ impl Center {
             .unwrap_or_else(|| self.board.kpi_at(now).day_start());
         let by = p.by;
         let threshold_ms = self.cfg.center.service_level_threshold * 1000;
-        tokio::task::spawn_blocking(move || {
-            let read = reader
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .ended_since(since);
-            let resp = match read {
-                Ok(recs) => {
-                    let rows = crate::server::report::report(&recs, by, threshold_ms);
-                    Response::ok(id, Some(json!({ "since": since, "rows": rows })))
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "Supervisor.report: the records could not be read");
-                    Response::error(
-                        id,
-                        &ProtoError::new(
-                            ErrorCode::Internal,
-                            format!("the records could not be read: {e}"),
-                        ),
-                    )
-                }
-            };
-            let _ = tx.blocking_send(Outbound::Text(resp.to_json().into()));
+        answer_from_records(reader, tx, id, "Supervisor.report", move |r| {
+            let recs = r.ended_since(since)?;
+            let rows = crate::server::report::report(&recs, by, threshold_ms);
+            Ok(json!({ "since": since, "rows": rows }))
         });
         Ok(())
     }
+}
+
+type Reader = Arc<std::sync::Mutex<Box<dyn crate::server::records::RecordReader>>>;
+
+/// Answer request `id` of `method` on `tx` with what `read` makes of the
+/// records, read on a blocking task; a read that fails is an `internal`
+/// error naming why.
+fn answer_from_records(
+    reader: Reader,
+    tx: mpsc::Sender<Outbound>,
+    id: Value,
+    method: &'static str,
+    read: impl FnOnce(&mut dyn crate::server::records::RecordReader) -> anyhow::Result<Value>
+        + Send
+        + 'static,
+) {
+    tokio::task::spawn_blocking(move || {
+        let mut guard = reader
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let resp = match read(guard.as_mut()) {
+            Ok(v) => Response::ok(id, Some(v)),
+            Err(e) => {
+                tracing::warn!(error = %e, "{method}: the records could not be read");
+                Response::error(
+                    id,
+                    &ProtoError::new(
+                        ErrorCode::Internal,
+                        format!("the records could not be read: {e}"),
+                    ),
+                )
+            }
+        };
+        drop(guard);
+        let _ = tx.blocking_send(Outbound::Text(resp.to_json().into()));
+    });
 }
 
 fn entry(r: SessionRecord) -> HistoryEntry {

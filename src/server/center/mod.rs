@@ -706,6 +706,18 @@ pub(super) fn valid_number(n: &str) -> bool {
             .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '*' | '#'))
 }
 
+/// `phoneNumber` of `method` as a number ccdesk dials, else the error
+/// naming what it must be.
+pub(super) fn check_number(method: &str, n: &str) -> Result<(), ProtoError> {
+    if valid_number(n) {
+        Ok(())
+    } else {
+        Err(ProtoError::bad_request(format!(
+            "{method}: parameter `phoneNumber` must be 1 to 32 of digits, +, -, spaces, ( ) * #"
+        )))
+    }
+}
+
 pub(super) fn radix36(mut n: u64) -> String {
     const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut out = Vec::new();
