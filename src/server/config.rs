@@ -60,6 +60,9 @@ impl Default for MediaSection {
 pub struct SipSection {
     /// The address SIP listens on, UDP and TCP; unset: no SIP.
     pub listen: Option<String>,
+    /// SIP over TLS (`sips:`, usually port 5061) on its own port, with the
+    /// certificate and key of `[server] tls_cert`/`tls_key`; unset: none.
+    pub tls_listen: Option<String>,
     /// The UDP ports calls' RTP may use, first and last (even ports are
     /// taken, one a call).
     pub rtp_ports: [u16; 2],
@@ -76,6 +79,7 @@ impl Default for SipSection {
     fn default() -> Self {
         SipSection {
             listen: None,
+            tls_listen: None,
             rtp_ports: [20000, 20999],
             max_invites_per_second: 50,
             allow_any_caller: false,
@@ -626,6 +630,18 @@ impl ServerConfig {
         if let Some(l) = &sip.listen {
             l.parse::<SocketAddr>()
                 .with_context(|| format!("sip.listen `{l}` is not an address:port"))?;
+        }
+        if let Some(l) = &sip.tls_listen {
+            l.parse::<SocketAddr>()
+                .with_context(|| format!("sip.tls_listen `{l}` is not an address:port"))?;
+            if sip.listen.is_none() {
+                bail!("sip.tls_listen needs sip.listen (SIP over UDP and TCP) as well");
+            }
+            if !self.tls() {
+                bail!(
+                    "sip.tls_listen needs a certificate: set [server] tls_cert and tls_key (SIP over TLS uses the same ones as wss://)"
+                );
+            }
         }
         let [lo, hi] = sip.rtp_ports;
         if lo == 0 || lo > hi || hi - lo < 1 {

@@ -52,7 +52,23 @@ impl Baresip {
         let account = format!(
             "<sip:{user}@{sip}>;auth_pass={password};regint=600;answermode=auto;audio_codecs=PCMU\n"
         );
-        Baresip::run(free_port(), &account, hz)
+        Baresip::run(free_port(), &account, hz, "")
+    }
+
+    /// A desk phone as [`Baresip::start`], registered over TLS at `sips`
+    /// (the server's `[sip] tls_listen`) and trusting the CA in `ca`.
+    pub(crate) fn start_tls(
+        sips: SocketAddr,
+        user: &str,
+        password: &str,
+        hz: u32,
+        ca: &Path,
+    ) -> Baresip {
+        let account = format!(
+            "<sip:{user}@{sips};transport=tls>;auth_pass={password};regint=600;answermode=auto;audio_codecs=PCMU\n"
+        );
+        let tls = format!("sip_cafile {}\n", ca.display());
+        Baresip::run(free_port(), &account, hz, &tls)
     }
 
     /// A phone on a trunk's address (SIP on 127.0.0.1:`port`) that does
@@ -60,10 +76,10 @@ impl Baresip {
     /// `PCMA`...), for [`Baresip::dial`].
     pub(crate) fn caller(port: u16, codec: &str, hz: u32) -> Baresip {
         let account = format!("<sip:caller@127.0.0.1:{port}>;regint=0;audio_codecs={codec}\n");
-        Baresip::run(port, &account, hz)
+        Baresip::run(port, &account, hz, "")
     }
 
-    fn run(sip_port: u16, account: &str, hz: u32) -> Baresip {
+    fn run(sip_port: u16, account: &str, hz: u32, extra: &str) -> Baresip {
         let dir = tempfile::tempdir().expect("tempdir");
         let ctrl: SocketAddr = format!("127.0.0.1:{}", free_tcp_port())
             .parse()
@@ -79,7 +95,7 @@ impl Baresip {
              ctrl_tcp_listen {ctrl}\n\
              audio_source ausine,{hz}\naudio_player aubridge,nil\naudio_alert aubridge,nil\n\
              ausrc_srate 48000\nauplay_srate 48000\nausrc_channels 2\nauplay_channels 1\n\
-             snd_path {snd}\n",
+             snd_path {snd}\n{extra}",
             snd = snd.display(),
         );
         std::fs::write(dir.path().join("config"), config).expect("config");

@@ -21,6 +21,9 @@ pub struct TestServer {
     pub wait: Duration,
     /// Where SIP listens, when the config turned it on.
     pub sip: Option<std::net::SocketAddr>,
+    /// The private CA clients trust, for a server speaking `wss://`
+    /// ([`TestServer::over_tls`]).
+    pub ca: Option<std::path::PathBuf>,
     _server: Server,
 }
 
@@ -73,6 +76,7 @@ impl TestServer {
             cfg,
             dir,
             wait: Duration::from_secs(10),
+            ca: None,
             _server: server,
         }
     }
@@ -99,8 +103,18 @@ impl TestServer {
         auth::issue(&self.cfg.auth.secret, user, now_secs(), 48 * 3600)
     }
 
+    /// Clients connect with `wss://` and trust `ca`: the config has a
+    /// certificate for 127.0.0.1 that `ca` signed.
+    pub fn over_tls(mut self, ca: std::path::PathBuf) -> TestServer {
+        self.url = self.url.replacen("ws://", "wss://", 1);
+        self.ca = Some(ca);
+        self
+    }
+
     pub async fn connect(&self) -> Client {
-        let conn = Connection::connect(&self.url).await.expect("connect");
+        let conn = Connection::connect_with_ca(&self.url, self.ca.as_deref())
+            .await
+            .expect("connect");
         Client {
             conn,
             user: String::new(),

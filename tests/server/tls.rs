@@ -131,3 +131,88 @@ fn beyond_loopback_plain_ws_needs_allow_plaintext_and_tls_needs_both_files() {
     let err = ccdesk::server::config::ServerConfig::parse(text).expect_err("half TLS");
     assert!(err.to_string().contains("tls_key"), "{err}");
 }
+
+/// A desk phone (baresip) that registers over SIP over TLS, trusting the
+/// test CA, rings with an offer and answers; a plain SIP client on the
+/// TLS port gets no SIP answer; and the config says what SIP over TLS
+/// needs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_phone_registers_and_answers_over_sip_tls() {
+    use ccdesk::protocol::Event;
+    use serde_json::json;
+    use std::io::{Read, Write};
+
+    let pki = Pki::new(&["127.0.0.1"]);
+    let sips: std::net::SocketAddr = format!("127.0.0.1:{}", crate::baresip::free_port())
+        .parse()
+        .expect("addr");
+    let (c, k) = (pki.path("cert.pem"), pki.path("key.pem"));
+    let s = TestServer::with(|cfg| {
+        cfg.server.tls_cert = Some(c);
+        cfg.server.tls_key = Some(k);
+        cfg.sip.listen = Some("127.0.0.1:0".into());
+        cfg.sip.tls_listen = Some(sips.to_string());
+        cfg.center.after_call_work = 0;
+        for u in cfg.users.iter_mut() {
+            if u.id == "alice" {
+                u.sip_password = Some("alice-desk-pw".into());
+            }
+        }
+    })
+    .await
+    .over_tls(pki.path("ca.pem"));
+    let mut alice = s.login("alice").await;
+    alice.expect("statusChanged").await;
+    let phone = crate::baresip::Baresip::start_tls(
+        sips,
+        "alice",
+        "alice-desk-pw",
+        440,
+        &pki.path("ca.pem"),
+    );
+    match alice.wait_for("seatChanged").await {
+        Event::SeatChanged(d) => assert!(d.desk_phone, "registered over TLS"),
+        _ => unreachable!(),
+    }
+    alice
+        .ok(
+            "Agent.setServerType",
+            json!({"serverType": "staffExtensionSeat"}),
+        )
+        .await;
+    alice.expect("seatChanged").await;
+    // The INVITE goes down the phone's TLS connection; it answers.
+    let trunk = s.login("pstn").await;
+    let sid = phone_call(&trunk, "support").await;
+    alice.wait_for("callIn").await;
+    match alice.wait_for("userAccessed").await {
+        Event::UserAccessed { session_id, .. } => assert_eq!(session_id, sid),
+        _ => unreachable!(),
+    }
+    phone.command("hangup");
+    match alice.wait_for("sessionEnded").await {
+        Event::SessionEnded(e) => assert_eq!(e.session_id, sid),
+        _ => unreachable!(),
+    }
+
+    // Plain SIP on the TLS port: the handshake fails, no SIP comes back.
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut t = std::net::TcpStream::connect(sips).expect("the TLS port listens");
+        t.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .ok();
+        let _ = t.write_all(
+            b"OPTIONS sip:alice@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK1\r\nFrom: <sip:x@127.0.0.1>;tag=1\r\nTo: <sip:alice@127.0.0.1>\r\nCall-ID: plain\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+        );
+        let mut got = Vec::new();
+        let _ = t.read_to_end(&mut got);
+        String::from_utf8_lossy(&got).into_owned()
+    })
+    .await
+    .expect("plain client ran");
+    assert!(!answer.contains("SIP/2.0"), "a plain client got {answer:?}");
+
+    // The config: SIP over TLS needs the certificate, and a port.
+    let text = "[auth]\nsecret = \"0123456789abcdef\"\n[sip]\nlisten = \"127.0.0.1:5060\"\ntls_listen = \"127.0.0.1:5061\"\n";
+    let err = ccdesk::server::config::ServerConfig::parse(text).expect_err("no certificate");
+    assert!(err.to_string().contains("tls_cert"), "{err}");
+}

@@ -37,6 +37,7 @@ use rsipstack::sip::prelude::{HeadersExt, ToTypedHeader};
 use rsipstack::sip::{Header, Method, StatusCode};
 use rsipstack::transaction::{Transaction, TransactionReceiver};
 use rsipstack::transport::tcp_listener::TcpListenerConnection;
+use rsipstack::transport::tls::{TlsConfig, TlsListenerConnection};
 use rsipstack::transport::udp::UdpConnection;
 use rsipstack::transport::TransportLayer;
 use rsipstack::EndpointBuilder;
@@ -53,6 +54,8 @@ use crate::protocol::{CallType, CustomerCallParams, Event, Request, SessionParam
 pub struct Sip {
     /// The address SIP listens on (UDP and TCP).
     pub addr: SocketAddr,
+    /// Where SIP over TLS listens, when `[sip] tls_listen` is set.
+    pub tls_addr: Option<SocketAddr>,
     /// The RTP ports, for counting what calls hold.
     pub ports: Arc<PortPool>,
     cancel: CancellationToken,
@@ -62,6 +65,42 @@ impl Drop for Sip {
     fn drop(&mut self) {
         self.cancel.cancel();
     }
+}
+
+/// The address SIP over TLS listens on. rsipstack binds it itself once
+/// the endpoint serves, and could not say which port `0` became: the port
+/// is checked free here, so that a port in use is an error at start.
+async fn tls_listener(cfg: &ServerConfig, listen: &str) -> anyhow::Result<SocketAddr> {
+    let addr: SocketAddr = listen
+        .parse()
+        .map_err(|e| anyhow::anyhow!("sip.tls_listen `{listen}`: {e}"))?;
+    if addr.port() == 0 {
+        anyhow::bail!("sip.tls_listen `{listen}` needs a port (5061 is SIP over TLS's)");
+    }
+    if !cfg.tls() {
+        anyhow::bail!("sip.tls_listen needs [server] tls_cert and tls_key");
+    }
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("sip: cannot listen on {addr} (TLS): {e}"))?;
+    Ok(addr)
+}
+
+/// The certificate and key of `wss://`, for SIP over TLS; checked here so
+/// that a file that is not a usable certificate stops the start.
+fn tls_config(cfg: &ServerConfig) -> anyhow::Result<TlsConfig> {
+    let (Some(cert), Some(key)) = (&cfg.server.tls_cert, &cfg.server.tls_key) else {
+        anyhow::bail!("sip.tls_listen needs [server] tls_cert and tls_key");
+    };
+    crate::tls::acceptor(cert, key)?;
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))
+    };
+    Ok(TlsConfig {
+        cert: Some(read(cert)?),
+        key: Some(read(key)?),
+        ..TlsConfig::default()
+    })
 }
 
 /// Start the gateway when `[sip] listen` is set; `conn` is its trunk
@@ -93,6 +132,17 @@ pub async fn start(
         .await
         .map_err(|e| anyhow::anyhow!("sip: cannot listen on {tcp_addr} (TCP): {e}"))?;
     transport.add_transport(tcp.into());
+    let tls_addr = match &cfg.sip.tls_listen {
+        Some(l) => {
+            let tls_addr = tls_listener(&cfg, l).await?;
+            let conn = TlsListenerConnection::new(tls_addr, None, tls_config(&cfg)?)
+                .await
+                .map_err(|e| anyhow::anyhow!("sip: cannot listen on {tls_addr} (TLS): {e}"))?;
+            transport.add_transport(conn.into());
+            Some(tls_addr)
+        }
+        None => None,
+    };
     let endpoint = EndpointBuilder::new()
         .with_cancel_token(cancel.clone())
         .with_transport_layer(transport)
@@ -134,15 +184,20 @@ pub async fn start(
         calls: Mutex::default(),
         invites,
         local: bound,
+        local_tls: tls_addr,
         registrar: Mutex::default(),
         nonces: Mutex::default(),
         phones: Mutex::default(),
         lines: Mutex::default(),
     });
     tokio::spawn(gw.run(incoming, state_rx, events, cancel.clone()));
-    tracing::info!(%bound, "sip: listening (UDP and TCP)");
+    match tls_addr {
+        Some(tls) => tracing::info!(%bound, %tls, "sip: listening (UDP and TCP; TLS)"),
+        None => tracing::info!(%bound, "sip: listening (UDP and TCP)"),
+    }
     Ok(Some(Sip {
         addr: bound,
+        tls_addr,
         ports,
         cancel,
     }))
@@ -211,6 +266,8 @@ struct Gateway {
     calls: Mutex<Calls>,
     invites: Mutex<Bucket>,
     local: SocketAddr,
+    /// Where SIP over TLS listens, when it does.
+    local_tls: Option<SocketAddr>,
     /// Desk phones' registrations.
     registrar: Mutex<registrar::Registrar>,
     /// The nonces of digest challenges (REGISTER, INVITE).
@@ -222,6 +279,18 @@ struct Gateway {
 }
 
 impl Gateway {
+    /// The Contact the center gives a dialog: its TLS port for a peer
+    /// that reached it over TLS (the peer's requests in the dialog then
+    /// come back encrypted), else its UDP/TCP address.
+    fn contact(&self, transport: rsipstack::sip::Transport) -> String {
+        match (transport, self.local_tls) {
+            (rsipstack::sip::Transport::Tls, Some(tls)) => {
+                format!("sip:ccdesk@{tls};transport=tls")
+            }
+            _ => format!("sip:ccdesk@{}", self.local),
+        }
+    }
+
     fn calls(&self) -> std::sync::MutexGuard<'_, Calls> {
         self.calls.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -431,8 +500,7 @@ impl Gateway {
                 return;
             }
         };
-        let contact =
-            rsipstack::sip::Uri::try_from(format!("sip:ccdesk@{}", self.local).as_str()).ok();
+        let contact = outbound::sip_uri(self.contact(via_transport(&tx))).ok();
         let dialog = match self.dialogs.get_or_create_server_invite(
             &tx,
             self.state_tx.clone(),
@@ -705,4 +773,14 @@ impl Gateway {
             }
         }
     }
+}
+
+/// The transport a request came over, from its top Via (UDP when it says
+/// nothing usable).
+fn via_transport(tx: &Transaction) -> rsipstack::sip::Transport {
+    tx.original
+        .via_header()
+        .ok()
+        .and_then(|v| v.typed().ok())
+        .map_or(rsipstack::sip::Transport::Udp, |v| v.transport)
 }

@@ -136,13 +136,14 @@ impl Gateway {
         let origin = sdp::Origin::new();
         let offer = sdp::offer(local, origin);
         let from = caller.unwrap_or_else(|| "ccdesk".into());
+        let contact = sip_uri(self.contact(t.destination.r#type.unwrap_or_default()))?;
         let opt = InviteOption {
             callee: t.callee,
             caller: sip_uri(format!("sip:{from}@{}", self.local))?,
             destination: Some(t.destination),
             content_type: Some("application/sdp".into()),
             offer: Some(offer.into_bytes()),
-            contact: sip_uri(format!("sip:ccdesk@{}", self.local))?,
+            contact,
             credential: t.credential,
             ..Default::default()
         };

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rsipstack::sip::prelude::{HeadersExt, ToTypedHeader};
+use rsipstack::sip::prelude::HeadersExt;
 use rsipstack::sip::{Header, StatusCode, Transport};
 use rsipstack::transaction::Transaction;
 
@@ -146,12 +146,7 @@ impl Gateway {
         let Some(target) = Self::source(tx) else {
             return refuse(StatusCode::BadRequest, "no source address");
         };
-        let transport = tx
-            .original
-            .via_header()
-            .ok()
-            .and_then(|v| v.typed().ok())
-            .map_or(Transport::Udp, |v| v.transport);
+        let transport = super::via_transport(tx);
         let (before, after, list) = {
             let mut reg = self.registrar();
             let list = reg.bindings.entry(user.clone()).or_default();
