@@ -150,12 +150,10 @@ pub fn user_add(
 /// `ccdesk user passwd`.
 pub fn user_passwd(cfg: &ServerConfig, id: &str, password: &str) -> anyhow::Result<()> {
     let (mut db, users) = users_db(cfg)?;
-    let mut u = users
-        .into_iter()
-        .find(|u| u.id == id)
-        .with_context(|| format!("user `{id}` is not a user of the server"))?;
-    u.password_hash = Some(crate::server::passwords::hash(password)?);
-    db.save_user(&u)
+    if !users.iter().any(|u| u.id == id) {
+        anyhow::bail!("user `{id}` is not a user of the server");
+    }
+    db.set_password(id, &crate::server::passwords::hash(password)?)
 }
 
 /// `ccdesk user remove`.

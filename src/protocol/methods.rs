@@ -62,6 +62,32 @@ pub struct SkillGroupsParams {
     pub skill_groups: Vec<String>,
 }
 
+/// The fewest characters a password may have (`Supervisor.setPassword`,
+/// `ccdesk user`).
+pub const MIN_PASSWORD: usize = 10;
+
+/// `Supervisor.setPassword` (extension): an administrator sets a user's
+/// password. The server hashes it (argon2id) before the center sees it;
+/// its Debug never shows the password or the hash.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetPasswordParams {
+    pub user_id: String,
+    pub password: String,
+    /// The hash, filled in by the server's connection task; never read
+    /// from the wire.
+    #[serde(skip)]
+    pub hash: Option<String>,
+}
+
+impl std::fmt::Debug for SetPasswordParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetPasswordParams")
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// `Supervisor.addUser` (extension): a new seat while the center runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -640,6 +666,7 @@ methods! {
     "Supervisor.setSkillGroups" => SupervisorSetSkillGroups(SkillGroupsParams), Supervisor;
     "Supervisor.addUser" => SupervisorAddUser(AddUserParams), Supervisor;
     "Supervisor.removeUser" => SupervisorRemoveUser(UserParams), Supervisor;
+    "Supervisor.setPassword" => SupervisorSetPassword(SetPasswordParams), Supervisor;
     "Media.offer" => MediaOffer(MediaOfferParams), Seat;
     "Customer.call" => CustomerCall(CustomerCallParams), Trunk;
     "Customer.hangUp" => CustomerHangUp(SessionParams), Trunk;

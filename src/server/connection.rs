@@ -199,13 +199,16 @@ where
                             // nothing else is pending before a login.
                             step = super::passwords::log_in(&ctx, conn, peer, id, (user, password, shared), &mut phase, &mut tx).await;
                         }
+                        if let Step::HashPassword { id, params } = step {
+                            step = hash_then_forward(&ctx, conn, id, params).await;
+                        }
                         match step {
                             Step::Reply(r) => out.push(Message::text(r.to_json())),
                             Step::ReplyAndClose(msgs) => {
                                 out.extend(msgs.into_iter().map(Message::text));
                                 close = true;
                             }
-                            Step::Forwarded | Step::Password { .. } => {}
+                            Step::Forwarded | Step::Password { .. } | Step::HashPassword { .. } => {}
                         }
                     }
                     Message::Binary(_) => {
@@ -323,6 +326,11 @@ pub(super) enum Step {
         user: String,
         password: String,
         shared: bool,
+    },
+    /// A new password to hash before the center takes it.
+    HashPassword {
+        id: Value,
+        params: crate::protocol::SetPasswordParams,
     },
 }
 
@@ -448,8 +456,44 @@ fn on_text(
                     )),
                 ));
             }
+            if let (Request::SupervisorSetPassword(p), Role::Admin) = (&req, *role) {
+                return Step::HashPassword {
+                    id,
+                    params: p.clone(),
+                };
+            }
             let _ = ctx.center.tx.send(Command::Request { conn, id, req });
             Step::Forwarded
         }
+    }
+}
+
+/// `Supervisor.setPassword` from an administrator: the password is hashed
+/// here, off the center's task, and only the hash goes on to the center.
+async fn hash_then_forward(
+    ctx: &ServerCtx,
+    conn: ConnId,
+    id: Value,
+    mut p: crate::protocol::SetPasswordParams,
+) -> Step {
+    let password = std::mem::take(&mut p.password);
+    match tokio::task::spawn_blocking(move || super::passwords::hash(&password)).await {
+        Ok(Ok(hash)) => {
+            p.hash = Some(hash);
+            let req = Request::SupervisorSetPassword(p);
+            let _ = ctx.center.tx.send(Command::Request { conn, id, req });
+            Step::Forwarded
+        }
+        Ok(Err(e)) => Step::Reply(Response::error(
+            id,
+            &ProtoError::bad_request(format!("Supervisor.setPassword: {e}")),
+        )),
+        Err(_) => Step::Reply(Response::error(
+            id,
+            &ProtoError::new(
+                ErrorCode::Internal,
+                "Supervisor.setPassword: the password could not be hashed",
+            ),
+        )),
     }
 }

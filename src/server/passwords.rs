@@ -19,7 +19,7 @@ use super::connection::{enter, Phase, ServerCtx, Step};
 use crate::protocol::{ErrorCode, ProtoError, Response};
 
 /// The shortest password taken.
-pub const MIN_PASSWORD: usize = 10;
+pub const MIN_PASSWORD: usize = crate::protocol::MIN_PASSWORD;
 
 /// Failed logins that lock a user out for the rest of the window...
 const PER_USER: u32 = 5;

@@ -130,12 +130,19 @@ pub enum Write {
     User(Box<crate::server::config::User>),
     /// A user removed while the center runs.
     RemoveUser(String),
+    /// A user's new password hash (`Supervisor.setPassword`). Only this
+    /// write changes a stored password: `User` keeps the one stored, so
+    /// that a change of skill groups cannot bring back an old password.
+    Password { user_id: String, hash: String },
 }
 
 impl Write {
     /// A change to a user, not to a session's record.
     pub fn is_user(&self) -> bool {
-        matches!(self, Write::User(_) | Write::RemoveUser(_))
+        matches!(
+            self,
+            Write::User(_) | Write::RemoveUser(_) | Write::Password { .. }
+        )
     }
 
     /// What the write is about: a session's id, or a user's.
@@ -144,7 +151,7 @@ impl Write {
             Write::Save(r) => &r.session_id,
             Write::AddAcw { session_id, .. } | Write::SetWrapUp { session_id, .. } => session_id,
             Write::User(u) => &u.id,
-            Write::RemoveUser(id) => id,
+            Write::RemoveUser(id) | Write::Password { user_id: id, .. } => id,
         }
     }
 }
@@ -205,6 +212,7 @@ pub trait RecordStore: Send {
                 } => self.set_wrap_up(session_id, code, notes.as_deref())?,
                 Write::User(u) => self.save_user(u)?,
                 Write::RemoveUser(id) => self.remove_user(id)?,
+                Write::Password { user_id, hash } => self.set_password(user_id, hash)?,
             }
         }
         Ok(())
@@ -222,6 +230,10 @@ pub trait RecordStore: Send {
         Ok(())
     }
     fn remove_user(&mut self, _id: &str) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// Set the stored user `id`'s password hash (the rest of it as stored).
+    fn set_password(&mut self, _id: &str, _hash: &str) -> anyhow::Result<()> {
         Ok(())
     }
     /// Where audio recordings go (None: not recorded).
@@ -463,6 +475,7 @@ impl RecordStore for SqliteRecords {
                 Write::RemoveUser(id) => {
                     tx.execute("DELETE FROM users WHERE id = ?1", params![id])?;
                 }
+                Write::Password { user_id, hash } => set_password_on(&tx, user_id, hash)?,
             }
         }
         tx.commit()?;
@@ -526,6 +539,10 @@ impl RecordStore for SqliteRecords {
         Ok(())
     }
 
+    fn set_password(&mut self, id: &str, hash: &str) -> anyhow::Result<()> {
+        set_password_on(&self.conn, id, hash)
+    }
+
     fn recordings_dir(&self) -> Option<PathBuf> {
         self.path.parent().map(|d| d.join("recordings"))
     }
@@ -543,11 +560,26 @@ impl RecordStore for SqliteRecords {
     }
 }
 
+/// Keep `u`; a user already stored keeps its stored password hash (only
+/// [`set_password_on`] changes that).
 fn save_user_on(conn: &Connection, u: &crate::server::config::User) -> anyhow::Result<()> {
     conn.execute(
-        "INSERT OR REPLACE INTO users (id, user) VALUES (?1, ?2)",
+        "INSERT INTO users (id, user) VALUES (?1, ?2)
+         ON CONFLICT(id) DO UPDATE SET user = json_set(excluded.user, '$.password_hash',
+             json_extract(users.user, '$.password_hash'))",
         params![u.id, serde_json::to_string(u)?],
     )?;
+    Ok(())
+}
+
+fn set_password_on(conn: &Connection, id: &str, hash: &str) -> anyhow::Result<()> {
+    let n = conn.execute(
+        "UPDATE users SET user = json_set(user, '$.password_hash', ?2) WHERE id = ?1",
+        params![id, hash],
+    )?;
+    if n == 0 {
+        anyhow::bail!("user `{id}` is not in the database");
+    }
     Ok(())
 }
 

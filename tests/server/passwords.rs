@@ -311,3 +311,82 @@ async fn the_user_commands_set_passwords_and_ccdesk_login_keeps_the_token() {
     assert!(out.status.success());
     assert!(!kept_path.exists());
 }
+
+/// `Supervisor.setPassword`: an administrator sets a user's password from
+/// the console; it logs in at once, survives a later change of the user's
+/// skill groups (which keeps the stored user), and is refused to anyone
+/// else, for a trunk, and when too short.
+#[tokio::test(start_paused = true)]
+async fn an_admin_sets_a_password_that_logs_in_and_outlives_a_change_of_groups() {
+    let s = server().await;
+    let sam = s.login("sam").await;
+    let new = "a brand new passphrase";
+    sam.ok(
+        "Supervisor.setPassword",
+        json!({"userId": "bob", "password": new}),
+    )
+    .await;
+    with_password(&s, "bob", new).await.expect("bob logs in");
+    // A change of groups writes the user again: the password stays.
+    sam.ok(
+        "Supervisor.setSkillGroups",
+        json!({"userId": "bob", "skillGroups": ["sales"]}),
+    )
+    .await;
+    with_password(&s, "bob", new)
+        .await
+        .expect("still bob's password");
+    // The same for a password set outside the center (`ccdesk user
+    // passwd` writes the database): a change of groups does not undo it.
+    let other = "changed on the server machine";
+    ccdesk::server::records::RecordStore::set_password(
+        &mut s.records(),
+        "alice",
+        &passwords::hash(other).expect("hash"),
+    )
+    .expect("stored");
+    sam.ok(
+        "Supervisor.setSkillGroups",
+        json!({"userId": "alice", "skillGroups": ["sales"]}),
+    )
+    .await;
+    with_password(&s, "alice", other)
+        .await
+        .expect("the password set on the server machine stays");
+
+    let (code, msg) = sam
+        .err(
+            "Supervisor.setPassword",
+            json!({"userId": "bob", "password": "short"}),
+        )
+        .await;
+    assert_eq!(code, ErrorCode::BadRequest, "{msg}");
+    assert!(msg.contains("at least 10 characters"), "{msg}");
+    let (code, _) = sam
+        .err(
+            "Supervisor.setPassword",
+            json!({"userId": "pstn", "password": new}),
+        )
+        .await;
+    assert_eq!(code, ErrorCode::NotFound, "trunks log in with tokens");
+    let (code, _) = sam
+        .err(
+            "Supervisor.setPassword",
+            json!({"userId": "nobody", "password": new}),
+        )
+        .await;
+    assert_eq!(code, ErrorCode::NotFound);
+    for who in ["ivy", "alice"] {
+        let c = s.login(who).await;
+        let (code, msg) = c
+            .err(
+                "Supervisor.setPassword",
+                json!({"userId": "bob", "password": "mallory's choice"}),
+            )
+            .await;
+        assert_eq!(code, ErrorCode::Forbidden, "{who}: {msg}");
+    }
+    with_password(&s, "bob", new)
+        .await
+        .expect("nobody else changed it");
+}

@@ -1,6 +1,7 @@
 //! Live staffing: administrators change who is in which skill group, and
-//! add and remove users, while the center runs (`Supervisor.setSkillGroups`,
-//! `Supervisor.addUser`, `Supervisor.removeUser`). Applied at once to
+//! add and remove users and set their passwords, while the center runs
+//! (`Supervisor.setSkillGroups`, `Supervisor.addUser`,
+//! `Supervisor.removeUser`, `Supervisor.setPassword`). Applied at once to
 //! routing and the wallboard, and kept in the server's database (the
 //! config seeds it the first time); the reply waits until it is written.
 
@@ -20,6 +21,7 @@ impl Center {
             Request::SupervisorSetSkillGroups(p) => self.set_skill_groups(p),
             Request::SupervisorAddUser(p) => self.add_user(p),
             Request::SupervisorRemoveUser(p) => self.remove_user(user, &p.user_id),
+            Request::SupervisorSetPassword(p) => self.set_password(user, p),
             other => Err(misrouted(other)),
         }
     }
@@ -145,6 +147,37 @@ impl Center {
         tracing::info!(user = %id, by, "user removed");
         let ticket = self.write_record(Write::RemoveUser(u.id.clone()));
         self.reply_after(ticket, id);
+        Ok(None)
+    }
+
+    /// A user's new password, hashed by the connection task (argon2 is
+    /// slow: not on this task). Trunks have none: they log in with tokens.
+    fn set_password(&mut self, by: &str, p: &SetPasswordParams) -> Reply {
+        let mut u = self
+            .users
+            .get(&p.user_id)
+            .filter(|u| u.role != Role::Trunk)
+            .ok_or_else(|| {
+                ProtoError::not_found(format!(
+                    "Supervisor.setPassword: user `{}` does not exist",
+                    crate::protocol::shorten_for_error(&p.user_id)
+                ))
+            })?;
+        let Some(hash) = p.hash.clone() else {
+            return Err(ProtoError::new(
+                ErrorCode::Internal,
+                "Supervisor.setPassword: the password was not hashed",
+            ));
+        };
+        u.password_hash = Some(hash.clone());
+        tracing::info!(user = %u.id, by, "password set");
+        let id = u.id.clone();
+        self.users.put(u);
+        let ticket = self.write_record(Write::Password {
+            user_id: id.clone(),
+            hash,
+        });
+        self.reply_after(ticket, &id);
         Ok(None)
     }
 

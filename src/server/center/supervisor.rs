@@ -21,7 +21,8 @@ impl Center {
             Request::SupervisorAckHelp(p) => self.ack_help(user, p),
             Request::SupervisorSetSkillGroups(_)
             | Request::SupervisorAddUser(_)
-            | Request::SupervisorRemoveUser(_) => self.staffing_request(user, req),
+            | Request::SupervisorRemoveUser(_)
+            | Request::SupervisorSetPassword(_) => self.staffing_request(user, req),
             Request::SupervisorStopMonitor(p) => {
                 let watching = self
                     .agents
