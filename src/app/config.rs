@@ -167,6 +167,7 @@ pub const TEMPLATE: &str = r#"# ccdesk agent terminal configuration.
 # intercept = "I"
 # report = "r"
 # skill_groups = "G"
+# users = "U"
 # view = "g"
 
 [supervise]

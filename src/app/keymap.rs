@@ -266,6 +266,7 @@ commands! {
     Intercept = "intercept", [Chord::plain('I')], "supervisor: take over the monitored session";
     Report = "report", [Chord::plain('r')], "supervisor: today's report by agent and group (again: refresh)";
     SkillGroups = "skill_groups", [Chord::plain('G')], "supervisor: the selected agent's skill groups (admins: change them)";
+    Users = "users", [Chord::plain('U')], "supervisor (admins): add a user; set the selected agent's password or remove them";
     View = "view", [Chord::plain('g')], "supervisor: switch between the floor and your call";
 }
 
@@ -282,6 +283,7 @@ impl Command {
                 | Command::Intercept
                 | Command::Report
                 | Command::SkillGroups
+                | Command::Users
                 | Command::View
         )
     }
@@ -418,6 +420,7 @@ mod tests {
             ('A', Command::AnswerHelp),
             ('r', Command::Report),
             ('G', Command::SkillGroups),
+            ('U', Command::Users),
             ('C', Command::Consult),
             ('T', Command::CompleteTransfer),
             ('K', Command::Conference),

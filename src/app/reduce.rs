@@ -55,6 +55,9 @@ mod settings_tests;
 mod staffing;
 #[cfg(test)]
 mod staffing_tests;
+mod users;
+#[cfg(test)]
+mod users_tests;
 mod wrapup;
 #[cfg(test)]
 mod wrapup_tests;
@@ -458,6 +461,7 @@ fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Effect>) {
         | Command::Intercept
         | Command::Report
         | Command::SkillGroups
+        | Command::Users
         | Command::View => info(
             state,
             now,
@@ -783,6 +787,7 @@ fn response(state: &mut State, id: u64, result: Result<Option<Value>, ProtoError
             | Purpose::Report { .. }
             | Purpose::Help
             | Purpose::MediaOffer { .. } => {}
+            Purpose::Done { text } => info(state, now, text),
             Purpose::Directory => directory::snapshot(state, data),
             Purpose::Consult { session_id, target } => {
                 consult::answered(state, &session_id, &target, now)

@@ -39,6 +39,11 @@ pub(crate) fn key(c: char) -> Action {
     Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
+/// The status bar's line now ("" when none).
+pub(crate) fn info_text(s: &State) -> &str {
+    s.info.as_ref().map_or("", |i| i.text.as_str())
+}
+
 pub(crate) fn code(c: KeyCode) -> Action {
     Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }

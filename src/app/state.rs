@@ -346,6 +346,10 @@ pub enum Purpose {
     },
     /// `Supervisor.subscribe`: the answer is the wallboard.
     Subscribe,
+    /// Says `text` when the request succeeds (its error otherwise).
+    Done {
+        text: String,
+    },
     /// `Call.monitor`: the panel is confirmed in that mode (text only, or
     /// audio to listen, coach or barge), or removed on error (unless it was
     /// a switch of mode).
@@ -567,6 +571,8 @@ pub enum Dialog {
         checked: Vec<bool>,
         cursor: usize,
     },
+    /// Supervisor (admins): add a user, set a password, remove a seat.
+    Users(UsersDialog),
     /// Supervisor: take this session over?
     ConfirmIntercept {
         session_id: String,
@@ -574,6 +580,89 @@ pub enum Dialog {
     Help {
         scroll: usize,
     },
+}
+
+/// The console's user management (`Supervisor.addUser`,
+/// `Supervisor.setPassword`, `Supervisor.removeUser`; admins only, the
+/// server refuses anyone else). Passwords are shown as dots and never in
+/// its Debug.
+#[derive(Clone, PartialEq)]
+pub enum UsersDialog {
+    /// What to do: with an agent selected, set their password or remove
+    /// them; always, add a user.
+    Menu {
+        user_id: Option<String>,
+        cursor: usize,
+    },
+    /// A new password for `user_id`, typed twice.
+    Password {
+        user_id: String,
+        first: String,
+        again: String,
+        on_again: bool,
+    },
+    /// Remove `user_id` from the center?
+    Remove { user_id: String },
+    /// A new user: Tab moves between the fields.
+    Add(NewUser),
+}
+
+/// The fields of a new user (the add dialog).
+#[derive(Clone, PartialEq, Default)]
+pub struct NewUser {
+    pub id: String,
+    pub name: String,
+    /// Index into [`NewUser::ROLES`].
+    pub role: usize,
+    /// Skill group ids, separated by commas or spaces.
+    pub groups: String,
+    /// Optional: empty leaves the user to log in with a token.
+    pub password: String,
+    /// The field with the keyboard, in the order of [`NewUser::FIELDS`].
+    pub field: usize,
+}
+
+impl NewUser {
+    pub const FIELDS: [&'static str; 5] = ["User id", "Name", "Role", "Skill groups", "Password"];
+    pub const ROLES: [&'static str; 3] = ["agent", "admin", "inspector"];
+}
+
+impl UsersDialog {
+    /// The menu's items: for a selected agent, their password and their
+    /// removal; always, a new user.
+    pub fn menu(user_id: Option<&str>) -> Vec<String> {
+        let mut items = Vec::new();
+        if let Some(u) = user_id {
+            items.push(format!("Set {u}'s password"));
+            items.push(format!("Remove {u} from the center"));
+        }
+        items.push("Add a user".to_string());
+        items
+    }
+}
+
+impl std::fmt::Debug for UsersDialog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UsersDialog::Menu { user_id, cursor } => f
+                .debug_struct("Menu")
+                .field("user_id", user_id)
+                .field("cursor", cursor)
+                .finish(),
+            UsersDialog::Password { user_id, .. } => f
+                .debug_struct("Password")
+                .field("user_id", user_id)
+                .finish_non_exhaustive(),
+            UsersDialog::Remove { user_id } => {
+                f.debug_struct("Remove").field("user_id", user_id).finish()
+            }
+            UsersDialog::Add(u) => f
+                .debug_struct("Add")
+                .field("id", &u.id)
+                .field("field", &u.field)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// Why the program ends, and with which exit status.

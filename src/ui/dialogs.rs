@@ -9,7 +9,8 @@ use ratatui::Frame;
 
 use super::theme::Theme;
 use crate::app::state::{
-    seat_type_words, DeviceDir, Dialog, SettingChoice, State, StatusChoice, TransferTo, SEAT_TYPES,
+    seat_type_words, DeviceDir, Dialog, NewUser, SettingChoice, State, StatusChoice, TransferTo,
+    UsersDialog, SEAT_TYPES,
 };
 
 fn popup(area: Rect, w: u16, h: u16) -> Rect {
@@ -461,6 +462,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             checked,
             cursor,
         } => skill_groups(f, area, state, (user_id, groups, checked, *cursor), theme),
+        Dialog::Users(d) => users(f, area, d, theme),
         Dialog::ConfirmIntercept { session_id } => {
             let who = state
                 .board
@@ -482,6 +484,81 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             frame(f, area, "Intercept", lines, theme);
         }
         Dialog::Help { scroll } => help(f, area, state, *scroll, theme),
+    }
+}
+
+/// The console's user management: the menu, the password (as dots, typed
+/// twice), the removal's question, the new user's fields.
+fn users(f: &mut Frame, area: Rect, d: &UsersDialog, theme: &Theme) {
+    let dots = |p: &str| if theme.unicode { "•" } else { "*" }.repeat(p.chars().count());
+    match d {
+        UsersDialog::Menu { user_id, cursor } => {
+            let mut lines = menu(&UsersDialog::menu(user_id.as_deref()), *cursor, theme);
+            lines.push(hint("enter opens, esc closes (admins only)", theme));
+            frame(f, area, "Users", lines, theme);
+        }
+        UsersDialog::Password {
+            user_id,
+            first,
+            again,
+            on_again,
+        } => {
+            let line = |label: &str, value: &str, on: bool| {
+                if on {
+                    field(label, &dots(value), theme)
+                } else {
+                    Line::from(format!("{label} {}", dots(value)))
+                }
+            };
+            let lines = vec![
+                line("Password:", first, !on_again),
+                line("Again:   ", again, *on_again),
+                hint("enter: next / set it; tab switches; esc cancels", theme),
+            ];
+            frame(f, area, &format!("{user_id}'s password"), lines, theme);
+        }
+        UsersDialog::Remove { user_id } => {
+            let lines = vec![
+                Line::from(format!("Remove {user_id} from the center?")),
+                Line::from(Span::styled(
+                    "They can no longer log in; their records stay.",
+                    theme.dim(),
+                )),
+                Line::from(vec![
+                    Span::styled("y", theme.key()),
+                    Span::raw(" removes, any other key cancels"),
+                ]),
+            ];
+            frame(f, area, "Remove a user", lines, theme);
+        }
+        UsersDialog::Add(u) => {
+            let role = NewUser::ROLES.get(u.role).copied().unwrap_or("agent");
+            let values = [
+                u.id.clone(),
+                u.name.clone(),
+                format!("< {role} >"),
+                u.groups.clone(),
+                dots(&u.password),
+            ];
+            let mut lines: Vec<Line<'static>> = NewUser::FIELDS
+                .iter()
+                .zip(values)
+                .enumerate()
+                .map(|(i, (label, value))| {
+                    let label = format!("{label:<13}");
+                    if i == u.field {
+                        field(&label, &value, theme)
+                    } else {
+                        Line::from(format!("{label} {value}"))
+                    }
+                })
+                .collect();
+            lines.push(hint(
+                "tab: next field; ←/→ the role; groups: ids, commas between; enter adds",
+                theme,
+            ));
+            frame(f, area, "Add a user", lines, theme);
+        }
     }
 }
 

@@ -230,6 +230,7 @@ pub(super) fn event(state: &mut State, ev: &Event, now: u64) {
     }
     if let Event::Wallboard(d) = ev {
         super::staffing::removed(state, &d.removed, now);
+        super::users::removed(state, &d.removed, now);
     }
     let Some(b) = state.board.as_mut() else {
         return;
@@ -376,6 +377,10 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
         super::staffing::open(state, now);
         return true;
     }
+    if cmd == Command::Users && b.view == BoardView::Floor {
+        super::users::open(state);
+        return true;
+    }
     let then = if cmd == Command::View {
         match b.view {
             BoardView::Floor if has_calls => {
@@ -398,6 +403,7 @@ pub(super) fn command(state: &mut State, cmd: Command, now: u64, fx: &mut Vec<Ef
                 | Command::AnswerHelp
                 | Command::Intercept
                 | Command::SkillGroups
+                | Command::Users
         ) {
             return false;
         }

@@ -275,6 +275,7 @@ pub(super) fn dialog_key(
             checked,
             cursor,
         } => super::staffing::key(state, user_id, groups, checked, cursor, k, fx),
+        Dialog::Users(d) => super::users::key(state, d, k, now, fx),
         Dialog::ConfirmIntercept { session_id } => {
             board::confirm_intercept(state, &k, session_id, fx)
         }
