@@ -13,6 +13,8 @@ packages=(
   flite              # text to speech for simulated callers, src/speech/tts.rs
   sip-tester         # sipp: the independent SIP peer of the telephony tests
   baresip-core       # baresip: a SIP softphone, a desk phone in tests
+  nats-server        # NATS with JetStream: several nodes (tests start their own)
+  postgresql         # PostgreSQL: shared records (tests start their own)
 )
 
 missing=()

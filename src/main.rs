@@ -281,6 +281,9 @@ fn run(command: Cmd) -> anyhow::Result<()> {
             }
             let addr = cfg.listen_addr()?;
             cfg.check_exposure(addr)?;
+            if cfg.cluster.nats.is_some() {
+                return serve_node(cfg, addr);
+            }
             let dir = cfg.data_dir()?;
             let records = SqliteRecords::open_dir(&dir)?;
             tracing::info!(path = %records.path().display(), "session records");
@@ -496,6 +499,36 @@ fn run(command: Cmd) -> anyhow::Result<()> {
             ccdesk::bench::run(args)
         }
     }
+}
+
+/// `ccdesk serve` as a node of a cluster (`[cluster] nats`): a gateway for
+/// its connections that runs the center while it holds the lease.
+fn serve_node(cfg: ServerConfig, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    let open: ccdesk::server::cluster::OpenRecords = {
+        let dir = cfg.data_dir()?;
+        std::sync::Arc::new(move || {
+            let r: Box<dyn ccdesk::server::records::RecordStore> =
+                Box::new(SqliteRecords::open_dir(&dir)?);
+            Ok(r)
+        })
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let scheme = if cfg.tls() { "wss" } else { "ws" };
+        let server = Server::start_node(cfg, listener, open).await?;
+        println!("{scheme}://{}/ws", server.addr);
+        if let Some(node) = &server.node {
+            tracing::info!(addr = %server.addr, node = %node.name, "serving as a node of a cluster");
+        }
+        tokio::select! {
+            _ = server_wait(server) => {}
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; stopping"),
+        }
+        Ok(())
+    })
 }
 
 async fn server_wait(server: Server) {

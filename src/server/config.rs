@@ -22,6 +22,10 @@ pub struct ServerConfig {
     #[serde(default)]
     pub sip: SipSection,
     #[serde(default)]
+    pub records: RecordsSection,
+    #[serde(default)]
+    pub cluster: ClusterSection,
+    #[serde(default)]
     pub skill_groups: Vec<SkillGroup>,
     #[serde(default)]
     pub users: Vec<User>,
@@ -85,6 +89,44 @@ impl Default for SipSection {
             allow_any_caller: false,
             trunks: Vec::new(),
             numbers: Vec::new(),
+        }
+    }
+}
+
+/// Where the records (sessions, users) are kept (see docs/CONFIG.md).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecordsSection {
+    /// `postgres://user:password@host:port/db`: PostgreSQL, which every
+    /// node of a cluster shares. Unset: SQLite in `[server] data_dir`.
+    pub url: Option<String>,
+}
+
+/// Several nodes (see docs/ARCHITECTURE.md, "Several nodes"). Unset
+/// `nats`: one node, the center in this process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterSection {
+    /// The NATS server(s), `nats://host:4222` (comma-separated for
+    /// several). Needs JetStream (`nats-server -js`).
+    pub nats: Option<String>,
+    /// This node's name, unique in the cluster; unset: the host name and
+    /// the process id.
+    pub node: Option<String>,
+    /// The center's name: the NATS subjects and the lease's key.
+    pub center: String,
+    /// How long the owner's lease lasts without renewal, in ms: a dead
+    /// owner's center moves within about this long.
+    pub lease_ms: u64,
+}
+
+impl Default for ClusterSection {
+    fn default() -> Self {
+        ClusterSection {
+            nats: None,
+            node: None,
+            center: "main".into(),
+            lease_ms: 2000,
         }
     }
 }
@@ -613,6 +655,7 @@ impl ServerConfig {
             bail!("server.rate_limit_per_second and server.rate_limit_burst must be above 0");
         }
         self.validate_sip(&groups)?;
+        self.validate_cluster()?;
         if self.speech.max_decoders == 0 {
             bail!("speech.max_decoders must be above 0");
         }
@@ -621,6 +664,44 @@ impl ServerConfig {
         }
         if self.server.outbound_queue == 0 {
             bail!("server.outbound_queue must be above 0");
+        }
+        Ok(())
+    }
+
+    fn validate_cluster(&self) -> anyhow::Result<()> {
+        let c = &self.cluster;
+        let Some(url) = &c.nats else {
+            return Ok(());
+        };
+        if !url
+            .split(',')
+            .all(|u| u.trim().starts_with("nats://") || u.trim().starts_with("tls://"))
+        {
+            bail!("cluster.nats `{url}` must be nats://host:port (commas between several)");
+        }
+        // Names are NATS subject tokens and a KV key.
+        let token = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        if !token(&c.center) {
+            bail!(
+                "cluster.center `{}` must be 1 to 64 of letters, digits, - and _",
+                c.center
+            );
+        }
+        if let Some(n) = &c.node {
+            if !token(n) {
+                bail!("cluster.node `{n}` must be 1 to 64 of letters, digits, - and _");
+            }
+        }
+        if c.lease_ms < 300 {
+            bail!("cluster.lease_ms must be at least 300");
+        }
+        if self.sip.listen.is_some() {
+            bail!("[sip] with [cluster] is not supported yet: a call's RTP must reach the node that owns the center (docs/ARCHITECTURE.md)");
         }
         Ok(())
     }

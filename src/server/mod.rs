@@ -4,6 +4,7 @@ pub mod agent;
 pub mod auth;
 pub mod center;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod conn;
 pub mod connection;
@@ -40,6 +41,8 @@ pub struct Server {
     ctx: Arc<ServerCtx>,
     /// Telephony, once started ([`Server::start_sip`]).
     pub sip: Option<sip::Sip>,
+    /// This node, in a cluster ([`Server::start_node`]).
+    pub node: Option<cluster::Node>,
 }
 
 impl Server {
@@ -82,6 +85,56 @@ impl Server {
             task,
             ctx,
             sip: None,
+            node: None,
+        })
+    }
+
+    /// Start a node of a cluster (`[cluster] nats`): its connections go to
+    /// whichever node owns the center, and it bids to own it, opening the
+    /// records with `open_records` for each term (docs/ARCHITECTURE.md).
+    pub async fn start_node(
+        cfg: ServerConfig,
+        listener: TcpListener,
+        open_records: cluster::OpenRecords,
+    ) -> anyhow::Result<Server> {
+        let addr = listener.local_addr()?;
+        media::start_runtime(cfg.media.threads);
+        let cfg = Arc::new(cfg);
+        let clock = Clock::new();
+        // The gateway's own view of the users (logins) and a reader of
+        // their password hashes.
+        let open = open_records.clone();
+        let cfg2 = cfg.clone();
+        let (users, reader) = tokio::task::spawn_blocking(move || {
+            let mut records = open()?;
+            let users = users::load_or_seed(records.as_mut(), &cfg2);
+            anyhow::Ok((users, records.reader()))
+        })
+        .await??;
+        let users = users::Users::new(users);
+        let reader = reader.map(|r| Arc::new(std::sync::Mutex::new(r)));
+        let (center, node) = cluster::join(cfg.clone(), clock, open_records).await?;
+        let tls = match (&cfg.server.tls_cert, &cfg.server.tls_key) {
+            (Some(c), Some(k)) => Some(crate::tls::acceptor(c, k)?),
+            _ => None,
+        };
+        let ctx = Arc::new(ServerCtx {
+            tls,
+            reader,
+            failures: Default::default(),
+            cfg,
+            users,
+            clock,
+            center,
+            next_conn: AtomicU64::new(1),
+        });
+        let task = tokio::spawn(accept_loop(listener, ctx.clone()));
+        Ok(Server {
+            addr,
+            task,
+            ctx,
+            sip: None,
+            node: Some(node),
         })
     }
 
@@ -106,6 +159,7 @@ impl Server {
     pub fn stop(mut self) {
         self.task.abort();
         self.sip = None;
+        self.node = None;
     }
 
     /// Wait until the accept loop ends (it runs until stopped).

@@ -1,0 +1,342 @@
+//! Several nodes on NATS: three in-process nodes sharing one NATS server
+//! (nats-server -js) and one records database; agents and the trunk on
+//! different nodes; the center runs on whichever holds the lease.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ccdesk::client::Connection;
+use ccdesk::protocol::Event;
+use ccdesk::server::auth;
+use ccdesk::server::cluster::OpenRecords;
+use ccdesk::server::records::{RecordStore, SqliteRecords};
+use ccdesk::server::Server;
+use serde_json::json;
+
+use crate::harness::*;
+
+use crate::nats::Nats;
+
+struct Cluster {
+    nodes: Vec<Option<Server>>,
+    urls: Vec<String>,
+    cfg: ccdesk::server::config::ServerConfig,
+    _dir: tempfile::TempDir,
+}
+
+/// `n` nodes named a, b, c... on `nats`, records in one SQLite database.
+async fn cluster(nats: &Nats, n: usize) -> Cluster {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_path_buf();
+    let open: OpenRecords = Arc::new(move || {
+        let r: Box<dyn RecordStore> = Box::new(SqliteRecords::open_dir(&data)?);
+        Ok(r)
+    });
+    let mut nodes = Vec::new();
+    let mut urls = Vec::new();
+    let mut cfg0 = None;
+    for i in 0..n {
+        let name = ((b'a' + i as u8) as char).to_string();
+        let cfg = config(|c| {
+            c.cluster.nats = Some(nats.url.clone());
+            c.cluster.node = Some(name.clone());
+            c.cluster.lease_ms = 1500;
+            c.center.after_call_work = 0;
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let s = Server::start_node(cfg.clone(), listener, open.clone())
+            .await
+            .expect("the node starts");
+        urls.push(format!("ws://{}/ws", s.addr));
+        nodes.push(Some(s));
+        cfg0 = Some(cfg);
+    }
+    Cluster {
+        nodes,
+        urls,
+        cfg: cfg0.expect("a node"),
+        _dir: dir,
+    }
+}
+
+impl Cluster {
+    /// Log `user` in at node `i` (waiting for an owner if there is none
+    /// yet), consuming `ready`.
+    async fn login(&self, i: usize, user: &str) -> Client {
+        login_url(&self.urls[i], &self.cfg, user).await
+    }
+}
+
+/// Log `user` in at the node at `url` (waiting for an owner if there is
+/// none yet), consuming `ready`.
+async fn login_url(url: &str, cfg: &ccdesk::server::config::ServerConfig, user: &str) -> Client {
+    let conn = Connection::connect(url).await.expect("connect");
+    let token = auth::issue(&cfg.auth.secret, user, now_secs(), 3600);
+    let res = tokio::time::timeout(Duration::from_secs(15), conn.login(user, &token, false))
+        .await
+        .expect("an owner answers the login")
+        .expect("login");
+    let mut c = Client {
+        conn,
+        user: user.into(),
+        tab: res.tab_uuid.clone(),
+        wait: Duration::from_secs(10),
+        login: Some(res),
+    };
+    match c.event().await {
+        Event::Ready { tab_uuid } => assert_eq!(tab_uuid, c.tab),
+        other => panic!("expected ready, got {other:?}"),
+    }
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_from_node_a_is_answered_on_c_held_and_transferred_to_b() {
+    let Some(nats) = Nats::start() else { return };
+    let c = cluster(&nats, 3).await;
+    let trunk = c.login(0, "pstn").await;
+    let mut alice = c.login(2, "alice").await;
+    alice.expect("statusChanged").await;
+    let mut bob = c.login(1, "bob").await;
+    bob.expect("statusChanged").await;
+    // bob is busy elsewhere first, so that the call goes to alice.
+    bob.ok(
+        "Agent.setStatus",
+        json!({"status": "rest", "restReason": "Meal"}),
+    )
+    .await;
+    let id = phone_call(&trunk, "support").await;
+    let ev = alice.wait_for("callIn").await;
+    assert_eq!(sid(&ev), id);
+    alice.ok("Call.accept", json!({"sessionId": id})).await;
+    alice.ok("Call.hold", json!({"sessionId": id})).await;
+    alice.ok("Call.unHold", json!({"sessionId": id})).await;
+    bob.ok("Agent.setStatus", json!({"status": "free"})).await;
+    alice
+        .ok("Call.transfer", json!({"sessionId": id, "userId": "bob"}))
+        .await;
+    assert_eq!(sid(&alice.wait_for("transfer").await), id);
+    let ev = bob.wait_for("callIn").await;
+    assert_eq!(sid(&ev), id);
+    bob.ok("Call.accept", json!({"sessionId": id})).await;
+    match bob.wait_for("userAccessed").await {
+        Event::UserAccessed { session_id, .. } => assert_eq!(session_id, id),
+        _ => unreachable!(),
+    }
+    bob.ok("Call.hungUp", json!({"sessionId": id})).await;
+    match bob.wait_for("sessionEnded").await {
+        Event::SessionEnded(e) => assert_eq!(e.session_id, id),
+        _ => unreachable!(),
+    }
+    drop(c.nodes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_owner_stops_another_node_takes_over_and_agents_stay_connected() {
+    let Some(nats) = Nats::start() else { return };
+    let mut c = cluster(&nats, 3).await;
+    let trunk = c.login(0, "pstn").await;
+    drop(trunk);
+    // Who owns it? The node whose name the lease holds.
+    let client = async_nats::connect(nats.url.as_str()).await.expect("nats");
+    let js = async_nats::jetstream::new(client);
+    let kv = js
+        .get_key_value(ccdesk::server::cluster::lease::BUCKET)
+        .await
+        .expect("the lease bucket");
+    let owner = ccdesk::server::cluster::lease::holder(&kv, "main")
+        .await
+        .expect("read")
+        .expect("an owner");
+    let owner_i = (owner.as_bytes()[0] - b'a') as usize;
+    let other = (owner_i + 1) % 3;
+    let mut alice = c.login(other, "alice").await;
+    alice.expect("statusChanged").await;
+    // The owner goes away (its node stops).
+    let t0 = Instant::now();
+    c.nodes[owner_i] = None;
+    // alice stays connected and is logged in again at the new owner: a
+    // fresh ready.
+    match alice.wait_for("ready").await {
+        Event::Ready { .. } => {}
+        _ => unreachable!(),
+    }
+    let moved = t0.elapsed();
+    let now = ccdesk::server::cluster::lease::holder(&kv, "main")
+        .await
+        .expect("read")
+        .expect("a new owner");
+    assert_ne!(now, owner, "the lease moved");
+    // New calls are routed: a trunk on a surviving node calls, alice gets
+    // the offer.
+    let trunk = c.login((owner_i + 2) % 3, "pstn").await;
+    let id = phone_call(&trunk, "support").await;
+    assert_eq!(sid(&alice.wait_for("callIn").await), id);
+    eprintln!("failover: the owner stopped; alice had a new owner's ready after {moved:?}");
+    assert!(moved < Duration::from_secs(5), "{moved:?}");
+}
+
+/// A `ccdesk serve` node in its own process.
+struct Process {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_process(
+    cfg: &ccdesk::server::config::ServerConfig,
+    dir: &std::path::Path,
+    name: &str,
+) -> Process {
+    use std::io::BufRead;
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, toml::to_string(cfg).expect("the config as TOML")).expect("write");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ccdesk"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(dir.join(format!("{name}.log"))).expect("log"))
+        .spawn()
+        .expect("ccdesk serve runs");
+    let out = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    std::io::BufReader::new(out)
+        .read_line(&mut line)
+        .expect("the node prints its address");
+    assert!(line.starts_with("ws://"), "{line:?}: see {}", dir.display());
+    Process {
+        child,
+        url: line.trim().to_string(),
+    }
+}
+
+/// Three `ccdesk serve` processes on `nats` sharing records in `dir`.
+fn processes(
+    nats: &Nats,
+    dir: &std::path::Path,
+) -> (Vec<Option<Process>>, ccdesk::server::config::ServerConfig) {
+    let mut procs = Vec::new();
+    let mut base = None;
+    for name in ["a", "b", "c"] {
+        let cfg = config(|c| {
+            c.cluster.nats = Some(nats.url.clone());
+            c.cluster.node = Some(name.into());
+            c.cluster.lease_ms = 1500;
+            c.center.after_call_work = 0;
+            c.center.reconnect_grace = 30;
+            c.server.data_dir = Some(dir.join("data"));
+        });
+        procs.push(Some(serve_process(&cfg, dir, name)));
+        base = Some(cfg);
+    }
+    (procs, base.expect("a config"))
+}
+
+/// The lease bucket, and the node (index) that holds the lease now.
+async fn owner_of(nats: &Nats) -> (async_nats::jetstream::kv::Store, String, usize) {
+    let client = async_nats::connect(nats.url.as_str()).await.expect("nats");
+    let kv = async_nats::jetstream::new(client)
+        .get_key_value(ccdesk::server::cluster::lease::BUCKET)
+        .await
+        .expect("the lease bucket");
+    let owner = ccdesk::server::cluster::lease::holder(&kv, "main")
+        .await
+        .expect("read")
+        .expect("an owner");
+    let i = (owner.as_bytes()[0] - b'a') as usize;
+    (kv, owner, i)
+}
+
+fn kill_9(p: &mut Option<Process>) {
+    if let Some(mut p) = p.take() {
+        let _ = p.child.kill();
+        let _ = p.child.wait();
+    }
+}
+
+/// kill -9 of the owner: the lease moves within the failover time, agents
+/// on the other nodes stay connected (logged in again at the new owner),
+/// and a new call is routed; the time from the kill to the new call's
+/// offer is printed (docs/BENCHMARKS.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
+    let Some(nats) = Nats::start() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut procs, cfg) = processes(&nats, dir.path());
+    let url = |p: &Option<Process>| p.as_ref().map(|p| p.url.clone()).unwrap_or_default();
+    let urls: Vec<String> = procs.iter().map(url).collect();
+    // The first login waits for an owner.
+    drop(login_url(&urls[0], &cfg, "ivy").await);
+    let (kv, owner, o) = owner_of(&nats).await;
+    let (x, y) = ((o + 1) % 3, (o + 2) % 3);
+    let mut alice = login_url(&urls[x], &cfg, "alice").await;
+    alice.expect("statusChanged").await;
+    let trunk = login_url(&urls[y], &cfg, "pstn").await;
+    let id = phone_call(&trunk, "support").await;
+    assert_eq!(sid(&alice.wait_for("callIn").await), id);
+    alice.ok("Call.accept", json!({"sessionId": id})).await;
+
+    let t0 = Instant::now();
+    kill_9(&mut procs[o]);
+    // alice is still connected: the new owner's ready reaches her.
+    alice.wait_for("ready").await;
+    let relogged = t0.elapsed();
+    let now = ccdesk::server::cluster::lease::holder(&kv, "main")
+        .await
+        .expect("read")
+        .expect("a new owner");
+    assert_ne!(now, owner, "the lease moved");
+    // A new call is routed to alice (free again at the new owner).
+    let id2 = phone_call(&trunk, "support").await;
+    assert_eq!(sid(&alice.wait_for("callIn").await), id2);
+    let routed = t0.elapsed();
+    eprintln!(
+        "failover after kill -9 (lease 1.5 s): agents logged in again at the new owner after {relogged:?}; first new call offered after {routed:?}"
+    );
+    assert!(routed < Duration::from_secs(3), "failover took {routed:?}");
+}
+
+/// kill -9 of a gateway: its agent reconnects to another node within the
+/// grace period, gets her call back and carries on with it there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_whose_gateway_dies_reconnects_elsewhere_and_gets_her_call_back() {
+    let Some(nats) = Nats::start() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut procs, cfg) = processes(&nats, dir.path());
+    let url = |p: &Option<Process>| p.as_ref().map(|p| p.url.clone()).unwrap_or_default();
+    let urls: Vec<String> = procs.iter().map(url).collect();
+    drop(login_url(&urls[0], &cfg, "ivy").await);
+    let (_kv, _owner, o) = owner_of(&nats).await;
+    let (x, y) = ((o + 1) % 3, (o + 2) % 3);
+    let mut alice = login_url(&urls[x], &cfg, "alice").await;
+    alice.expect("statusChanged").await;
+    let mut trunk = login_url(&urls[y], &cfg, "pstn").await;
+    let id = phone_call(&trunk, "support").await;
+    assert_eq!(sid(&alice.wait_for("callIn").await), id);
+    alice.ok("Call.accept", json!({"sessionId": id})).await;
+
+    // alice's node dies; her terminal reconnects to another node.
+    kill_9(&mut procs[x]);
+    drop(alice);
+    let again = login_url(&urls[y], &cfg, "alice").await;
+    let snap = &again.login.as_ref().expect("login").sessions;
+    assert_eq!(snap.len(), 1, "{snap:?}");
+    assert_eq!(snap[0].session_id, id);
+    assert_eq!(snap[0].state, ccdesk::protocol::SessionState::Talking);
+    // The call carries on from the new node.
+    again.ok("Call.hold", json!({"sessionId": id})).await;
+    again.ok("Call.hungUp", json!({"sessionId": id})).await;
+    match trunk.wait_for("sessionEnded").await {
+        Event::SessionEnded(e) => assert_eq!(e.session_id, id),
+        _ => unreachable!(),
+    }
+}
