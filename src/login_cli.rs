@@ -12,7 +12,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::server::config::{Role, ServerConfig, User};
-use crate::server::records::{RecordStore, SqliteRecords};
+use crate::server::records::RecordStore;
 
 /// A login kept between runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,9 +107,9 @@ pub async fn login(
 
 /// The server's users as its database keeps them, seeded from the config
 /// when the server has never started.
-fn users_db(cfg: &ServerConfig) -> anyhow::Result<(SqliteRecords, Vec<User>)> {
-    let mut db = SqliteRecords::open_dir(&cfg.data_dir()?)?;
-    let users = crate::server::users::load_or_seed(&mut db, cfg);
+fn users_db(cfg: &ServerConfig) -> anyhow::Result<(Box<dyn RecordStore>, Vec<User>)> {
+    let mut db = crate::server::records::open_records(cfg)?;
+    let users = crate::server::users::load_or_seed(db.as_mut(), cfg);
     Ok((db, users))
 }
 

@@ -284,16 +284,14 @@ fn run(command: Cmd) -> anyhow::Result<()> {
             if cfg.cluster.nats.is_some() {
                 return serve_node(cfg, addr);
             }
-            let dir = cfg.data_dir()?;
-            let records = SqliteRecords::open_dir(&dir)?;
-            tracing::info!(path = %records.path().display(), "session records");
+            let records = ccdesk::server::records::open_records(&cfg)?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("cannot listen on {addr}"))?;
                 let scheme = if cfg.tls() { "wss" } else { "ws" };
-                let mut server = Server::start(cfg, listener, Box::new(records))?;
+                let mut server = Server::start(cfg, listener, records)?;
                 println!("{scheme}://{}/ws", server.addr);
                 server.start_sip().await?;
                 if let Some(sip) = &server.sip {
@@ -311,17 +309,21 @@ fn run(command: Cmd) -> anyhow::Result<()> {
             let cfg = ServerConfig::load(&config)?;
             // The server's users: its database's once it has started (they
             // change while it runs), else the config's.
-            let db = cfg
-                .data_dir()
-                .ok()
-                .map(|d| d.join("records.sqlite3"))
-                .filter(|p| p.exists());
-            let stored = match db {
-                Some(p) => {
-                    use ccdesk::server::records::RecordStore;
-                    SqliteRecords::open(&p)?.users()?
+            let stored = if cfg.records.url.is_some() {
+                ccdesk::server::records::open_records(&cfg)?.users()?
+            } else {
+                let db = cfg
+                    .data_dir()
+                    .ok()
+                    .map(|d| d.join("records.sqlite3"))
+                    .filter(|p| p.exists());
+                match db {
+                    Some(p) => {
+                        use ccdesk::server::records::RecordStore;
+                        SqliteRecords::open(&p)?.users()?
+                    }
+                    None => None,
                 }
-                None => None,
             };
             let known = match &stored {
                 Some(list) => list.iter().any(|u| u.id == user),
@@ -465,12 +467,12 @@ fn run(command: Cmd) -> anyhow::Result<()> {
             json,
         } => {
             let cfg = ServerConfig::load(&config)?;
-            let db = SqliteRecords::open_dir(&cfg.data_dir()?)?;
+            let mut db = ccdesk::server::records::open_reader(&cfg)?;
             let since_ms = match since {
                 None => 0,
                 Some(s) => parse_since(&s)?,
             };
-            let rows = db.list(since_ms)?;
+            let rows = db.ended_since(since_ms)?;
             ccdesk::records_cli::print(&rows, json, &mut std::io::stdout())?;
             Ok(())
         }
@@ -481,13 +483,13 @@ fn run(command: Cmd) -> anyhow::Result<()> {
             format,
         } => {
             let cfg = ServerConfig::load(&config)?;
-            let db = SqliteRecords::open_dir(&cfg.data_dir()?)?;
+            let mut db = ccdesk::server::records::open_reader(&cfg)?;
             let by = by
                 .as_deref()
                 .and_then(ccdesk::protocol::ReportBy::parse)
                 .unwrap_or_default();
             let rows = ccdesk::server::report::report(
-                &db.list(parse_since(&since)?)?,
+                &db.ended_since(parse_since(&since)?)?,
                 by,
                 cfg.center.service_level_threshold * 1000,
             );
@@ -504,13 +506,12 @@ fn run(command: Cmd) -> anyhow::Result<()> {
 /// `ccdesk serve` as a node of a cluster (`[cluster] nats`): a gateway for
 /// its connections that runs the center while it holds the lease.
 fn serve_node(cfg: ServerConfig, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    if cfg.records.url.is_none() {
+        tracing::warn!("[cluster] without [records] url: the nodes keep their records in SQLite in data_dir, which is one place only when every node shares that folder on one machine");
+    }
     let open: ccdesk::server::cluster::OpenRecords = {
-        let dir = cfg.data_dir()?;
-        std::sync::Arc::new(move || {
-            let r: Box<dyn ccdesk::server::records::RecordStore> =
-                Box::new(SqliteRecords::open_dir(&dir)?);
-            Ok(r)
-        })
+        let cfg = cfg.clone();
+        std::sync::Arc::new(move || ccdesk::server::records::open_records(&cfg))
     };
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {

@@ -94,12 +94,21 @@ impl Default for SipSection {
 }
 
 /// Where the records (sessions, users) are kept (see docs/CONFIG.md).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Its Debug never shows the URL (it may hold a password).
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RecordsSection {
     /// `postgres://user:password@host:port/db`: PostgreSQL, which every
     /// node of a cluster shares. Unset: SQLite in `[server] data_dir`.
     pub url: Option<String>,
+}
+
+impl std::fmt::Debug for RecordsSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordsSection")
+            .field("url", &self.url.as_ref().map(|_| "postgres://…"))
+            .finish()
+    }
 }
 
 /// Several nodes (see docs/ARCHITECTURE.md, "Several nodes"). Unset
@@ -656,6 +665,9 @@ impl ServerConfig {
         }
         self.validate_sip(&groups)?;
         self.validate_cluster()?;
+        if let Some(url) = &self.records.url {
+            crate::server::pg_records::check_url(url).context("records.url")?;
+        }
         if self.speech.max_decoders == 0 {
             bail!("speech.max_decoders must be above 0");
         }

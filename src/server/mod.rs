@@ -11,6 +11,7 @@ pub mod connection;
 pub mod kpi;
 pub mod media;
 pub mod passwords;
+pub mod pg_records;
 pub mod records;
 pub mod report;
 pub mod routing;

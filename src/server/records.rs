@@ -246,6 +246,46 @@ pub trait RecordStore: Send {
     }
 }
 
+/// The server's records as its config says: PostgreSQL when `[records]
+/// url` is set (recordings then go to `<data_dir>/recordings` on this
+/// node, when there is a data directory), else SQLite in the data
+/// directory. Safe to call from async code.
+pub fn open_records(
+    cfg: &crate::server::config::ServerConfig,
+) -> anyhow::Result<Box<dyn RecordStore>> {
+    match cfg.records.url.as_deref() {
+        Some(url) => {
+            let mut pg = crate::server::pg_records::PgRecords::open(url)?;
+            match cfg.data_dir() {
+                Ok(dir) => pg = pg.with_recordings_dir(dir.join("recordings")),
+                Err(e) if cfg.media.record => {
+                    tracing::warn!(error = %e, "no recordings: no data directory to keep them in")
+                }
+                Err(_) => {}
+            }
+            tracing::info!(url = %pg.url(), "session records in PostgreSQL");
+            Ok(Box::new(pg))
+        }
+        None => {
+            let db = SqliteRecords::open_dir(&cfg.data_dir()?)?;
+            tracing::info!(path = %db.path().display(), "session records");
+            Ok(Box::new(db))
+        }
+    }
+}
+
+/// The server's records to read (`ccdesk records`, `ccdesk report`):
+/// PostgreSQL when `[records] url` is set, else SQLite in the data
+/// directory.
+pub fn open_reader(
+    cfg: &crate::server::config::ServerConfig,
+) -> anyhow::Result<Box<dyn RecordReader>> {
+    match cfg.records.url.as_deref() {
+        Some(url) => Ok(Box::new(crate::server::pg_records::PgRecords::open(url)?)),
+        None => Ok(Box::new(SqliteRecords::open_dir(&cfg.data_dir()?)?)),
+    }
+}
+
 pub struct SqliteRecords {
     conn: Connection,
     path: PathBuf,
@@ -358,7 +398,9 @@ impl SqliteRecords {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {COLUMNS} FROM sessions WHERE ended_at >= ?1 ORDER BY ended_at, session_id"
         ))?;
-        let rows = stmt.query_map(params![since_ms as i64], record_of_row)?;
+        // Saturated: a time past i64's would wrap to a negative one, before every record.
+        let since = i64::try_from(since_ms).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![since], record_of_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
@@ -368,7 +410,8 @@ impl SqliteRecords {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {COLUMNS} FROM sessions WHERE caller = ?1 ORDER BY ended_at DESC, session_id DESC LIMIT ?2"
         ))?;
-        let rows = stmt.query_map(params![caller, limit as i64], record_of_row)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![caller, limit], record_of_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
