@@ -1,7 +1,7 @@
 # ccdesk — the README's commands. `make setup` installs system packages.
 CARGO ?= cargo
 
-.PHONY: setup demo supervise serve test install-check lint bench bench-idle bench-miss bench-agent bench-render bench-supervise bench-media bench-sip bench-asr bench-quick
+.PHONY: setup demo supervise serve test install-check lint bench bench-cluster bench-idle bench-miss bench-agent bench-render bench-supervise bench-media bench-sip bench-asr bench-quick
 
 setup:
 	@scripts/setup.sh
@@ -45,12 +45,17 @@ bench-quick:
 	$(CARGO) run -q -- bench --quick
 	$(CARGO) run -q -- bench --quick --idle 200
 	$(CARGO) run -q -- bench --quick --miss
+	$(CARGO) run -q -- bench --quick --nodes 3
 	$(CARGO) run -q --example agent_bench -- quick
 	$(CARGO) run -q --example supervise_bench -- quick
 	$(CARGO) run -q --example media_bench -- quick
 	$(CARGO) run -q --example media_bench -- quick speech
 	$(CARGO) run -q --example asr_bench -- quick
 	$(CARGO) run -q --example sip_bench -- quick
+
+## The load against one node, then three nodes on NATS, then the owner's SIGKILL (docs/BENCHMARKS.md).
+bench-cluster: setup
+	$(CARGO) run --release -- bench --nodes 3 --agents $(or $(AGENTS),1000) --rate $(or $(RATE),200) --duration $(or $(DURATION),30)
 
 ## Load benchmark: 1,000 agents, 200 calls/s (AGENTS=, RATE=, DURATION= change them; docs/BENCHMARKS.md).
 bench: setup

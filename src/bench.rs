@@ -5,7 +5,11 @@
 //! resident memory; beside it, a bare tokio-tungstenite echo round trip as the
 //! floor. `--idle N` instead holds N logged-in idle agent connections and
 //! reports the server's memory. `--miss` measures how soon a colleague who
-//! becomes free gets a session whose offer rang out elsewhere. `--quick`
+//! becomes free gets a session whose offer rang out elsewhere. `--nodes N`
+//! runs the load against one node and then against N nodes of a cluster on
+//! a private `nats-server -js` in the same run (agents spread over the
+//! nodes), then kills the owner with SIGKILL and measures how long until a
+//! new call is offered (docs/BENCHMARKS.md). `--quick`
 //! cuts every mode down to seconds (what CI runs: it completes, prints its
 //! figures, and fails if a call failed).
 
@@ -55,6 +59,11 @@ pub struct BenchArgs {
     /// Rounds of `--miss` (each about 7 s).
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
+    /// With more than 1: the load against one node, then against this many
+    /// nodes of a cluster (NATS), then the failover time after the owner's
+    /// SIGKILL.
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
     /// Seconds, not minutes: few agents, a short run (CI checks that every
     /// mode completes and prints its figures).
     #[arg(long)]
@@ -154,7 +163,10 @@ impl ServerProc {
         let mut child = Command::new(exe)
             .args(["serve", "--listen", "127.0.0.1:0", "--config"])
             .arg(&path)
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("CCDESK_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -295,11 +307,43 @@ type Stamps = Arc<Mutex<HashMap<String, Instant>>>;
 
 async fn load(args: &BenchArgs) -> anyhow::Result<()> {
     let server = ServerProc::start(load_config(args.agents))?;
-    let agents = connect_agents(
+    if args.nodes <= 1 {
+        return load_on(
+            args,
+            std::slice::from_ref(&server.url),
+            &server.url,
+            &[&server],
+        )
+        .await;
+    }
+    println!("— one node —");
+    load_on(
+        args,
+        std::slice::from_ref(&server.url),
         &server.url,
-        (0..args.agents).map(|i| format!("a{i}")).collect(),
+        &[&server],
     )
     .await?;
+    drop(server);
+    cluster_load(args).await
+}
+
+/// The load against nodes: agent `i` on `agent_urls[i % n]`, the trunk at
+/// `trunk_url`; memory read from `procs`.
+async fn load_on(
+    args: &BenchArgs,
+    agent_urls: &[String],
+    trunk_url: &str,
+    procs: &[&ServerProc],
+) -> anyhow::Result<()> {
+    let mut agents = Vec::with_capacity(args.agents);
+    for (k, url) in agent_urls.iter().enumerate() {
+        let ids: Vec<String> = (0..args.agents)
+            .filter(|i| i % agent_urls.len() == k)
+            .map(|i| format!("a{i}"))
+            .collect();
+        agents.extend(connect_agents(url, ids).await?);
+    }
     println!(
         "{} agents logged in; placing {} calls/s for {} s, talk {} ms",
         agents.len(),
@@ -349,7 +393,7 @@ async fn load(args: &BenchArgs) -> anyhow::Result<()> {
         }));
     }
 
-    let trunk = Arc::new(logged_in(&server.url, "trunk").await?);
+    let trunk = Arc::new(logged_in(trunk_url, "trunk").await?);
     let sent_at: Stamps = Arc::new(Mutex::new(HashMap::new()));
     let total = (args.rate * args.duration as f64).round() as u64;
     let period = Duration::from_secs_f64(1.0 / args.rate.max(0.001));
@@ -384,7 +428,13 @@ async fn load(args: &BenchArgs) -> anyhow::Result<()> {
         let _ = p.await;
     }
     let placing = start.elapsed();
-    let (rss_load, _) = server.rss_kib();
+    let rss_of = || {
+        procs.iter().fold((0, 0), |(a, b), p| {
+            let (x, y) = p.rss_kib();
+            (a + x, b + y)
+        })
+    };
+    let (rss_load, _) = rss_of();
     // Let the last calls finish.
     let deadline = Instant::now() + talk + Duration::from_secs(10);
     while ended.load(std::sync::atomic::Ordering::Relaxed)
@@ -395,7 +445,7 @@ async fn load(args: &BenchArgs) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let elapsed = start.elapsed();
-    let (rss, peak) = server.rss_kib();
+    let (rss, peak) = rss_of();
 
     let sent = sent_at.lock().map(|m| m.clone()).unwrap_or_default();
     let got = call_in_at.lock().map(|m| m.clone()).unwrap_or_default();
@@ -426,7 +476,7 @@ async fn load(args: &BenchArgs) -> anyhow::Result<()> {
         );
     }
     println!(
-        "server RSS: {:.1} MiB under load, {:.1} MiB at the end, peak {:.1} MiB",
+        "server RSS (all nodes): {:.1} MiB under load, {:.1} MiB at the end, peak {:.1} MiB",
         rss_load as f64 / 1024.0,
         rss as f64 / 1024.0,
         peak as f64 / 1024.0
@@ -438,6 +488,149 @@ async fn load(args: &BenchArgs) -> anyhow::Result<()> {
     if failed > 0 || done < total {
         bail!("{done} of {total} calls completed, {failed} requests failed");
     }
+    Ok(())
+}
+
+/// A private `nats-server -js` on loopback, stopped when dropped.
+struct NatsProc {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for NatsProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl NatsProc {
+    async fn start() -> anyhow::Result<NatsProc> {
+        let bin = ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .context("nats-server is not installed (scripts/setup.sh installs it)")?;
+        let dir = tempfile::tempdir()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = Command::new(bin)
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string()])
+            .arg("-sd")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start nats-server")?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            if Instant::now() > deadline {
+                bail!("nats-server did not listen within 10 s");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(NatsProc {
+            child,
+            url: format!("nats://127.0.0.1:{port}"),
+            _dir: dir,
+        })
+    }
+}
+
+/// The lease's length in the cluster runs.
+const LEASE_MS: u64 = 1500;
+
+/// `--nodes N`: the same load against N nodes, then the owner's SIGKILL
+/// and the time until a new call is offered.
+async fn cluster_load(args: &BenchArgs) -> anyhow::Result<()> {
+    let nats = NatsProc::start().await?;
+    let shared = tempfile::tempdir()?;
+    let mut procs = Vec::new();
+    for i in 0..args.nodes {
+        let cluster = format!(
+            "[cluster]\nnats = \"{}\"\nnode = \"n{i}\"\nlease_ms = {LEASE_MS}\n",
+            nats.url
+        );
+        let cfg = load_config(args.agents).replacen(
+            "data_dir = \"data\"",
+            &format!("data_dir = {:?}", shared.path().join("data")),
+            1,
+        );
+        procs.push(Some(ServerProc::start(format!("{cluster}{cfg}"))?));
+    }
+    let urls: Vec<String> = procs.iter().flatten().map(|p| p.url.clone()).collect();
+    // A first login waits until a node owns the center.
+    drop(logged_in(&urls[0], "trunk").await?);
+    let client = async_nats::connect(nats.url.as_str()).await?;
+    let kv = async_nats::jetstream::new(client)
+        .get_key_value(crate::server::cluster::lease::BUCKET)
+        .await?;
+    let owner = crate::server::cluster::lease::holder(&kv, "main")
+        .await?
+        .context("no node owns the center")?;
+    let o: usize = owner.trim_start_matches('n').parse()?;
+    let t = (o + 1) % args.nodes;
+    println!(
+        "— {} nodes (NATS; n{o} owns the center, the trunk is on n{t}, agents on every node) —",
+        args.nodes
+    );
+    {
+        let live: Vec<&ServerProc> = procs.iter().flatten().collect();
+        load_on(args, &urls, &urls[t], &live).await?;
+    }
+    // Failover: fresh agents on the surviving nodes, then SIGKILL of the
+    // owner, then calls until one is offered.
+    let survivors: Vec<String> = (0..args.nodes)
+        .filter(|&i| i != o)
+        .map(|i| urls[i].clone())
+        .collect();
+    let mut waiting = Vec::new();
+    for (k, url) in survivors.iter().enumerate() {
+        for (id, c) in connect_agents(url, vec![format!("a{k}")]).await? {
+            waiting.push((id, c));
+        }
+    }
+    let trunk = logged_in(&urls[t], "trunk").await?;
+    let (offered_tx, mut offered_rx) = tokio::sync::mpsc::unbounded_channel();
+    for (_, c) in waiting {
+        let tx = offered_tx.clone();
+        tokio::spawn(async move {
+            // The whole connection lives in the task (a closure that used
+            // only `c.events` would drop the rest, and close it).
+            let mut c = c;
+            while let Some(ev) = c.events.recv().await {
+                if let Event::CallIn(_) = ev {
+                    let _ = tx.send(Instant::now());
+                }
+            }
+        });
+    }
+    let killed = Instant::now();
+    if let Some(mut p) = procs[o].take() {
+        let _ = p.child.kill();
+        let _ = p.child.wait();
+    }
+    let params = json!({ "type": "phone", "skillGroupId": "bench", "calleePhoneNumber": "4000", "callerPhoneNumber": "+15550000001" });
+    let answered =
+        tokio::time::timeout(Duration::from_secs(30), trunk.call("Customer.call", params))
+            .await
+            .context("no node took the call within 30 s of the owner's SIGKILL")?;
+    answered.context("the call after the failover was refused")?;
+    let at = tokio::time::timeout(Duration::from_secs(30), offered_rx.recv())
+        .await
+        .context("no agent was offered the call within 30 s")?
+        .context("the agents' connections closed")?;
+    let now = crate::server::cluster::lease::holder(&kv, "main")
+        .await?
+        .unwrap_or_default();
+    println!(
+        "failover: owner n{o} killed (SIGKILL; lease {LEASE_MS} ms); {now} owns the center; first new call offered {:.0} ms after the kill",
+        at.saturating_duration_since(killed).as_secs_f64() * 1000.0
+    );
     Ok(())
 }
 

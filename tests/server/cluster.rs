@@ -219,10 +219,12 @@ fn serve_process(
     }
 }
 
-/// Three `ccdesk serve` processes on `nats` sharing records in `dir`.
+/// Three `ccdesk serve` processes on `nats`, their records in PostgreSQL
+/// at `records`, else in SQLite in `dir`.
 fn processes(
     nats: &Nats,
     dir: &std::path::Path,
+    records: Option<String>,
 ) -> (Vec<Option<Process>>, ccdesk::server::config::ServerConfig) {
     let mut procs = Vec::new();
     let mut base = None;
@@ -234,6 +236,7 @@ fn processes(
             c.center.after_call_work = 0;
             c.center.reconnect_grace = 30;
             c.server.data_dir = Some(dir.join("data"));
+            c.records.url = records.clone();
         });
         procs.push(Some(serve_process(&cfg, dir, name)));
         base = Some(cfg);
@@ -270,8 +273,11 @@ fn kill_9(p: &mut Option<Process>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
     let Some(nats) = Nats::start() else { return };
+    let Some(db) = crate::pg::database("failover") else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
-    let (mut procs, cfg) = processes(&nats, dir.path());
+    let (mut procs, cfg) = processes(&nats, dir.path(), Some(db));
     let url = |p: &Option<Process>| p.as_ref().map(|p| p.url.clone()).unwrap_or_default();
     let urls: Vec<String> = procs.iter().map(url).collect();
     // The first login waits for an owner.
@@ -281,6 +287,13 @@ async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
     let mut alice = login_url(&urls[x], &cfg, "alice").await;
     alice.expect("statusChanged").await;
     let trunk = login_url(&urls[y], &cfg, "pstn").await;
+    // One call ends before the owner dies.
+    let before = phone_call(&trunk, "support").await;
+    assert_eq!(sid(&alice.wait_for("callIn").await), before);
+    alice.ok("Call.accept", json!({"sessionId": before})).await;
+    alice.ok("Call.hungUp", json!({"sessionId": before})).await;
+    alice.wait_for("sessionEnded").await;
+    // Another is in progress when it dies.
     let id = phone_call(&trunk, "support").await;
     assert_eq!(sid(&alice.wait_for("callIn").await), id);
     alice.ok("Call.accept", json!({"sessionId": id})).await;
@@ -303,6 +316,20 @@ async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
         "failover after kill -9 (lease 1.5 s): agents logged in again at the new owner after {relogged:?}; first new call offered after {routed:?}"
     );
     assert!(routed < Duration::from_secs(3), "failover took {routed:?}");
+    // The new owner writes to the same database: the calls that ended on
+    // either owner are there.
+    alice.ok("Call.accept", json!({"sessionId": id2})).await;
+    alice.ok("Call.hungUp", json!({"sessionId": id2})).await;
+    alice.wait_for("sessionEnded").await;
+    let mut reader = ccdesk::server::records::open_reader(&cfg).expect("the records");
+    let ended: Vec<String> = reader
+        .ended_since(0)
+        .expect("read")
+        .into_iter()
+        .map(|r| r.session_id)
+        .collect();
+    assert!(ended.contains(&before), "{ended:?}");
+    assert!(ended.contains(&id2), "{ended:?}");
 }
 
 /// kill -9 of a gateway: its agent reconnects to another node within the
@@ -311,7 +338,7 @@ async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
 async fn an_agent_whose_gateway_dies_reconnects_elsewhere_and_gets_her_call_back() {
     let Some(nats) = Nats::start() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
-    let (mut procs, cfg) = processes(&nats, dir.path());
+    let (mut procs, cfg) = processes(&nats, dir.path(), None);
     let url = |p: &Option<Process>| p.as_ref().map(|p| p.url.clone()).unwrap_or_default();
     let urls: Vec<String> = procs.iter().map(url).collect();
     drop(login_url(&urls[0], &cfg, "ivy").await);

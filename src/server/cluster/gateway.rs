@@ -169,6 +169,7 @@ async fn new_owners(
     while let Some(msg) = sub.next().await {
         let owner = String::from_utf8_lossy(&msg.payload).into_owned();
         let ids: Vec<ConnId> = lock(&conns).keys().copied().collect();
+        tracing::debug!(?ids, "cluster: the connections logged in again");
         tracing::info!(%owner, connections = ids.len(), "cluster: a new owner; logging this node's connections in again");
         for id in ids {
             if relogin.send(id).is_err() {
@@ -273,11 +274,10 @@ impl Forwarder {
                 lock(&self.conns).remove(&conn);
                 Some((conn, What::Disconnected))
             }
-            other => {
-                tracing::warn!(
-                    ?other,
-                    "cluster: a command a gateway does not forward; dropped"
-                );
+            _ => {
+                // Media and telephony commands come from a center's own
+                // bridges and SIP, which a gateway does not have.
+                tracing::warn!("cluster: a command a gateway does not forward; dropped");
                 None
             }
         }
@@ -286,6 +286,13 @@ impl Forwarder {
     /// Send one command until the owner takes it. A new owner that does
     /// not know the connection gets its login first.
     async fn deliver(&mut self, conn: ConnId, what: What) {
+        // Never the command itself: a login carries its token.
+        let kind = match &what {
+            What::Login { .. } => "login",
+            What::Request { method, .. } => method.as_str(),
+            What::Disconnected => "disconnected",
+        };
+        tracing::debug!(conn, kind, "cluster: forwarding");
         let relogin_first = match self.send(conn, what.clone()).await {
             Delivered::Taken => return,
             Delivered::UnknownConn => !matches!(what, What::Login { .. } | What::Disconnected),
