@@ -199,6 +199,9 @@ where
                             // nothing else is pending before a login.
                             step = super::passwords::log_in(&ctx, conn, peer, id, (user, password, shared), &mut phase, &mut tx).await;
                         }
+                        if let Step::LookUp { id, user, exp, shared } = step {
+                            step = look_up(&ctx, conn, id, (user, exp, shared), &mut phase, &mut tx).await;
+                        }
                         if let Step::HashPassword { id, params } = step {
                             step = hash_then_forward(&ctx, conn, id, params).await;
                         }
@@ -208,7 +211,10 @@ where
                                 out.extend(msgs.into_iter().map(Message::text));
                                 close = true;
                             }
-                            Step::Forwarded | Step::Password { .. } | Step::HashPassword { .. } => {}
+                            Step::Forwarded
+                            | Step::Password { .. }
+                            | Step::HashPassword { .. }
+                            | Step::LookUp { .. } => {}
                         }
                     }
                     Message::Binary(_) => {
@@ -327,6 +333,14 @@ pub(super) enum Step {
         password: String,
         shared: bool,
     },
+    /// A token login for a user this node does not know: looked up in the
+    /// database by the connection's loop.
+    LookUp {
+        id: Value,
+        user: String,
+        exp: u64,
+        shared: bool,
+    },
     /// A new password to hash before the center takes it.
     HashPassword {
         id: Value,
@@ -406,11 +420,17 @@ fn on_text(
                 return Step::ReplyAndClose(vec![Response::error(id, &err).to_json()]);
             }
             let Some(user) = ctx.users.get(&p.user_id) else {
-                let err = ProtoError::unauthorized(format!(
-                    "unknown user `{}`",
-                    crate::protocol::shorten_for_error(&p.user_id)
-                ));
-                return Step::ReplyAndClose(vec![Response::error(id, &err).to_json()]);
+                if ctx.reader.is_some() && ctx.cfg.cluster.nats.is_some() {
+                    // Perhaps added since this node read its users (by
+                    // the owner of a cluster's center): the database says.
+                    return Step::LookUp {
+                        id,
+                        user: p.user_id,
+                        exp: claims.exp,
+                        shared: p.enable_shared,
+                    };
+                }
+                return Step::ReplyAndClose(vec![unknown_user(id, &p.user_id)]);
             };
             enter(
                 ctx,
@@ -465,6 +485,50 @@ fn on_text(
             let _ = ctx.center.tx.send(Command::Request { conn, id, req });
             Step::Forwarded
         }
+    }
+}
+
+fn unknown_user(id: Value, user: &str) -> String {
+    let err = ProtoError::unauthorized(format!(
+        "unknown user `{}`",
+        crate::protocol::shorten_for_error(user)
+    ));
+    Response::error(id, &err).to_json()
+}
+
+/// A token login for a user this node's directory does not have: the
+/// database's users are read off this task; one found there joins the
+/// directory and logs in.
+async fn look_up(
+    ctx: &ServerCtx,
+    conn: ConnId,
+    id: Value,
+    (user, exp, shared): (String, u64, bool),
+    phase: &mut Phase,
+    tx: &mut Option<mpsc::Sender<Outbound>>,
+) -> Step {
+    let found = match ctx.reader.clone() {
+        Some(reader) => {
+            let who = user.clone();
+            tokio::task::spawn_blocking(move || {
+                reader
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .stored_user(&who)
+            })
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten()
+        }
+        None => None,
+    };
+    match found {
+        Some(u) => {
+            ctx.users.put(u.clone());
+            enter(ctx, conn, id, (&u, exp, shared, None), phase, tx)
+        }
+        None => Step::ReplyAndClose(vec![unknown_user(id, &user)]),
     }
 }
 

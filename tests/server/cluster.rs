@@ -333,7 +333,9 @@ async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
 }
 
 /// kill -9 of a gateway: its agent reconnects to another node within the
-/// grace period, gets her call back and carries on with it there.
+/// grace period, gets her call back and carries on with it there; the
+/// owner drops the dead gateway's other connections once it falls silent
+/// (the wallboard shows bob, who was there, disconnected).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_whose_gateway_dies_reconnects_elsewhere_and_gets_her_call_back() {
     let Some(nats) = Nats::start() else { return };
@@ -346,7 +348,20 @@ async fn an_agent_whose_gateway_dies_reconnects_elsewhere_and_gets_her_call_back
     let (x, y) = ((o + 1) % 3, (o + 2) % 3);
     let mut alice = login_url(&urls[x], &cfg, "alice").await;
     alice.expect("statusChanged").await;
+    let mut bob = login_url(&urls[x], &cfg, "bob").await;
+    bob.expect("statusChanged").await;
+    bob.ok(
+        "Agent.setStatus",
+        json!({"status": "rest", "restReason": "Meal"}),
+    )
+    .await;
     let mut trunk = login_url(&urls[y], &cfg, "pstn").await;
+    let mut ivy = login_url(&urls[y], &cfg, "ivy").await;
+    let v = ivy
+        .ok("Supervisor.subscribe", json!({}))
+        .await
+        .expect("a wallboard");
+    let mut wall: ccdesk::protocol::Wallboard = serde_json::from_value(v).expect("a Wallboard");
     let id = phone_call(&trunk, "support").await;
     assert_eq!(sid(&alice.wait_for("callIn").await), id);
     alice.ok("Call.accept", json!({"sessionId": id})).await;
@@ -359,6 +374,20 @@ async fn an_agent_whose_gateway_dies_reconnects_elsewhere_and_gets_her_call_back
     assert_eq!(snap.len(), 1, "{snap:?}");
     assert_eq!(snap[0].session_id, id);
     assert_eq!(snap[0].state, ccdesk::protocol::SessionState::Talking);
+    // bob's connection died with the node: once the node is silent for a
+    // lease, the owner says so.
+    let bob_connected = |w: &ccdesk::protocol::Wallboard| {
+        w.agents
+            .iter()
+            .find(|a| a.user_id == "bob")
+            .map(|a| a.connected)
+    };
+    drop(bob);
+    while bob_connected(&wall) != Some(false) {
+        if let Event::Wallboard(d) = ivy.wait_for("wallboard").await {
+            wall.apply(d);
+        }
+    }
     // The call carries on from the new node.
     again.ok("Call.hold", json!({"sessionId": id})).await;
     again.ok("Call.hungUp", json!({"sessionId": id})).await;
@@ -366,4 +395,32 @@ async fn an_agent_whose_gateway_dies_reconnects_elsewhere_and_gets_her_call_back
         Event::SessionEnded(e) => assert_eq!(e.session_id, id),
         _ => unreachable!(),
     }
+}
+
+/// A user an administrator adds at the owner logs in at any node, though
+/// the other nodes read their users before she existed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_added_while_the_cluster_runs_logs_in_at_every_node() {
+    let Some(nats) = Nats::start() else { return };
+    let c = cluster(&nats, 3).await;
+    let sam = c.login(0, "sam").await;
+    sam.ok(
+        "Supervisor.addUser",
+        json!({"userId": "nina", "skillGroups": ["support"]}),
+    )
+    .await;
+    for i in 0..3 {
+        let nina = c.login(i, "nina").await;
+        let groups = &nina.login.as_ref().expect("login").skill_groups;
+        assert_eq!(groups, &vec!["support".to_string()], "at node {i}");
+        nina.conn.close();
+    }
+    // Someone no one added is still unknown.
+    let conn = Connection::connect(&c.urls[2]).await.expect("connect");
+    let token = auth::issue(&c.cfg.auth.secret, "mallory", now_secs(), 3600);
+    let err = conn
+        .login("mallory", &token, false)
+        .await
+        .expect_err("unknown");
+    assert!(err.to_string().contains("unknown user"), "{err}");
 }
