@@ -47,6 +47,8 @@ mod monitor_tests;
 mod recording;
 #[cfg(test)]
 mod recording_tests;
+#[cfg(test)]
+mod relogin_tests;
 mod report;
 #[cfg(test)]
 mod report_tests;

@@ -19,7 +19,7 @@ pub(crate) fn state() -> State {
     s
 }
 
-fn login(sessions: Vec<SessionSnapshot>) -> LoginResult {
+pub(crate) fn login(sessions: Vec<SessionSnapshot>) -> LoginResult {
     LoginResult {
         tab_uuid: "tab-1".into(),
         user_id: "alice".into(),
@@ -808,7 +808,7 @@ fn kicked_out_token_expired_and_refused_exit_non_zero() {
     assert_eq!(s.exit.map(|e| e.code), Some(EXIT_REFUSED));
 }
 
-fn snapshot(id: &str, kind: CallType, st: SessionState) -> SessionSnapshot {
+pub(crate) fn snapshot(id: &str, kind: CallType, st: SessionState) -> SessionSnapshot {
     SessionSnapshot {
         session_id: id.into(),
         kind,

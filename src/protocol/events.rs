@@ -444,6 +444,12 @@ pub enum Event {
         session_id: String,
         user_id: String,
     },
+    /// Extension (a node of a cluster): the center moved to another node,
+    /// which logged this connection in again: the result a login gets
+    /// (a reconnect's snapshot). Sessions it does not list have ended;
+    /// subscriptions (`Supervisor.subscribe`, `Agent.subscribeDirectory`)
+    /// are to be made again.
+    LoggedInAgain(super::LoginResult),
 }
 
 impl Event {
@@ -463,6 +469,7 @@ impl Event {
             Event::Transfer { .. } => "transfer",
             Event::StatusChanged { .. } => "statusChanged",
             Event::KickedOut { .. } => "kickedOut",
+            Event::LoggedInAgain(_) => "loggedInAgain",
             Event::Asr { .. } => "asr",
             Event::ChatMessage(_) => "chatMessage",
             Event::SessionUpdated(_) => "sessionUpdated",

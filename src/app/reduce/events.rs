@@ -8,6 +8,11 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
     match ev {
         Event::Directory(d) => super::directory::delta(state, d),
         Event::Ready { tab_uuid } => state.me.tab_uuid = Some(tab_uuid),
+        // The center moved (a cluster): what a reconnect's login says.
+        Event::LoggedInAgain(r) => {
+            super::logged_in(state, r, now);
+            super::board::logged_in(state, fx);
+        }
         Event::TokenExpired { message } => {
             let m = format!(
                 "the login token expired ({message}); ask for a new one (ccdesk token --user {}) and start again",

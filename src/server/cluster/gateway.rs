@@ -18,8 +18,8 @@ use crate::protocol::Request;
 use crate::server::center::{CenterHandle, Command, ConnId};
 use crate::server::conn::Outbound;
 
-/// The id a gateway's own re-login carries; its response is not the
-/// client's business and is dropped here.
+/// The id a gateway's own re-login carries; its response becomes a
+/// `loggedInAgain` event here.
 pub const RELOGIN_ID: &str = "ccdesk-relogin";
 
 /// How long the owner has to acknowledge a command before it is sent
@@ -116,9 +116,16 @@ async fn frames_in(mut sub: async_nats::Subscriber, conns: Conns, boot: u64) {
                 continue;
             };
             if is_relogin_reply(text) {
-                continue;
+                // The new owner's login result goes to the client as the
+                // snapshot a reconnect gets; a refusal (the user was
+                // removed) closes the connection, whose reconnect hears why.
+                match relogged(text) {
+                    Some(ev) => Outbound::Text(ev.into()),
+                    None => Outbound::Close,
+                }
+            } else {
+                Outbound::Text(text.into())
             }
-            Outbound::Text(text.into())
         };
         let mut map = lock(&conns);
         let full = match map.get(&conn) {
@@ -158,6 +165,13 @@ fn is_relogin_reply(text: &str) -> bool {
         && serde_json::from_str::<serde_json::Value>(text)
             .ok()
             .is_some_and(|v| v.get("id").and_then(|i| i.as_str()) == Some(RELOGIN_ID))
+}
+
+/// The `loggedInAgain` event for a successful re-login's response.
+fn relogged(text: &str) -> Option<String> {
+    let resp: crate::protocol::Response = serde_json::from_str(text).ok()?;
+    let result: crate::protocol::LoginResult = serde_json::from_value(resp.data?).ok()?;
+    Some(crate::protocol::Event::LoggedInAgain(result).to_json())
 }
 
 /// A new owner: every connection of this node logs in again there.
