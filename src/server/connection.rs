@@ -31,7 +31,7 @@ pub struct ServerCtx {
     /// `wss://`: the TLS every connection starts with.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// Reads users' password hashes from the server's database.
-    pub reader: Option<Arc<std::sync::Mutex<Box<dyn super::records::RecordReader>>>>,
+    pub reader: Option<super::records::SharedReader>,
     /// Failed password logins, per user and per address.
     pub failures: super::passwords::Failures,
     /// The users as they are now (supervisors change them).
@@ -507,23 +507,7 @@ async fn look_up(
     phase: &mut Phase,
     tx: &mut Option<mpsc::Sender<Outbound>>,
 ) -> Step {
-    let found = match ctx.reader.clone() {
-        Some(reader) => {
-            let who = user.clone();
-            tokio::task::spawn_blocking(move || {
-                reader
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .stored_user(&who)
-            })
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .flatten()
-        }
-        None => None,
-    };
-    match found {
+    match super::passwords::stored_user(ctx, &user).await {
         Some(u) => {
             ctx.users.put(u.clone());
             enter(ctx, conn, id, (&u, exp, shared, None), phase, tx)

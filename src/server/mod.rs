@@ -53,7 +53,6 @@ impl Server {
         listener: TcpListener,
         records: Box<dyn RecordStore>,
     ) -> std::io::Result<Server> {
-        let addr = listener.local_addr()?;
         media::start_runtime(cfg.media.threads);
         let cfg = Arc::new(cfg);
         let clock = Clock::new();
@@ -64,57 +63,24 @@ impl Server {
         let center = Center::new(cfg.clone(), clock, records, users.clone()).spawn();
         // Parsing a large config leaves freed heap behind: hand it back.
         crate::memory::give_back();
-        let tls = match (&cfg.server.tls_cert, &cfg.server.tls_key) {
-            (Some(c), Some(k)) => Some(
-                crate::tls::acceptor(c, k).map_err(|e| std::io::Error::other(format!("{e:#}")))?,
-            ),
-            _ => None,
-        };
-        let ctx = Arc::new(ServerCtx {
-            tls,
-            reader,
-            failures: Default::default(),
-            cfg,
-            users,
-            clock,
-            center,
-            next_conn: AtomicU64::new(1),
-        });
-        let task = tokio::spawn(accept_loop(listener, ctx.clone()));
-        Ok(Server {
-            addr,
-            task,
-            ctx,
-            sip: None,
-            node: None,
-        })
+        Self::serve(listener, (cfg, clock, users, reader), center, None)
+            .map_err(|e| std::io::Error::other(format!("{e:#}")))
     }
 
-    /// Start a node of a cluster (`[cluster] nats`): its connections go to
-    /// whichever node owns the center, and it bids to own it, opening the
-    /// records with `open_records` for each term (docs/ARCHITECTURE.md).
-    pub async fn start_node(
-        cfg: ServerConfig,
+    /// Accept connections on `listener` for `center` (this process's
+    /// center, or a cluster's gateway).
+    fn serve(
         listener: TcpListener,
-        open_records: cluster::OpenRecords,
+        (cfg, clock, users, reader): (
+            Arc<ServerConfig>,
+            Clock,
+            Arc<users::Users>,
+            Option<records::SharedReader>,
+        ),
+        center: center::CenterHandle,
+        node: Option<cluster::Node>,
     ) -> anyhow::Result<Server> {
         let addr = listener.local_addr()?;
-        media::start_runtime(cfg.media.threads);
-        let cfg = Arc::new(cfg);
-        let clock = Clock::new();
-        // The gateway's own view of the users (logins) and a reader of
-        // their password hashes.
-        let open = open_records.clone();
-        let cfg2 = cfg.clone();
-        let (users, reader) = tokio::task::spawn_blocking(move || {
-            let mut records = open()?;
-            let users = users::load_or_seed(records.as_mut(), &cfg2);
-            anyhow::Ok((users, records.reader()))
-        })
-        .await??;
-        let users = users::Users::new(users);
-        let reader = reader.map(|r| Arc::new(std::sync::Mutex::new(r)));
-        let (center, node) = cluster::join(cfg.clone(), clock, open_records).await?;
         let tls = match (&cfg.server.tls_cert, &cfg.server.tls_key) {
             (Some(c), Some(k)) => Some(crate::tls::acceptor(c, k)?),
             _ => None,
@@ -135,8 +101,35 @@ impl Server {
             task,
             ctx,
             sip: None,
-            node: Some(node),
+            node,
         })
+    }
+
+    /// Start a node of a cluster (`[cluster] nats`): its connections go to
+    /// whichever node owns the center, and it bids to own it, opening the
+    /// records with `open_records` for each term (docs/ARCHITECTURE.md).
+    pub async fn start_node(
+        cfg: ServerConfig,
+        listener: TcpListener,
+        open_records: cluster::OpenRecords,
+    ) -> anyhow::Result<Server> {
+        media::start_runtime(cfg.media.threads);
+        let cfg = Arc::new(cfg);
+        let clock = Clock::new();
+        // The gateway's own view of the users (logins) and a reader of
+        // their password hashes.
+        let open = open_records.clone();
+        let cfg2 = cfg.clone();
+        let (users, reader) = tokio::task::spawn_blocking(move || {
+            let mut records = open()?;
+            let users = users::load_or_seed(records.as_mut(), &cfg2);
+            anyhow::Ok((users, records.reader()))
+        })
+        .await??;
+        let users = users::Users::new(users);
+        let reader = reader.map(|r| Arc::new(std::sync::Mutex::new(r)));
+        let (center, node) = cluster::join(cfg.clone(), clock, open_records).await?;
+        Self::serve(listener, (cfg, clock, users, reader), center, Some(node))
     }
 
     /// Start telephony, when the config has `[sip] listen`: an error names

@@ -98,6 +98,23 @@ impl Failures {
     }
 }
 
+/// The user `id` as the server's database has it now, read off this task
+/// (None: not there, no database, or it cannot be read).
+pub(super) async fn stored_user(ctx: &ServerCtx, id: &str) -> Option<crate::server::config::User> {
+    let reader = ctx.reader.clone()?;
+    let who = id.to_string();
+    tokio::task::spawn_blocking(move || {
+        reader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .stored_user(&who)
+    })
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .flatten()
+}
+
 /// A login with a password on connection `conn` from `peer`.
 pub(super) async fn log_in(
     ctx: &ServerCtx,
@@ -123,22 +140,7 @@ pub(super) async fn log_in(
     }
     // The hash as the server's database has it now (`ccdesk user passwd`
     // takes effect at once), else as the center started with.
-    let stored = match ctx.reader.clone() {
-        Some(reader) => {
-            let who = user.clone();
-            tokio::task::spawn_blocking(move || {
-                reader
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .stored_user(&who)
-            })
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .flatten()
-        }
-        None => None,
-    };
+    let stored = stored_user(ctx, &user).await;
     let known = ctx.users.get(&user);
     let hash = stored
         .and_then(|u| u.password_hash)

@@ -156,6 +156,10 @@ impl Write {
     }
 }
 
+/// A reader shared by the tasks that read off the center's (history,
+/// reports, password logins).
+pub type SharedReader = std::sync::Arc<std::sync::Mutex<Box<dyn RecordReader>>>;
+
 /// Reads the records beside the writer (the center asks it off its own
 /// task): a contact's earlier sessions, and the sessions of a period.
 pub trait RecordReader: Send {

@@ -85,7 +85,7 @@ impl Center {
     }
 }
 
-type Reader = Arc<std::sync::Mutex<Box<dyn crate::server::records::RecordReader>>>;
+type Reader = crate::server::records::SharedReader;
 
 /// Answer request `id` of `method` on `tx` with what `read` makes of the
 /// records, read on a blocking task; a read that fails is an `internal`

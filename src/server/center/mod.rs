@@ -219,7 +219,7 @@ pub struct Center {
     /// Connections watching the directory, and what they were sent.
     directory: directory::DirectorySubs,
     /// Reads the records (`Contact.history`).
-    reader: Option<Arc<std::sync::Mutex<Box<dyn super::records::RecordReader>>>>,
+    reader: Option<super::records::SharedReader>,
     /// The users as they are now (seeded from the config).
     users: Arc<super::users::Users>,
     writer: Option<writer::RecordWriter>,
