@@ -519,17 +519,39 @@ fn serve_node(cfg: ServerConfig, addr: std::net::SocketAddr) -> anyhow::Result<(
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let scheme = if cfg.tls() { "wss" } else { "ws" };
-        let server = Server::start_node(cfg, listener, open).await?;
+        let mut server = Server::start_node(cfg, listener, open).await?;
         println!("{scheme}://{}/ws", server.addr);
-        if let Some(node) = &server.node {
+        let node = server.node.take();
+        if let Some(node) = &node {
             tracing::info!(addr = %server.addr, node = %node.name, "serving as a node of a cluster");
         }
         tokio::select! {
             _ = server_wait(server) => {}
-            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; stopping"),
+            _ = stop_signal() => {
+                tracing::info!("stopping: leaving the cluster");
+                if let Some(node) = node {
+                    node.leave().await;
+                }
+            }
         }
         Ok(())
     })
+}
+
+/// Ctrl-C or SIGTERM (systemd's stop).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn server_wait(server: Server) {

@@ -229,13 +229,22 @@ fn processes(
     dir: &std::path::Path,
     records: Option<String>,
 ) -> (Vec<Option<Process>>, ccdesk::server::config::ServerConfig) {
+    processes_with(nats, dir, records, 1500)
+}
+
+fn processes_with(
+    nats: &Nats,
+    dir: &std::path::Path,
+    records: Option<String>,
+    lease_ms: u64,
+) -> (Vec<Option<Process>>, ccdesk::server::config::ServerConfig) {
     let mut procs = Vec::new();
     let mut base = None;
     for name in ["a", "b", "c"] {
         let cfg = config(|c| {
             c.cluster.nats = Some(nats.url.clone());
             c.cluster.node = Some(name.into());
-            c.cluster.lease_ms = 1500;
+            c.cluster.lease_ms = lease_ms;
             c.center.after_call_work = 0;
             c.center.reconnect_grace = 30;
             c.server.data_dir = Some(dir.join("data"));
@@ -433,4 +442,36 @@ async fn a_user_added_while_the_cluster_runs_logs_in_at_every_node() {
         .await
         .expect_err("unknown");
     assert!(err.to_string().contains("unknown user"), "{err}");
+}
+
+/// SIGTERM (systemd's stop) of the owner: it gives the lease up before it
+/// exits, so another node takes over well before the lease (3 s here)
+/// would have aged out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_owner_hands_over_at_once() {
+    let Some(nats) = Nats::start() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut procs, cfg) = processes_with(&nats, dir.path(), None, 3000);
+    let url = |p: &Option<Process>| p.as_ref().map(|p| p.url.clone()).unwrap_or_default();
+    let urls: Vec<String> = procs.iter().map(url).collect();
+    drop(login_url(&urls[0], &cfg, "ivy").await);
+    let (_kv, _owner, o) = owner_of(&nats).await;
+    let mut alice = login_url(&urls[(o + 1) % 3], &cfg, "alice").await;
+    alice.expect("statusChanged").await;
+    let mut owner = procs[o].take().expect("the owner's process");
+    let t0 = Instant::now();
+    // SAFETY: signals a child process this test started and still owns.
+    let sent = unsafe { libc::kill(owner.child.id() as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(sent, 0, "SIGTERM sent");
+    alice.wait_for("loggedInAgain").await;
+    let took = t0.elapsed();
+    assert!(
+        took < Duration::from_millis(2000),
+        "the handover took {took:?}"
+    );
+    let status = tokio::task::spawn_blocking(move || owner.child.wait())
+        .await
+        .expect("joined")
+        .expect("the owner exits");
+    assert!(status.success(), "{status:?}");
 }

@@ -52,6 +52,20 @@ pub fn node_name(cfg: &ServerConfig) -> String {
 pub struct Node {
     pub name: String,
     stop: CancellationToken,
+    bid: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Node {
+    /// Leave the cluster cleanly: stop bidding and, when this node owns
+    /// the center, give the lease up and wait (at most two seconds) until
+    /// it is given, so that another node takes over at once instead of
+    /// waiting for the lease to age out.
+    pub async fn leave(mut self) {
+        self.stop.cancel();
+        if let Some(bid) = self.bid.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(2), bid).await;
+        }
+    }
 }
 
 impl Drop for Node {
@@ -93,8 +107,15 @@ pub async fn join(
         node: name.clone(),
         stop: stop.clone(),
     };
-    tokio::spawn(bid.run());
-    Ok((handle, Node { name, stop }))
+    let bid = tokio::spawn(bid.run());
+    Ok((
+        handle,
+        Node {
+            name,
+            stop,
+            bid: Some(bid),
+        },
+    ))
 }
 
 struct Bid {
