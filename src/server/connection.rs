@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::protocol::{decode_request, Audience, ErrorCode, Event, ProtoError, Request, Response};
 
 use super::auth::{self, TokenError};
-use super::center::{CenterHandle, Command, ConnId, Outbound};
+use super::center::{CenterHandle, Command, ConnId, LoginAsk, Outbound};
 use super::clock::Clock;
 use super::config::{Role, ServerConfig};
 
@@ -310,13 +310,15 @@ pub(super) fn enter(
     };
     let _ = ctx.center.tx.send(Command::Login {
         conn,
-        id,
-        user: user.id.clone(),
-        role: user.role,
-        enable_shared: shared,
-        issued: issued.map(|t| (t, exp)),
-        dials: true,
-        phones: false,
+        login: LoginAsk {
+            id,
+            user: user.id.clone(),
+            role: user.role,
+            enable_shared: shared,
+            issued: issued.map(|t| (t, exp)),
+            dials: true,
+            phones: false,
+        },
         tx,
     });
     Step::Forwarded

@@ -50,22 +50,44 @@ use self::offer::Withdraw;
 
 pub use super::conn::{ConnId, Outbound};
 
+/// What a login asks of the center, besides its connection (a cluster's
+/// gateways send it to the owner as it is). Its Debug leaves the token out.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginAsk {
+    pub id: Value,
+    pub user: String,
+    pub role: Role,
+    pub enable_shared: bool,
+    /// A password login's token and its expiry (unix s), for the result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued: Option<(String, u64)>,
+    /// A trunk that places outbound calls (`dial`).
+    pub dials: bool,
+    /// A trunk that rings seats' phones (`ringPhone`): the SIP gateway.
+    pub phones: bool,
+}
+
+impl std::fmt::Debug for LoginAsk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginAsk")
+            .field("id", &self.id)
+            .field("user", &self.user)
+            .field("role", &self.role)
+            .field("enable_shared", &self.enable_shared)
+            .field("dials", &self.dials)
+            .field("phones", &self.phones)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What connections tell the center.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Command {
     Login {
         conn: ConnId,
-        id: Value,
-        user: String,
-        role: Role,
-        enable_shared: bool,
-        /// A password login's token and its expiry (unix s), for the result.
-        issued: Option<(String, u64)>,
-        /// A trunk that places outbound calls (`dial`).
-        dials: bool,
-        /// A trunk that rings seats' phones (`ringPhone`): the SIP gateway.
-        phones: bool,
+        login: LoginAsk,
         tx: mpsc::Sender<Outbound>,
     },
     Request {
@@ -352,25 +374,15 @@ impl Center {
     fn handle(&mut self, cmd: Command) {
         self.outbox.begin();
         match cmd {
-            Command::Login {
+            Command::Login { conn, login, tx } => self.login(
                 conn,
-                id,
-                user,
-                role,
-                enable_shared,
-                issued,
-                dials,
-                phones,
-                tx,
-            } => self.login(
-                conn,
-                id,
-                (user, role),
+                login.id,
+                (login.user, login.role),
                 login::How {
-                    shared: enable_shared,
-                    dials,
-                    phones,
-                    issued,
+                    shared: login.enable_shared,
+                    dials: login.dials,
+                    phones: login.phones,
+                    issued: login.issued,
                 },
                 tx,
             ),

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::wire::{self, Envelope, What};
 use crate::protocol::Request;
-use crate::server::center::{CenterHandle, Command, ConnId};
+use crate::server::center::{CenterHandle, Command, ConnId, LoginAsk};
 use crate::server::conn::Outbound;
 
 /// The id a gateway's own re-login carries; its response becomes a
@@ -30,7 +30,7 @@ const ACK_WITHIN: Duration = Duration::from_secs(1);
 /// new owner).
 struct Conn {
     tx: mpsc::Sender<Outbound>,
-    login: What,
+    login: LoginAsk,
 }
 
 type Conns = Arc<Mutex<HashMap<ConnId, Conn>>>;
@@ -231,35 +231,14 @@ impl Forwarder {
     fn login_of(&self, conn: ConnId) -> Option<What> {
         let map = lock(&self.conns);
         let mut login = map.get(&conn)?.login.clone();
-        if let What::Login { id, .. } = &mut login {
-            *id = serde_json::Value::from(RELOGIN_ID);
-        }
-        Some(login)
+        login.id = serde_json::Value::from(RELOGIN_ID);
+        Some(What::Login(login))
     }
 
     /// A connection's command as it goes on the wire.
     fn take(&mut self, cmd: Command) -> Option<(ConnId, What)> {
         match cmd {
-            Command::Login {
-                conn,
-                id,
-                user,
-                role,
-                enable_shared,
-                issued,
-                dials,
-                phones,
-                tx,
-            } => {
-                let login = What::Login {
-                    id,
-                    user,
-                    role,
-                    enable_shared,
-                    issued,
-                    dials,
-                    phones,
-                };
+            Command::Login { conn, login, tx } => {
                 lock(&self.conns).insert(
                     conn,
                     Conn {
@@ -267,7 +246,7 @@ impl Forwarder {
                         login: login.clone(),
                     },
                 );
-                Some((conn, login))
+                Some((conn, What::Login(login)))
             }
             Command::Request { conn, id, req } => {
                 let password_hash = match &req {
@@ -302,14 +281,14 @@ impl Forwarder {
     async fn deliver(&mut self, conn: ConnId, what: What) {
         // Never the command itself: a login carries its token.
         let kind = match &what {
-            What::Login { .. } => "login",
+            What::Login(_) => "login",
             What::Request { method, .. } => method.as_str(),
             What::Disconnected => "disconnected",
         };
         tracing::debug!(conn, kind, "cluster: forwarding");
         let relogin_first = match self.send(conn, what.clone()).await {
             Delivered::Taken => return,
-            Delivered::UnknownConn => !matches!(what, What::Login { .. } | What::Disconnected),
+            Delivered::UnknownConn => !matches!(what, What::Login(_) | What::Disconnected),
         };
         if relogin_first {
             if let Some(login) = self.login_of(conn) {

@@ -152,15 +152,7 @@ impl Owner {
         }
         let remote = (env.node.clone(), env.boot, env.conn);
         let cmd = match env.what {
-            What::Login {
-                id,
-                user,
-                role,
-                enable_shared,
-                issued,
-                dials,
-                phones,
-            } => {
+            What::Login(login) => {
                 // A login again (a new owner, or a gateway's re-login):
                 // the old local connection goes first.
                 if let Some(old) = self.conns.remove(&remote) {
@@ -176,17 +168,7 @@ impl Owner {
                     self.stop.clone(),
                 ));
                 self.conns.insert(remote, conn);
-                Command::Login {
-                    conn,
-                    id,
-                    user,
-                    role,
-                    enable_shared,
-                    issued,
-                    dials,
-                    phones,
-                    tx,
-                }
+                Command::Login { conn, login, tx }
             }
             What::Request {
                 id,

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::server::config::Role;
+use crate::server::center::LoginAsk;
 
 /// Commands from gateways to the owner (request/reply).
 pub fn commands(center: &str) -> String {
@@ -68,18 +68,7 @@ pub struct Envelope {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum What {
-    #[serde(rename_all = "camelCase")]
-    Login {
-        id: Value,
-        user: String,
-        role: Role,
-        enable_shared: bool,
-        /// A password login's token and expiry, for the result.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        issued: Option<(String, u64)>,
-        dials: bool,
-        phones: bool,
-    },
+    Login(LoginAsk),
     #[serde(rename_all = "camelCase")]
     Request {
         id: Value,

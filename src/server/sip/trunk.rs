@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::protocol::{Event, ProtoError, Request, Response, ServerMessage, Status};
-use crate::server::center::{CenterHandle, Command, ConnId, Outbound};
+use crate::server::center::{CenterHandle, Command, ConnId, LoginAsk, Outbound};
 use crate::server::config::Role;
 use crate::server::media::PhoneLine;
 
@@ -52,13 +52,15 @@ impl TrunkLink {
             .tx
             .send(Command::Login {
                 conn,
-                id: Value::from(0),
-                user: "sip".into(),
-                role: Role::Trunk,
-                enable_shared: false,
-                issued: None,
-                dials,
-                phones: true,
+                login: LoginAsk {
+                    id: Value::from(0),
+                    user: "sip".into(),
+                    role: Role::Trunk,
+                    enable_shared: false,
+                    issued: None,
+                    dials,
+                    phones: true,
+                },
                 tx,
             })
             .map_err(|_| anyhow::anyhow!("the center has stopped"))?;
