@@ -140,17 +140,7 @@ async fn when_the_owner_stops_another_node_takes_over_and_agents_stay_connected(
     let trunk = c.login(0, "pstn").await;
     drop(trunk);
     // Who owns it? The node whose name the lease holds.
-    let client = async_nats::connect(nats.url.as_str()).await.expect("nats");
-    let js = async_nats::jetstream::new(client);
-    let kv = js
-        .get_key_value(ccdesk::server::cluster::lease::BUCKET)
-        .await
-        .expect("the lease bucket");
-    let owner = ccdesk::server::cluster::lease::holder(&kv, "main")
-        .await
-        .expect("read")
-        .expect("an owner");
-    let owner_i = (owner.as_bytes()[0] - b'a') as usize;
+    let (kv, owner, owner_i) = owner_of(&nats).await;
     let other = (owner_i + 1) % 3;
     let mut alice = c.login(other, "alice").await;
     alice.expect("statusChanged").await;
@@ -271,6 +261,13 @@ async fn owner_of(nats: &Nats) -> (async_nats::jetstream::kv::Store, String, usi
     (kv, owner, i)
 }
 
+fn urls_of(procs: &[Option<Process>]) -> Vec<String> {
+    procs
+        .iter()
+        .map(|p| p.as_ref().map(|p| p.url.clone()).unwrap_or_default())
+        .collect()
+}
+
 fn kill_9(p: &mut Option<Process>) {
     if let Some(mut p) = p.take() {
         let _ = p.child.kill();
@@ -290,8 +287,7 @@ async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut procs, cfg) = processes(&nats, dir.path(), Some(db));
-    let url = |p: &Option<Process>| p.as_ref().map(|p| p.url.clone()).unwrap_or_default();
-    let urls: Vec<String> = procs.iter().map(url).collect();
+    let urls = urls_of(&procs);
     // The first login waits for an owner.
     drop(login_url(&urls[0], &cfg, "ivy").await);
     let (kv, owner, o) = owner_of(&nats).await;
@@ -360,8 +356,7 @@ async fn an_agent_whose_gateway_dies_reconnects_elsewhere_and_gets_her_call_back
     let Some(nats) = Nats::start() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut procs, cfg) = processes(&nats, dir.path(), None);
-    let url = |p: &Option<Process>| p.as_ref().map(|p| p.url.clone()).unwrap_or_default();
-    let urls: Vec<String> = procs.iter().map(url).collect();
+    let urls = urls_of(&procs);
     drop(login_url(&urls[0], &cfg, "ivy").await);
     let (_kv, _owner, o) = owner_of(&nats).await;
     let (x, y) = ((o + 1) % 3, (o + 2) % 3);
@@ -452,8 +447,7 @@ async fn a_stopped_owner_hands_over_at_once() {
     let Some(nats) = Nats::start() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut procs, cfg) = processes_with(&nats, dir.path(), None, 3000);
-    let url = |p: &Option<Process>| p.as_ref().map(|p| p.url.clone()).unwrap_or_default();
-    let urls: Vec<String> = procs.iter().map(url).collect();
+    let urls = urls_of(&procs);
     drop(login_url(&urls[0], &cfg, "ivy").await);
     let (_kv, _owner, o) = owner_of(&nats).await;
     let mut alice = login_url(&urls[(o + 1) % 3], &cfg, "alice").await;
