@@ -107,6 +107,9 @@ pub struct Session {
     pub callback: Option<String>,
     /// An internal call with `useMobile`: the callee's mobile rings.
     pub mobile_for: Option<String>,
+    /// Restored by a new owner (a cluster): the trunk user whose next
+    /// connection is this session's customer side.
+    pub restored_trunk: Option<String>,
     pub created: Instant,
     pub created_ms: u64,
     pub offered_ms: Option<u64>,
@@ -181,6 +184,7 @@ impl Session {
             overflow: None,
             line: false,
             mobile_for: None,
+            restored_trunk: None,
             consult: None,
             consult_of: None,
             consult_number: None,

@@ -261,6 +261,31 @@ async fn owner_of(nats: &Nats) -> (async_nats::jetstream::kv::Store, String, usi
     (kv, owner, i)
 }
 
+/// Wait until the center's state in JetStream has session `id` in `state`.
+async fn state_written(nats: &Nats, id: &str, state: &str) {
+    use futures_util::StreamExt;
+    let client = async_nats::connect(nats.url.as_str()).await.expect("nats");
+    let kv = async_nats::jetstream::new(client)
+        .get_key_value(ccdesk::server::cluster::STATE_BUCKET)
+        .await
+        .expect("the state bucket");
+    let mut watch = kv.watch_with_history("main").await.expect("watch");
+    let found = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(e)) = watch.next().await {
+            let v: serde_json::Value = serde_json::from_slice(&e.value).unwrap_or_default();
+            let has = v["sessions"]
+                .as_array()
+                .is_some_and(|l| l.iter().any(|s| s["id"] == id && s["state"] == state));
+            if has {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(found, Ok(true), "the state never had {id} {state}");
+}
+
 fn urls_of(procs: &[Option<Process>]) -> Vec<String> {
     procs
         .iter()
@@ -276,9 +301,10 @@ fn kill_9(p: &mut Option<Process>) {
 }
 
 /// kill -9 of the owner: the lease moves within the failover time, agents
-/// on the other nodes stay connected (logged in again at the new owner),
-/// and a new call is routed; the time from the kill to the new call's
-/// offer is printed (docs/BENCHMARKS.md).
+/// on the other nodes stay connected and see their sessions (the call in
+/// progress goes on at the new owner), a new call is routed, and the calls
+/// that ended on either owner are in PostgreSQL; the time from the kill to
+/// the new call's offer is printed (docs/BENCHMARKS.md).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
     let Some(nats) = Nats::start() else { return };
@@ -305,15 +331,23 @@ async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
     let id = phone_call(&trunk, "support").await;
     assert_eq!(sid(&alice.wait_for("callIn").await), id);
     alice.ok("Call.accept", json!({"sessionId": id})).await;
+    // The owner writes its state a tenth of a second apart: wait until it
+    // has written the call as talking (a kill before that loses it).
+    state_written(&nats, &id, "talking").await;
 
     let t0 = Instant::now();
     kill_9(&mut procs[o]);
-    // alice is still connected: the new owner's snapshot reaches her. It
-    // does not list the call in progress: no state moves to a new owner
-    // yet (docs/ARCHITECTURE.md), so her terminal shows it ended.
+    // alice is still connected: the new owner's snapshot reaches her, with
+    // her call in progress (the state the old owner kept in JetStream).
     match alice.wait_for("loggedInAgain").await {
         Event::LoggedInAgain(r) => {
-            assert!(r.sessions.iter().all(|x| x.session_id != id), "{r:?}")
+            let mine = r.sessions.iter().find(|x| x.session_id == id);
+            assert_eq!(
+                mine.map(|x| x.state),
+                Some(ccdesk::protocol::SessionState::Talking),
+                "{r:?}"
+            );
+            assert_eq!(r.status, "busy");
         }
         _ => unreachable!(),
     }
@@ -323,19 +357,32 @@ async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
         .expect("read")
         .expect("a new owner");
     assert_ne!(now, owner, "the lease moved");
-    // A new call is routed to alice (free again at the new owner).
+    // A new call is routed: to bob, who logs in on a surviving node (alice
+    // is busy with the call that survived).
+    let mut bob = login_url(&urls[y], &cfg, "bob").await;
     let id2 = phone_call(&trunk, "support").await;
-    assert_eq!(sid(&alice.wait_for("callIn").await), id2);
+    assert_eq!(sid(&bob.wait_for("callIn").await), id2);
     let routed = t0.elapsed();
     eprintln!(
         "failover after kill -9 (lease 1.5 s): agents logged in again at the new owner after {relogged:?}; first new call offered after {routed:?}"
     );
     assert!(routed < Duration::from_secs(3), "failover took {routed:?}");
+    // The surviving call goes on: alice holds it and hangs up, and the
+    // trunk (logged in again) hears the end.
+    alice.ok("Call.hold", json!({"sessionId": id})).await;
+    alice.ok("Call.hungUp", json!({"sessionId": id})).await;
+    let mut trunk = trunk;
+    loop {
+        match trunk.wait_for("sessionEnded").await {
+            Event::SessionEnded(e) if e.session_id == id => break,
+            _ => {}
+        }
+    }
+    bob.ok("Call.accept", json!({"sessionId": id2})).await;
+    bob.ok("Call.hungUp", json!({"sessionId": id2})).await;
+    bob.wait_for("sessionEnded").await;
     // The new owner writes to the same database: the calls that ended on
     // either owner are there.
-    alice.ok("Call.accept", json!({"sessionId": id2})).await;
-    alice.ok("Call.hungUp", json!({"sessionId": id2})).await;
-    alice.wait_for("sessionEnded").await;
     let mut reader = ccdesk::server::records::open_reader(&cfg).expect("the records");
     let ended: Vec<String> = reader
         .ended_since(0)
@@ -344,6 +391,7 @@ async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
         .map(|r| r.session_id)
         .collect();
     assert!(ended.contains(&before), "{ended:?}");
+    assert!(ended.contains(&id), "the call that survived: {ended:?}");
     assert!(ended.contains(&id2), "{ended:?}");
 }
 
@@ -468,4 +516,41 @@ async fn a_stopped_owner_hands_over_at_once() {
         .expect("joined")
         .expect("the owner exits");
     assert!(status.success(), "{status:?}");
+}
+
+/// What the new owner restores besides calls in progress: a seat's break
+/// (status and reason) and a call waiting in its queue, offered with the
+/// same session id once someone is free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_owner_keeps_breaks_and_the_queue() {
+    let Some(nats) = Nats::start() else { return };
+    let mut c = cluster(&nats, 3).await;
+    drop(c.login(0, "ivy").await);
+    let (_kv, _owner, o) = owner_of(&nats).await;
+    let (x, y) = ((o + 1) % 3, (o + 2) % 3);
+    let mut bob = c.login(x, "bob").await;
+    bob.expect("statusChanged").await;
+    bob.ok(
+        "Agent.setStatus",
+        json!({"status": "rest", "restReason": "Meal"}),
+    )
+    .await;
+    let trunk = c.login(y, "pstn").await;
+    let id = phone_call(&trunk, "support").await;
+    state_written(&nats, &id, "queued").await;
+    // The owner goes away.
+    c.nodes[o] = None;
+    match bob.wait_for("loggedInAgain").await {
+        Event::LoggedInAgain(r) => {
+            assert_eq!(
+                (r.status.as_str(), r.rest_reason.as_deref()),
+                ("rest", Some("Meal")),
+                "bob's break is kept"
+            );
+        }
+        _ => unreachable!(),
+    }
+    // alice comes in free: the waiting call is offered to her, same id.
+    let mut alice = c.login(x, "alice").await;
+    assert_eq!(sid(&alice.wait_for("callIn").await), id);
 }

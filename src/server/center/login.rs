@@ -45,6 +45,7 @@ impl Center {
         if role == Role::Trunk {
             // Trunks are gateways: each connection is a line of its own.
             self.trunks.push(conn);
+            self.adopt(conn, &user);
             let result = LoginResult {
                 tab_uuid: tab_uuid.clone(),
                 user_id: user,
@@ -77,13 +78,19 @@ impl Center {
         agent.tabs.push(conn);
         agent.grace_gen += 1; // cancels a pending grace timer
         let mut status_change = None;
+        let mut restored_reason = None;
+        let restored = self.restored_status.remove(&user);
         if was_gone && !agent.in_session() && agent.status == AgentStatus::Offline {
             let st = match self.cfg.center.login_status.as_str() {
                 "notReady" => AgentStatus::NotReady,
                 "offline" => AgentStatus::Offline,
                 _ => AgentStatus::Free,
             };
-            if st != AgentStatus::Offline {
+            if let Some((st, reason)) = restored {
+                // The status a previous owner had (a cluster).
+                status_change = Some(st);
+                restored_reason = reason;
+            } else if st != AgentStatus::Offline {
                 status_change = Some(st);
             }
         }
@@ -101,7 +108,7 @@ impl Center {
             }
         }
         if let Some(st) = status_change {
-            self.set_status(&user, st, None);
+            self.set_status(&user, st, restored_reason);
         }
         let agent = &self.agents[&user];
         let sessions = agent

@@ -32,6 +32,7 @@ mod consult;
 mod customer;
 mod directory;
 mod end;
+mod failover;
 mod help;
 mod history;
 mod login;
@@ -48,6 +49,7 @@ mod wrapup;
 
 use self::offer::Withdraw;
 
+pub use self::failover::CenterState;
 pub use super::conn::{ConnId, Outbound};
 
 /// What a login asks of the center, besides its connection (a cluster's
@@ -98,6 +100,10 @@ pub enum Command {
     Disconnected {
         conn: ConnId,
     },
+    /// The state a new owner would need (a cluster's owner asks).
+    State(tokio::sync::oneshot::Sender<CenterState>),
+    /// Take over a previous owner's state (a fresh center, first thing).
+    Restore(Box<CenterState>),
     /// A seat sent a DTMF digit in its audio.
     MediaDigit(HeardDigit),
     /// The recogniser heard one side of a session say something.
@@ -258,6 +264,9 @@ pub struct Center {
     timers: BinaryHeap<Timer>,
     seq: u64,
     id_prefix: String,
+    /// Seats' statuses a previous owner had (a cluster): taken at their
+    /// next login.
+    restored_status: HashMap<String, (AgentStatus, Option<String>)>,
     outbox: outbox::Outbox,
     board: board::Board,
     /// The audio of sessions that have it, by session id.
@@ -334,6 +343,7 @@ impl Center {
             timers: BinaryHeap::new(),
             seq: 0,
             id_prefix,
+            restored_status: HashMap::new(),
             outbox: outbox::Outbox::default(),
             board,
             bridges: HashMap::new(),
@@ -408,6 +418,10 @@ impl Center {
                 }
             }
             Command::Disconnected { conn } => self.disconnected(conn),
+            Command::State(tx) => {
+                let _ = tx.send(self.state());
+            }
+            Command::Restore(st) => self.restore(*st),
             Command::MediaDigit(d) => self.heard_digit(d),
             Command::Asr {
                 session,

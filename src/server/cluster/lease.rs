@@ -11,25 +11,38 @@ use async_nats::jetstream::kv;
 /// The bucket of leases.
 pub const BUCKET: &str = "ccdesk-lease";
 
-/// The bucket, created when absent with `max_age` = `lease`. Created as
-/// its stream (the KV layout of the NATS docs, ADR-8): the client's own
-/// bucket creation first asks for account fields that nats-server 2.9
-/// (Debian 12) does not send.
+/// The bucket, created when absent with `max_age` = `lease`.
 pub async fn bucket(
     js: &async_nats::jetstream::Context,
     lease: Duration,
 ) -> anyhow::Result<kv::Store> {
-    if let Ok(kv) = js.get_key_value(BUCKET).await {
+    kv_bucket(
+        js,
+        BUCKET,
+        "ccdesk: which node owns each center",
+        Some(lease),
+    )
+    .await
+}
+
+/// A KV bucket, created when absent (history 1; entries age out after
+/// `max_age` when given). Created as its stream (the KV layout of the
+/// NATS docs, ADR-8): the client's own bucket creation first asks for
+/// account fields that nats-server 2.9 (Debian 12) does not send.
+pub async fn kv_bucket(
+    js: &async_nats::jetstream::Context,
+    name: &str,
+    description: &str,
+    max_age: Option<Duration>,
+) -> anyhow::Result<kv::Store> {
+    if let Ok(kv) = js.get_key_value(name).await {
         return Ok(kv);
     }
-    let stream = async_nats::jetstream::stream::Config {
-        name: format!("KV_{BUCKET}"),
-        description: Some("ccdesk: which node owns each center".into()),
-        subjects: vec![format!("$KV.{BUCKET}.>")],
+    let mut stream = async_nats::jetstream::stream::Config {
+        name: format!("KV_{name}"),
+        description: Some(description.into()),
+        subjects: vec![format!("$KV.{name}.>")],
         max_messages_per_subject: 1,
-        max_age: lease,
-        // Must not outlast max_age; a renewal is never a duplicate anyway.
-        duplicate_window: lease,
         allow_rollup: true,
         deny_delete: true,
         allow_direct: true,
@@ -37,12 +50,19 @@ pub async fn bucket(
         num_replicas: 1,
         ..Default::default()
     };
-    if let Err(e) = js.get_or_create_stream(stream).await {
-        anyhow::bail!("cannot create the JetStream KV bucket {BUCKET}: {e} (is JetStream on? nats-server -js)");
+    if let Some(age) = max_age {
+        stream.max_age = age;
+        // Must not outlast max_age; a renewal is never a duplicate anyway.
+        stream.duplicate_window = age;
     }
-    js.get_key_value(BUCKET)
+    if let Err(e) = js.get_or_create_stream(stream).await {
+        anyhow::bail!(
+            "cannot create the JetStream KV bucket {name}: {e} (is JetStream on? nats-server -js)"
+        );
+    }
+    js.get_key_value(name)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot open the JetStream KV bucket {BUCKET}: {e}"))
+        .map_err(|e| anyhow::anyhow!("cannot open the JetStream KV bucket {name}: {e}"))
 }
 
 /// A lease held: renew it before `max_age` passes.

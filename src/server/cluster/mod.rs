@@ -14,10 +14,16 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::center::{Center, CenterHandle};
+use super::center::{Center, CenterHandle, CenterState, Command};
 use super::clock::Clock;
 use super::config::ServerConfig;
 use super::records::RecordStore;
+
+/// The bucket of the centers' states (what a new owner restores).
+pub const STATE_BUCKET: &str = "ccdesk-state";
+
+/// How often the owner writes the center's state (when it changed).
+const STATE_EVERY: Duration = Duration::from_millis(100);
 
 /// Opens the center's records for a term of ownership (PostgreSQL, which
 /// every node shares).
@@ -96,11 +102,19 @@ pub async fn join(
     let js = async_nats::jetstream::new(client.clone());
     let lease_len = Duration::from_millis(cfg.cluster.lease_ms);
     let kv = lease::bucket(&js, lease_len).await?;
+    let state = lease::kv_bucket(
+        &js,
+        STATE_BUCKET,
+        "ccdesk: each center's state, for its next owner",
+        None,
+    )
+    .await?;
     let handle = gateway::start(client.clone(), &cfg.cluster.center, &name, lease_len / 3).await?;
     let stop = CancellationToken::new();
     let bid = Bid {
         client,
         kv,
+        state,
         cfg,
         clock,
         open_records,
@@ -121,6 +135,8 @@ pub async fn join(
 struct Bid {
     client: async_nats::Client,
     kv: async_nats::jetstream::kv::Store,
+    /// Where the owner keeps the center's state for the next owner.
+    state: async_nats::jetstream::kv::Store,
     cfg: Arc<ServerConfig>,
     clock: Clock,
     open_records: OpenRecords,
@@ -197,6 +213,30 @@ impl Bid {
         .await??;
         let users = super::users::Users::new(users);
         let center = Center::new(self.cfg.clone(), self.clock, records, users).spawn();
+        // The previous owner's state, first thing.
+        let key = &self.cfg.cluster.center;
+        match self.state.entry(key.as_str()).await {
+            Ok(Some(e)) if e.operation == async_nats::jetstream::kv::Operation::Put => {
+                match serde_json::from_slice::<CenterState>(&e.value) {
+                    Ok(st) => {
+                        let _ = center.tx.send(Command::Restore(Box::new(st)));
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cluster: the center's state does not parse; starting without it")
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "cluster: the center's state cannot be read; starting without it")
+            }
+        }
+        tokio::spawn(keep_state(
+            center.clone(),
+            self.state.clone(),
+            key.clone(),
+            term.clone(),
+        ));
         let sub = self
             .client
             .subscribe(wire::commands(&self.cfg.cluster.center))
@@ -218,5 +258,42 @@ impl Bid {
         );
         tokio::spawn(owner.run(sub, alive));
         Ok(center)
+    }
+}
+
+/// While this node owns the center: its state, written to `kv` whenever it
+/// changed, at most every [`STATE_EVERY`].
+async fn keep_state(
+    center: CenterHandle,
+    kv: async_nats::jetstream::kv::Store,
+    key: String,
+    term: CancellationToken,
+) {
+    let mut last: Vec<u8> = Vec::new();
+    let mut tick = tokio::time::interval(STATE_EVERY);
+    loop {
+        tokio::select! {
+            _ = term.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if center.tx.send(Command::State(tx)).is_err() {
+            return;
+        }
+        let Ok(state) = rx.await else { return };
+        let Ok(bytes) = serde_json::to_vec(&state) else {
+            continue;
+        };
+        if bytes == last {
+            continue;
+        }
+        if term.is_cancelled() {
+            // No longer the owner: another node's state is not ours to write.
+            return;
+        }
+        match kv.put(key.as_str(), bytes.clone().into()).await {
+            Ok(_) => last = bytes,
+            Err(e) => tracing::warn!(error = %e, "cluster: the center's state was not written"),
+        }
     }
 }
