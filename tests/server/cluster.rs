@@ -357,6 +357,23 @@ async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
         .expect("read")
         .expect("a new owner");
     assert_ne!(now, owner, "the lease moved");
+    // Its audio: the terminal offers it again to the new owner (the old
+    // owner's bridge died with it), and hears the customer again.
+    let voice = ccdesk::media::analysis::tone(crate::media::RATE, &[700.0], 30_000, 0.4);
+    let audio = crate::media::SeatAudio::start(&alice, &id, voice).await;
+    trunk
+        .ok(
+            "Customer.play",
+            json!({"sessionId": id, "tones": [{"hz": [1200.0], "ms": 800}]}),
+        )
+        .await;
+    audio
+        .until(
+            |h| crate::media::has_tone(h, 1200.0, &[440.0, 700.0, 1200.0]),
+            "the customer's 1200 Hz after the failover",
+        )
+        .await;
+    drop(audio);
     // A new call is routed: to bob, who logs in on a surviving node (alice
     // is busy with the call that survived).
     let mut bob = login_url(&urls[y], &cfg, "bob").await;

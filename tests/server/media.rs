@@ -19,7 +19,7 @@ use super::harness::*;
 
 /// The in-memory device's rate (what the terminal would use at 48 kHz works
 /// the same; 16 kHz keeps the analysis cheap).
-const RATE: u32 = 16_000;
+pub(crate) const RATE: u32 = 16_000;
 
 /// One seat's audio for a session, as the terminal runs it.
 pub(crate) struct SeatAudio {

@@ -10,6 +10,12 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
         Event::Ready { tab_uuid } => state.me.tab_uuid = Some(tab_uuid),
         // The center moved (a cluster): what a reconnect's login says.
         Event::LoggedInAgain(r) => {
+            // The old owner's media bridges went with it: each call's
+            // audio is offered again (`sync`, at the end of `reduce`) to
+            // the new owner, which restored the calls that go on.
+            for id in std::mem::take(&mut state.audio.calls).into_keys() {
+                fx.push(Effect::AudioStop { session_id: id });
+            }
             super::logged_in(state, r, now);
             super::board::logged_in(state, fx);
         }

@@ -4,7 +4,7 @@
 //! again.
 
 use super::board_tests::{console, login as console_login};
-use crate::app::action::Action;
+use crate::app::action::{Action, Effect};
 use crate::app::reduce::reduce;
 use crate::app::reduce_tests::{login, req, snapshot, talking};
 use crate::app::state::Phase;
@@ -41,4 +41,49 @@ fn the_console_subscribes_to_the_wallboard_again() {
     );
     let (_, method, _) = req(&fx);
     assert_eq!(method, "Supervisor.subscribe");
+}
+
+/// The audio effects, in order: ("stop"|"start", session).
+fn audio(fx: &[Effect]) -> Vec<(&'static str, String)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::AudioStart { session_id } => Some(("start", session_id.clone())),
+            Effect::AudioStop { session_id } => Some(("stop", session_id.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_call_that_goes_on_offers_its_audio_again_to_the_new_owner() {
+    let mut s = talking(CallType::Phone);
+    assert!(
+        s.audio.calls.contains_key("s-1"),
+        "the call's audio runs before the move"
+    );
+    let mut goes_on = snapshot("s-1", CallType::Phone, SessionState::Talking);
+    goes_on.accepted_at = Some(T0 + 1_000);
+    let fx = reduce(
+        &mut s,
+        Action::Server(Event::LoggedInAgain(login(vec![goes_on]))),
+        T0 + 500,
+    );
+    assert_eq!(
+        audio(&fx),
+        vec![("stop", "s-1".to_string()), ("start", "s-1".to_string())],
+        "the old bridge died with its node: stopped, then offered again"
+    );
+    assert!(s.audio.calls.contains_key("s-1"));
+}
+
+#[test]
+fn a_call_the_new_owner_does_not_list_only_stops_its_audio() {
+    let mut s = talking(CallType::Phone);
+    let fx = reduce(
+        &mut s,
+        Action::Server(Event::LoggedInAgain(login(vec![]))),
+        T0 + 500,
+    );
+    assert_eq!(audio(&fx), vec![("stop", "s-1".to_string())]);
+    assert!(s.audio.calls.is_empty());
 }
