@@ -318,6 +318,7 @@ pub(super) fn enter(
             issued: issued.map(|t| (t, exp)),
             dials: true,
             phones: false,
+            node: None,
         },
         tx,
     });

@@ -263,6 +263,12 @@ async fn owner_of(nats: &Nats) -> (async_nats::jetstream::kv::Store, String, usi
 
 /// Wait until the center's state in JetStream has session `id` in `state`.
 async fn state_written(nats: &Nats, id: &str, state: &str) {
+    state_has(nats, id, state, |s| s["state"] == state).await
+}
+
+/// Wait until the owner has written session `id` (what: for the message)
+/// the way `pred` wants it.
+async fn state_has(nats: &Nats, id: &str, what: &str, pred: impl Fn(&serde_json::Value) -> bool) {
     use futures_util::StreamExt;
     let client = async_nats::connect(nats.url.as_str()).await.expect("nats");
     let kv = async_nats::jetstream::new(client)
@@ -275,7 +281,7 @@ async fn state_written(nats: &Nats, id: &str, state: &str) {
             let v: serde_json::Value = serde_json::from_slice(&e.value).unwrap_or_default();
             let has = v["sessions"]
                 .as_array()
-                .is_some_and(|l| l.iter().any(|s| s["id"] == id && s["state"] == state));
+                .is_some_and(|l| l.iter().any(|s| s["id"] == id && pred(s)));
             if has {
                 return true;
             }
@@ -283,7 +289,7 @@ async fn state_written(nats: &Nats, id: &str, state: &str) {
         false
     })
     .await;
-    assert_eq!(found, Ok(true), "the state never had {id} {state}");
+    assert_eq!(found, Ok(true), "the state never had {id} {what}");
 }
 
 fn urls_of(procs: &[Option<Process>]) -> Vec<String> {
@@ -331,9 +337,31 @@ async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
     let id = phone_call(&trunk, "support").await;
     assert_eq!(sid(&alice.wait_for("callIn").await), id);
     alice.ok("Call.accept", json!({"sessionId": id})).await;
+    // Its audio: the bridge runs on the node where the call landed (the
+    // trunk's), not on the owner.
+    let voice = ccdesk::media::analysis::tone(crate::media::RATE, &[700.0], 60_000, 0.4);
+    let audio = crate::media::SeatAudio::start(&alice, &id, voice).await;
+    let tones = [440.0, 700.0, 900.0, 1200.0];
+    trunk
+        .ok(
+            "Customer.play",
+            json!({"sessionId": id, "tones": [{"hz": [1200.0], "ms": 600}]}),
+        )
+        .await;
+    audio
+        .until(
+            |h| crate::media::has_tone(h, 1200.0, &tones),
+            "the customer's 1200 Hz before the failover",
+        )
+        .await;
     // The owner writes its state a tenth of a second apart: wait until it
-    // has written the call as talking (a kill before that loses it).
-    state_written(&nats, &id, "talking").await;
+    // has written the call as talking, with its bridge's node (a kill
+    // before that loses it).
+    let landed = format!("talking, its bridge on {}", (b'a' + y as u8) as char);
+    state_has(&nats, &id, &landed, |s| {
+        s["state"] == "talking" && s["bridgeNode"] == ((b'a' + y as u8) as char).to_string()
+    })
+    .await;
 
     let t0 = Instant::now();
     kill_9(&mut procs[o]);
@@ -357,20 +385,18 @@ async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
         .expect("read")
         .expect("a new owner");
     assert_ne!(now, owner, "the lease moved");
-    // Its audio: the terminal offers it again to the new owner (the old
-    // owner's bridge died with it), and hears the customer again.
-    let voice = ccdesk::media::analysis::tone(crate::media::RATE, &[700.0], 30_000, 0.4);
-    let audio = crate::media::SeatAudio::start(&alice, &id, voice).await;
+    // The call kept its audio: the same peer connection, never offered
+    // again, hears what the customer plays through the new owner.
     trunk
         .ok(
             "Customer.play",
-            json!({"sessionId": id, "tones": [{"hz": [1200.0], "ms": 800}]}),
+            json!({"sessionId": id, "tones": [{"hz": [900.0], "ms": 600}]}),
         )
         .await;
     audio
         .until(
-            |h| crate::media::has_tone(h, 1200.0, &[440.0, 700.0, 1200.0]),
-            "the customer's 1200 Hz after the failover",
+            |h| crate::media::has_tone(h, 900.0, &tones),
+            "the customer's 900 Hz after the failover, on the same connection",
         )
         .await;
     drop(audio);
@@ -570,4 +596,66 @@ async fn a_new_owner_keeps_breaks_and_the_queue() {
     // alice comes in free: the waiting call is offered to her, same id.
     let mut alice = c.login(x, "alice").await;
     assert_eq!(sid(&alice.wait_for("callIn").await), id);
+}
+
+/// A call's bridge runs where its customer connected: when that was the
+/// owner, and the owner is killed, the bridge is gone with it. The new
+/// owner does not count on it (the node does not answer), and the
+/// agent's next offer, once the customer is back on another node, opens
+/// a bridge there: they hear each other again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_bridge_died_with_the_owner_gets_its_audio_back() {
+    let Some(nats) = Nats::start() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut procs, cfg) = processes(&nats, dir.path(), None);
+    let urls = urls_of(&procs);
+    drop(login_url(&urls[0], &cfg, "ivy").await);
+    let (_kv, owner, o) = owner_of(&nats).await;
+    let (x, y) = ((o + 1) % 3, (o + 2) % 3);
+    let mut alice = login_url(&urls[x], &cfg, "alice").await;
+    alice.expect("statusChanged").await;
+    let trunk = login_url(&urls[o], &cfg, "pstn").await;
+    let id = phone_call(&trunk, "support").await;
+    assert_eq!(sid(&alice.wait_for("callIn").await), id);
+    alice.ok("Call.accept", json!({"sessionId": id})).await;
+    let tones = [440.0, 700.0, 900.0, 1200.0];
+    let voice = || ccdesk::media::analysis::tone(crate::media::RATE, &[700.0], 60_000, 0.4);
+    let audio = crate::media::SeatAudio::start(&alice, &id, voice()).await;
+    trunk
+        .ok(
+            "Customer.play",
+            json!({"sessionId": id, "tones": [{"hz": [1200.0], "ms": 600}]}),
+        )
+        .await;
+    audio
+        .until(
+            |h| crate::media::has_tone(h, 1200.0, &tones),
+            "the customer's 1200 Hz",
+        )
+        .await;
+    state_has(&nats, &id, &format!("its bridge on {owner}"), |s| {
+        s["bridgeNode"] == owner.as_str()
+    })
+    .await;
+
+    kill_9(&mut procs[o]);
+    drop(trunk);
+    alice.wait_for("loggedInAgain").await;
+    drop(audio);
+    // The customer's side connects again, at another node, and the agent
+    // offers her audio again (what the terminal does on loggedInAgain).
+    let trunk = login_url(&urls[y], &cfg, "pstn").await;
+    let audio = crate::media::SeatAudio::start(&alice, &id, voice()).await;
+    trunk
+        .ok(
+            "Customer.play",
+            json!({"sessionId": id, "tones": [{"hz": [900.0], "ms": 600}]}),
+        )
+        .await;
+    audio
+        .until(
+            |h| crate::media::has_tone(h, 900.0, &tones),
+            "the customer's 900 Hz through a new bridge",
+        )
+        .await;
 }

@@ -356,7 +356,7 @@ impl Center {
         // A phone line hears them as RFC 4733 events.
         if self.sessions.get(&p.session_id).is_some_and(|s| s.line) {
             if let Some(b) = self.bridges.get(&p.session_id) {
-                let _ = b.tx.send(BridgeCmd::SendDigits(digits.to_string()));
+                b.send(BridgeCmd::SendDigits(digits.to_string()));
             }
         }
         Ok(None)

@@ -72,7 +72,7 @@ impl Center {
         }
         // No caller on the line: no queue music.
         if let Some(b) = self.bridges.remove(sid) {
-            let _ = b.tx.send(BridgeCmd::End);
+            b.send(BridgeCmd::End);
         }
         tracing::info!(session = %sid, %number, "callback requested; it keeps its place in the queue");
         // An agent it rings at sees what it has become.

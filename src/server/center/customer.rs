@@ -44,13 +44,16 @@ impl Center {
                 // recogniser then writes the transcript. Otherwise (and
                 // when nothing recognises it) the words go out as text.
                 let spoken = self.speech.tts.is_some()
-                    && self.bridges.get(&p.session_id).is_some_and(|b| {
-                        b.tx.send(BridgeCmd::Say {
-                            text: p.text.clone(),
-                            voice,
+                    && self
+                        .bridges
+                        .get(&p.session_id)
+                        .map(|b| {
+                            b.send(BridgeCmd::Say {
+                                text: p.text.clone(),
+                                voice,
+                            })
                         })
-                        .is_ok()
-                    });
+                        .is_some();
                 if !spoken || self.speech.model.is_none() {
                     self.speak(&p.session_id, Flow::In, &p.text);
                 }
@@ -270,11 +273,13 @@ impl Center {
             }
         };
         if let Some(s) = self.sessions.get_mut(&p.session_id) {
+            // The first number is random: a bridge that outlived its
+            // owner (a cluster) must not take a new owner's first sound
+            // for one it already played.
             let gen = s
                 .sound
                 .as_ref()
-                .map(|(g, _)| g.wrapping_add(1))
-                .unwrap_or(0);
+                .map_or_else(rand::random::<u32>, |(g, _)| g.wrapping_add(1));
             s.sound = Some((gen, sound));
         }
         Ok(None)

@@ -8,8 +8,9 @@
 //! ringing offer is made afresh); a talking or held call or chat goes on
 //! with its agent, who is busy; a seat's status and break reason come
 //! back when it logs in again. Not kept: dialing calls, internal calls,
-//! consults, monitors, transcripts, audio. A restored session's customer
-//! side is the first connection of the same trunk user to log in again.
+//! consults, monitors, transcripts. A restored session's customer side is
+//! the first connection of the same trunk user to log in again; its audio
+//! is the bridge on the node it ran on, which outlives the old owner.
 
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +58,9 @@ pub struct SessionData {
     pub handled_by: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<ChatMessage>,
+    /// The node whose media service runs the call's bridge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge_node: Option<String>,
 }
 
 impl Center {
@@ -107,6 +111,11 @@ impl Center {
                 uui: s.uui.clone(),
                 handled_by: s.handled_by.clone(),
                 messages: s.messages.clone(),
+                bridge_node: self
+                    .bridges
+                    .get(&s.id)
+                    .and_then(|b| b.node())
+                    .map(str::to_string),
             })
             .collect();
         sessions.sort_by(|a, b| a.id.cmp(&b.id));
@@ -163,6 +172,9 @@ impl Center {
                     a.return_status = AgentStatus::Free;
                 }
                 self.set_status(&user, AgentStatus::Busy, None);
+                if let Some(node) = d.bridge_node {
+                    self.remote_bridge(&id, &node);
+                }
             } else {
                 self.sessions.insert(id.clone(), s);
                 self.start_waiting(&id);

@@ -18,6 +18,7 @@ impl Center {
             dials,
             phones,
             issued,
+            node,
         } = how;
         let tab_uuid = uuid::Uuid::new_v4().to_string();
         if role.is_seat() && !self.agents.contains_key(&user) {
@@ -39,6 +40,7 @@ impl Center {
                 shared,
                 dials,
                 phones,
+                node,
                 tx,
             },
         );
@@ -232,4 +234,6 @@ pub(super) struct How {
     pub phones: bool,
     /// A password login's token and its expiry (unix s).
     pub issued: Option<(String, u64)>,
+    /// The node of a cluster the connection is on.
+    pub node: Option<String>,
 }

@@ -59,23 +59,13 @@ impl Center {
         }
         let sid = p.session_id.clone();
         self.ensure_bridge(&home);
-        let Some(bridge_tx) = self.bridges.get(&home).map(|b| b.tx.clone()) else {
+        let Some(negotiator) = self.bridges.get(&home).map(|b| b.negotiator()) else {
             return Err(ProtoError::new(ErrorCode::Internal, "no media bridge"));
         };
         let ip = self.cfg.media_ip();
         crate::server::media::runtime().spawn(async move {
-            let answer = async {
-                let mut peer = crate::media::rtc::Peer::new(ip).await?;
-                let sdp = peer.accept_offer(&p.sdp).await?;
-                Ok::<_, crate::media::MediaError>((peer, sdp))
-            }
-            .await;
-            let resp = match answer {
-                Ok((peer, sdp)) => {
-                    let r = Response::ok(id, serde_json::to_value(MediaAnswer { sdp }).ok());
-                    let _ = bridge_tx.send(BridgeCmd::Leg { user, peer });
-                    r
-                }
+            let resp = match negotiator.answer(ip, user, p.sdp).await {
+                Ok(sdp) => Response::ok(id, serde_json::to_value(MediaAnswer { sdp }).ok()),
                 Err(e) => {
                     tracing::debug!(session = %sid, error = %e, "Media.offer refused");
                     Response::error(id, &ProtoError::bad_request(format!("Media.offer: {e}")))
@@ -120,7 +110,7 @@ impl Center {
                 }
                 None => {
                     if let Some(b) = self.bridges.remove(sid) {
-                        let _ = b.tx.send(BridgeCmd::End);
+                        b.send(BridgeCmd::End);
                     }
                 }
             }
@@ -184,6 +174,16 @@ impl Center {
     /// none yet, and told who is in the call.
     pub(super) fn ensure_bridge(&mut self, sid: &str) {
         let sid = sid.to_string();
+        // In a cluster every bridge runs in a node's media service (the
+        // customer's node; this one when no customer is connected), so
+        // that it does not end with this center. It stays there for the
+        // call: the seats' peer connections are with it.
+        if let (false, Some((here, _))) =
+            (self.bridges.contains_key(&sid), self.media_nodes.as_ref())
+        {
+            let node = self.bridge_node(&sid).unwrap_or_else(|| here.clone());
+            self.remote_bridge(&sid, &node);
+        }
         if !self.bridges.contains_key(&sid) {
             let recording = self
                 .recordings
@@ -219,6 +219,39 @@ impl Center {
         }
     }
 
+    /// In a cluster, the node where session `sid`'s bridge belongs: its
+    /// customer's (the trunk connection's), so that the call's audio stays
+    /// on the node it landed on and outlives the center's owner. `None`:
+    /// no cluster, or no customer connected now.
+    fn bridge_node(&self, sid: &str) -> Option<String> {
+        self.media_nodes.as_ref()?;
+        let trunk = self.sessions.get(sid)?.trunk?;
+        self.conns.get(&trunk)?.node.clone()
+    }
+
+    /// The bridge of `sid` on a cluster's `node`, started there unless it
+    /// runs already (a new owner's handle on the bridge the session had
+    /// under the old owner, which a surviving node keeps running).
+    pub(super) fn remote_bridge(&mut self, sid: &str, node: &str) {
+        let Some((_, nodes)) = self.media_nodes.as_ref() else {
+            return;
+        };
+        if self.bridges.contains_key(sid) {
+            return;
+        }
+        let recording = self
+            .recordings
+            .as_ref()
+            .map(|d| d.join(format!("{sid}.wav")));
+        let now = self.clock.instant();
+        let since_start = self.sessions.get(sid).map_or(0, |s| s.elapsed_ms(now));
+        let bridge = Bridge::remote(sid, node, nodes.clone(), recording.clone(), since_start);
+        if let Some(s) = self.sessions.get_mut(sid) {
+            s.recording = recording;
+        }
+        self.bridges.insert(sid.to_string(), bridge);
+    }
+
     /// The trunk gives a session's customer side as a phone line (a SIP
     /// call's RTP): its bridge starts now, so the caller hears the queue's
     /// music while waiting.
@@ -232,7 +265,7 @@ impl Center {
         }
         self.ensure_bridge(sid);
         if let Some(b) = self.bridges.get(sid) {
-            let _ = b.tx.send(BridgeCmd::Line(line));
+            b.send(BridgeCmd::Line(line));
         }
     }
 

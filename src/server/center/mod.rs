@@ -16,7 +16,9 @@ use crate::protocol::*;
 use super::agent::Agent;
 use super::clock::Clock;
 use super::config::{Role, ServerConfig};
-use super::media::{Bridge, BridgeCmd, BridgeEvent, HeardDigit, Mix, PhoneLine, Report, Sound};
+use super::media::{
+    Bridge, BridgeCmd, BridgeEvent, HeardDigit, MediaNodes, Mix, PhoneLine, Report, Sound,
+};
 use super::records::{RecordStore, SessionRecord, TranscriptLine, TransferRecord, Write};
 use super::routing::{self, Floor, Queues};
 use super::session::{EndInfo, Monitor, Session, Utterance, MAX_MESSAGES};
@@ -68,6 +70,9 @@ pub struct LoginAsk {
     pub dials: bool,
     /// A trunk that rings seats' phones (`ringPhone`): the SIP gateway.
     pub phones: bool,
+    /// The node of a cluster the connection is on (its owner says).
+    #[serde(skip)]
+    pub node: Option<String>,
 }
 
 impl std::fmt::Debug for LoginAsk {
@@ -172,6 +177,8 @@ struct Conn {
     dials: bool,
     /// A trunk that rings seats' phones.
     phones: bool,
+    /// Its node, in a cluster.
+    node: Option<String>,
     tx: mpsc::Sender<Outbound>,
 }
 
@@ -278,6 +285,9 @@ pub struct Center {
     speech: crate::server::speech::Speech,
     /// Seats' phones the phone trunk was asked to ring, by session and seat.
     phones: HashMap<String, HashMap<String, phone::PhoneLeg>>,
+    /// A cluster's nodes, which run the bridges (each where its call's
+    /// customer connected), and this node's name.
+    media_nodes: Option<(String, Arc<dyn MediaNodes>)>,
 }
 
 /// What one command (or timer) changed: the figures, the wallboard and
@@ -350,10 +360,18 @@ impl Center {
             me: None,
             recordings,
             phones: HashMap::new(),
+            media_nodes: None,
         }
     }
 
     /// Start the actor; it runs until every handle is dropped.
+    /// Run the bridges on a cluster's nodes (`here` is this node's name):
+    /// each session's where its customer's connection is.
+    pub fn with_media_nodes(mut self, here: String, nodes: Arc<dyn MediaNodes>) -> Center {
+        self.media_nodes = Some((here, nodes));
+        self
+    }
+
     pub fn spawn(mut self) -> CenterHandle {
         let (tx, rx) = mpsc::unbounded_channel();
         self.me = Some(tx.downgrade());
@@ -393,6 +411,7 @@ impl Center {
                     dials: login.dials,
                     phones: login.phones,
                     issued: login.issued,
+                    node: login.node,
                 },
                 tx,
             ),

@@ -366,7 +366,7 @@ impl Center {
         let home = self.audio_home(sid);
         self.ensure_bridge(&home);
         if let Some(b) = self.bridges.get(&home) {
-            let _ = b.tx.send(BridgeCmd::PhoneLeg {
+            b.send(BridgeCmd::PhoneLeg {
                 user: user.to_string(),
                 line,
             });

@@ -5,6 +5,7 @@
 
 pub mod gateway;
 pub mod lease;
+pub mod media;
 pub mod owner;
 pub mod wire;
 
@@ -111,6 +112,21 @@ pub async fn join(
     .await?;
     let handle = gateway::start(client.clone(), &cfg.cluster.center, &name, lease_len / 3).await?;
     let stop = CancellationToken::new();
+    // The bridges of the calls that land here, whoever owns the center.
+    let speech = if cfg.media.enabled {
+        super::speech::Speech::load(&cfg.speech)
+    } else {
+        super::speech::Speech::default()
+    };
+    media::serve(
+        client.clone(),
+        &cfg.cluster.center,
+        &name,
+        cfg.media_ip(),
+        speech,
+        stop.clone(),
+    )
+    .await?;
     let bid = Bid {
         client,
         kv,
@@ -212,13 +228,25 @@ impl Bid {
         })
         .await??;
         let users = super::users::Users::new(users);
-        let center = Center::new(self.cfg.clone(), self.clock, records, users).spawn();
+        let nodes =
+            media::NatsMedia::new(self.client.clone(), &self.cfg.cluster.center, term.clone());
+        let center = Center::new(self.cfg.clone(), self.clock, records, users)
+            .with_media_nodes(self.node.clone(), Arc::new(nodes))
+            .spawn();
+        media::forward_events(
+            self.client.clone(),
+            &self.cfg.cluster.center,
+            center.clone(),
+            term.clone(),
+        )
+        .await?;
         // The previous owner's state, first thing.
         let key = &self.cfg.cluster.center;
         match self.state.entry(key.as_str()).await {
             Ok(Some(e)) if e.operation == async_nats::jetstream::kv::Operation::Put => {
                 match serde_json::from_slice::<CenterState>(&e.value) {
-                    Ok(st) => {
+                    Ok(mut st) => {
+                        media::keep_live_bridges(&self.client, key, &mut st).await;
                         let _ = center.tx.send(Command::Restore(Box::new(st)));
                     }
                     Err(e) => {

@@ -152,7 +152,8 @@ impl Owner {
         }
         let remote = (env.node.clone(), env.boot, env.conn);
         let cmd = match env.what {
-            What::Login(login) => {
+            What::Login(mut login) => {
+                login.node = Some(env.node.clone());
                 // A login again (a new owner, or a gateway's re-login):
                 // the old local connection goes first.
                 if let Some(old) = self.conns.remove(&remote) {

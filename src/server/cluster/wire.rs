@@ -28,6 +28,17 @@ pub fn alive(center: &str) -> String {
     format!("ccdesk.{center}.alive")
 }
 
+/// Commands and offers for the media service of `node` (the bridges of
+/// the calls that landed there).
+pub fn media(center: &str, node: &str) -> String {
+    format!("ccdesk.{center}.media.{node}")
+}
+
+/// What the bridges of every node report (digits, speech), for the owner.
+pub fn bridge_events(center: &str) -> String {
+    format!("ccdesk.{center}.bridge")
+}
+
 /// A gateway's heartbeat.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Alive {

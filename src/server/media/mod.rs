@@ -78,14 +78,14 @@ fn new_runtime(threads: usize) -> tokio::runtime::Handle {
 pub const RATE: u32 = 16_000;
 
 /// What the customer's side plays.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Sound {
     Asset(String),
     Tones(Vec<ToneSpec>),
 }
 
 /// Who is in the call and how: all the bridge needs to know.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Mix {
     /// The session has a customer (every type but internal calls).
     pub customer: bool,
@@ -169,7 +169,7 @@ pub enum BridgeCmd {
 
 /// What a bridge has to tell whoever runs it (the center maps it to a
 /// command of its own).
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum BridgeEvent {
     /// A seat sent a DTMF digit in its audio.
     Digit(HeardDigit),
@@ -190,11 +190,102 @@ pub enum BridgeEvent {
 /// task and from recognition threads).
 pub type Report = Arc<dyn Fn(BridgeEvent) + Send + Sync>;
 
-/// The center's handle on a session's bridge.
+/// The center's handle on a session's bridge: a task of this process, or
+/// one on the node of a cluster where the call landed.
 pub struct Bridge {
-    pub tx: mpsc::UnboundedSender<BridgeCmd>,
+    place: Place,
     pub last: Mix,
     pub recording: Option<PathBuf>,
+}
+
+enum Place {
+    Here(mpsc::UnboundedSender<BridgeCmd>),
+    There {
+        node: String,
+        sid: String,
+        nodes: Arc<dyn MediaNodes>,
+    },
+}
+
+/// What a center tells a bridge on another node: [`BridgeCmd`] without
+/// what cannot travel (peer connections and phone lines are made on the
+/// bridge's node).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum NodeCmd {
+    /// Start the session's bridge unless it runs already (a new owner says
+    /// it again for a bridge that outlived the old one).
+    #[serde(rename_all = "camelCase")]
+    Open {
+        recording: Option<PathBuf>,
+        since_start_ms: u64,
+    },
+    Mix(Mix),
+    SendDigits(String),
+    Say {
+        text: String,
+        voice: crate::speech::Voice,
+    },
+    End,
+}
+
+/// The other nodes' bridges, as a center reaches them (a cluster's
+/// transport implements it; the center knows only this).
+pub trait MediaNodes: Send + Sync {
+    /// Send `cmd` to the bridge of session `sid` on `node`, after what was
+    /// sent there before.
+    fn command(&self, node: &str, sid: &str, cmd: NodeCmd);
+    /// Negotiate `user`'s WebRTC offer with the bridge of `sid` on `node`:
+    /// the answer, or why not.
+    fn offer(
+        &self,
+        node: &str,
+        sid: &str,
+        user: &str,
+        sdp: String,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send>>;
+}
+
+/// How a `Media.offer` is answered: negotiated here, or by the bridge's node.
+pub enum Negotiator {
+    Here(mpsc::UnboundedSender<BridgeCmd>),
+    There {
+        node: String,
+        sid: String,
+        nodes: Arc<dyn MediaNodes>,
+    },
+}
+
+impl Negotiator {
+    /// The answer to `user`'s `sdp`; the leg joins the bridge. `ip` is the
+    /// address this process's peer connections bind.
+    pub async fn answer(
+        self,
+        ip: std::net::IpAddr,
+        user: String,
+        sdp: String,
+    ) -> Result<String, String> {
+        match self {
+            Negotiator::Here(tx) => negotiate_leg(&tx, ip, user, &sdp)
+                .await
+                .map_err(|e| e.to_string()),
+            Negotiator::There { node, sid, nodes } => nodes.offer(&node, &sid, &user, sdp).await,
+        }
+    }
+}
+
+/// Answer `user`'s WebRTC offer with a peer connection bound to `ip`,
+/// which joins the bridge behind `tx`.
+pub async fn negotiate_leg(
+    tx: &mpsc::UnboundedSender<BridgeCmd>,
+    ip: std::net::IpAddr,
+    user: String,
+    sdp: &str,
+) -> Result<String, crate::media::MediaError> {
+    let mut peer = Peer::new(ip).await?;
+    let answer = peer.accept_offer(sdp).await?;
+    let _ = tx.send(BridgeCmd::Leg { user, peer });
+    Ok(answer)
 }
 
 impl Bridge {
@@ -221,9 +312,81 @@ impl Bridge {
         );
         runtime().spawn(task.run(rx));
         Bridge {
-            tx,
+            place: Place::Here(tx),
             last: Mix::default(),
             recording,
+        }
+    }
+
+    /// The bridge of session `sid` on another node of the cluster, started
+    /// there unless it runs already. Its events reach the center the way
+    /// the cluster carries them.
+    pub fn remote(
+        sid: &str,
+        node: &str,
+        nodes: Arc<dyn MediaNodes>,
+        recording: Option<PathBuf>,
+        since_start_ms: u64,
+    ) -> Bridge {
+        nodes.command(
+            node,
+            sid,
+            NodeCmd::Open {
+                recording: recording.clone(),
+                since_start_ms,
+            },
+        );
+        Bridge {
+            place: Place::There {
+                node: node.to_string(),
+                sid: sid.to_string(),
+                nodes,
+            },
+            last: Mix::default(),
+            recording,
+        }
+    }
+
+    /// The node the bridge runs on, when not this process.
+    pub fn node(&self) -> Option<&str> {
+        match &self.place {
+            Place::Here(_) => None,
+            Place::There { node, .. } => Some(node),
+        }
+    }
+
+    /// Tell the bridge `cmd`. Peer connections and phone lines only join a
+    /// bridge of this process (a remote bridge makes its own).
+    pub fn send(&self, cmd: BridgeCmd) {
+        match &self.place {
+            Place::Here(tx) => {
+                let _ = tx.send(cmd);
+            }
+            Place::There { node, sid, nodes } => {
+                let cmd = match cmd {
+                    BridgeCmd::Mix(m) => NodeCmd::Mix(m),
+                    BridgeCmd::SendDigits(d) => NodeCmd::SendDigits(d),
+                    BridgeCmd::Say { text, voice } => NodeCmd::Say { text, voice },
+                    BridgeCmd::End => NodeCmd::End,
+                    BridgeCmd::Leg { .. } | BridgeCmd::Line(_) | BridgeCmd::PhoneLeg { .. } => {
+                        tracing::warn!(session = %sid, %node, "a peer connection or phone line is not carried to a bridge on another node");
+                        return;
+                    }
+                };
+                nodes.command(node, sid, cmd);
+            }
+        }
+    }
+
+    /// How to answer an offer for this bridge.
+    pub fn negotiator(&self) -> Negotiator {
+        match &self.place {
+            Place::Here(tx) => Negotiator::Here(tx.clone()),
+            Place::There { node, sid, nodes } => Negotiator::There {
+                node: node.clone(),
+                sid: sid.clone(),
+                nodes: nodes.clone(),
+            },
         }
     }
 
@@ -231,7 +394,7 @@ impl Bridge {
     pub fn update(&mut self, mix: Mix) {
         if mix != self.last {
             self.last = mix.clone();
-            let _ = self.tx.send(BridgeCmd::Mix(mix));
+            self.send(BridgeCmd::Mix(mix));
         }
     }
 }
@@ -323,7 +486,7 @@ pub fn reset_tick_stats() {
 }
 
 /// A DTMF digit a seat sent in-band (RFC 4733) on a session's audio.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct HeardDigit {
     pub session: String,
     pub user: String,

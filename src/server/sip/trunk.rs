@@ -60,6 +60,7 @@ impl TrunkLink {
                     issued: None,
                     dials,
                     phones: true,
+                    node: None,
                 },
                 tx,
             })
