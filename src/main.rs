@@ -521,6 +521,10 @@ fn serve_node(cfg: ServerConfig, addr: std::net::SocketAddr) -> anyhow::Result<(
         let scheme = if cfg.tls() { "wss" } else { "ws" };
         let mut server = Server::start_node(cfg, listener, open).await?;
         println!("{scheme}://{}/ws", server.addr);
+        server.start_sip().await?;
+        if let Some(sip) = &server.sip {
+            println!("sip:{}", sip.addr);
+        }
         let node = server.node.take();
         if let Some(node) = &node {
             tracing::info!(addr = %server.addr, node = %node.name, "serving as a node of a cluster");

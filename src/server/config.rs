@@ -712,8 +712,16 @@ impl ServerConfig {
         if c.lease_ms < 300 {
             bail!("cluster.lease_ms must be at least 300");
         }
-        if self.sip.listen.is_some() {
-            bail!("[sip] with [cluster] is not supported yet: a call's RTP must reach the node that owns the center (docs/ARCHITECTURE.md)");
+        // A seat's phone rings through the SIP of one node while the
+        // call's audio is on the node where the call landed.
+        for u in &self.users {
+            if u.seat_type != SeatType::StaffSeat {
+                bail!(
+                    "users: `{}` is a {}: desk phones and mobiles are not available in a cluster yet, only SIP trunks (docs/ARCHITECTURE.md, \"Several nodes\")",
+                    u.id,
+                    u.seat_type.as_str()
+                );
+            }
         }
         Ok(())
     }
@@ -908,6 +916,22 @@ mod tests {
         ))
         .unwrap_err();
         assert!(e.to_string().contains("is a trunk"), "{e}");
+        // A cluster takes SIP trunks, not seats' phones.
+        let cluster = "[cluster]\nnats = \"nats://127.0.0.1:4222\"\n";
+        let e = ServerConfig::parse(&format!(
+            "{MIN}{cluster}[[users]]\nid = \"a\"\nrole = \"agent\"\nseat_type = \"staffPhoneSeat\"\nmobile = \"+49 170 1234567\"\n"
+        ))
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("`a` is a staffPhoneSeat")
+                && e.to_string().contains("not available in a cluster"),
+            "{e}"
+        );
+        let sip = "[sip]\nlisten = \"127.0.0.1:5060\"\n";
+        ServerConfig::parse(&format!(
+            "{MIN}{cluster}{sip}[[users]]\nid = \"a\"\nrole = \"agent\"\n"
+        ))
+        .expect("SIP trunks in a cluster");
     }
 
     #[test]

@@ -139,11 +139,13 @@ impl Server {
             .ctx
             .next_conn
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let node = self.node.as_ref().map(|n| n.name.clone());
         self.sip = sip::start(
             self.ctx.cfg.clone(),
             self.ctx.users.clone(),
             self.ctx.center.clone(),
             conn,
+            node.as_deref(),
         )
         .await?;
         Ok(())

@@ -71,7 +71,11 @@ impl Cluster {
 
 /// Log `user` in at the node at `url` (waiting for an owner if there is
 /// none yet), consuming `ready`.
-async fn login_url(url: &str, cfg: &ccdesk::server::config::ServerConfig, user: &str) -> Client {
+pub(crate) async fn login_url(
+    url: &str,
+    cfg: &ccdesk::server::config::ServerConfig,
+    user: &str,
+) -> Client {
     let conn = Connection::connect(url).await.expect("connect");
     let token = auth::issue(&cfg.auth.secret, user, now_secs(), 3600);
     let res = tokio::time::timeout(Duration::from_secs(15), conn.login(user, &token, false))
@@ -172,9 +176,11 @@ async fn when_the_owner_stops_another_node_takes_over_and_agents_stay_connected(
 }
 
 /// A `ccdesk serve` node in its own process.
-struct Process {
+pub(crate) struct Process {
     child: std::process::Child,
-    url: String,
+    pub(crate) url: String,
+    /// Its SIP address, when the config has `[sip] listen`.
+    pub(crate) sip: Option<std::net::SocketAddr>,
 }
 
 impl Drop for Process {
@@ -201,14 +207,24 @@ fn serve_process(
         .spawn()
         .expect("ccdesk serve runs");
     let out = child.stdout.take().expect("stdout");
+    let mut out = std::io::BufReader::new(out);
     let mut line = String::new();
-    std::io::BufReader::new(out)
-        .read_line(&mut line)
+    out.read_line(&mut line)
         .expect("the node prints its address");
     assert!(line.starts_with("ws://"), "{line:?}: see {}", dir.display());
+    let sip = cfg.sip.listen.as_ref().map(|_| {
+        let mut sip = String::new();
+        out.read_line(&mut sip)
+            .expect("the node prints its SIP address");
+        sip.trim()
+            .strip_prefix("sip:")
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("{sip:?}: see {}", dir.display()))
+    });
     Process {
         child,
         url: line.trim().to_string(),
+        sip,
     }
 }
 
@@ -228,6 +244,17 @@ fn processes_with(
     records: Option<String>,
     lease_ms: u64,
 ) -> (Vec<Option<Process>>, ccdesk::server::config::ServerConfig) {
+    processes_edit(nats, dir, records, lease_ms, |_| {})
+}
+
+/// Three nodes as [`processes`], each config edited by `edit`.
+pub(crate) fn processes_edit(
+    nats: &Nats,
+    dir: &std::path::Path,
+    records: Option<String>,
+    lease_ms: u64,
+    edit: impl Fn(&mut ccdesk::server::config::ServerConfig),
+) -> (Vec<Option<Process>>, ccdesk::server::config::ServerConfig) {
     let mut procs = Vec::new();
     let mut base = None;
     for name in ["a", "b", "c"] {
@@ -239,6 +266,7 @@ fn processes_with(
             c.center.reconnect_grace = 30;
             c.server.data_dir = Some(dir.join("data"));
             c.records.url = records.clone();
+            edit(c);
         });
         procs.push(Some(serve_process(&cfg, dir, name)));
         base = Some(cfg);
@@ -247,7 +275,7 @@ fn processes_with(
 }
 
 /// The lease bucket, and the node (index) that holds the lease now.
-async fn owner_of(nats: &Nats) -> (async_nats::jetstream::kv::Store, String, usize) {
+pub(crate) async fn owner_of(nats: &Nats) -> (async_nats::jetstream::kv::Store, String, usize) {
     let client = async_nats::connect(nats.url.as_str()).await.expect("nats");
     let kv = async_nats::jetstream::new(client)
         .get_key_value(ccdesk::server::cluster::lease::BUCKET)
@@ -268,7 +296,12 @@ async fn state_written(nats: &Nats, id: &str, state: &str) {
 
 /// Wait until the owner has written session `id` (what: for the message)
 /// the way `pred` wants it.
-async fn state_has(nats: &Nats, id: &str, what: &str, pred: impl Fn(&serde_json::Value) -> bool) {
+pub(crate) async fn state_has(
+    nats: &Nats,
+    id: &str,
+    what: &str,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) {
     use futures_util::StreamExt;
     let client = async_nats::connect(nats.url.as_str()).await.expect("nats");
     let kv = async_nats::jetstream::new(client)
@@ -292,14 +325,14 @@ async fn state_has(nats: &Nats, id: &str, what: &str, pred: impl Fn(&serde_json:
     assert_eq!(found, Ok(true), "the state never had {id} {what}");
 }
 
-fn urls_of(procs: &[Option<Process>]) -> Vec<String> {
+pub(crate) fn urls_of(procs: &[Option<Process>]) -> Vec<String> {
     procs
         .iter()
         .map(|p| p.as_ref().map(|p| p.url.clone()).unwrap_or_default())
         .collect()
 }
 
-fn kill_9(p: &mut Option<Process>) {
+pub(crate) fn kill_9(p: &mut Option<Process>) {
     if let Some(mut p) = p.take() {
         let _ = p.child.kill();
         let _ = p.child.wait();

@@ -9,6 +9,7 @@ mod calls;
 mod chat_video;
 mod chats;
 mod cluster;
+mod cluster_sip;
 mod coach;
 mod consult;
 mod contact;

@@ -61,6 +61,9 @@ pub struct SessionData {
     /// The node whose media service runs the call's bridge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bridge_node: Option<String>,
+    /// The customer is a phone line (SIP): keys go to it as RFC 4733.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub line: bool,
 }
 
 impl Center {
@@ -116,6 +119,7 @@ impl Center {
                     .get(&s.id)
                     .and_then(|b| b.node())
                     .map(str::to_string),
+                line: s.line,
             })
             .collect();
         sessions.sort_by(|a, b| a.id.cmp(&b.id));
@@ -150,6 +154,7 @@ impl Center {
             s.handled_by = d.handled_by;
             s.messages = d.messages;
             s.restored_trunk = d.trunk_user;
+            s.line = d.line;
             s.queue_key = routing::QueueKey::new(d.priority, now, self.seq);
             let id = d.id;
             if let (true, Some(user)) = (talking, agent) {

@@ -255,7 +255,12 @@ impl Center {
     /// The trunk gives a session's customer side as a phone line (a SIP
     /// call's RTP): its bridge starts now, so the caller hears the queue's
     /// music while waiting.
-    pub(super) fn customer_line(&mut self, conn: ConnId, sid: &str, line: Box<dyn PhoneLine>) {
+    pub(super) fn customer_line(
+        &mut self,
+        conn: ConnId,
+        sid: &str,
+        line: Option<Box<dyn PhoneLine>>,
+    ) {
         if self.trunk_session(conn, sid).is_err() {
             tracing::warn!(session = %sid, "a phone line for a session that is not this trunk's");
             return;
@@ -264,7 +269,7 @@ impl Center {
             s.line = true;
         }
         self.ensure_bridge(sid);
-        if let Some(b) = self.bridges.get(sid) {
+        if let (Some(b), Some(line)) = (self.bridges.get(sid), line) {
             b.send(BridgeCmd::Line(line));
         }
     }

@@ -135,7 +135,9 @@ pub enum Command {
     CustomerLine {
         conn: ConnId,
         session: String,
-        line: Box<dyn PhoneLine>,
+        /// `None`: the line went to the media service of the trunk's node
+        /// (a cluster), which runs the session's bridge.
+        line: Option<Box<dyn PhoneLine>>,
     },
     /// The phone trunk gives a seat's phone, answered for a session, as the
     /// seat's audio in the session's bridge.

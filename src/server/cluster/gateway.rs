@@ -41,11 +41,14 @@ fn lock(c: &Conns) -> std::sync::MutexGuard<'_, HashMap<ConnId, Conn>> {
 
 /// Start the gateway of `node` for `center`: the handle connections send
 /// their commands to.
+/// A customer's phone line (this node's SIP) goes to `lines`, this node's
+/// media service.
 pub async fn start(
     client: async_nats::Client,
     center: &str,
     node: &str,
     heartbeat: Duration,
+    lines: super::media::LocalLines,
 ) -> anyhow::Result<CenterHandle> {
     let conns: Conns = Arc::default();
     let boot: u64 = rand::random();
@@ -77,6 +80,7 @@ pub async fn start(
         boot,
         seq: 0,
         conns,
+        lines,
     };
     tokio::spawn(fwd.run(rx, relogin_rx));
     Ok(CenterHandle { tx })
@@ -200,6 +204,7 @@ struct Forwarder {
     boot: u64,
     seq: u64,
     conns: Conns,
+    lines: super::media::LocalLines,
 }
 
 impl Forwarder {
@@ -267,9 +272,22 @@ impl Forwarder {
                 lock(&self.conns).remove(&conn);
                 Some((conn, What::Disconnected))
             }
+            // A SIP call's RTP stays here: the line goes to this node's
+            // media service, where the owner opens the call's bridge; the
+            // owner hears only that the session has a line.
+            Command::CustomerLine {
+                conn,
+                session,
+                line,
+            } => {
+                if let Some(line) = line {
+                    let _ = self.lines.send((session.clone(), line));
+                }
+                Some((conn, What::CustomerLine { session }))
+            }
             _ => {
-                // Media and telephony commands come from a center's own
-                // bridges and SIP, which a gateway does not have.
+                // Seats' phones are not rung in a cluster; bridges report
+                // to the owner directly.
                 tracing::warn!("cluster: a command a gateway does not forward; dropped");
                 None
             }
@@ -284,6 +302,7 @@ impl Forwarder {
             What::Login(_) => "login",
             What::Request { method, .. } => method.as_str(),
             What::Disconnected => "disconnected",
+            What::CustomerLine { .. } => "customer line",
         };
         tracing::debug!(conn, kind, "cluster: forwarding");
         let relogin_first = match self.send(conn, what.clone()).await {

@@ -17,11 +17,21 @@ use tokio_util::sync::CancellationToken;
 
 use super::wire;
 use crate::server::center::{CenterHandle, Command};
-use crate::server::media::{Bridge, BridgeCmd, BridgeEvent, MediaNodes, NodeCmd, Report};
+use crate::server::media::{
+    Bridge, BridgeCmd, BridgeEvent, MediaNodes, NodeCmd, PhoneLine, Report,
+};
 use crate::server::speech::Speech;
 
 /// How long an owner waits for a node to answer an offer.
 const OFFER_WAIT: Duration = Duration::from_secs(10);
+
+/// How long a phone line waits for its bridge to be opened (the owner
+/// refused the call, or there is none): then it is dropped, which ends
+/// its RTP.
+const LINE_WAIT: Duration = Duration::from_secs(30);
+
+/// This node's SIP gives its calls' phone lines here, by session.
+pub type LocalLines = mpsc::UnboundedSender<(String, Box<dyn PhoneLine>)>;
 
 /// What an owner sends a node's media service.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,7 +98,8 @@ pub enum OfferReply {
     Refused(String),
 }
 
-/// Run this node's media service until `stop`.
+/// Run this node's media service until `stop`; the sender is where this
+/// node's SIP gives it phone lines.
 pub async fn serve(
     client: async_nats::Client,
     center: &str,
@@ -96,7 +107,7 @@ pub async fn serve(
     ip: IpAddr,
     speech: Speech,
     stop: CancellationToken,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<LocalLines> {
     let sub = client
         .subscribe(wire::media(center, node))
         .await
@@ -134,9 +145,11 @@ pub async fn serve(
         speech,
         report,
         bridges: HashMap::new(),
+        lines: HashMap::new(),
     };
-    tokio::spawn(service.run(sub, stop));
-    Ok(())
+    let (lines_tx, lines_rx) = mpsc::unbounded_channel();
+    tokio::spawn(service.run(sub, lines_rx, stop));
+    Ok(lines_tx)
 }
 
 struct Service {
@@ -146,10 +159,18 @@ struct Service {
     speech: Speech,
     report: Report,
     bridges: HashMap<String, Bridge>,
+    /// Phone lines whose bridge is not open yet, since when.
+    lines: HashMap<String, (Box<dyn PhoneLine>, tokio::time::Instant)>,
 }
 
 impl Service {
-    async fn run(mut self, mut sub: async_nats::Subscriber, stop: CancellationToken) {
+    async fn run(
+        mut self,
+        mut sub: async_nats::Subscriber,
+        mut lines: mpsc::UnboundedReceiver<(String, Box<dyn PhoneLine>)>,
+        stop: CancellationToken,
+    ) {
+        let mut sweep = tokio::time::interval(LINE_WAIT);
         loop {
             let msg = tokio::select! {
                 _ = stop.cancelled() => break,
@@ -157,6 +178,21 @@ impl Service {
                     Some(m) => m,
                     None => break,
                 },
+                Some((sid, line)) = lines.recv() => {
+                    self.line(sid, line);
+                    continue;
+                }
+                _ = sweep.tick() => {
+                    let now = tokio::time::Instant::now();
+                    self.lines.retain(|sid, (_, at)| {
+                        let keep = now.duration_since(*at) < LINE_WAIT;
+                        if !keep {
+                            tracing::warn!(session = %sid, "cluster: a phone line whose bridge never opened; dropped");
+                        }
+                        keep
+                    });
+                    continue;
+                }
             };
             match serde_json::from_slice::<MediaMsg>(&msg.payload) {
                 Ok(MediaMsg::Cmd { sid, cmd }) => self.command(sid, cmd),
@@ -194,6 +230,9 @@ impl Service {
                         self.speech.clone(),
                         since_start_ms,
                     );
+                    if let Some((line, _)) = self.lines.remove(&sid) {
+                        b.send(BridgeCmd::Line(line));
+                    }
                     self.bridges.insert(sid, b);
                 }
             }
@@ -215,6 +254,17 @@ impl Service {
                 if let Some(b) = self.bridges.remove(&sid) {
                     b.send(BridgeCmd::End);
                 }
+            }
+        }
+    }
+
+    /// A call's phone line from this node's SIP: into its bridge, or kept
+    /// until the owner opens it.
+    fn line(&mut self, sid: String, line: Box<dyn PhoneLine>) {
+        match self.bridges.get(&sid) {
+            Some(b) => b.send(BridgeCmd::Line(line)),
+            None => {
+                self.lines.insert(sid, (line, tokio::time::Instant::now()));
             }
         }
     }

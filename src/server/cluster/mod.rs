@@ -110,7 +110,6 @@ pub async fn join(
         None,
     )
     .await?;
-    let handle = gateway::start(client.clone(), &cfg.cluster.center, &name, lease_len / 3).await?;
     let stop = CancellationToken::new();
     // The bridges of the calls that land here, whoever owns the center.
     let speech = if cfg.media.enabled {
@@ -118,13 +117,21 @@ pub async fn join(
     } else {
         super::speech::Speech::default()
     };
-    media::serve(
+    let lines = media::serve(
         client.clone(),
         &cfg.cluster.center,
         &name,
         cfg.media_ip(),
         speech,
         stop.clone(),
+    )
+    .await?;
+    let handle = gateway::start(
+        client.clone(),
+        &cfg.cluster.center,
+        &name,
+        lease_len / 3,
+        lines,
     )
     .await?;
     let bid = Bid {

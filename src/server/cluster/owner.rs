@@ -196,6 +196,16 @@ impl Owner {
                     }
                 }
             }
+            What::CustomerLine { session } => {
+                let Some(&conn) = self.conns.get(&remote) else {
+                    return wire::UNKNOWN;
+                };
+                Command::CustomerLine {
+                    conn,
+                    session,
+                    line: None,
+                }
+            }
             What::Disconnected => match self.conns.remove(&remote) {
                 Some(conn) => Command::Disconnected { conn },
                 None => return wire::TAKEN,

@@ -90,4 +90,9 @@ pub enum What {
         password_hash: Option<String>,
     },
     Disconnected,
+    /// The connection (a SIP trunk) gave session `session` its customer's
+    /// phone line, which stays in the gateway's media service.
+    CustomerLine {
+        session: String,
+    },
 }

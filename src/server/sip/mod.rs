@@ -104,12 +104,14 @@ fn tls_config(cfg: &ServerConfig) -> anyhow::Result<TlsConfig> {
 }
 
 /// Start the gateway when `[sip] listen` is set; `conn` is its trunk
-/// connection's number with the center.
+/// connection's number with the center; `node`, a cluster's node it runs
+/// on (its trunk is then `sip-<node>`, and carries customers' calls only).
 pub async fn start(
     cfg: Arc<ServerConfig>,
     users: Arc<crate::server::users::Users>,
     center: CenterHandle,
     conn: ConnId,
+    node: Option<&str>,
 ) -> anyhow::Result<Option<Sip>> {
     let Some(listen) = &cfg.sip.listen else {
         return Ok(None);
@@ -160,7 +162,7 @@ pub async fn start(
     if cfg.sip.allow_any_caller {
         tracing::warn!(%bound, "sip: allow_any_caller: anyone who reaches this address can call the center's numbers");
     }
-    let (link, events) = TrunkLink::login(center, conn, !cfg.sip.trunks.is_empty()).await?;
+    let (link, events) = TrunkLink::login(center, conn, !cfg.sip.trunks.is_empty(), node).await?;
     let [first, last] = cfg.sip.rtp_ports;
     let ports = PortPool::new(cfg.media_ip(), first, last);
     let mut trunks = Vec::new();

@@ -32,13 +32,18 @@ impl TrunkLink {
     /// Log in to the center as a trunk; the events it sends come out of
     /// the receiver (responses are matched to their requests here).
     /// `dials`: outbound calls (`dial`) may be given to this trunk.
+    /// `node`: the cluster's node it runs on, which names it (`sip-<node>`,
+    /// so that a new owner gives each node's calls back to that node).
     pub async fn login(
         center: CenterHandle,
         conn: ConnId,
         dials: bool,
+        node: Option<&str>,
     ) -> anyhow::Result<(TrunkLink, mpsc::UnboundedReceiver<Event>)> {
-        // The gateway always rings seats' phones (desk phones register
-        // with it); it dials only with a trunk to dial through.
+        // The gateway rings seats' phones (desk phones register with it),
+        // but not in a cluster, where the phones' audio would be on
+        // another node than the call's; it dials only with a trunk to
+        // dial through.
         let (tx, mut rx) = mpsc::channel::<Outbound>(QUEUE);
         let link = TrunkLink {
             center,
@@ -54,12 +59,12 @@ impl TrunkLink {
                 conn,
                 login: LoginAsk {
                     id: Value::from(0),
-                    user: "sip".into(),
+                    user: node.map_or_else(|| "sip".to_string(), |n| format!("sip-{n}")),
                     role: Role::Trunk,
                     enable_shared: false,
                     issued: None,
                     dials,
-                    phones: true,
+                    phones: node.is_none(),
                     node: None,
                 },
                 tx,
@@ -164,7 +169,7 @@ impl TrunkLink {
         let _ = self.center.tx.send(Command::CustomerLine {
             conn: self.conn,
             session: session.to_string(),
-            line,
+            line: Some(line),
         });
     }
 }
