@@ -325,6 +325,29 @@ pub(crate) async fn state_has(
     assert_eq!(found, Ok(true), "the state never had {id} {what}");
 }
 
+/// The customer (the trunk) plays `hz` for 600 ms in session `id`, and
+/// the seat's `audio` hears it (`what`, when it does not).
+async fn the_customer_plays(
+    trunk: &Client,
+    id: &str,
+    hz: f32,
+    audio: &crate::media::SeatAudio,
+    what: &str,
+) {
+    trunk
+        .ok(
+            "Customer.play",
+            json!({"sessionId": id, "tones": [{"hz": [hz], "ms": 600}]}),
+        )
+        .await;
+    audio
+        .until(|h| crate::media::has_tone(h, hz, &TONES), what)
+        .await;
+}
+
+/// The tones the audio tests tell apart.
+const TONES: [f32; 4] = [440.0, 700.0, 900.0, 1200.0];
+
 pub(crate) fn urls_of(procs: &[Option<Process>]) -> Vec<String> {
     procs
         .iter()
@@ -374,19 +397,14 @@ async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
     // trunk's), not on the owner.
     let voice = ccdesk::media::analysis::tone(crate::media::RATE, &[700.0], 60_000, 0.4);
     let audio = crate::media::SeatAudio::start(&alice, &id, voice).await;
-    let tones = [440.0, 700.0, 900.0, 1200.0];
-    trunk
-        .ok(
-            "Customer.play",
-            json!({"sessionId": id, "tones": [{"hz": [1200.0], "ms": 600}]}),
-        )
-        .await;
-    audio
-        .until(
-            |h| crate::media::has_tone(h, 1200.0, &tones),
-            "the customer's 1200 Hz before the failover",
-        )
-        .await;
+    the_customer_plays(
+        &trunk,
+        &id,
+        1200.0,
+        &audio,
+        "the customer's 1200 Hz before the failover",
+    )
+    .await;
     // The owner writes its state a tenth of a second apart: wait until it
     // has written the call as talking, with its bridge's node (a kill
     // before that loses it).
@@ -420,18 +438,14 @@ async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
     assert_ne!(now, owner, "the lease moved");
     // The call kept its audio: the same peer connection, never offered
     // again, hears what the customer plays through the new owner.
-    trunk
-        .ok(
-            "Customer.play",
-            json!({"sessionId": id, "tones": [{"hz": [900.0], "ms": 600}]}),
-        )
-        .await;
-    audio
-        .until(
-            |h| crate::media::has_tone(h, 900.0, &tones),
-            "the customer's 900 Hz after the failover, on the same connection",
-        )
-        .await;
+    the_customer_plays(
+        &trunk,
+        &id,
+        900.0,
+        &audio,
+        "the customer's 900 Hz after the failover, on the same connection",
+    )
+    .await;
     drop(audio);
     // A new call is routed: to bob, who logs in on a surviving node (alice
     // is busy with the call that survived).
@@ -651,21 +665,9 @@ async fn a_call_whose_bridge_died_with_the_owner_gets_its_audio_back() {
     let id = phone_call(&trunk, "support").await;
     assert_eq!(sid(&alice.wait_for("callIn").await), id);
     alice.ok("Call.accept", json!({"sessionId": id})).await;
-    let tones = [440.0, 700.0, 900.0, 1200.0];
     let voice = || ccdesk::media::analysis::tone(crate::media::RATE, &[700.0], 60_000, 0.4);
     let audio = crate::media::SeatAudio::start(&alice, &id, voice()).await;
-    trunk
-        .ok(
-            "Customer.play",
-            json!({"sessionId": id, "tones": [{"hz": [1200.0], "ms": 600}]}),
-        )
-        .await;
-    audio
-        .until(
-            |h| crate::media::has_tone(h, 1200.0, &tones),
-            "the customer's 1200 Hz",
-        )
-        .await;
+    the_customer_plays(&trunk, &id, 1200.0, &audio, "the customer's 1200 Hz").await;
     state_has(&nats, &id, &format!("its bridge on {owner}"), |s| {
         s["bridgeNode"] == owner.as_str()
     })
@@ -679,16 +681,12 @@ async fn a_call_whose_bridge_died_with_the_owner_gets_its_audio_back() {
     // offers her audio again (what the terminal does on loggedInAgain).
     let trunk = login_url(&urls[y], &cfg, "pstn").await;
     let audio = crate::media::SeatAudio::start(&alice, &id, voice()).await;
-    trunk
-        .ok(
-            "Customer.play",
-            json!({"sessionId": id, "tones": [{"hz": [900.0], "ms": 600}]}),
-        )
-        .await;
-    audio
-        .until(
-            |h| crate::media::has_tone(h, 900.0, &tones),
-            "the customer's 900 Hz through a new bridge",
-        )
-        .await;
+    the_customer_plays(
+        &trunk,
+        &id,
+        900.0,
+        &audio,
+        "the customer's 900 Hz through a new bridge",
+    )
+    .await;
 }

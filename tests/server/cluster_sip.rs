@@ -4,14 +4,13 @@
 
 use ccdesk::media::analysis;
 use ccdesk::protocol::Event;
-use ccdesk::server::config::{SipNumber, SipTrunk};
 use serde_json::json;
 
 use crate::baresip::free_port;
 use crate::cluster::{kill_9, login_url, owner_of, processes_edit, state_has, urls_of};
 use crate::media::SeatAudio;
 use crate::nats::Nats;
-use crate::sip::{sipp, sipp_done};
+use crate::sip::{carrier, sipp, sipp_done};
 
 /// Whether the last of what alice heard has her own 700 Hz, echoed by the
 /// caller's phone.
@@ -26,21 +25,7 @@ async fn a_sip_call_landed_on_one_node_keeps_talking_through_the_owners_kill_9()
     let Some(nats) = Nats::start() else { return };
     let port = free_port();
     let dir = tempfile::tempdir().expect("tempdir");
-    let (mut procs, cfg) = processes_edit(&nats, dir.path(), None, 1500, |c| {
-        c.sip.listen = Some("127.0.0.1:0".into());
-        c.sip.trunks.push(SipTrunk {
-            id: "carrier".into(),
-            address: format!("127.0.0.1:{port}"),
-            username: None,
-            password: None,
-            caller_id: None,
-        });
-        c.sip.numbers.push(SipNumber {
-            number: "4000".into(),
-            skill_group: "support".into(),
-            priority: None,
-        });
-    });
+    let (mut procs, cfg) = processes_edit(&nats, dir.path(), None, 1500, |c| carrier(c, port));
     let urls = urls_of(&procs);
     drop(login_url(&urls[0], &cfg, "ivy").await);
     let (_kv, _owner, o) = owner_of(&nats).await;

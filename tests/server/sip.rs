@@ -27,25 +27,31 @@ pub(crate) async fn sip_server_with(
     edit: impl FnOnce(&mut ccdesk::server::config::ServerConfig),
 ) -> (TestServer, SocketAddr) {
     let s = TestServer::with(|c| {
-        c.sip.listen = Some("127.0.0.1:0".into());
-        c.sip.trunks.push(SipTrunk {
-            id: "carrier".into(),
-            address: format!("127.0.0.1:{trunk_port}"),
-            username: None,
-            password: None,
-            caller_id: None,
-        });
-        c.sip.numbers.push(SipNumber {
-            number: "4000".into(),
-            skill_group: "support".into(),
-            priority: None,
-        });
+        carrier(c, trunk_port);
         c.center.after_call_work = 0;
         edit(c);
     })
     .await;
     let sip = s.sip.expect("SIP is on");
     (s, sip)
+}
+
+/// SIP on 127.0.0.1:0, with the trunk `carrier` at 127.0.0.1:`trunk_port`
+/// and the number 4000 queueing on support.
+pub(crate) fn carrier(c: &mut ccdesk::server::config::ServerConfig, trunk_port: u16) {
+    c.sip.listen = Some("127.0.0.1:0".into());
+    c.sip.trunks.push(SipTrunk {
+        id: "carrier".into(),
+        address: format!("127.0.0.1:{trunk_port}"),
+        username: None,
+        password: None,
+        caller_id: None,
+    });
+    c.sip.numbers.push(SipNumber {
+        number: "4000".into(),
+        skill_group: "support".into(),
+        priority: None,
+    });
 }
 
 fn scenario(name: &str) -> PathBuf {

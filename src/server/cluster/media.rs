@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::wire;
 use crate::server::center::{CenterHandle, Command};
 use crate::server::media::{
-    Bridge, BridgeCmd, BridgeEvent, MediaNodes, NodeCmd, PhoneLine, Report,
+    Answer, Bridge, BridgeCmd, BridgeEvent, MediaNodes, NodeCmd, PhoneLine, Report,
 };
 use crate::server::speech::Speech;
 
@@ -388,13 +388,7 @@ impl MediaNodes for NatsMedia {
         }
     }
 
-    fn offer(
-        &self,
-        node: &str,
-        sid: &str,
-        user: &str,
-        sdp: String,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send>> {
+    fn offer(&self, node: &str, sid: &str, user: &str, sdp: String) -> Answer {
         let msg = MediaMsg::Offer {
             sid: sid.to_string(),
             user: user.to_string(),

@@ -237,14 +237,12 @@ pub trait MediaNodes: Send + Sync {
     fn command(&self, node: &str, sid: &str, cmd: NodeCmd);
     /// Negotiate `user`'s WebRTC offer with the bridge of `sid` on `node`:
     /// the answer, or why not.
-    fn offer(
-        &self,
-        node: &str,
-        sid: &str,
-        user: &str,
-        sdp: String,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send>>;
+    fn offer(&self, node: &str, sid: &str, user: &str, sdp: String) -> Answer;
 }
+
+/// A remote bridge's answer to an offer, to come: the SDP, or why not.
+pub type Answer =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send>>;
 
 /// How a `Media.offer` is answered: negotiated here, or by the bridge's node.
 pub enum Negotiator {
