@@ -690,3 +690,33 @@ async fn a_call_whose_bridge_died_with_the_owner_gets_its_audio_back() {
     )
     .await;
 }
+
+/// A gateway that logs a connection in again at the owner it already had
+/// (an owner's news that crossed the connection's own login, as at start):
+/// the owner replaces its side of the connection without closing it, and
+/// the agent carries on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_again_at_the_same_owner_keeps_the_connection() {
+    let Some(nats) = Nats::start() else { return };
+    let c = cluster(&nats, 2).await;
+    drop(c.login(0, "ivy").await);
+    let (_kv, owner, o) = owner_of(&nats).await;
+    let mut alice = c.login(1 - o, "alice").await;
+    alice.expect("statusChanged").await;
+    let client = async_nats::connect(nats.url.as_str()).await.expect("nats");
+    client
+        .publish(
+            ccdesk::server::cluster::wire::owners("main"),
+            owner.clone().into(),
+        )
+        .await
+        .expect("published");
+    alice.wait_for("loggedInAgain").await;
+    alice
+        .ok(
+            "Agent.setStatus",
+            json!({"status": "rest", "restReason": "Meal"}),
+        )
+        .await;
+    alice.wait_for("statusChanged").await;
+}

@@ -4,7 +4,7 @@
 //! holds the lease; `stop` ends it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,13 +20,21 @@ use crate::server::conn::Outbound;
 /// One remote connection: (its node, that gateway's boot, its number there).
 type Remote = (String, u64, u64);
 
+/// A remote connection's local side: its number with the center, and
+/// whether a login again has replaced it (its publisher then says
+/// nothing of its end: the connection lives on under the new number).
+struct Local {
+    conn: ConnId,
+    replaced: Arc<AtomicBool>,
+}
+
 pub struct Owner {
     client: async_nats::Client,
     center_name: String,
     center: CenterHandle,
     next_conn: Arc<AtomicU64>,
     queue: usize,
-    conns: HashMap<Remote, ConnId>,
+    conns: HashMap<Remote, Local>,
     /// The last command taken from each gateway (`seq`): a command sent
     /// again after a lost acknowledgement is acknowledged, not taken twice.
     seen: HashMap<(String, u64), u64>,
@@ -138,7 +146,7 @@ impl Owner {
             .cloned()
             .collect();
         for r in mine {
-            if let Some(conn) = self.conns.remove(&r) {
+            if let Some(Local { conn, .. }) = self.conns.remove(&r) {
                 let _ = self.center.tx.send(Command::Disconnected { conn });
             }
         }
@@ -157,18 +165,29 @@ impl Owner {
                 // A login again (a new owner, or a gateway's re-login):
                 // the old local connection goes first.
                 if let Some(old) = self.conns.remove(&remote) {
-                    let _ = self.center.tx.send(Command::Disconnected { conn: old });
+                    old.replaced.store(true, Ordering::Relaxed);
+                    let _ = self
+                        .center
+                        .tx
+                        .send(Command::Disconnected { conn: old.conn });
                 }
                 let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
                 let (tx, rx) = mpsc::channel(self.queue);
+                let replaced = Arc::new(AtomicBool::new(false));
                 tokio::spawn(publish(
                     self.client.clone(),
                     wire::frames(&self.center_name, &env.node),
                     (env.boot, env.conn),
-                    rx,
+                    (rx, replaced.clone()),
                     self.stop.clone(),
                 ));
-                self.conns.insert(remote, conn);
+                self.conns.insert(
+                    remote,
+                    Local {
+                        conn,
+                        replaced: replaced.clone(),
+                    },
+                );
                 Command::Login { conn, login, tx }
             }
             What::Request {
@@ -177,7 +196,7 @@ impl Owner {
                 params,
                 password_hash,
             } => {
-                let Some(&conn) = self.conns.get(&remote) else {
+                let Some(conn) = self.conns.get(&remote).map(|l| l.conn) else {
                     return wire::UNKNOWN;
                 };
                 match Request::from_parts(&method, params) {
@@ -197,7 +216,7 @@ impl Owner {
                 }
             }
             What::CustomerLine { session } => {
-                let Some(&conn) = self.conns.get(&remote) else {
+                let Some(conn) = self.conns.get(&remote).map(|l| l.conn) else {
                     return wire::UNKNOWN;
                 };
                 Command::CustomerLine {
@@ -207,7 +226,7 @@ impl Owner {
                 }
             }
             What::Disconnected => match self.conns.remove(&remote) {
-                Some(conn) => Command::Disconnected { conn },
+                Some(Local { conn, .. }) => Command::Disconnected { conn },
                 None => return wire::TAKEN,
             },
         };
@@ -241,12 +260,13 @@ fn headers((boot, conn): (u64, u64), close: bool) -> async_nats::HeaderMap {
 }
 
 /// One remote connection's frames, in order, to its node; when the center
-/// drops the connection (its queue closes) the gateway is told to close it.
+/// drops the connection (its queue closes) the gateway is told to close it,
+/// unless a login again has `replaced` this side of it.
 async fn publish(
     client: async_nats::Client,
     subject: String,
     to: (u64, u64),
-    mut rx: mpsc::Receiver<Outbound>,
+    (mut rx, replaced): (mpsc::Receiver<Outbound>, Arc<AtomicBool>),
     stop: CancellationToken,
 ) {
     loop {
@@ -256,6 +276,7 @@ async fn publish(
         };
         let (close, payload) = match out {
             Some(Outbound::Text(t)) => (false, bytes::Bytes::copy_from_slice(t.as_bytes())),
+            Some(Outbound::Close) | None if replaced.load(Ordering::Relaxed) => return,
             Some(Outbound::Close) | None => (true, bytes::Bytes::new()),
         };
         if let Err(e) = client
