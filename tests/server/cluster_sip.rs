@@ -10,7 +10,7 @@ use crate::baresip::free_port;
 use crate::cluster::{kill_9, login_url, owner_of, processes_edit, state_has, urls_of};
 use crate::media::SeatAudio;
 use crate::nats::Nats;
-use crate::sip::{carrier, sipp, sipp_done};
+use crate::sip::{carrier, sipp, sipp_done, sipp_trunk};
 
 /// Whether the last of what alice heard has her own 700 Hz, echoed by the
 /// caller's phone.
@@ -72,6 +72,44 @@ async fn a_sip_call_landed_on_one_node_keeps_talking_through_the_owners_kill_9()
         .await;
     // alice hangs up through the new owner: node y's SIP sends the caller
     // its BYE, which ends sipp's scenario.
+    alice.ok("Call.hungUp", json!({"sessionId": id})).await;
+    sipp_done(run).await;
+}
+
+/// An agent's outbound call in a cluster: one node's SIP places it, and
+/// its audio runs on that node (the far end echoes what it hears).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbound_call_runs_its_audio_on_the_node_that_placed_it() {
+    let Some(nats) = Nats::start() else { return };
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (procs, cfg) = processes_edit(&nats, dir.path(), None, 1500, |c| carrier(c, port));
+    let urls = urls_of(&procs);
+    let run = sipp_trunk("uas_answer.xml", port, &["-rtp_echo"]).await;
+    let mut alice = login_url(&urls[1], &cfg, "alice").await;
+    alice.expect("statusChanged").await;
+    let v = alice
+        .ok(
+            "Call.startOutboundCall",
+            json!({"phoneNumber": "555 0100", "uui": "ticket=42"}),
+        )
+        .await
+        .expect("a CallResponse");
+    let id = v["sessionId"].as_str().expect("sessionId").to_string();
+    alice.wait_for("calloutAccepted").await;
+    let voice = analysis::tone(16_000, &[700.0], 30_000, 0.4);
+    let audio = SeatAudio::start(&alice, &id, voice).await;
+    audio
+        .until(echoed, "alice's tone echoed by the far end")
+        .await;
+    // The call's bridge is on a node with SIP (each has), with its line.
+    state_has(&nats, &id, "a phone line on a node", |s| {
+        s["line"] == true
+            && s["bridgeNode"]
+                .as_str()
+                .is_some_and(|n| ["a", "b", "c"].contains(&n))
+    })
+    .await;
     alice.ok("Call.hungUp", json!({"sessionId": id})).await;
     sipp_done(run).await;
 }
