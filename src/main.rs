@@ -300,7 +300,7 @@ fn run(command: Cmd) -> anyhow::Result<()> {
                 tracing::info!(addr = %server.addr, "serving");
                 tokio::select! {
                     _ = server_wait(server) => {}
-                    _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; stopping"),
+                    _ = stop_signal() => tracing::info!("stopping (SIGTERM or Ctrl-C)"),
                 }
                 Ok(())
             })

@@ -177,7 +177,7 @@ async fn when_the_owner_stops_another_node_takes_over_and_agents_stay_connected(
 
 /// A `ccdesk serve` node in its own process.
 pub(crate) struct Process {
-    child: std::process::Child,
+    pub(crate) child: std::process::Child,
     pub(crate) url: String,
     /// Its SIP address, when the config has `[sip] listen`.
     pub(crate) sip: Option<std::net::SocketAddr>,
@@ -190,7 +190,7 @@ impl Drop for Process {
     }
 }
 
-fn serve_process(
+pub(crate) fn serve_process(
     cfg: &ccdesk::server::config::ServerConfig,
     dir: &std::path::Path,
     name: &str,

@@ -250,3 +250,26 @@ async fn no_secret_token_or_password_reaches_the_logs() {
         assert!(!log.contains(s), "{what} is in the log:\n{log}");
     }
 }
+
+/// `systemctl stop` sends SIGTERM: the server stops as on Ctrl-C, says
+/// so, and exits 0 (a node of a cluster also gives its lease up first).
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(|c| c.server.data_dir = Some(dir.path().join("data")));
+    let mut server = crate::cluster::serve_process(&cfg, dir.path(), "one");
+    // It serves: a login works.
+    let conn = Connection::connect(&server.url).await.expect("connect");
+    let token = ccdesk::server::auth::issue(&cfg.auth.secret, "alice", now_secs(), 3600);
+    conn.login("alice", &token, false).await.expect("login");
+    // SAFETY: signals a child process this test started and still owns.
+    let sent = unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(sent, 0, "SIGTERM sent");
+    let status = tokio::task::spawn_blocking(move || server.child.wait())
+        .await
+        .expect("joined")
+        .expect("the server exits");
+    assert!(status.success(), "{status:?}");
+    let log = std::fs::read_to_string(dir.path().join("one.log")).expect("the log");
+    assert!(log.contains("stopping"), "{log}");
+}
