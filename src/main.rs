@@ -281,29 +281,7 @@ fn run(command: Cmd) -> anyhow::Result<()> {
             }
             let addr = cfg.listen_addr()?;
             cfg.check_exposure(addr)?;
-            if cfg.cluster.nats.is_some() {
-                return serve_node(cfg, addr);
-            }
-            let records = ccdesk::server::records::open_records(&cfg)?;
-            let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(addr)
-                    .await
-                    .with_context(|| format!("cannot listen on {addr}"))?;
-                let scheme = if cfg.tls() { "wss" } else { "ws" };
-                let mut server = Server::start(cfg, listener, records)?;
-                println!("{scheme}://{}/ws", server.addr);
-                server.start_sip().await?;
-                if let Some(sip) = &server.sip {
-                    println!("sip:{}", sip.addr);
-                }
-                tracing::info!(addr = %server.addr, "serving");
-                tokio::select! {
-                    _ = server_wait(server) => {}
-                    _ = stop_signal() => tracing::info!("stopping (SIGTERM or Ctrl-C)"),
-                }
-                Ok(())
-            })
+            serve(cfg, addr)
         }
         Cmd::Token { config, user, ttl } => {
             let cfg = ServerConfig::load(&config)?;
@@ -503,15 +481,20 @@ fn run(command: Cmd) -> anyhow::Result<()> {
     }
 }
 
-/// `ccdesk serve` as a node of a cluster (`[cluster] nats`): a gateway for
-/// its connections that runs the center while it holds the lease.
-fn serve_node(cfg: ServerConfig, addr: std::net::SocketAddr) -> anyhow::Result<()> {
-    if cfg.records.url.is_none() {
-        tracing::warn!("[cluster] without [records] url: the nodes keep their records in SQLite in data_dir, which is one place only when every node shares that folder on one machine");
-    }
-    let open: ccdesk::server::cluster::OpenRecords = {
-        let cfg = cfg.clone();
-        std::sync::Arc::new(move || ccdesk::server::records::open_records(&cfg))
+/// `ccdesk serve`: one server, or a node of a cluster (`[cluster] nats`),
+/// a gateway for its connections that runs the center while it holds the
+/// lease. Prints its addresses (WebSocket, then SIP) on stdout.
+fn serve(cfg: ServerConfig, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    let clustered = cfg.cluster.nats.is_some();
+    // One server opens its records before anything listens; a node, each
+    // time it takes the lease.
+    let records = if clustered {
+        if cfg.records.url.is_none() {
+            tracing::warn!("[cluster] without [records] url: the nodes keep their records in SQLite in data_dir, which is one place only when every node shares that folder on one machine");
+        }
+        None
+    } else {
+        Some(ccdesk::server::records::open_records(&cfg)?)
     };
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
@@ -519,22 +502,37 @@ fn serve_node(cfg: ServerConfig, addr: std::net::SocketAddr) -> anyhow::Result<(
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let scheme = if cfg.tls() { "wss" } else { "ws" };
-        let mut server = Server::start_node(cfg, listener, open).await?;
+        let mut server = match records {
+            Some(records) => Server::start(cfg, listener, records)?,
+            None => {
+                let open: ccdesk::server::cluster::OpenRecords = {
+                    let cfg = cfg.clone();
+                    std::sync::Arc::new(move || ccdesk::server::records::open_records(&cfg))
+                };
+                Server::start_node(cfg, listener, open).await?
+            }
+        };
         println!("{scheme}://{}/ws", server.addr);
         server.start_sip().await?;
         if let Some(sip) = &server.sip {
             println!("sip:{}", sip.addr);
         }
         let node = server.node.take();
-        if let Some(node) = &node {
-            tracing::info!(addr = %server.addr, node = %node.name, "serving as a node of a cluster");
+        match &node {
+            Some(node) => {
+                tracing::info!(addr = %server.addr, node = %node.name, "serving as a node of a cluster")
+            }
+            None => tracing::info!(addr = %server.addr, "serving"),
         }
         tokio::select! {
             _ = server_wait(server) => {}
             _ = stop_signal() => {
-                tracing::info!("stopping: leaving the cluster");
-                if let Some(node) = node {
-                    node.leave().await;
+                match node {
+                    Some(node) => {
+                        tracing::info!("stopping: leaving the cluster");
+                        node.leave().await;
+                    }
+                    None => tracing::info!("stopping (SIGTERM or Ctrl-C)"),
                 }
             }
         }
