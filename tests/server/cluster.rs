@@ -720,3 +720,84 @@ async fn a_login_again_at_the_same_owner_keeps_the_connection() {
         .await;
     alice.wait_for("statusChanged").await;
 }
+
+/// The sessions whose bridges run on `node`'s media service.
+async fn bridges_on(nats: &Nats, node: &str) -> Vec<String> {
+    use ccdesk::server::cluster::{media::MediaMsg, wire};
+    let client = async_nats::connect(nats.url.as_str()).await.expect("nats");
+    let ask = serde_json::to_vec(&MediaMsg::Bridges).expect("json");
+    let reply = client
+        .request(wire::media("main", node), ask.into())
+        .await
+        .expect("the media service answers");
+    serde_json::from_slice(&reply.payload).expect("a list")
+}
+
+/// A bridge no owner knows (its session ended in the moments before its
+/// owner was killed, so the next owner never heard of it) is ended by its
+/// node within two of the owner's lists; the bridges the owner knows run
+/// on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bridge_no_owner_knows_is_ended_and_the_others_run_on() {
+    use ccdesk::server::cluster::{media::MediaMsg, wire};
+    use ccdesk::server::media::NodeCmd;
+    let Some(nats) = Nats::start() else { return };
+    let c = cluster(&nats, 2).await;
+    drop(c.login(0, "ivy").await);
+    let (_kv, _owner, o) = owner_of(&nats).await;
+    let x = 1 - o;
+    let node = ((b'a' + x as u8) as char).to_string();
+    let trunk = c.login(x, "pstn").await;
+    let mut alice = c.login(o, "alice").await;
+    alice.expect("statusChanged").await;
+    let id = phone_call(&trunk, "support").await;
+    assert_eq!(sid(&alice.wait_for("callIn").await), id);
+    alice.ok("Call.accept", json!({"sessionId": id})).await;
+    let voice = ccdesk::media::analysis::tone(crate::media::RATE, &[700.0], 60_000, 0.4);
+    let audio = crate::media::SeatAudio::start(&alice, &id, voice).await;
+    the_customer_plays(&trunk, &id, 1200.0, &audio, "the customer's 1200 Hz").await;
+    // A bridge the owner never opened, as a dead owner would leave it.
+    let client = async_nats::connect(nats.url.as_str()).await.expect("nats");
+    let open = MediaMsg::Cmd {
+        sid: "s-orphan".into(),
+        cmd: NodeCmd::Open {
+            recording: None,
+            since_start_ms: 0,
+        },
+    };
+    client
+        .publish(
+            wire::media("main", &node),
+            serde_json::to_vec(&open).expect("json").into(),
+        )
+        .await
+        .expect("published");
+    let start = Instant::now();
+    let mut seen = false;
+    loop {
+        let now = bridges_on(&nats, &node).await;
+        assert!(
+            now.contains(&id),
+            "the call's bridge runs on {node}: {now:?}"
+        );
+        if now.iter().any(|s| s == "s-orphan") {
+            seen = true;
+        } else if seen {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the orphan still runs: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The call's own bridge carries on.
+    the_customer_plays(
+        &trunk,
+        &id,
+        900.0,
+        &audio,
+        "the customer's 900 Hz afterwards",
+    )
+    .await;
+}

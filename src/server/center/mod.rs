@@ -107,6 +107,9 @@ pub enum Command {
     },
     /// The state a new owner would need (a cluster's owner asks).
     State(tokio::sync::oneshot::Sender<CenterState>),
+    /// The bridges running on other nodes' media services, by node: the
+    /// sessions each node should be carrying (a cluster's owner asks).
+    Bridges(tokio::sync::oneshot::Sender<HashMap<String, Vec<String>>>),
     /// Take over a previous owner's state (a fresh center, first thing).
     Restore(Box<CenterState>),
     /// A seat sent a DTMF digit in its audio.
@@ -441,6 +444,18 @@ impl Center {
             Command::Disconnected { conn } => self.disconnected(conn),
             Command::State(tx) => {
                 let _ = tx.send(self.state());
+            }
+            Command::Bridges(tx) => {
+                let mut by_node: HashMap<String, Vec<String>> = HashMap::new();
+                for (sid, b) in &self.bridges {
+                    if let Some(node) = b.node() {
+                        by_node
+                            .entry(node.to_string())
+                            .or_default()
+                            .push(sid.clone());
+                    }
+                }
+                let _ = tx.send(by_node);
             }
             Command::Restore(st) => self.restore(*st),
             Command::MediaDigit(d) => self.heard_digit(d),

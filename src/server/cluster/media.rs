@@ -47,7 +47,14 @@ pub enum MediaMsg {
     },
     /// Is the service there (request/reply: the node's name)?
     Ping,
+    /// The sessions whose bridges run here (request/reply: a JSON list).
+    Bridges,
 }
+
+/// How many of the owner's lists in a row may leave a bridge out before
+/// the bridge is ended: the owner that opened it is gone and the session
+/// ended without its successor knowing (the last moments before a kill).
+const MISSES: u8 = 2;
 
 /// How long a new owner waits for a node's media service to answer.
 const PING_WAIT: Duration = Duration::from_millis(500);
@@ -112,6 +119,10 @@ pub async fn serve(
         .subscribe(wire::media(center, node))
         .await
         .map_err(|e| anyhow::anyhow!("cannot subscribe to this node's media commands: {e}"))?;
+    let live = client
+        .subscribe(wire::live_bridges(center))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot subscribe to the owner's bridge lists: {e}"))?;
     // Bridges report from their tasks and from recognition threads: one
     // task publishes what they say, in order.
     let (events_tx, mut events_rx) = mpsc::unbounded_channel::<BridgeEvent>();
@@ -146,9 +157,10 @@ pub async fn serve(
         report,
         bridges: HashMap::new(),
         lines: HashMap::new(),
+        misses: HashMap::new(),
     };
     let (lines_tx, lines_rx) = mpsc::unbounded_channel();
-    tokio::spawn(service.run(sub, lines_rx, stop));
+    tokio::spawn(service.run((sub, live), lines_rx, stop));
     Ok(lines_tx)
 }
 
@@ -161,12 +173,14 @@ struct Service {
     bridges: HashMap<String, Bridge>,
     /// Phone lines whose bridge is not open yet, since when.
     lines: HashMap<String, (Box<dyn PhoneLine>, tokio::time::Instant)>,
+    /// How many of the owner's lists in a row left each bridge out.
+    misses: HashMap<String, u8>,
 }
 
 impl Service {
     async fn run(
         mut self,
-        mut sub: async_nats::Subscriber,
+        (mut sub, mut live): (async_nats::Subscriber, async_nats::Subscriber),
         mut lines: mpsc::UnboundedReceiver<(String, Box<dyn PhoneLine>)>,
         stop: CancellationToken,
     ) {
@@ -180,6 +194,16 @@ impl Service {
                 },
                 Some((sid, line)) = lines.recv() => {
                     self.line(sid, line);
+                    continue;
+                }
+                Some(list) = live.next() => {
+                    match serde_json::from_slice::<HashMap<String, Vec<String>>>(&list.payload) {
+                        Ok(mut by_node) => {
+                            let mine = by_node.remove(&self.node).unwrap_or_default();
+                            self.keep_only(&mine);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "cluster: an owner's bridge list does not parse"),
+                    }
                     continue;
                 }
                 _ = sweep.tick() => {
@@ -203,6 +227,13 @@ impl Service {
                 Ok(MediaMsg::Ping) => {
                     if let Some(reply) = msg.reply {
                         let _ = self.client.publish(reply, self.node.clone().into()).await;
+                    }
+                }
+                Ok(MediaMsg::Bridges) => {
+                    let mut sids: Vec<&String> = self.bridges.keys().collect();
+                    sids.sort();
+                    if let (Some(reply), Ok(bytes)) = (msg.reply, serde_json::to_vec(&sids)) {
+                        let _ = self.client.publish(reply, bytes.into()).await;
                     }
                 }
                 Err(e) => {
@@ -251,9 +282,36 @@ impl Service {
                 }
             }
             NodeCmd::End => {
+                self.misses.remove(&sid);
                 if let Some(b) = self.bridges.remove(&sid) {
                     b.send(BridgeCmd::End);
                 }
+            }
+        }
+    }
+
+    /// The owner's list of the bridges it has here: a bridge it left out
+    /// [`MISSES`] times in a row is ended (its session ended while no
+    /// owner could say so).
+    fn keep_only(&mut self, listed: &[String]) {
+        let listed: std::collections::HashSet<&str> = listed.iter().map(String::as_str).collect();
+        let mut orphans = Vec::new();
+        for sid in self.bridges.keys() {
+            if listed.contains(sid.as_str()) {
+                self.misses.remove(sid);
+                continue;
+            }
+            let m = self.misses.entry(sid.clone()).or_insert(0);
+            *m += 1;
+            if *m >= MISSES {
+                orphans.push(sid.clone());
+            }
+        }
+        for sid in orphans {
+            tracing::warn!(session = %sid, node = %self.node, "cluster: a bridge no owner knows; ended");
+            self.misses.remove(&sid);
+            if let Some(b) = self.bridges.remove(&sid) {
+                b.send(BridgeCmd::End);
             }
         }
     }
@@ -443,4 +501,34 @@ pub async fn forward_events(
         let _ = sub.unsubscribe().await;
     });
     Ok(())
+}
+
+/// While this node owns the center: every `every`, the bridges it knows
+/// on each node, for the media services to end those no owner knows.
+pub async fn publish_live(
+    client: async_nats::Client,
+    center_name: String,
+    center: CenterHandle,
+    every: Duration,
+    term: CancellationToken,
+) {
+    let subject = wire::live_bridges(&center_name);
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = term.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let (tx, rx) = oneshot::channel();
+        if center.tx.send(Command::Bridges(tx)).is_err() {
+            return;
+        }
+        let Ok(by_node) = rx.await else { return };
+        if term.is_cancelled() {
+            return;
+        }
+        if let Ok(bytes) = serde_json::to_vec(&by_node) {
+            let _ = client.publish(subject.clone(), bytes.into()).await;
+        }
+    }
 }

@@ -247,6 +247,13 @@ impl Bid {
             term.clone(),
         )
         .await?;
+        tokio::spawn(media::publish_live(
+            self.client.clone(),
+            self.cfg.cluster.center.clone(),
+            center.clone(),
+            Duration::from_millis(self.cfg.cluster.lease_ms),
+            term.clone(),
+        ));
         // The previous owner's state, first thing.
         let key = &self.cfg.cluster.center;
         match self.state.entry(key.as_str()).await {

@@ -34,6 +34,12 @@ pub fn media(center: &str, node: &str) -> String {
     format!("ccdesk.{center}.media.{node}")
 }
 
+/// The owner's list of the bridges it knows, by node, every lease: each
+/// media service ends the bridges no owner knows any more.
+pub fn live_bridges(center: &str) -> String {
+    format!("ccdesk.{center}.media-live")
+}
+
 /// What the bridges of every node report (digits, speech), for the owner.
 pub fn bridge_events(center: &str) -> String {
     format!("ccdesk.{center}.bridge")
