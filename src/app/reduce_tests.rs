@@ -810,6 +810,7 @@ fn kicked_out_token_expired_and_refused_exit_non_zero() {
 
 pub(crate) fn snapshot(id: &str, kind: CallType, st: SessionState) -> SessionSnapshot {
     SessionSnapshot {
+        audio_running: false,
         session_id: id.into(),
         kind,
         state: st,

@@ -334,6 +334,11 @@ pub struct SessionSnapshot {
     /// agent sees who listens, coaches or barged in).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub monitored_by: Vec<MonitorInfo>,
+    /// Extension: the session's audio bridge runs, so a seat's WebRTC leg
+    /// to it, if it has one, still carries the call (after a reconnect or
+    /// a cluster's failover, offer again only when this is false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audio_running: bool,
 }
 
 /// Every event of the contract plus ccdesk's extensions.

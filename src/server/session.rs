@@ -303,6 +303,7 @@ impl Session {
             call_in.timeout = left;
         }
         SessionSnapshot {
+            audio_running: false,
             session_id: self.id.clone(),
             kind: self.kind,
             state,

@@ -58,6 +58,7 @@ fn leg(
     phase: ConsultPhase,
 ) -> Event {
     Event::SessionUpdated(SessionSnapshot {
+        audio_running: false,
         session_id: LEG.into(),
         kind: CallType::Internal,
         state,

@@ -202,6 +202,7 @@ pub(crate) fn busy(s: &mut State, at: u64) {
 pub(crate) fn updated(s: &State, id: &str, f: impl FnOnce(&mut SessionSnapshot)) -> Event {
     let x = s.session(id).expect("session");
     let mut snap = SessionSnapshot {
+        audio_running: false,
         session_id: x.id.clone(),
         kind: x.kind,
         state: match x.phase {

@@ -426,6 +426,10 @@ async fn kill_9_of_the_owner_moves_the_center_and_new_calls_are_routed() {
                 Some(ccdesk::protocol::SessionState::Talking),
                 "{r:?}"
             );
+            assert!(
+                mine.is_some_and(|x| x.audio_running),
+                "its bridge runs on: no need to offer again"
+            );
             assert_eq!(r.status, "busy");
         }
         _ => unreachable!(),
@@ -675,7 +679,16 @@ async fn a_call_whose_bridge_died_with_the_owner_gets_its_audio_back() {
 
     kill_9(&mut procs[o]);
     drop(trunk);
-    alice.wait_for("loggedInAgain").await;
+    match alice.wait_for("loggedInAgain").await {
+        Event::LoggedInAgain(r) => {
+            let mine = r.sessions.iter().find(|x| x.session_id == id);
+            assert!(
+                mine.is_some_and(|x| !x.audio_running),
+                "its bridge died: the terminal is to offer again: {r:?}"
+            );
+        }
+        _ => unreachable!(),
+    }
     drop(audio);
     // The customer's side connects again, at another node, and the agent
     // offers her audio again (what the terminal does on loggedInAgain).

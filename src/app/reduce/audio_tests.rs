@@ -84,6 +84,7 @@ fn stops(fx: &[Effect]) -> usize {
 
 fn snapshot(id: &str, st: SessionState, muted: bool) -> SessionSnapshot {
     SessionSnapshot {
+        audio_running: false,
         session_id: id.into(),
         kind: CallType::Phone,
         state: st,

@@ -42,6 +42,7 @@ fn updated(snap: SessionSnapshot) -> Action {
 /// The customer's session as the server shows it.
 fn customer(state: SessionState, c: Option<Consult>) -> Action {
     updated(SessionSnapshot {
+        audio_running: false,
         session_id: X.into(),
         kind: CallType::Phone,
         state,
@@ -85,6 +86,7 @@ fn leg_call_in(peer: &str) -> CallIn {
 
 fn leg(state: SessionState, peer: &str, c: Option<Consult>) -> Action {
     updated(SessionSnapshot {
+        audio_running: false,
         session_id: C.into(),
         kind: CallType::Internal,
         state,
@@ -747,6 +749,7 @@ fn an_outside_number_is_consulted_like_a_colleague() {
     let fx = reduce(
         &mut s,
         updated(SessionSnapshot {
+            audio_running: false,
             session_id: C.into(),
             kind: CallType::Phone,
             state: SessionState::Dialing,

@@ -10,10 +10,23 @@ pub(super) fn event(state: &mut State, ev: Event, now: u64, fx: &mut Vec<Effect>
         Event::Ready { tab_uuid } => state.me.tab_uuid = Some(tab_uuid),
         // The center moved (a cluster): what a reconnect's login says.
         Event::LoggedInAgain(r) => {
-            // The old owner's media bridges went with it: each call's
-            // audio is offered again (`sync`, at the end of `reduce`) to
-            // the new owner, which restored the calls that go on.
-            for id in std::mem::take(&mut state.audio.calls).into_keys() {
+            // A call whose bridge outlived the old owner (it runs on the
+            // node the call landed on) keeps its audio; the others' went
+            // with their node and are offered again (`sync`, at the end
+            // of `reduce`) to the new owner, which restored the call.
+            let gone: Vec<String> = state
+                .audio
+                .calls
+                .keys()
+                .filter(|id| {
+                    !r.sessions
+                        .iter()
+                        .any(|s| s.session_id == **id && s.audio_running)
+                })
+                .cloned()
+                .collect();
+            for id in gone {
+                state.audio.calls.remove(&id);
                 fx.push(Effect::AudioStop { session_id: id });
             }
             super::logged_in(state, r, now);

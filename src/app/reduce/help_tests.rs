@@ -38,6 +38,7 @@ fn acknowledged(user: &str, by: &str) -> Action {
 fn monitored(s: &State, by: &[(&str, MonitorMode)]) -> Action {
     let x = s.session("s-1").expect("the call");
     Action::Server(Event::SessionUpdated(SessionSnapshot {
+        audio_running: false,
         session_id: x.id.clone(),
         kind: x.kind,
         state: SessionState::Talking,

@@ -160,6 +160,7 @@ fn a_reconnect_resumes_coaching() {
 fn updated(s: &State, id: &str, f: impl FnOnce(&mut SessionSnapshot)) -> Action {
     let x = s.session(id).expect("the session");
     let mut snap = SessionSnapshot {
+        audio_running: false,
         session_id: x.id.clone(),
         kind: x.kind,
         state: SessionState::Talking,

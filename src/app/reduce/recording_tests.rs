@@ -17,6 +17,7 @@ const T0: u64 = 1_700_000_000_000;
 fn paused(s: &State, on: bool) -> Action {
     let x = s.session("s-1").expect("the call");
     Action::Server(Event::SessionUpdated(SessionSnapshot {
+        audio_running: false,
         session_id: x.id.clone(),
         kind: x.kind,
         state: SessionState::Talking,

@@ -55,6 +55,21 @@ fn audio(fx: &[Effect]) -> Vec<(&'static str, String)> {
 }
 
 #[test]
+fn a_call_whose_bridge_runs_on_keeps_its_audio() {
+    let mut s = talking(CallType::Phone);
+    let mut goes_on = snapshot("s-1", CallType::Phone, SessionState::Talking);
+    goes_on.accepted_at = Some(T0 + 1_000);
+    goes_on.audio_running = true;
+    let fx = reduce(
+        &mut s,
+        Action::Server(Event::LoggedInAgain(login(vec![goes_on]))),
+        T0 + 500,
+    );
+    assert_eq!(audio(&fx), vec![], "the leg to the bridge still carries it");
+    assert!(s.audio.calls.contains_key("s-1"));
+}
+
+#[test]
 fn a_call_that_goes_on_offers_its_audio_again_to_the_new_owner() {
     let mut s = talking(CallType::Phone);
     assert!(
@@ -71,7 +86,7 @@ fn a_call_that_goes_on_offers_its_audio_again_to_the_new_owner() {
     assert_eq!(
         audio(&fx),
         vec![("stop", "s-1".to_string()), ("start", "s-1".to_string())],
-        "the old bridge died with its node: stopped, then offered again"
+        "no bridge runs for it (it died with its node): stopped, then offered again"
     );
     assert!(s.audio.calls.contains_key("s-1"));
 }

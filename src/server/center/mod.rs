@@ -623,6 +623,7 @@ impl Center {
         let s = self.sessions.get(sid)?;
         let mut snap = s.snapshot(viewer, self.ring_left(s));
         snap.consult = self.consult_view(s).map(Box::new);
+        snap.audio_running = self.bridges.contains_key(&self.audio_home(sid));
         Some(snap)
     }
 
