@@ -814,3 +814,40 @@ async fn a_bridge_no_owner_knows_is_ended_and_the_others_run_on() {
     )
     .await;
 }
+
+/// A burst of one connection's requests crosses to the owner several to a
+/// NATS request, in the order they were sent: forty status changes sent
+/// without waiting are made, and announced, in that order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_requests_reaches_the_owner_in_order() {
+    let Some(nats) = Nats::start() else { return };
+    let c = cluster(&nats, 2).await;
+    drop(c.login(0, "ivy").await);
+    let (_kv, _owner, o) = owner_of(&nats).await;
+    let mut alice = c.login(1 - o, "alice").await;
+    alice.expect("statusChanged").await;
+    let reason = |i: usize| {
+        if i.is_multiple_of(2) {
+            "Meal"
+        } else {
+            "Training"
+        }
+    };
+    let sent = (0..40).map(|i| {
+        alice.conn.call(
+            "Agent.setStatus",
+            json!({"status": "rest", "restReason": reason(i)}),
+        )
+    });
+    let answers = futures_util::future::join_all(sent).await;
+    assert!(answers.iter().all(|a| a.is_ok()), "{answers:?}");
+    let mut told = Vec::new();
+    for _ in 0..40 {
+        match alice.wait_for("statusChanged").await {
+            Event::StatusChanged { rest_reason, .. } => told.push(rest_reason.unwrap_or_default()),
+            _ => unreachable!(),
+        }
+    }
+    let sent: Vec<&str> = (0..40).map(reason).collect();
+    assert_eq!(told, sent);
+}

@@ -1,6 +1,7 @@
 //! The gateway: what this node's connections send the center goes to the
-//! owner over NATS, one command at a time (so a connection's requests keep
-//! their order), retried until an owner takes it; the owner's frames come
+//! owner over NATS, one request at a time carrying what queued meanwhile,
+//! in order (so a connection's requests keep their order), retried until
+//! an owner takes it; the owner's frames come
 //! back on this node's subject and go into the connections' queues. The
 //! connections do not know: they send `Command`s to the handle this
 //! returns, as they would to a center in this process.
@@ -21,6 +22,9 @@ use crate::server::conn::Outbound;
 /// The id a gateway's own re-login carries; its response becomes a
 /// `loggedInAgain` event here.
 pub const RELOGIN_ID: &str = "ccdesk-relogin";
+
+/// The most commands sent to the owner in one request.
+const MAX_BATCH: usize = 64;
 
 /// How long the owner has to acknowledge a command before it is sent
 /// again.
@@ -214,7 +218,7 @@ impl Forwarder {
         mut relogin: mpsc::UnboundedReceiver<ConnId>,
     ) {
         loop {
-            let (conn, what) = tokio::select! {
+            let first = tokio::select! {
                 biased;
                 Some(conn) = relogin.recv() => match self.login_of(conn) {
                     Some(login) => (conn, login),
@@ -228,7 +232,16 @@ impl Forwarder {
                     None => return,
                 },
             };
-            self.deliver(conn, what).await;
+            // What queued meanwhile goes in the same request: one round
+            // trip for a burst, in the order the connections sent it.
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(cmd) => batch.extend(self.take(cmd)),
+                    Err(_) => break,
+                }
+            }
+            self.deliver(batch).await;
         }
     }
 
@@ -294,43 +307,62 @@ impl Forwarder {
         }
     }
 
-    /// Send one command until the owner takes it. A new owner that does
-    /// not know the connection gets its login first.
-    async fn deliver(&mut self, conn: ConnId, what: What) {
-        // Never the command itself: a login carries its token.
-        let kind = match &what {
-            What::Login(_) => "login",
-            What::Request { method, .. } => method.as_str(),
-            What::Disconnected => "disconnected",
-            What::CustomerLine { .. } => "customer line",
-        };
-        tracing::debug!(conn, kind, "cluster: forwarding");
-        let relogin_first = match self.send(conn, what.clone()).await {
-            Delivered::Taken => return,
-            Delivered::UnknownConn => !matches!(what, What::Login(_) | What::Disconnected),
-        };
-        if relogin_first {
-            if let Some(login) = self.login_of(conn) {
-                self.send(conn, login).await;
-                self.send(conn, what).await;
+    /// Send commands (in order, in one request) until the owner takes
+    /// them. A new owner that does not know a connection gets its login
+    /// first, then that connection's commands again.
+    async fn deliver(&mut self, batch: Vec<(ConnId, What)>) {
+        for (conn, what) in &batch {
+            // Never the command itself: a login carries its token.
+            let kind = match what {
+                What::Login(_) => "login",
+                What::Request { method, .. } => method.as_str(),
+                What::Disconnected => "disconnected",
+                What::CustomerLine { .. } => "customer line",
+            };
+            tracing::debug!(conn, kind, "cluster: forwarding");
+        }
+        let acks = self.send(batch.clone()).await;
+        let mut relogged = std::collections::HashSet::new();
+        for ((conn, what), ack) in batch.into_iter().zip(acks) {
+            let again = matches!(ack, Delivered::UnknownConn)
+                && !matches!(what, What::Login(_) | What::Disconnected);
+            if !again {
+                continue;
             }
+            if relogged.insert(conn) {
+                match self.login_of(conn) {
+                    Some(login) => {
+                        self.send(vec![(conn, login)]).await;
+                    }
+                    None => continue,
+                }
+            }
+            self.send(vec![(conn, what)]).await;
         }
     }
 
-    async fn send(&mut self, conn: ConnId, what: What) -> Delivered {
-        self.seq += 1;
-        let env = Envelope {
-            node: self.node.clone(),
-            boot: self.boot,
-            conn,
-            seq: self.seq,
-            what,
-        };
-        let payload: Bytes = match serde_json::to_vec(&env) {
+    /// One request with `batch` until an owner answers it: what it did
+    /// with each command.
+    async fn send(&mut self, batch: Vec<(ConnId, What)>) -> Vec<Delivered> {
+        let n = batch.len();
+        let envs: Vec<Envelope> = batch
+            .into_iter()
+            .map(|(conn, what)| {
+                self.seq += 1;
+                Envelope {
+                    node: self.node.clone(),
+                    boot: self.boot,
+                    conn,
+                    seq: self.seq,
+                    what,
+                }
+            })
+            .collect();
+        let payload: Bytes = match serde_json::to_vec(&envs) {
             Ok(p) => p.into(),
             Err(e) => {
-                tracing::error!(error = %e, "cluster: a command that does not serialise; dropped");
-                return Delivered::Taken;
+                tracing::error!(error = %e, "cluster: commands that do not serialise; dropped");
+                return (0..n).map(|_| Delivered::Taken).collect();
             }
         };
         let mut wait = Duration::from_millis(50);
@@ -339,10 +371,21 @@ impl Forwarder {
                 .payload(payload.clone())
                 .timeout(Some(ACK_WITHIN));
             match self.client.send_request(self.subject.clone(), req).await {
-                Ok(reply) if reply.payload.as_ref() == wire::UNKNOWN => {
-                    return Delivered::UnknownConn
+                Ok(reply) => {
+                    let acks: Vec<String> = match serde_json::from_slice(&reply.payload) {
+                        Ok(a) => a,
+                        Err(e) => {
+                            tracing::error!(error = %e, "cluster: the owner's acknowledgement does not parse; taken as taken");
+                            Vec::new()
+                        }
+                    };
+                    return (0..n)
+                        .map(|i| match acks.get(i) {
+                            Some(a) if a.as_bytes() == wire::UNKNOWN => Delivered::UnknownConn,
+                            _ => Delivered::Taken,
+                        })
+                        .collect();
                 }
-                Ok(_) => return Delivered::Taken,
                 Err(e) => {
                     tracing::debug!(error = %e, "cluster: no owner took a command; trying again");
                     tokio::time::sleep(wait).await;

@@ -91,15 +91,20 @@ impl Owner {
                     continue;
                 }
             };
-            let ack = match serde_json::from_slice::<Envelope>(&msg.payload) {
-                Ok(env) => self.take(env),
+            // Commands come in order, several to a request; each gets its
+            // acknowledgement, in the same order.
+            let acks: Vec<&str> = match serde_json::from_slice::<Vec<Envelope>>(&msg.payload) {
+                Ok(envs) => envs
+                    .into_iter()
+                    .map(|env| std::str::from_utf8(self.take(env)).unwrap_or("ok"))
+                    .collect(),
                 Err(e) => {
-                    tracing::warn!(error = %e, "cluster: a command that does not parse; dropped");
-                    wire::TAKEN
+                    tracing::warn!(error = %e, "cluster: commands that do not parse; dropped");
+                    Vec::new()
                 }
             };
-            if let Some(reply) = msg.reply {
-                let _ = self.client.publish(reply, ack.into()).await;
+            if let (Some(reply), Ok(bytes)) = (msg.reply, serde_json::to_vec(&acks)) {
+                let _ = self.client.publish(reply, bytes.into()).await;
             }
         }
         let _ = sub.unsubscribe().await;
