@@ -181,6 +181,11 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
+    /// A client already logged in, driven from `rt`.
+    pub(crate) fn new(conn: Connection, rt: tokio::runtime::Handle) -> Peer {
+        Peer { conn, rt }
+    }
+
     pub(crate) fn call(&self, method: &str, params: Value) -> Option<Value> {
         self.rt
             .block_on(self.conn.call(method, params))

@@ -8,6 +8,7 @@ mod callback_screens;
 mod chats_screens;
 mod consult_screens;
 mod e2e;
+mod e2e_cluster;
 mod e2e_help;
 mod e2e_offers;
 mod help_screens;

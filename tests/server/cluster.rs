@@ -704,34 +704,60 @@ async fn a_call_whose_bridge_died_with_the_owner_gets_its_audio_back() {
     .await;
 }
 
-/// A gateway that logs a connection in again at the owner it already had
-/// (an owner's news that crossed the connection's own login, as at start):
-/// the owner replaces its side of the connection without closing it, and
-/// the agent carries on.
+/// A gateway that logs its connections in again at the owner they are
+/// already logged in at (an owner's news that came after a command had
+/// made the gateway log them in there first, as in a failover): the owner
+/// takes it as done, so the connections stay and a trunk's calls go on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_login_again_at_the_same_owner_keeps_the_connection() {
+async fn a_login_again_at_the_same_owner_keeps_the_connections_and_the_calls() {
+    use ccdesk::server::cluster::wire::{self, Envelope, What};
+    use futures_util::StreamExt;
     let Some(nats) = Nats::start() else { return };
     let c = cluster(&nats, 2).await;
     drop(c.login(0, "ivy").await);
     let (_kv, owner, o) = owner_of(&nats).await;
-    let mut alice = c.login(1 - o, "alice").await;
+    let x = 1 - o;
+    let trunk = c.login(x, "pstn").await;
+    let mut alice = c.login(x, "alice").await;
     alice.expect("statusChanged").await;
+    let id = phone_call(&trunk, "support").await;
+    assert_eq!(sid(&alice.wait_for("callIn").await), id);
+    alice.ok("Call.accept", json!({"sessionId": id})).await;
+    // Watch the gateways' commands (a plain subscriber: the owner still
+    // answers them), then repeat the owner's news.
     let client = async_nats::connect(nats.url.as_str()).await.expect("nats");
+    let mut commands = client
+        .subscribe(wire::commands("main"))
+        .await
+        .expect("subscribed");
+    client.flush().await.expect("flushed");
     client
-        .publish(
-            ccdesk::server::cluster::wire::owners("main"),
-            owner.clone().into(),
-        )
+        .publish(wire::owners("main"), owner.clone().into())
         .await
         .expect("published");
-    alice.wait_for("loggedInAgain").await;
-    alice
+    // The trunk's login again goes by.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(m) = commands.next().await {
+            let envs: Vec<Envelope> = serde_json::from_slice(&m.payload).unwrap_or_default();
+            if envs
+                .iter()
+                .any(|e| matches!(&e.what, What::Login(l) if l.user == "pstn"))
+            {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("the trunk is logged in again");
+    // Sent after it, handled after it: the call is still there.
+    alice.ok("Call.hold", json!({"sessionId": id})).await;
+    alice.ok("Call.unHold", json!({"sessionId": id})).await;
+    trunk
         .ok(
-            "Agent.setStatus",
-            json!({"status": "rest", "restReason": "Meal"}),
+            "Customer.say",
+            json!({"sessionId": id, "text": "still here"}),
         )
         .await;
-    alice.wait_for("statusChanged").await;
 }
 
 /// The sessions whose bridges run on `node`'s media service.

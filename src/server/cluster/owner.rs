@@ -4,7 +4,7 @@
 //! holds the lease; `stop` ends it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,21 +20,13 @@ use crate::server::conn::Outbound;
 /// One remote connection: (its node, that gateway's boot, its number there).
 type Remote = (String, u64, u64);
 
-/// A remote connection's local side: its number with the center, and
-/// whether a login again has replaced it (its publisher then says
-/// nothing of its end: the connection lives on under the new number).
-struct Local {
-    conn: ConnId,
-    replaced: Arc<AtomicBool>,
-}
-
 pub struct Owner {
     client: async_nats::Client,
     center_name: String,
     center: CenterHandle,
     next_conn: Arc<AtomicU64>,
     queue: usize,
-    conns: HashMap<Remote, Local>,
+    conns: HashMap<Remote, ConnId>,
     /// The last command taken from each gateway (`seq`): a command sent
     /// again after a lost acknowledgement is acknowledged, not taken twice.
     seen: HashMap<(String, u64), u64>,
@@ -151,7 +143,7 @@ impl Owner {
             .cloned()
             .collect();
         for r in mine {
-            if let Some(Local { conn, .. }) = self.conns.remove(&r) {
+            if let Some(conn) = self.conns.remove(&r) {
                 let _ = self.center.tx.send(Command::Disconnected { conn });
             }
         }
@@ -167,32 +159,25 @@ impl Owner {
         let cmd = match env.what {
             What::Login(mut login) => {
                 login.node = Some(env.node.clone());
-                // A login again (a new owner, or a gateway's re-login):
-                // the old local connection goes first.
-                if let Some(old) = self.conns.remove(&remote) {
-                    old.replaced.store(true, Ordering::Relaxed);
-                    let _ = self
-                        .center
-                        .tx
-                        .send(Command::Disconnected { conn: old.conn });
+                if self.conns.contains_key(&remote) {
+                    // Logged in here already: its gateway logged it in
+                    // again on this owner's news after a command of its
+                    // had done so first. The connection is the same one;
+                    // logging it in twice would end a trunk's calls.
+                    tracing::debug!(conn = env.conn, node = %env.node, "cluster: a login again of a connection this owner has; taken as done");
+                    self.seen.insert(gateway, env.seq);
+                    return wire::TAKEN;
                 }
                 let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
                 let (tx, rx) = mpsc::channel(self.queue);
-                let replaced = Arc::new(AtomicBool::new(false));
                 tokio::spawn(publish(
                     self.client.clone(),
                     wire::frames(&self.center_name, &env.node),
                     (env.boot, env.conn),
-                    (rx, replaced.clone()),
+                    rx,
                     self.stop.clone(),
                 ));
-                self.conns.insert(
-                    remote,
-                    Local {
-                        conn,
-                        replaced: replaced.clone(),
-                    },
-                );
+                self.conns.insert(remote, conn);
                 Command::Login { conn, login, tx }
             }
             What::Request {
@@ -201,7 +186,7 @@ impl Owner {
                 params,
                 password_hash,
             } => {
-                let Some(conn) = self.conns.get(&remote).map(|l| l.conn) else {
+                let Some(&conn) = self.conns.get(&remote) else {
                     return wire::UNKNOWN;
                 };
                 match Request::from_parts(&method, params) {
@@ -221,7 +206,7 @@ impl Owner {
                 }
             }
             What::CustomerLine { session } => {
-                let Some(conn) = self.conns.get(&remote).map(|l| l.conn) else {
+                let Some(&conn) = self.conns.get(&remote) else {
                     return wire::UNKNOWN;
                 };
                 Command::CustomerLine {
@@ -231,7 +216,7 @@ impl Owner {
                 }
             }
             What::Disconnected => match self.conns.remove(&remote) {
-                Some(Local { conn, .. }) => Command::Disconnected { conn },
+                Some(conn) => Command::Disconnected { conn },
                 None => return wire::TAKEN,
             },
         };
@@ -265,13 +250,12 @@ fn headers((boot, conn): (u64, u64), close: bool) -> async_nats::HeaderMap {
 }
 
 /// One remote connection's frames, in order, to its node; when the center
-/// drops the connection (its queue closes) the gateway is told to close it,
-/// unless a login again has `replaced` this side of it.
+/// drops the connection (its queue closes) the gateway is told to close it.
 async fn publish(
     client: async_nats::Client,
     subject: String,
     to: (u64, u64),
-    (mut rx, replaced): (mpsc::Receiver<Outbound>, Arc<AtomicBool>),
+    mut rx: mpsc::Receiver<Outbound>,
     stop: CancellationToken,
 ) {
     loop {
@@ -281,7 +265,6 @@ async fn publish(
         };
         let (close, payload) = match out {
             Some(Outbound::Text(t)) => (false, bytes::Bytes::copy_from_slice(t.as_bytes())),
-            Some(Outbound::Close) | None if replaced.load(Ordering::Relaxed) => return,
             Some(Outbound::Close) | None => (true, bytes::Bytes::new()),
         };
         if let Err(e) = client
