@@ -123,18 +123,22 @@ impl Baresip {
     }
 
     fn send(&self, msg: serde_json::Value) {
+        // baresip starts in well under a second, but on a loaded CI
+        // machine (two cores, the whole suite in parallel) it has taken
+        // more than five.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
         let mut s = None;
-        for _ in 0..100 {
+        while s.is_none() && std::time::Instant::now() < deadline {
             match TcpStream::connect(self.ctrl) {
-                Ok(c) => {
-                    s = Some(c);
-                    break;
-                }
-                // Not listening yet: baresip is starting.
+                Ok(c) => s = Some(c),
+                // Not listening yet: baresip is starting (a port with no
+                // event to wait on).
                 Err(_) => std::thread::sleep(Duration::from_millis(50)),
             }
         }
-        let mut s = s.expect("baresip's control socket");
+        let ctrl = self.ctrl;
+        let mut s = s
+            .unwrap_or_else(|| panic!("baresip's control socket at {ctrl} never answered in 20 s"));
         let msg = msg.to_string();
         s.write_all(format!("{}:{msg},", msg.len()).as_bytes())
             .expect("command sent");
