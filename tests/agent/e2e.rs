@@ -125,29 +125,42 @@ impl Center {
         token: Option<String>,
         size: (u16, u16),
     ) -> Agent {
-        let home = tempfile::tempdir().expect("home");
         let token = token.unwrap_or_else(|| self.token(user));
-        let config = home.path().join("config");
-        let state = home.path().join("state");
-        let mut args = vec![command, "--server", &self.url, "--user", user];
-        args.extend_from_slice(extra);
-        let pty = Pty::spawn(
-            &PathBuf::from(env!("CARGO_BIN_EXE_ccdesk")),
-            &args,
-            &[
-                ("HOME", &home.path().to_string_lossy()),
-                ("XDG_CONFIG_HOME", &config.to_string_lossy()),
-                ("XDG_STATE_HOME", &state.to_string_lossy()),
-                ("CCDESK_TOKEN", &token),
-                ("NO_COLOR", ""),
-            ],
-            home.path(),
-            size.0,
-            size.1,
-        )
-        .expect("spawn ccdesk");
-        Agent { pty, home }
+        terminal_at(&self.url, command, user, extra, &token, size)
     }
+}
+
+/// `ccdesk <command>` at the server `url`, logged in as `user` with
+/// `token`, in a pseudo-terminal of `size`, with a home of its own.
+pub(crate) fn terminal_at(
+    url: &str,
+    command: &str,
+    user: &str,
+    extra: &[&str],
+    token: &str,
+    size: (u16, u16),
+) -> Agent {
+    let home = tempfile::tempdir().expect("home");
+    let config = home.path().join("config");
+    let state = home.path().join("state");
+    let mut args = vec![command, "--server", url, "--user", user];
+    args.extend_from_slice(extra);
+    let pty = Pty::spawn(
+        &PathBuf::from(env!("CARGO_BIN_EXE_ccdesk")),
+        &args,
+        &[
+            ("HOME", &home.path().to_string_lossy()),
+            ("XDG_CONFIG_HOME", &config.to_string_lossy()),
+            ("XDG_STATE_HOME", &state.to_string_lossy()),
+            ("CCDESK_TOKEN", token),
+            ("NO_COLOR", ""),
+        ],
+        home.path(),
+        size.0,
+        size.1,
+    )
+    .expect("spawn ccdesk");
+    Agent { pty, home }
 }
 
 async fn run_proxy(listener: TcpListener, to: std::net::SocketAddr, cut: watch::Receiver<u64>) {

@@ -2,7 +2,6 @@
 //! connected to one node of three on NATS, keeps its call, its status and
 //! its audio when the node that owns the center goes away.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,8 +13,7 @@ use ccdesk::server::records::{RecordStore, SqliteRecords};
 use ccdesk::server::Server;
 use serde_json::json;
 
-use crate::e2e::Peer;
-use crate::pty::Pty;
+use crate::e2e::{terminal_at, Peer};
 
 #[path = "../server/nats.rs"]
 mod nats;
@@ -95,30 +93,8 @@ fn the_agent_keeps_its_call_and_its_audio_when_the_owner_goes_away() {
     // (the first node to start takes the lease; checked below by its
     // going away).
     let mut trunk = connect(&b, "pstn");
-    let home = tempfile::tempdir().expect("home");
-    let args = ["agent", "--server", c.as_str(), "--user", "alice"];
-    let alice_token = token(&cfg, "alice");
-    let pty = Pty::spawn(
-        &PathBuf::from(env!("CARGO_BIN_EXE_ccdesk")),
-        &args,
-        &[
-            ("HOME", &home.path().to_string_lossy()),
-            (
-                "XDG_CONFIG_HOME",
-                &home.path().join("config").to_string_lossy(),
-            ),
-            (
-                "XDG_STATE_HOME",
-                &home.path().join("state").to_string_lossy(),
-            ),
-            ("CCDESK_TOKEN", &alice_token),
-            ("NO_COLOR", ""),
-        ],
-        home.path(),
-        80,
-        24,
-    )
-    .expect("spawn ccdesk");
+    let alice = terminal_at(&c, "agent", "alice", &[], &token(&cfg, "alice"), (80, 24));
+    let pty = &alice.pty;
     pty.wait_text("free for");
     let sid = trunk.phone_call("138****1111");
     pty.wait_text("ringing");

@@ -173,50 +173,41 @@ impl Center {
     /// The session's bridge, started (recording, transcript) if it has
     /// none yet, and told who is in the call.
     pub(super) fn ensure_bridge(&mut self, sid: &str) {
-        let sid = sid.to_string();
-        // In a cluster every bridge runs in a node's media service (the
-        // customer's node; this one when no customer is connected), so
-        // that it does not end with this center. It stays there for the
-        // call: the seats' peer connections are with it.
-        if let (false, Some((here, _))) =
-            (self.bridges.contains_key(&sid), self.media_nodes.as_ref())
-        {
-            let node = self.bridge_node(&sid).unwrap_or_else(|| here.clone());
-            self.remote_bridge(&sid, &node);
-        }
-        if !self.bridges.contains_key(&sid) {
-            let recording = self
-                .recordings
-                .as_ref()
-                .map(|d| d.join(format!("{sid}.wav")));
-            let me = self
-                .me
-                .clone()
-                .unwrap_or_else(|| mpsc::unbounded_channel().0.downgrade());
-            let report: Report = Arc::new(move |ev: BridgeEvent| {
-                if let Some(tx) = me.upgrade() {
-                    let _ = tx.send(Command::from(ev));
+        if !self.bridges.contains_key(sid) {
+            match self.media_nodes.as_ref().map(|(here, _)| here.clone()) {
+                // In a cluster every bridge runs in a node's media service
+                // (the customer's node; this one when no customer is
+                // connected), so that it does not end with this center. It
+                // stays there for the call: the seats' peer connections
+                // are with it.
+                Some(here) => {
+                    let node = self.bridge_node(sid).unwrap_or(here);
+                    self.remote_bridge(sid, &node);
                 }
-            });
-            let now = self.clock.instant();
-            let since_start = self.sessions.get(&sid).map_or(0, |s| s.elapsed_ms(now));
-            let bridge = Bridge::spawn(
-                &sid,
-                recording.clone(),
-                report,
-                self.speech.clone(),
-                since_start,
-            );
-            if let Some(s) = self.sessions.get_mut(&sid) {
-                s.recording = recording;
+                None => self.local_bridge(sid),
             }
-            self.bridges.insert(sid.clone(), bridge);
         }
-        if let Some(mix) = self.bridge_mix(&sid) {
-            if let Some(b) = self.bridges.get_mut(&sid) {
+        if let Some(mix) = self.bridge_mix(sid) {
+            if let Some(b) = self.bridges.get_mut(sid) {
                 b.update(mix);
             }
         }
+    }
+
+    /// The bridge of `sid` as a task of this process.
+    fn local_bridge(&mut self, sid: &str) {
+        let (recording, since_start) = self.recording_for(sid);
+        let me = self
+            .me
+            .clone()
+            .unwrap_or_else(|| mpsc::unbounded_channel().0.downgrade());
+        let report: Report = Arc::new(move |ev: BridgeEvent| {
+            if let Some(tx) = me.upgrade() {
+                let _ = tx.send(Command::from(ev));
+            }
+        });
+        let bridge = Bridge::spawn(sid, recording, report, self.speech.clone(), since_start);
+        self.bridges.insert(sid.to_string(), bridge);
     }
 
     /// In a cluster, the node where session `sid`'s bridge belongs: its
@@ -233,23 +224,45 @@ impl Center {
     /// runs already (a new owner's handle on the bridge the session had
     /// under the old owner, which a surviving node keeps running).
     pub(super) fn remote_bridge(&mut self, sid: &str, node: &str) {
-        let Some((_, nodes)) = self.media_nodes.as_ref() else {
+        let Some(nodes) = self.media_nodes.as_ref().map(|(_, n)| n.clone()) else {
             return;
         };
         if self.bridges.contains_key(sid) {
             return;
         }
+        let (recording, since_start) = self.recording_for(sid);
+        let bridge = Bridge::remote(sid, node, nodes, recording, since_start);
+        self.bridges.insert(sid.to_string(), bridge);
+    }
+
+    /// A new bridge's recording file (kept in the session for its record)
+    /// and how far into the session the bridge starts.
+    fn recording_for(&mut self, sid: &str) -> (Option<std::path::PathBuf>, u64) {
         let recording = self
             .recordings
             .as_ref()
             .map(|d| d.join(format!("{sid}.wav")));
         let now = self.clock.instant();
-        let since_start = self.sessions.get(sid).map_or(0, |s| s.elapsed_ms(now));
-        let bridge = Bridge::remote(sid, node, nodes.clone(), recording.clone(), since_start);
+        let mut since_start = 0;
         if let Some(s) = self.sessions.get_mut(sid) {
-            s.recording = recording;
+            since_start = s.elapsed_ms(now);
+            s.recording = recording.clone();
         }
-        self.bridges.insert(sid.to_string(), bridge);
+        (recording, since_start)
+    }
+
+    /// The bridges running on other nodes' media services, by node.
+    pub(super) fn bridges_by_node(&self) -> HashMap<String, Vec<String>> {
+        let mut by_node: HashMap<String, Vec<String>> = HashMap::new();
+        for (sid, b) in &self.bridges {
+            if let Some(node) = b.node() {
+                by_node
+                    .entry(node.to_string())
+                    .or_default()
+                    .push(sid.clone());
+            }
+        }
+        by_node
     }
 
     /// The trunk gives a session's customer side as a phone line (a SIP

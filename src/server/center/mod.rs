@@ -369,7 +369,6 @@ impl Center {
         }
     }
 
-    /// Start the actor; it runs until every handle is dropped.
     /// Run the bridges on a cluster's nodes (`here` is this node's name):
     /// each session's where its customer's connection is.
     pub fn with_media_nodes(mut self, here: String, nodes: Arc<dyn MediaNodes>) -> Center {
@@ -377,6 +376,7 @@ impl Center {
         self
     }
 
+    /// Start the actor; it runs until every handle is dropped.
     pub fn spawn(mut self) -> CenterHandle {
         let (tx, rx) = mpsc::unbounded_channel();
         self.me = Some(tx.downgrade());
@@ -446,16 +446,7 @@ impl Center {
                 let _ = tx.send(self.state());
             }
             Command::Bridges(tx) => {
-                let mut by_node: HashMap<String, Vec<String>> = HashMap::new();
-                for (sid, b) in &self.bridges {
-                    if let Some(node) = b.node() {
-                        by_node
-                            .entry(node.to_string())
-                            .or_default()
-                            .push(sid.clone());
-                    }
-                }
-                let _ = tx.send(by_node);
+                let _ = tx.send(self.bridges_by_node());
             }
             Command::Restore(st) => self.restore(*st),
             Command::MediaDigit(d) => self.heard_digit(d),

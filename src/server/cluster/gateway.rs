@@ -381,7 +381,7 @@ impl Forwarder {
                     };
                     return (0..n)
                         .map(|i| match acks.get(i) {
-                            Some(a) if a.as_bytes() == wire::UNKNOWN => Delivered::UnknownConn,
+                            Some(a) if a == wire::UNKNOWN => Delivered::UnknownConn,
                             _ => Delivered::Taken,
                         })
                         .collect();

@@ -30,6 +30,14 @@ const OFFER_WAIT: Duration = Duration::from_secs(10);
 /// its RTP.
 const LINE_WAIT: Duration = Duration::from_secs(30);
 
+/// How many of the owner's lists in a row may leave a bridge out before
+/// the bridge is ended: the owner that opened it is gone and the session
+/// ended without its successor knowing (the last moments before a kill).
+const MISSES: u8 = 2;
+
+/// How long a new owner waits for a node's media service to answer.
+const PING_WAIT: Duration = Duration::from_millis(500);
+
 /// This node's SIP gives its calls' phone lines here, by session.
 pub type LocalLines = mpsc::UnboundedSender<(String, Box<dyn PhoneLine>)>;
 
@@ -50,14 +58,6 @@ pub enum MediaMsg {
     /// The sessions whose bridges run here (request/reply: a JSON list).
     Bridges,
 }
-
-/// How many of the owner's lists in a row may leave a bridge out before
-/// the bridge is ended: the owner that opened it is gone and the session
-/// ended without its successor knowing (the last moments before a kill).
-const MISSES: u8 = 2;
-
-/// How long a new owner waits for a node's media service to answer.
-const PING_WAIT: Duration = Duration::from_millis(500);
 
 /// Whether `node`'s media service answers (a new owner asks before it
 /// takes over the bridges the old owner had there).
@@ -197,24 +197,11 @@ impl Service {
                     continue;
                 }
                 Some(list) = live.next() => {
-                    match serde_json::from_slice::<HashMap<String, Vec<String>>>(&list.payload) {
-                        Ok(mut by_node) => {
-                            let mine = by_node.remove(&self.node).unwrap_or_default();
-                            self.keep_only(&mine);
-                        }
-                        Err(e) => tracing::warn!(error = %e, "cluster: an owner's bridge list does not parse"),
-                    }
+                    self.owners_list(&list.payload);
                     continue;
                 }
                 _ = sweep.tick() => {
-                    let now = tokio::time::Instant::now();
-                    self.lines.retain(|sid, (_, at)| {
-                        let keep = now.duration_since(*at) < LINE_WAIT;
-                        if !keep {
-                            tracing::warn!(session = %sid, "cluster: a phone line whose bridge never opened; dropped");
-                        }
-                        keep
-                    });
+                    self.drop_unclaimed_lines();
                     continue;
                 }
             };
@@ -288,6 +275,30 @@ impl Service {
                 }
             }
         }
+    }
+
+    /// The owner's list of the bridges it has, by node.
+    fn owners_list(&mut self, payload: &[u8]) {
+        match serde_json::from_slice::<HashMap<String, Vec<String>>>(payload) {
+            Ok(mut by_node) => {
+                let mine = by_node.remove(&self.node).unwrap_or_default();
+                self.keep_only(&mine);
+            }
+            Err(e) => tracing::warn!(error = %e, "cluster: an owner's bridge list does not parse"),
+        }
+    }
+
+    /// Phone lines whose bridge was never opened within [`LINE_WAIT`]
+    /// are dropped (which ends their RTP).
+    fn drop_unclaimed_lines(&mut self) {
+        let now = tokio::time::Instant::now();
+        self.lines.retain(|sid, (_, at)| {
+            let keep = now.duration_since(*at) < LINE_WAIT;
+            if !keep {
+                tracing::warn!(session = %sid, "cluster: a phone line whose bridge never opened; dropped");
+            }
+            keep
+        });
     }
 
     /// The owner's list of the bridges it has here: a bridge it left out

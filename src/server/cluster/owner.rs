@@ -86,10 +86,7 @@ impl Owner {
             // Commands come in order, several to a request; each gets its
             // acknowledgement, in the same order.
             let acks: Vec<&str> = match serde_json::from_slice::<Vec<Envelope>>(&msg.payload) {
-                Ok(envs) => envs
-                    .into_iter()
-                    .map(|env| std::str::from_utf8(self.take(env)).unwrap_or("ok"))
-                    .collect(),
+                Ok(envs) => envs.into_iter().map(|env| self.take(env)).collect(),
                 Err(e) => {
                     tracing::warn!(error = %e, "cluster: commands that do not parse; dropped");
                     Vec::new()
@@ -149,7 +146,7 @@ impl Owner {
         }
     }
 
-    fn take(&mut self, env: Envelope) -> &'static [u8] {
+    fn take(&mut self, env: Envelope) -> &'static str {
         self.heard(&env.node, env.boot);
         let gateway = (env.node.clone(), env.boot);
         if self.seen.get(&gateway).is_some_and(|&last| env.seq <= last) {

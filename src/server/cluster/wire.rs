@@ -61,9 +61,9 @@ pub const CONN: &str = "Ccdesk-Conn";
 pub const CLOSE: &str = "Ccdesk-Close";
 /// The owner's acknowledgement when it does not know the connection (a
 /// new owner): the gateway logs it in again, then sends the command again.
-pub const UNKNOWN: &[u8] = b"unknown-conn";
+pub const UNKNOWN: &str = "unknown-conn";
 /// The owner's acknowledgement of a command it took.
-pub const TAKEN: &[u8] = b"ok";
+pub const TAKEN: &str = "ok";
 
 /// One command from a gateway.
 #[derive(Debug, Clone, Serialize, Deserialize)]

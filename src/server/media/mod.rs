@@ -198,7 +198,10 @@ pub struct Bridge {
     pub recording: Option<PathBuf>,
 }
 
-enum Place {
+/// Where a bridge runs: a task of this process, or another node's media
+/// service. A copy answers a `Media.offer` for it ([`Place::answer`]).
+#[derive(Clone)]
+pub enum Place {
     Here(mpsc::UnboundedSender<BridgeCmd>),
     There {
         node: String,
@@ -244,17 +247,7 @@ pub trait MediaNodes: Send + Sync {
 pub type Answer =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send>>;
 
-/// How a `Media.offer` is answered: negotiated here, or by the bridge's node.
-pub enum Negotiator {
-    Here(mpsc::UnboundedSender<BridgeCmd>),
-    There {
-        node: String,
-        sid: String,
-        nodes: Arc<dyn MediaNodes>,
-    },
-}
-
-impl Negotiator {
+impl Place {
     /// The answer to `user`'s `sdp`; the leg joins the bridge. `ip` is the
     /// address this process's peer connections bind.
     pub async fn answer(
@@ -264,17 +257,17 @@ impl Negotiator {
         sdp: String,
     ) -> Result<String, String> {
         match self {
-            Negotiator::Here(tx) => negotiate_leg(&tx, ip, user, &sdp)
+            Place::Here(tx) => negotiate_leg(&tx, ip, user, &sdp)
                 .await
                 .map_err(|e| e.to_string()),
-            Negotiator::There { node, sid, nodes } => nodes.offer(&node, &sid, &user, sdp).await,
+            Place::There { node, sid, nodes } => nodes.offer(&node, &sid, &user, sdp).await,
         }
     }
 }
 
 /// Answer `user`'s WebRTC offer with a peer connection bound to `ip`,
 /// which joins the bridge behind `tx`.
-pub async fn negotiate_leg(
+async fn negotiate_leg(
     tx: &mpsc::UnboundedSender<BridgeCmd>,
     ip: std::net::IpAddr,
     user: String,
@@ -377,15 +370,8 @@ impl Bridge {
     }
 
     /// How to answer an offer for this bridge.
-    pub fn negotiator(&self) -> Negotiator {
-        match &self.place {
-            Place::Here(tx) => Negotiator::Here(tx.clone()),
-            Place::There { node, sid, nodes } => Negotiator::There {
-                node: node.clone(),
-                sid: sid.clone(),
-                nodes: nodes.clone(),
-            },
-        }
+    pub fn negotiator(&self) -> Place {
+        self.place.clone()
     }
 
     /// Send `mix` if it differs from the last one sent.
